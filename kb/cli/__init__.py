@@ -1,0 +1,209 @@
+"""The `kb` command: a thin layer that parses options, calls one library function, prints.
+
+Exit codes: 0 success, 1 invalid input (with a message naming file, line, record and field),
+2 usage error.
+"""
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from kb import pipeline
+from kb.describe import describe_record
+from kb.errors import KnowledgeBaseError, Problem, RecordsInvalid
+from kb.export import export_document
+from kb.settings import SETTINGS
+from kb.stats import knowledge_base_stats
+
+_HELP = {
+    setting.name: f"{setting.help} [env: {setting.environment_variable}]" for setting in SETTINGS
+}
+
+
+def print_problems(problems: list[Problem]) -> None:
+    """Print problems one per line, then a count, the way `kb check` does."""
+    for problem in problems:
+        click.echo(str(problem))
+
+
+def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn input errors into a clear message and exit code 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RecordsInvalid as error:
+            print_problems(error.problems)
+            click.echo(
+                f"error: {error}; nothing was written. Fix the records and run again.", err=True
+            )
+            sys.exit(1)
+        except KnowledgeBaseError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def knowledge_base_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command shares: which knowledge base, and where its database lives."""
+    command = click.option("--database", metavar="PATH", help=_HELP["database"])(command)
+    command = click.option("--root", metavar="PATH", help=_HELP["root"])(command)
+    return fails_cleanly(command)
+
+
+def paths_from(root: str | None, database: str | None) -> pipeline.Paths:
+    return pipeline.Paths.for_root(root, database=database)
+
+
+def json_output(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="kb")
+def main() -> None:
+    """Keep an evidence-synthesis knowledge base: recommendations, studies and their evidence.
+
+    Records are YAML files under recommendations/ and evidence/; every command reads the
+    knowledge base in the current folder, or the one named by --root.
+    """
+
+
+@main.command()
+@knowledge_base_options
+def check(root: str | None, database: str | None) -> None:
+    """Validate every record file and report all problems at once.
+
+    Each problem is printed as PATH:LINE: RECORD-ID: FIELD: MESSAGE. Exit code 1 when any
+    problem is an error; warnings alone exit 0.
+
+    Example: kb check --root path/to/knowledge-base
+    """
+    knowledge_base, problems = pipeline.check(paths_from(root, database))
+    print_problems(problems)
+    errors = sum(problem.severity == "error" for problem in problems)
+    warnings = len(problems) - errors
+    counts = ", ".join(
+        f"{len(knowledge_base.by_kind(kind))} {label}"
+        for kind, label in (
+            ("source", "sources"),
+            ("theme", "themes"),
+            ("recommendation", "recommendations"),
+            ("study", "studies"),
+            ("example", "examples"),
+            ("figure", "figures"),
+        )
+    )
+    links = sum(1 for _ in knowledge_base.findings())
+    summary = f"{counts}, {links} evidence links; {errors} errors, {warnings} warnings"
+    if errors:
+        click.echo(f"invalid: {summary}")
+        sys.exit(1)
+    click.echo(f"ok: {summary}")
+
+
+@main.command("build-db")
+@knowledge_base_options
+def build_db(root: str | None, database: str | None) -> None:
+    """Validate the records and write the SQLite store (default build/kb.sqlite).
+
+    The database is built in a temporary file, checked, then moved into place, so a failed
+    build leaves the previous database untouched.
+
+    Example: kb build-db --database /tmp/kb.sqlite
+    """
+    paths = paths_from(root, database)
+    counts, warnings = pipeline.build_db(paths)
+    print_problems(warnings)
+    rows = ", ".join(f"{count} {table}" for table, count in counts.items() if count)
+    click.echo(f"wrote {paths.database}: {rows}")
+
+
+@main.command()
+@knowledge_base_options
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+def stats(root: str | None, database: str | None, as_json: bool) -> None:
+    """Count records by type and strength level, and check each recommendation list.
+
+    Example: kb stats --json
+    """
+    figures = knowledge_base_stats(pipeline.current_store(paths_from(root, database)))
+    if as_json:
+        json_output(figures)
+        return
+    click.echo("Records")
+    for name, count in figures["counts"].items():
+        click.echo(f"  {name:<24}{count:>6}")
+    click.echo("Statements by kind")
+    for name, count in figures["statements_by_kind"].items():
+        click.echo(f"  {name:<24}{count:>6}")
+    click.echo("Evidence links by strength")
+    for level, count in figures["evidence_by_strength"].items():
+        click.echo(f"  {level:<24}{count:>6}")
+    click.echo("Recommendations by the source's judgement")
+    for level, count in figures["recommendations_by_judgement"].items():
+        click.echo(f"  {level or 'not judged':<24}{count:>6}")
+    click.echo("Studies by type")
+    for name, count in figures["studies_by_type"].items():
+        click.echo(f"  {name:<24}{count:>6}")
+    click.echo(f"  {'not in a reference list':<24}{figures['studies_not_in_reference_list']:>6}")
+    click.echo(
+        "Recommendation lists  (recommendations, positions complete, judged, "
+        "with evidence or an S0 gap)"
+    )
+    for row in figures["recommendation_lists"]:
+        complete = "yes" if row["positions_complete"] else "NO"
+        click.echo(
+            f"  {row['theme']:<28}{row['recommendations']:>4}  {complete:<4}"
+            f"{row['judged']:>4}{row['with_evidence_or_gap']:>4}  {row['title']}"
+        )
+
+
+@main.command()
+@knowledge_base_options
+@click.argument("record_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def show(root: str | None, database: str | None, record_id: str, as_json: bool) -> None:
+    """Show one record and every record that refers to it.
+
+    Example: kb show hsc-recruitment-1
+    """
+    engine = pipeline.current_store(paths_from(root, database))
+    described = describe_record(export_document(engine), record_id)
+    if as_json:
+        json_output(described)
+        return
+    click.echo(f"{described['type']} {record_id}")
+    for key, value in described["record"].items():
+        if value not in (None, [], ""):
+            click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+    click.echo(f"referred to by {len(described['referred_by'])} records")
+    for link in described["referred_by"]:
+        click.echo(f"  {link['type']} {link['id']} ({link['field']})")
+
+
+@main.command()
+@knowledge_base_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json"]),
+    default="json",
+    show_default=True,
+    help="Output format.",
+)
+def export(root: str | None, database: str | None, output_format: str) -> None:
+    """Write the whole knowledge base to standard output.
+
+    The JSON document has the keys sources, themes, recommendations, studies, evidence,
+    examples and figures.
+
+    Example: kb export --format json > kb.json
+    """
+    json_output(export_document(pipeline.current_store(paths_from(root, database))))

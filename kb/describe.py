@@ -1,0 +1,56 @@
+"""One record and everything that refers to it, for ``kb show``."""
+
+from typing import Any
+
+from kb.errors import RecordNotFound
+
+# Export key → singular type name.
+RECORD_TYPES = {
+    "sources": "source",
+    "themes": "theme",
+    "recommendations": "recommendation",
+    "studies": "study",
+    "evidence": "evidence",
+    "examples": "example",
+    "figures": "figure",
+}
+
+# For each type, the (export key, field) pairs whose value names a record of that type.
+_REFERRING_FIELDS = {
+    "source": [
+        ("themes", "source"),
+        ("recommendations", "source"),
+        ("evidence", "source"),
+        ("examples", "source"),
+        ("figures", "source"),
+    ],
+    "theme": [("themes", "parent"), ("recommendations", "themes"), ("figures", "themes")],
+    "recommendation": [
+        ("evidence", "recommendation"),
+        ("examples", "recommendations"),
+        ("recommendations", "responds_to"),
+    ],
+    "study": [("evidence", "study"), ("examples", "studies"), ("figures", "studies")],
+    "evidence": [],
+    "example": [],
+    "figure": [],
+}
+
+
+def _refers_to(value: Any, record_id: str) -> bool:
+    return record_id in value if isinstance(value, list) else value == record_id
+
+
+def describe_record(document: dict[str, list[dict[str, Any]]], record_id: str) -> dict[str, Any]:
+    """Find ``record_id`` in an export document; return it with the records that refer to it."""
+    for key, type_name in RECORD_TYPES.items():
+        for record in document[key]:
+            if record["id"] == record_id:
+                referred_by = [
+                    {"type": RECORD_TYPES[other_key], "id": other["id"], "field": field}
+                    for other_key, field in _REFERRING_FIELDS[type_name]
+                    for other in document[other_key]
+                    if _refers_to(other.get(field), record_id)
+                ]
+                return {"type": type_name, "record": record, "referred_by": referred_by}
+    raise RecordNotFound(f"no record has ID '{record_id}'; try `kb search` to find one")

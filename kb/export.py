@@ -1,0 +1,169 @@
+"""The whole knowledge base as one JSON-ready document, read back from the store.
+
+The document's shape is a public interface (the site's downloads and other tools read it):
+top-level keys ``sources``, ``themes``, ``recommendations``, ``studies``, ``evidence``,
+``examples`` and ``figures``, each a list sorted by ID. Add keys; never rename or remove them.
+"""
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, select
+
+from kb.models import (
+    EvidenceRow,
+    ExampleRecommendationRow,
+    ExampleRow,
+    ExampleStudyRow,
+    FigureRow,
+    FigureStudyRow,
+    FigureThemeRow,
+    RecommendationResponseRow,
+    RecommendationRow,
+    RecommendationThemeRow,
+    Source,
+    SourceRow,
+    Study,
+    StudyRow,
+    ThemeRow,
+)
+from kb.store import session
+
+_ORIGIN = {"file", "line", "digest"}
+
+
+def doi_url(doi: str | None) -> str | None:
+    """How a DOI is shown and linked: as a doi.org address."""
+    return f"https://doi.org/{doi}" if doi else None
+
+
+def _grouped(rows: list[Any], key: str, value: str) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, key)].append(getattr(row, value))
+    return grouped
+
+
+def _all(opened: Any, table: type[SQLModel], *order: Any) -> list[Any]:
+    statement = select(table)
+    return list(opened.exec(statement.order_by(*order) if order else statement))
+
+
+def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    """Read every record from the store into the export document."""
+    with session(engine) as opened:
+        sources = _all(opened, SourceRow, SourceRow.id)
+        themes = _all(opened, ThemeRow, ThemeRow.id)
+        recommendations = _all(opened, RecommendationRow, RecommendationRow.id)
+        rec_themes = _all(opened, RecommendationThemeRow, RecommendationThemeRow.rank)
+        responses = _all(opened, RecommendationResponseRow)
+        studies = _all(opened, StudyRow, StudyRow.id)
+        evidence = _all(opened, EvidenceRow, EvidenceRow.id)
+        examples = _all(opened, ExampleRow, ExampleRow.id)
+        example_studies = _all(opened, ExampleStudyRow)
+        example_recs = _all(opened, ExampleRecommendationRow)
+        figures = _all(opened, FigureRow, FigureRow.id)
+        figure_studies = _all(opened, FigureStudyRow)
+        figure_themes = _all(opened, FigureThemeRow)
+
+    themes_of = _grouped(rec_themes, "recommendation_id", "theme_id")
+    responds_to = _grouped(responses, "recommendation_id", "recurring_id")
+    studies_of_example = _grouped(example_studies, "example_id", "study_id")
+    recs_of_example = _grouped(example_recs, "example_id", "recommendation_id")
+    studies_of_figure = _grouped(figure_studies, "figure_id", "study_id")
+    themes_of_figure = _grouped(figure_themes, "figure_id", "theme_id")
+
+    return {
+        "sources": [
+            {
+                name: row.text_path if name == "text" else getattr(row, name)
+                for name in Source.model_fields
+            }
+            for row in sources
+        ],
+        "themes": [
+            {
+                "id": row.id,
+                "title": row.title,
+                "parent": row.parent_id,
+                "source": row.source_id,
+                "location": {"section": row.section},
+                "note": row.note,
+            }
+            for row in themes
+        ],
+        "recommendations": [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "title": row.title,
+                "statement": row.statement,
+                "themes": themes_of[row.id],
+                "source": row.source_id,
+                "strength": row.judgement_level,
+                "location": {"section": row.section, "page": row.page},
+                "position": row.position,
+                "actors": row.actors,
+                "recommendation_strength": row.recommendation_strength,
+                "responds_to": responds_to[row.id],
+                "area_of_focus": row.area_of_focus,
+                "evidence_judgement": None
+                if row.judgement_level is None
+                else {
+                    "level": row.judgement_level,
+                    "quote": row.judgement_quote,
+                    "location": {"section": row.judgement_section}
+                    if row.judgement_section
+                    else None,
+                    "note": row.judgement_note,
+                },
+                "note": row.note,
+            }
+            for row in recommendations
+        ],
+        "studies": [
+            {
+                **{name: getattr(row, name) for name in Study.model_fields if name != "findings"},
+                "doi_url": doi_url(row.doi),
+            }
+            for row in studies
+        ],
+        "evidence": [
+            {
+                "id": row.id,
+                "study": row.study_id,
+                "recommendation": row.recommendation_id,
+                "relation": row.relation,
+                "strength": row.strength,
+                "direction": row.direction,
+                "horizon": row.horizon,
+                "summary": row.summary,
+                "quote": row.quote,
+                "source": row.source_id,
+                "location": {"section": row.section, "page": row.page},
+                "note": row.note,
+            }
+            for row in evidence
+        ],
+        "examples": [
+            {
+                **row.model_dump(exclude=_ORIGIN | {"source_id", "section"}),
+                "source": row.source_id,
+                "location": {"section": row.section},
+                "studies": studies_of_example[row.id],
+                "recommendations": recs_of_example[row.id],
+            }
+            for row in examples
+        ],
+        "figures": [
+            {
+                **row.model_dump(exclude=_ORIGIN | {"source_id", "section"}),
+                "source": row.source_id,
+                "location": {"section": row.section},
+                "studies": studies_of_figure[row.id],
+                "themes": themes_of_figure[row.id],
+            }
+            for row in figures
+        ],
+    }

@@ -1,0 +1,538 @@
+"""The one schema: vocabularies, the record files' models, and the SQLite tables built from them.
+
+Record models describe what reviewers write in YAML and reject anything else (unknown keys,
+wrong types, values outside a vocabulary). Table models describe the store that every later
+step (graph, search, site) reads.
+"""
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import JSON, Column, ForeignKey, String
+from sqlmodel import Field as TableField
+from sqlmodel import SQLModel
+
+# --- Vocabularies -------------------------------------------------------------------------
+
+
+class Labelled(StrEnum):
+    """A vocabulary whose values are stored as slugs and shown to people as labels."""
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.value, self.value)
+
+
+class Strength(Labelled):
+    S0 = "S0"
+    S1 = "S1"
+    S2 = "S2"
+    S3 = "S3"
+    S4 = "S4"
+    S5 = "S5"
+
+    @property
+    def rank(self) -> int:
+        return int(self.value[1])
+
+
+class StudyType(Labelled):
+    SYSTEMATIC_REVIEW = "systematic-review"
+    REVIEW = "review"
+    RANDOMISED_TRIAL = "randomised-trial"
+    QUASI_EXPERIMENTAL = "quasi-experimental"
+    OBSERVATIONAL = "observational"
+    QUALITATIVE = "qualitative"
+    MIXED_METHODS = "mixed-methods"
+    EVALUATION_REPORT = "evaluation-report"
+    POLICY_GUIDANCE = "policy-guidance"
+    STATISTICS = "statistics"
+    COMMENTARY = "commentary"
+    BOOK = "book"
+    EXPERT_COMMUNICATION = "expert-communication"
+
+
+class Relation(Labelled):
+    SUPPORTS = "supports"
+    QUALIFIES = "qualifies"
+    CONTRADICTS = "contradicts"
+    PRACTICE_EXAMPLE = "practice-example"
+    CONTEXT = "context"
+
+
+class Direction(Labelled):
+    POSITIVE = "positive"
+    MIXED = "mixed"
+    NO_EFFECT = "no-effect"
+    HARM = "harm"
+    NOT_ASSESSED = "not-assessed"
+
+
+class Horizon(Labelled):
+    SHORT_TERM = "short-term"
+    LONG_TERM = "long-term"
+    NOT_STATED = "not-stated"
+
+
+class RecommendationKind(Labelled):
+    RECOMMENDATION = "recommendation"
+    KEY_MESSAGE = "key-message"
+    RECURRING = "recurring"
+    GOVERNMENT_ACTION = "government-action"
+
+
+class RecommendationStrength(Labelled):
+    STRONG = "strong"
+    CONDITIONAL = "conditional"
+    RESEARCH_ONLY = "research-only"
+
+
+class EvaluationStatus(Labelled):
+    EVALUATED = "evaluated"
+    NOT_EVALUATED = "not-evaluated"
+    UNDER_DEVELOPMENT = "under-development"
+    NOT_STATED = "not-stated"
+
+
+LABELS = {
+    "S0": "No evidence found",
+    "S1": "Expert opinion",
+    "S2": "Very limited",
+    "S3": "Limited",
+    "S4": "Good",
+    "S5": "Strong",
+    "systematic-review": "Systematic review / meta-analysis",
+    "review": "Review",
+    "randomised-trial": "Randomised trial",
+    "quasi-experimental": "Quasi-experimental",
+    "observational": "Observational quantitative",
+    "qualitative": "Qualitative",
+    "mixed-methods": "Mixed methods",
+    "evaluation-report": "Evaluation report",
+    "policy-guidance": "Policy or guidance document",
+    "statistics": "Statistics or dataset",
+    "commentary": "Commentary / blog / news",
+    "book": "Book or chapter",
+    "expert-communication": "Expert communication",
+    "supports": "Supports",
+    "qualifies": "Qualifies",
+    "contradicts": "Contradicts",
+    "practice-example": "Practice example",
+    "context": "Context",
+    "positive": "Positive",
+    "mixed": "Mixed",
+    "no-effect": "No effect",
+    "harm": "Harm",
+    "not-assessed": "Not assessed",
+    "short-term": "Short-term",
+    "long-term": "Long-term",
+    "not-stated": "Not stated",
+    "recommendation": "Recommendation",
+    "key-message": "Key message",
+    "recurring": "Recurring recommendation",
+    "government-action": "Government action",
+    "strong": "Strong",
+    "conditional": "Conditional",
+    "research-only": "Research only",
+    "evaluated": "Evaluated",
+    "not-evaluated": "Not evaluated",
+    "under-development": "Under development",
+}
+
+STRENGTH_DEFINITIONS = {
+    Strength.S5: (
+        "Several rigorous causal studies or a good systematic review, consistent.",
+        "GRADE high; EEF 4–5 padlocks; EIF level 4",
+    ),
+    Strength.S4: (
+        "At least one rigorous causal study, or a review with limitations (e.g. short-term only).",
+        "GRADE moderate; EEF 3 padlocks; EIF level 3",
+    ),
+    Strength.S3: (
+        "Few or small or non-causal studies, or a qualitative finding.",
+        "GRADE low; EEF 2 padlocks; EIF level 2",
+    ),
+    Strength.S2: (
+        "A single uncontrolled study, descriptive grey literature, or a practice example.",
+        "GRADE very low; EEF 1 padlock; EIF NL2",
+    ),
+    Strength.S1: (
+        "Expert opinion or consensus: stakeholders, lived experience, practice learning.",
+        "Below GRADE very low; no EEF or EIF rating",
+    ),
+    Strength.S0: (
+        "No evidence found: looked for and not found (not the same as 'no effect').",
+        "Evidence gap",
+    ),
+}
+
+# --- Field types ------------------------------------------------------------------------------
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+        raise ValueError("must be an http:// or https:// address with no spaces")
+    return value
+
+
+def normalise_doi(value: str) -> str:
+    """Return a DOI without resolver prefix, as written; its match key is the lower-case form."""
+    return _DOI_PREFIX.sub("", value.strip())
+
+
+def _check_doi(value: str) -> str:
+    doi = normalise_doi(value)
+    if not DOI_PATTERN.match(doi):
+        raise ValueError("must look like 10.NNNN/suffix (a resolver prefix is allowed)")
+    return doi
+
+
+def _check_year(value: int) -> int:
+    latest = date.today().year + 1
+    if not 1800 <= value <= latest:
+        raise ValueError(f"must be between 1800 and {latest}")
+    return value
+
+
+RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_url)]
+Doi = Annotated[str, AfterValidator(_check_doi)]
+Year = Annotated[int, AfterValidator(_check_year)]
+
+
+class Record(BaseModel):
+    """Common settings: unknown keys are errors, and strings are never coerced from numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Location(Record):
+    """Where in a source a statement or quote comes from."""
+
+    section: Text = Field(description="Heading of the section, as printed in the source.")
+    page: int | None = Field(None, ge=1, description="Page number, where known.")
+
+
+# --- Record models -----------------------------------------------------------------------
+
+
+class Source(Record):
+    """A report the knowledge base synthesises."""
+
+    id: RecordId
+    title: Text
+    authors: list[Text] = Field(default_factory=list, description="People as 'Family, I.'.")
+    publisher: Text | None = None
+    year: Year
+    date: Text | None = Field(None, description="Publication date as printed.")
+    series: RecordId | None = Field(None, description="Slug shared by reports of one series.")
+    licence: Text | None = None
+    url: Url | None = None
+    text: Text | None = Field(None, description="Path of the full text, from the root.")
+    reference: Text | None = Field(None, description="How the source is cited, verbatim.")
+    note: Text | None = None
+
+
+class Theme(Record):
+    """A section of a source; themes nest through ``parent``."""
+
+    id: RecordId
+    title: Text
+    parent: RecordId | None = None
+    source: RecordId
+    location: Location
+    note: Text | None = None
+
+
+class EvidenceJudgement(Record):
+    """The source's own overall judgement of a recommendation's evidence."""
+
+    level: Strength
+    quote: Text = Field(description="Verbatim passage of the source that expresses it.")
+    location: Location | None = None
+    note: Text | None = None
+
+
+class Recommendation(Record):
+    """A recommendation (or key message, recurring recommendation, government action)."""
+
+    id: RecordId
+    kind: RecommendationKind = RecommendationKind.RECOMMENDATION
+    title: Text = Field(description="Short title in our own words.")
+    statement: Text = Field(description="The statement verbatim from the source.")
+    source: RecordId
+    themes: list[RecordId] = Field(min_length=1)
+    location: Location
+    position: int | None = Field(None, ge=1, description="Place in its list, from 1.")
+    actors: list[Text] = Field(default_factory=list, description="Who it is addressed to.")
+    recommendation_strength: RecommendationStrength | None = None
+    responds_to: list[RecordId] = Field(
+        default_factory=list, description="Recurring recommendations this one answers."
+    )
+    area_of_focus: list[Text] = Field(
+        default_factory=list, description="For recurring recommendations: verbatim questions."
+    )
+    evidence_judgement: EvidenceJudgement | None = None
+    note: Text | None = None
+
+
+class Finding(Record):
+    """What one study says about one recommendation: an evidence link."""
+
+    id: RecordId
+    recommendation: RecordId
+    relation: Relation
+    strength: Strength
+    direction: Direction
+    horizon: Horizon
+    summary: Text = Field(description="One sentence in our own words.")
+    quote: Text = Field(description="Verbatim passage of the source report.")
+    source: RecordId
+    location: Location
+    note: Text | None = None
+
+
+class Study(Record):
+    """An item of evidence: a paper, review, report, blog, dataset or communication."""
+
+    id: RecordId
+    authors: list[Text] = Field(default_factory=list, description="People as 'Family, I.'.")
+    year: Year | None = None
+    title: Text | None = None
+    container: Text | None = Field(None, description="Journal, publisher, book or website.")
+    volume: Text | None = None
+    issue: Text | None = None
+    pages: Text | None = None
+    publisher: Text | None = None
+    url: Url | None = None
+    doi: Doi | None = None
+    type: StudyType
+    setting: list[Text] = Field(default_factory=list, description="Countries or UK nations.")
+    reference: Text | None = Field(None, description="The reference-list entry verbatim.")
+    cited_as: list[Text] = Field(default_factory=list, description="In-text citation forms.")
+    in_reference_list: bool = True
+    note: Text | None = None
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class Example(Record):
+    """A named initiative the source presents as practice."""
+
+    id: RecordId
+    name: Text
+    description: Text = Field(description="One sentence in our own words.")
+    place: Text | None = None
+    sector: Text | None = None
+    evaluation_status: EvaluationStatus
+    quote: Text
+    source: RecordId
+    location: Location
+    url: Url | None = None
+    studies: list[RecordId] = Field(default_factory=list)
+    recommendations: list[RecordId] = Field(default_factory=list)
+    note: Text | None = None
+
+
+class Figure(Record):
+    """A key figure quoted in a source, with the work it cites."""
+
+    id: RecordId
+    title: Text = Field(description="What the figure measures, in our own words.")
+    value: Text
+    quote: Text
+    source: RecordId
+    location: Location
+    studies: list[RecordId] = Field(default_factory=list)
+    themes: list[RecordId] = Field(default_factory=list)
+    note: Text | None = None
+
+
+RECORD_MODELS: dict[str, type[Record]] = {
+    "source": Source,
+    "theme": Theme,
+    "recommendation": Recommendation,
+    "study": Study,
+    "example": Example,
+    "figure": Figure,
+}
+
+# --- Tables ------------------------------------------------------------------------------------
+
+
+def _json_column() -> Any:
+    return TableField(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def _reference(table_column: str, nullable: bool = False) -> Any:
+    return TableField(
+        default=None,
+        sa_column=Column(String, ForeignKey(table_column), nullable=nullable, index=True),
+    )
+
+
+class Origin(SQLModel):
+    """Where a row's record lives on disk, so any later step can point a reviewer at it."""
+
+    file: str
+    line: int
+    digest: str = TableField(description="Hash of the record's content, for incremental updates.")
+
+
+class SourceRow(Origin, table=True):
+    __tablename__ = "source"
+    id: str = TableField(primary_key=True)
+    title: str
+    authors: list[str] = _json_column()
+    publisher: str | None = None
+    year: int
+    date: str | None = None
+    series: str | None = None
+    licence: str | None = None
+    url: str | None = None
+    text_path: str | None = None
+    reference: str | None = None
+    note: str | None = None
+
+
+class ThemeRow(Origin, table=True):
+    __tablename__ = "theme"
+    id: str = TableField(primary_key=True)
+    title: str
+    parent_id: str | None = _reference("theme.id", nullable=True)
+    source_id: str = _reference("source.id")
+    section: str
+    note: str | None = None
+
+
+class RecommendationRow(Origin, table=True):
+    __tablename__ = "recommendation"
+    id: str = TableField(primary_key=True)
+    kind: str = TableField(index=True)
+    title: str
+    statement: str
+    source_id: str = _reference("source.id")
+    section: str
+    page: int | None = None
+    position: int | None = None
+    actors: list[str] = _json_column()
+    recommendation_strength: str | None = None
+    area_of_focus: list[str] = _json_column()
+    judgement_level: str | None = TableField(default=None, index=True)
+    judgement_quote: str | None = None
+    judgement_section: str | None = None
+    judgement_note: str | None = None
+    note: str | None = None
+
+
+class RecommendationThemeRow(SQLModel, table=True):
+    __tablename__ = "recommendation_theme"
+    recommendation_id: str = TableField(foreign_key="recommendation.id", primary_key=True)
+    theme_id: str = TableField(foreign_key="theme.id", primary_key=True, index=True)
+    rank: int = 0
+
+
+class RecommendationResponseRow(SQLModel, table=True):
+    __tablename__ = "recommendation_response"
+    recommendation_id: str = TableField(foreign_key="recommendation.id", primary_key=True)
+    recurring_id: str = TableField(foreign_key="recommendation.id", primary_key=True, index=True)
+
+
+class StudyRow(Origin, table=True):
+    __tablename__ = "study"
+    id: str = TableField(primary_key=True)
+    authors: list[str] = _json_column()
+    year: int | None = TableField(default=None, index=True)
+    title: str | None = None
+    container: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    publisher: str | None = None
+    url: str | None = None
+    doi: str | None = None
+    doi_key: str | None = TableField(default=None, index=True)
+    type: str = TableField(index=True)
+    setting: list[str] = _json_column()
+    reference: str | None = None
+    cited_as: list[str] = _json_column()
+    in_reference_list: bool = True
+    note: str | None = None
+
+
+class EvidenceRow(SQLModel, table=True):
+    __tablename__ = "evidence"
+    id: str = TableField(primary_key=True)
+    study_id: str = TableField(foreign_key="study.id", index=True)
+    recommendation_id: str = TableField(foreign_key="recommendation.id", index=True)
+    relation: str
+    strength: str = TableField(index=True)
+    direction: str
+    horizon: str
+    summary: str
+    quote: str
+    source_id: str = TableField(foreign_key="source.id")
+    section: str
+    page: int | None = None
+    note: str | None = None
+    line: int
+    rank: int = 0
+
+
+class ExampleRow(Origin, table=True):
+    __tablename__ = "example"
+    id: str = TableField(primary_key=True)
+    name: str
+    description: str
+    place: str | None = None
+    sector: str | None = None
+    evaluation_status: str
+    quote: str
+    source_id: str = TableField(foreign_key="source.id")
+    section: str
+    url: str | None = None
+    note: str | None = None
+
+
+class ExampleStudyRow(SQLModel, table=True):
+    __tablename__ = "example_study"
+    example_id: str = TableField(foreign_key="example.id", primary_key=True)
+    study_id: str = TableField(foreign_key="study.id", primary_key=True, index=True)
+
+
+class ExampleRecommendationRow(SQLModel, table=True):
+    __tablename__ = "example_recommendation"
+    example_id: str = TableField(foreign_key="example.id", primary_key=True)
+    recommendation_id: str = TableField(
+        foreign_key="recommendation.id", primary_key=True, index=True
+    )
+
+
+class FigureRow(Origin, table=True):
+    __tablename__ = "figure"
+    id: str = TableField(primary_key=True)
+    title: str
+    value: str
+    quote: str
+    source_id: str = TableField(foreign_key="source.id")
+    section: str
+    note: str | None = None
+
+
+class FigureStudyRow(SQLModel, table=True):
+    __tablename__ = "figure_study"
+    figure_id: str = TableField(foreign_key="figure.id", primary_key=True)
+    study_id: str = TableField(foreign_key="study.id", primary_key=True, index=True)
+
+
+class FigureThemeRow(SQLModel, table=True):
+    __tablename__ = "figure_theme"
+    figure_id: str = TableField(foreign_key="figure.id", primary_key=True)
+    theme_id: str = TableField(foreign_key="theme.id", primary_key=True, index=True)

@@ -1,0 +1,78 @@
+"""Find verbatim quotes in a source's text, forgiving only the damage PDF extraction does.
+
+Quotes in records are copied from the source report, whose text was extracted from a PDF:
+line breaks fall mid-sentence, words are hyphenated across lines, quote marks come curly or
+straight, ligatures are single characters, emphasis is marked with ``**``, footnote markers are
+superscript digits and a few lists arrived as stray HTML. ``normalise_text`` removes exactly
+those differences, so a quote still has to match the source word for word.
+
+A quote may leave words out with an ellipsis (``…`` or ``...``): each part must then appear in
+the source, in order. That is how a reviewer quotes across a footnote that the PDF put in the
+middle of a sentence.
+"""
+
+import re
+import unicodedata
+
+_FOOTNOTE_MARKERS = dict.fromkeys(map(ord, "⁰¹²³⁴⁵⁶⁷⁸⁹"), None)
+_CHARACTER_FOLDS = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "`": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+        "•": " ",
+        "*": "",
+        "\u00a0": " ",
+        "\u00ad": "",
+    }
+)
+_LIST_MARKUP = re.compile(r"</?(?:ul|ol|li)\b[^>]*>", re.IGNORECASE)
+_HYPHENATED_BREAK = re.compile(r"(\w)-[ \t]*\r?\n\s*(\w)")
+_WHITESPACE = re.compile(r"\s+")
+_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
+
+
+def normalise_text(text: str) -> str:
+    """Return ``text`` with PDF-extraction noise removed, for comparing quotes with sources."""
+    text = text.translate(_FOOTNOTE_MARKERS)
+    text = unicodedata.normalize("NFKC", text)
+    text = _LIST_MARKUP.sub(" ", text)
+    text = text.translate(_CHARACTER_FOLDS)
+    text = _HYPHENATED_BREAK.sub(r"\1\2", text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def quote_parts(quote: str) -> list[str]:
+    """Split a quote at its ellipses into the normalised parts that must each be found."""
+    return [part for part in (normalise_text(p) for p in _ELLIPSIS.split(quote)) if part]
+
+
+def find_quote(quote: str, normalised_source: str) -> int:
+    """Return where ``quote`` starts in the already-normalised source, or -1 if it is absent.
+
+    Every part of an elided quote must appear after the one before it.
+    """
+    parts = quote_parts(quote)
+    if not parts:
+        return -1
+    start = position = normalised_source.find(parts[0])
+    if start < 0:
+        return -1
+    position += len(parts[0])
+    for part in parts[1:]:
+        position = normalised_source.find(part, position)
+        if position < 0:
+            return -1
+        position += len(part)
+    return start

@@ -1,0 +1,40 @@
+"""Settings, declared once with default and help, read from options or `KB_*` variables."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+    @property
+    def environment_variable(self) -> str:
+        return f"KB_{self.name.upper()}"
+
+
+SETTINGS = (
+    Setting("root", ".", "Folder holding the knowledge base (recommendations/ and evidence/)."),
+    Setting("database", "build/kb.sqlite", "SQLite store, relative to the root unless absolute."),
+    Setting("index", "build/index", "Search index folder, relative to the root unless absolute."),
+    Setting("max_file_bytes", str(1024 * 1024), "Largest record file accepted, in bytes."),
+    Setting("max_field_chars", "20000", "Longest text accepted in one record field."),
+)
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def setting_value(name: str, given: str | None = None) -> str:
+    """Return the value given on the command line, else the environment's, else the default."""
+    if given is not None:
+        return given
+    setting = _BY_NAME[name]
+    return os.environ.get(setting.environment_variable, setting.default)
+
+
+def resolve_path(root: Path, name: str, given: str | None = None) -> Path:
+    """Return a path setting, taken relative to ``root`` unless it is absolute."""
+    path = Path(setting_value(name, given))
+    return path if path.is_absolute() else root / path
