@@ -53,6 +53,7 @@ class StudyType(Labelled):
     COMMENTARY = "commentary"
     BOOK = "book"
     EXPERT_COMMUNICATION = "expert-communication"
+    UNCLASSIFIED = "unclassified"
 
 
 class Relation(Labelled):
@@ -117,6 +118,7 @@ LABELS = {
     "commentary": "Commentary / blog / news",
     "book": "Book or chapter",
     "expert-communication": "Expert communication",
+    "unclassified": "Not yet classified",
     "supports": "Supports",
     "qualifies": "Qualifies",
     "contradicts": "Contradicts",

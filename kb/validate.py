@@ -25,6 +25,7 @@ from kb.models import (
     Record,
     Source,
     Study,
+    StudyType,
     Theme,
 )
 from kb.quotes import find_quote, normalise_text
@@ -235,6 +236,13 @@ def _check_studies(check: _Checker) -> None:
                 )
             else:
                 doi_owners[key] = study.id
+        if study.type == StudyType.UNCLASSIFIED:
+            check.report(
+                study.id,
+                ("type",),
+                "type is not yet classified; read the study and choose its design",
+                "warning",
+            )
         for index, finding in enumerate(study.findings):
             where = ("findings", index)
             check.require(
@@ -266,6 +274,41 @@ def _check_examples_and_figures(check: _Checker) -> None:
             check.require(figure.id, ("themes", index), theme, "theme")
         check.verbatim(figure.id, ("quote",), figure.quote, figure.source)
         check.verbatim(figure.id, ("location", "section"), figure.location.section, figure.source)
+
+
+# Study types whose findings should rarely be rated S4 or S5 (rigorous causal evidence).
+_OPINION_TYPES = (StudyType.COMMENTARY, StudyType.EXPERT_COMMUNICATION, StudyType.POLICY_GUIDANCE)
+
+
+def _check_evidence_rules(check: _Checker) -> None:
+    """Warn about strength levels that do not fit their evidence (see docs/graph.md)."""
+    findings: dict[str, list[Finding]] = {}
+    for study, index, finding in check.kb.findings():
+        findings.setdefault(finding.recommendation, []).append(finding)
+        if finding.strength.rank >= 4 and study.type in _OPINION_TYPES:
+            check.report(
+                study.id,
+                ("findings", index, "strength"),
+                f"{finding.strength} from "
+                f"a study of type {study.type}; S4 and S5 need rigorous research",
+                "warning",
+            )
+    for rec in check.kb.recommendations.values():
+        judgement = rec.evidence_judgement
+        links = findings.get(rec.id, [])
+        if (
+            judgement
+            and judgement.level.rank >= 4
+            and links
+            and all(finding.strength.rank <= 1 for finding in links)
+        ):
+            check.report(
+                rec.id,
+                ("evidence_judgement", "level"),
+                f"judged {judgement.level}, "
+                f"but all {len(links)} of its evidence links are S1 or below",
+                "warning",
+            )
 
 
 def _unique_ids(records: Iterable[tuple[RecordFile, str, FieldPath]]) -> Iterator[Problem]:
@@ -338,5 +381,6 @@ def validate_records(root: Path, records: list[RecordFile]) -> tuple[KnowledgeBa
     _check_recommendations(check)
     _check_studies(check)
     _check_examples_and_figures(check)
+    _check_evidence_rules(check)
     problems.extend(check.problems)
     return kb, sorted(problems)

@@ -207,3 +207,8 @@ def export(root: str | None, database: str | None, output_format: str) -> None:
     Example: kb export --format json > kb.json
     """
     json_output(export_document(pipeline.current_store(paths_from(root, database))))
+
+
+from kb.cli.graph import graph  # noqa: E402
+
+main.add_command(graph)

@@ -1,0 +1,519 @@
+"""The evidence graph: how recommendations, studies, themes, sources, examples and figures link.
+
+``build_graph`` reads the SQLite store (never the YAML) into a ``networkx.MultiDiGraph`` whose
+nodes are record IDs (unique across record types) with a ``type`` attribute. Every other
+function answers one reviewer's question from the graph alone and returns JSON-ready data.
+docs/graph.md describes the graph, each function and the overall-level rule.
+"""
+
+import json
+from collections import Counter, defaultdict
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from sqlalchemy.engine import Engine
+
+from kb.errors import RecordNotFound
+from kb.export import export_document
+from kb.models import Direction, Relation, Strength
+from kb.store import write_atomically
+from kb.urls import record_url
+
+NODE_TYPES = ("source", "theme", "recommendation", "study", "example", "figure")
+EDGE_TYPES = ("evidence", "theme", "parent", "source", "example", "cites", "responds_to")
+EXPORT_FORMATS = ("graphml", "gexf", "json")
+STRONGEST_SHOWN = 3
+MOST_CITED_SHOWN = 10
+
+Item = dict[str, Any]
+
+# --- Building -------------------------------------------------------------------------------
+
+
+def study_label(authors: list[str], year: int | None, fallback: str) -> str:
+    """A short citation: 'Krause (2012)', 'Krause and Rinne (2012)', 'Krause et al. (2012)'."""
+    if not authors:
+        return fallback
+    names = [author.split(",")[0].strip() for author in authors]
+    if len(names) == 1:
+        who = names[0]
+    elif len(names) == 2:
+        who = f"{names[0]} and {names[1]}"
+    else:
+        who = f"{names[0]} et al."
+    return f"{who} ({year or 'n.d.'})"
+
+
+# Export-document key → node type and the attributes each node carries; the first names the
+# node's label (a study's label is its short citation). Kept as a table, so not reformatted.
+# fmt: off
+NODE_ATTRIBUTES = {
+    "sources": ("source", ("title", "authors", "publisher", "year", "series", "url")),
+    "themes": ("theme", ("title", "parent", "source", "section")),
+    "recommendations": ("recommendation", (
+        "title", "statement", "kind", "source", "section", "page", "position", "actors",
+        "recommendation_strength", "judgement_level", "judgement_quote", "area_of_focus")),
+    "studies": ("study", (
+        "title", "authors", "year", "study_type", "container", "doi", "doi_url", "url",
+        "setting", "in_reference_list")),
+    "examples": ("example", (
+        "name", "description", "evaluation_status", "place", "sector", "url", "source")),
+    "figures": ("figure", ("title", "value", "source", "section")),
+}
+EVIDENCE_ATTRIBUTES = (
+    "id", "relation", "strength", "direction", "horizon", "summary", "quote", "section", "page")
+# fmt: on
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    """An export-document record with its location and judgement lifted to the top level."""
+    judgement = row.get("evidence_judgement") or {}
+    return {
+        **row,
+        **(row.get("location") or {}),
+        "study_type": row.get("type"),
+        "judgement_level": judgement.get("level"),
+        "judgement_quote": judgement.get("quote"),
+    }
+
+
+def _nodes(document: dict[str, list[dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """Every node with its attributes, in type order then ID order."""
+    nodes = []
+    for key, (node_type, names) in NODE_ATTRIBUTES.items():
+        for row in document[key]:
+            flat = _flat(row)
+            label = flat[names[0]]
+            if node_type == "study":
+                label = study_label(row["authors"], row["year"], row["title"] or row["id"])
+            nodes.append(
+                (
+                    row["id"],
+                    {
+                        "type": node_type,
+                        "label": label,
+                        **{name: flat[name] for name in names},
+                        "site_path": record_url(node_type, row["id"]),
+                    },
+                )
+            )
+    return nodes
+
+
+def _edges(document: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, str, Item]]:
+    """Every edge as (from, to, key, attributes), sorted; the key is the type or the link ID."""
+    edges: list[tuple[str, str, str, Item]] = []
+    for theme in document["themes"]:
+        if theme["parent"]:
+            edges.append((theme["id"], theme["parent"], "parent", {}))
+        edges.append((theme["id"], theme["source"], "source", {}))
+    for rec in document["recommendations"]:
+        edges.extend(
+            (rec["id"], theme, "theme", {"rank": rank}) for rank, theme in enumerate(rec["themes"])
+        )
+        edges.extend((rec["id"], target, "responds_to", {}) for target in rec["responds_to"])
+    for link in document["evidence"]:
+        flat = _flat(link)
+        edges.append(
+            (
+                link["study"],
+                link["recommendation"],
+                link["id"],
+                {"type": "evidence", **{name: flat[name] for name in EVIDENCE_ATTRIBUTES}},
+            )
+        )
+    for example in document["examples"]:
+        edges.extend((example["id"], rec, "example", {}) for rec in example["recommendations"])
+        edges.extend((example["id"], study, "cites", {}) for study in example["studies"])
+    for figure in document["figures"]:
+        edges.extend((figure["id"], study, "cites", {}) for study in figure["studies"])
+        edges.extend((figure["id"], theme, "theme", {}) for theme in figure["themes"])
+    return sorted(edges, key=lambda edge: edge[:3])
+
+
+def build_graph(engine: Engine) -> nx.MultiDiGraph:
+    """Read the store into the evidence graph; the same store always gives the same graph."""
+    document = export_document(engine)
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(_nodes(document))
+    for source, target, key, attributes in _edges(document):
+        graph.add_edge(source, target, key=key, **{"type": key, **attributes})
+    return graph
+
+
+# --- Reading the graph ----------------------------------------------------------------------
+
+
+def _rank(level: str) -> int:
+    return Strength(level).rank
+
+
+def _of_type(graph: nx.MultiDiGraph, node_type: str) -> list[str]:
+    return sorted(node for node, kind in graph.nodes(data="type") if kind == node_type)
+
+
+def _node(graph: nx.MultiDiGraph, node_id: str, node_type: str) -> dict[str, Any]:
+    if graph.nodes.get(node_id, {}).get("type") != node_type:
+        raise RecordNotFound(
+            f"no {node_type} has ID '{node_id}'; check the ID with `kb show {node_id}`"
+        )
+    return graph.nodes[node_id]
+
+
+def _linked_from(graph: nx.MultiDiGraph, node_id: str, edge_type: str) -> list[str]:
+    """IDs of the nodes with an ``edge_type`` edge into ``node_id``, sorted."""
+    return sorted({u for u, _, kind in graph.in_edges(node_id, data="type") if kind == edge_type})
+
+
+def _evidence(graph: nx.MultiDiGraph, recommendation_id: str) -> list[Item]:
+    """The evidence links bearing on a recommendation, as items sorted by link ID."""
+    items = []
+    for study_id, _, link in graph.in_edges(recommendation_id, data=True):
+        if link["type"] == "evidence":
+            study = graph.nodes[study_id]
+            items.append(
+                {
+                    "id": link["id"],
+                    "study": study_id,
+                    "study_label": study["label"],
+                    "study_type": study["study_type"],
+                    "relation": link["relation"],
+                    "strength": link["strength"],
+                    "direction": link["direction"],
+                    "horizon": link["horizon"],
+                    "summary": link["summary"],
+                }
+            )
+    return sorted(items, key=lambda item: item["id"])
+
+
+def _supports(item: Item) -> bool:
+    return item["relation"] == Relation.SUPPORTS and _rank(item["strength"]) >= 1
+
+
+def _contradicts(item: Item) -> bool:
+    return item["relation"] == Relation.CONTRADICTS and _rank(item["strength"]) >= 1
+
+
+def _strongest_first(items: list[Item]) -> list[Item]:
+    return sorted(items, key=lambda item: (-_rank(item["strength"]), item["study"], item["id"]))
+
+
+def overall_level(items: list[Item]) -> tuple[str, str]:
+    """The computed overall level of a body of evidence, and the reason for it, in words.
+
+    1. Supporting items are ``supports`` links at S1 or above; each study counts once, at its
+       strongest. S0 links are gaps, whatever their relation; ``qualifies``, ``context`` and
+       ``practice-example`` links do not count.
+    2. No supporting item: S0.
+    3. Otherwise the higher of: the highest level at least two studies reach, and one level
+       below the strongest study (a single study is not yet a body of evidence); never below
+       S1, since some support exists.
+    4. Any contradicting item (``contradicts`` at S1 or above) lowers that one level, again
+       never below S1.
+    """
+    best: dict[str, int] = {}
+    for item in items:
+        if _supports(item):
+            best[item["study"]] = max(best.get(item["study"], 0), _rank(item["strength"]))
+    if not best:
+        return "S0", "no supporting evidence"
+    ranks = sorted(best.values(), reverse=True)
+    second = ranks[1] if len(ranks) > 1 else 0
+    level = max(second, ranks[0] - 1, 1)
+    if level == second:
+        studies = sum(rank >= level for rank in ranks)
+        reason = f"{studies} studies support it at S{level} or above"
+    elif ranks[0] == 1:
+        reason = "one study supports it, at S1"
+    else:
+        reason = (
+            f"one level below its strongest supporting study (S{ranks[0]}), which no "
+            "other study matches"
+        )
+    contradicting = sum(_contradicts(item) for item in items)
+    if contradicting:
+        level = max(level - 1, 1)
+        reason += (
+            f"; one level lower for {contradicting} contradicting "
+            f"item{'s' if contradicting > 1 else ''}"
+        )
+    return f"S{level}", reason
+
+
+def disagrees(computed: str, judged: str | None) -> bool:
+    """True when the source's judgement and the computed level differ by two or more levels,
+    or when one says there is no evidence (S0) and the other that there is some."""
+    if judged is None:
+        return False
+    difference = abs(_rank(computed) - _rank(judged))
+    return difference >= 2 or (_rank(computed) == 0) != (_rank(judged) == 0)
+
+
+def _counts(values: list[str], vocabulary: list[str]) -> dict[str, int]:
+    counted = Counter(values)
+    return {value: counted[value] for value in vocabulary}
+
+
+def evidence_profile(graph: nx.MultiDiGraph, recommendation_id: str) -> dict[str, Any]:
+    """How well a recommendation is supported, and by what, beside the source's own judgement.
+
+    Counts by relation, strength and direction cover every vocabulary value (zeros included);
+    counts by study type list the types present. ``strongest_supporting`` holds the three
+    strongest supporting items, ``contradicting`` every contradicting one.
+    """
+    node = _node(graph, recommendation_id, "recommendation")
+    items = _evidence(graph, recommendation_id)
+    level, reason = overall_level(items)
+    return {
+        "id": recommendation_id,
+        "title": node["title"],
+        "kind": node["kind"],
+        "links": len(items),
+        "by_relation": _counts([i["relation"] for i in items], [r.value for r in Relation]),
+        "by_strength": _counts([i["strength"] for i in items], [s.value for s in Strength]),
+        "by_study_type": dict(sorted(Counter(i["study_type"] for i in items).items())),
+        "by_direction": _counts([i["direction"] for i in items], [d.value for d in Direction]),
+        "strongest_supporting": _strongest_first(list(filter(_supports, items)))[:STRONGEST_SHOWN],
+        "contradicting": _strongest_first(list(filter(_contradicts, items))),
+        "examples": _linked_from(graph, recommendation_id, "example"),
+        "computed_level": level,
+        "reason": reason,
+        "judgement_level": node["judgement_level"],
+        "disagrees": disagrees(level, node["judgement_level"]),
+    }
+
+
+def _theme_members(graph: nx.MultiDiGraph) -> dict[str, set[str]]:
+    """For each theme, the recommendations in it or in any theme nested below it."""
+    members: dict[str, set[str]] = {theme: set() for theme in _of_type(graph, "theme")}
+    for rec in _of_type(graph, "recommendation"):
+        for _, theme, kind in graph.out_edges(rec, data="type"):
+            if kind != "theme":
+                continue
+            while theme is not None:  # validation guarantees the parents form no cycle
+                members[theme].add(rec)
+                theme = graph.nodes[theme]["parent"]
+    return members
+
+
+def evidence_gaps(graph: nx.MultiDiGraph) -> dict[str, list[Item]]:
+    """Where the evidence is thin: the basis of the evidence gap map.
+
+    Lists recommendations (kind ``recommendation`` only) whose evidence links are all S0–S1,
+    recommendations with no evidence link and no practice example, and themes where no
+    statement in the theme or its sub-themes has an evidence link at S3 or above.
+    """
+    weak, unlinked = [], []
+    for rec in _of_type(graph, "recommendation"):
+        node = graph.nodes[rec]
+        if node["kind"] != "recommendation":
+            continue
+        items = _evidence(graph, rec)
+        best = max((_rank(item["strength"]) for item in items), default=None)
+        if best is not None and best <= 1:
+            weak.append(
+                {
+                    "id": rec,
+                    "title": node["title"],
+                    "links": len(items),
+                    "best_level": f"S{best}",
+                    "judgement_level": node["judgement_level"],
+                }
+            )
+        if not items and not _linked_from(graph, rec, "example"):
+            unlinked.append(
+                {"id": rec, "title": node["title"], "judgement_level": node["judgement_level"]}
+            )
+    themes = []
+    for theme, recs in _theme_members(graph).items():
+        ranks = [_rank(item["strength"]) for rec in recs for item in _evidence(graph, rec)]
+        if max(ranks, default=0) < 3:
+            themes.append(
+                {
+                    "id": theme,
+                    "title": graph.nodes[theme]["title"],
+                    "recommendations": len(recs),
+                    "links": len(ranks),
+                    "best_level": f"S{max(ranks)}" if ranks else None,
+                }
+            )
+    return {
+        "recommendations_on_s0_s1": weak,
+        "themes_without_s3": themes,
+        "recommendations_without_links": unlinked,
+    }
+
+
+def studies_uses(graph: nx.MultiDiGraph, study_id: str) -> dict[str, Any]:
+    """What rests on a study: "if this study is retracted, what changes?".
+
+    For each recommendation it bears on: its links from this study, the computed level with
+    and without them, and ``drops`` when the level would fall. Also the practice examples and
+    key figures that cite it.
+    """
+    node = _node(graph, study_id, "study")
+    bears_on = []
+    for rec in sorted(
+        {v for _, v, kind in graph.out_edges(study_id, data="type") if kind == "evidence"}
+    ):
+        items = _evidence(graph, rec)
+        level, _ = overall_level(items)
+        without, _ = overall_level([item for item in items if item["study"] != study_id])
+        bears_on.append(
+            {
+                "id": rec,
+                "title": graph.nodes[rec]["title"],
+                "links": [item for item in items if item["study"] == study_id],
+                "level": level,
+                "level_without": without,
+                "drops": _rank(without) < _rank(level),
+            }
+        )
+    cited_by = sorted(u for u, _, kind in graph.in_edges(study_id, data="type") if kind == "cites")
+    return {
+        "id": study_id,
+        "label": node["label"],
+        "title": node["title"],
+        "study_type": node["study_type"],
+        "recommendations": bears_on,
+        "examples": [u for u in cited_by if graph.nodes[u]["type"] == "example"],
+        "figures": [u for u in cited_by if graph.nodes[u]["type"] == "figure"],
+    }
+
+
+def _jaccard(first: set[str], second: set[str]) -> Fraction:
+    union = first | second
+    return Fraction(len(first & second), len(union)) if union else Fraction(0)
+
+
+def related_recommendations(
+    graph: nx.MultiDiGraph, recommendation_id: str, k: int = 5
+) -> list[Item]:
+    """The ``k`` recommendations that share most evidence with one recommendation.
+
+    score = (2 × Jaccard over supporting studies + Jaccard over practice examples) / 3, so
+    shared studies weigh twice as much as shared examples and the score runs from 0 to 1.
+    Only scores above 0 are listed; ties are broken by ID.
+    """
+    _node(graph, recommendation_id, "recommendation")
+    recs = _of_type(graph, "recommendation")
+    studies = {rec: {i["study"] for i in _evidence(graph, rec) if _supports(i)} for rec in recs}
+    examples = {rec: set(_linked_from(graph, rec, "example")) for rec in recs}
+    scored = []
+    for other in recs:
+        if other == recommendation_id:
+            continue
+        score = (
+            2 * _jaccard(studies[recommendation_id], studies[other])
+            + _jaccard(examples[recommendation_id], examples[other])
+        ) / 3
+        if score:
+            scored.append((-score, other))
+    return [
+        {
+            "id": other,
+            "title": graph.nodes[other]["title"],
+            "score": round(float(-score), 3),
+            "shared_studies": sorted(studies[recommendation_id] & studies[other]),
+            "shared_examples": sorted(examples[recommendation_id] & examples[other]),
+        }
+        for score, other in sorted(scored)[:k]
+    ]
+
+
+def graph_stats(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    """Size and structure: counts by type, most-cited studies, orphans, connected components.
+
+    Most-cited studies are ranked by evidence links, then ID. An orphan study has no edge at
+    all; an orphan recommendation (any kind) has no evidence link and no practice example.
+    """
+    nodes = Counter(kind for _, kind in graph.nodes(data="type"))
+    edges = Counter(kind for _, _, kind in graph.edges(data="type"))
+    cited: dict[str, list[str]] = defaultdict(list)
+    for study, rec, kind in graph.edges(data="type"):
+        if kind == "evidence":
+            cited[study].append(rec)
+    components = [len(component) for component in nx.weakly_connected_components(graph)]
+    return {
+        "nodes": {kind: nodes[kind] for kind in NODE_TYPES},
+        "edges": {kind: edges[kind] for kind in EDGE_TYPES},
+        "most_cited_studies": [
+            {
+                "id": study,
+                "label": graph.nodes[study]["label"],
+                "links": len(recs),
+                "recommendations": len(set(recs)),
+            }
+            for study, recs in sorted(cited.items(), key=lambda pair: (-len(pair[1]), pair[0]))
+        ][:MOST_CITED_SHOWN],
+        "orphan_studies": [s for s in _of_type(graph, "study") if graph.degree(s) == 0],
+        "orphan_recommendations": [
+            rec
+            for rec in _of_type(graph, "recommendation")
+            if not _evidence(graph, rec) and not _linked_from(graph, rec, "example")
+        ],
+        "components": len(components),
+        "largest_component": max(components, default=0),
+        "isolated_nodes": nx.number_of_isolates(graph),
+    }
+
+
+# --- Export ---------------------------------------------------------------------------------
+
+
+def _plain(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Attributes GraphML and GEXF can hold: None left out, lists as JSON text."""
+    return {
+        name: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+        for name, value in attributes.items()
+        if value is not None
+    }
+
+
+def flattened(graph: nx.MultiDiGraph, gexf: bool = False) -> nx.MultiDiGraph:
+    """A copy of the graph for GraphML or GEXF, in the same order.
+
+    GEXF keeps an edge's ``type`` for directed/undirected, so there the edge type is written
+    as ``edge_type``, and edges that are not evidence links get the ID ``from>to:key``.
+    """
+    flat = nx.MultiDiGraph()
+    flat.add_nodes_from((node, _plain(data)) for node, data in graph.nodes(data=True))
+    for source, target, key, data in graph.edges(keys=True, data=True):
+        attributes = _plain(data)
+        if gexf:
+            attributes["edge_type"] = attributes.pop("type")
+            attributes.setdefault("id", f"{source}>{target}:{key}")
+        flat.add_edge(source, target, key=key, **attributes)
+    return flat
+
+
+def export_graph(graph: nx.MultiDiGraph, format: str, path: str | Path) -> dict[str, Any]:
+    """Write the graph as GraphML, GEXF or node-link JSON, atomically; return what was written.
+
+    JSON keeps every attribute as it is; GraphML and GEXF get the ``flattened`` copy.
+    """
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")
+    path = Path(path)
+
+    def write(temporary: Path) -> None:
+        if format == "json":
+            data = nx.node_link_data(graph, edges="edges")
+            temporary.write_text(
+                json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+        elif format == "graphml":
+            nx.write_graphml(flattened(graph), temporary)
+        else:
+            nx.write_gexf(flattened(graph, gexf=True), temporary)
+
+    write_atomically(path, write)
+    return {
+        "format": format,
+        "path": str(path),
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.number_of_edges(),
+    }

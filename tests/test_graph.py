@@ -1,0 +1,821 @@
+"""The evidence graph: a hand-built knowledge base with a known answer for every function."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+import yaml
+
+from kb import pipeline, store
+from kb.errors import RecordNotFound
+from kb.graph import (
+    build_graph,
+    disagrees,
+    evidence_gaps,
+    evidence_profile,
+    export_graph,
+    flattened,
+    graph_stats,
+    overall_level,
+    related_recommendations,
+    studies_uses,
+)
+from tests.conftest import run_kb
+
+# --- A small knowledge base, written as YAML records -------------------------------------------
+#
+# Themes: health > care, work, other.  Evidence (study → recommendation, relation, level):
+#   s-a: r-two supports S4, r-one supports S4, r-contra supports S5
+#   s-b: r-two supports S4, r-two qualifies S2 (a second, parallel edge), r-contra supports S5
+#   s-c: r-contra contradicts S2     s-gap: r-gap context S0     s-op: r-weak supports S1
+#   s-blog (commentary): r-contra qualifies S4      s-orphan: nothing
+# Examples: ex-1 → r-one, r-two and cites s-a; ex-2 → r-contra.  r-two responds to r-recur.
+
+
+def _theme(theme_id: str, parent: str | None = None) -> dict[str, Any]:
+    record = {
+        "id": theme_id,
+        "title": theme_id.title(),
+        "source": "rep",
+        "location": {"section": theme_id.title()},
+    }
+    return {**record, "parent": parent} if parent else record
+
+
+def _rec(rec_id: str, theme: str, judged: str | None, **extra: Any) -> dict[str, Any]:
+    record = {
+        "id": rec_id,
+        "title": f"Title of {rec_id}",
+        "statement": f"Do {rec_id}.",
+        "source": "rep",
+        "themes": [theme],
+        "location": {"section": "Recommendations"},
+        **extra,
+    }
+    if judged:
+        record["evidence_judgement"] = {"level": judged, "quote": f"Evidence is {judged}."}
+    return record
+
+
+def _finding(
+    study: str,
+    rec: str,
+    relation: str,
+    strength: str,
+    direction: str = "positive",
+    suffix: str = "",
+) -> dict[str, Any]:
+    return {
+        "id": f"{study}--{rec}{suffix}",
+        "recommendation": rec,
+        "relation": relation,
+        "strength": strength,
+        "direction": direction,
+        "horizon": "short-term",
+        "summary": f"{study} on {rec}.",
+        "quote": "As the report says.",
+        "source": "rep",
+        "location": {"section": "Evidence"},
+    }
+
+
+def _study(
+    study_id: str, study_type: str, *findings: tuple[Any, ...], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": study_id,
+        **extra,
+        "type": study_type,
+        "findings": [_finding(study_id, *finding) for finding in findings],
+    }
+
+
+def _example(example_id: str, recs: list[str], studies: list[str]) -> dict[str, Any]:
+    return {
+        "id": example_id,
+        "name": f"Example {example_id}",
+        "description": "A scheme.",
+        "evaluation_status": "evaluated",
+        "quote": "A scheme ran.",
+        "source": "rep",
+        "location": {"section": "Examples"},
+        "studies": studies,
+        "recommendations": recs,
+    }
+
+
+RECORDS = {
+    "evidence/sources": [{"id": "rep", "title": "The Report", "year": 2021}],
+    "recommendations/themes": [
+        _theme("health"),
+        _theme("care", "health"),
+        _theme("work"),
+        _theme("other"),
+    ],
+    "recommendations": [
+        _rec("r-none", "work", "S0"),
+        _rec("r-gap", "work", "S3"),
+        _rec("r-two", "care", "S4", responds_to=["r-recur"]),
+        _rec("r-one", "care", "S5"),
+        _rec("r-contra", "health", "S5"),
+        _rec("r-weak", "work", "S4"),
+        _rec("r-recur", "work", None, kind="recurring"),
+    ],
+    "evidence/studies": [
+        _study(
+            "s-a",
+            "randomised-trial",
+            ("r-two", "supports", "S4"),
+            ("r-one", "supports", "S4"),
+            ("r-contra", "supports", "S5"),
+            authors=["Smith, J.", "Jones, K.", "Brown, L."],
+            year=2019,
+        ),
+        _study(
+            "s-b",
+            "systematic-review",
+            ("r-two", "supports", "S4"),
+            ("r-two", "qualifies", "S2", "mixed", "-caveat"),
+            ("r-contra", "supports", "S5"),
+            authors=["Lee, M."],
+            year=2020,
+        ),
+        _study(
+            "s-c",
+            "observational",
+            ("r-contra", "contradicts", "S2", "no-effect"),
+            authors=["Khan, A.", "Patel, R."],
+            year=2018,
+        ),
+        _study("s-gap", "review", ("r-gap", "context", "S0", "not-assessed"), title="Gap review"),
+        _study("s-op", "expert-communication", ("r-weak", "supports", "S1")),
+        _study("s-blog", "commentary", ("r-contra", "qualifies", "S4"), title="A blog"),
+        _study("s-orphan", "book", title="A book"),
+    ],
+    "evidence/examples": [
+        _example("ex-1", ["r-one", "r-two"], ["s-a"]),
+        _example("ex-2", ["r-contra"], []),
+    ],
+    "evidence/figures": [
+        {
+            "id": "fig-1",
+            "title": "A share",
+            "value": "5%",
+            "quote": "5% do.",
+            "source": "rep",
+            "location": {"section": "Other"},
+            "themes": ["other"],
+        }
+    ],
+}
+
+
+def write_kb(root: Path, records: dict[str, list[dict[str, Any]]]) -> Path:
+    """Write each record to FOLDER/ID.yaml below ``root``."""
+    for folder, folder_records in records.items():
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for record in folder_records:
+            text = yaml.safe_dump(record, sort_keys=False, allow_unicode=True)
+            (root / folder / f"{record['id']}.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def kb_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_kb(tmp_path_factory.mktemp("graph") / "kb", RECORDS)
+    pipeline.build_db(pipeline.Paths.for_root(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def graph(kb_root: Path) -> nx.MultiDiGraph:
+    return build_graph(pipeline.current_store(pipeline.Paths.for_root(kb_root)))
+
+
+def _items(*specs: tuple[str, str, str]) -> list[dict[str, str]]:
+    """Evidence items from (study, relation, strength) triples."""
+    return [
+        {"id": f"{study}-{index}", "study": study, "relation": relation, "strength": level}
+        for index, (study, relation, level) in enumerate(specs)
+    ]
+
+
+# --- The graph ---------------------------------------------------------------------------------
+
+
+def test_graph_nodes_and_edges_carry_what_pages_need(graph: nx.MultiDiGraph) -> None:
+    assert list(graph.nodes)[:6] == ["rep", "care", "health", "other", "work", "r-contra"]
+    assert graph.nodes["s-a"] == {
+        "type": "study",
+        "label": "Smith et al. (2019)",
+        "title": None,
+        "authors": ["Smith, J.", "Jones, K.", "Brown, L."],
+        "year": 2019,
+        "study_type": "randomised-trial",
+        "container": None,
+        "doi": None,
+        "doi_url": None,
+        "url": None,
+        "setting": [],
+        "in_reference_list": True,
+        "site_path": "studies/s-a/",
+    }
+    assert graph.nodes["r-one"]["judgement_level"] == "S5"
+    assert graph.nodes["ex-1"]["evaluation_status"] == "evaluated"
+    assert graph.edges["s-b", "r-two", "s-b--r-two-caveat"] == {
+        "type": "evidence",
+        "id": "s-b--r-two-caveat",
+        "relation": "qualifies",
+        "strength": "S2",
+        "direction": "mixed",
+        "horizon": "short-term",
+        "summary": "s-b on r-two.",
+        "quote": "As the report says.",
+        "section": "Evidence",
+        "page": None,
+    }
+    assert sorted(
+        (u, v, k) for u, v, k, kind in graph.edges(keys=True, data="type") if kind != "evidence"
+    ) == [
+        ("care", "health", "parent"),
+        ("care", "rep", "source"),
+        ("ex-1", "r-one", "example"),
+        ("ex-1", "r-two", "example"),
+        ("ex-1", "s-a", "cites"),
+        ("ex-2", "r-contra", "example"),
+        ("fig-1", "other", "theme"),
+        ("health", "rep", "source"),
+        ("other", "rep", "source"),
+        ("r-contra", "health", "theme"),
+        ("r-gap", "work", "theme"),
+        ("r-none", "work", "theme"),
+        ("r-one", "care", "theme"),
+        ("r-recur", "work", "theme"),
+        ("r-two", "care", "theme"),
+        ("r-two", "r-recur", "responds_to"),
+        ("r-weak", "work", "theme"),
+        ("work", "rep", "source"),
+    ]
+
+
+def test_graph_is_read_from_the_store_alone(
+    kb_root: Path, graph: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    database = tmp_path / "kb.sqlite"
+    shutil.copy(kb_root / "build" / "kb.sqlite", database)
+    again = build_graph(store.open_store(database))
+    assert list(again.nodes(data=True)) == list(graph.nodes(data=True))
+    assert list(again.edges(keys=True, data=True)) == list(graph.edges(keys=True, data=True))
+
+
+# --- The overall-level rule ----------------------------------------------------------------------
+
+RULE_CASES = {
+    "no links": ([], "S0", "no supporting evidence"),
+    "only S0": ([("a", "supports", "S0"), ("b", "context", "S0")], "S0", "no supporting evidence"),
+    "only qualifies": ([("a", "qualifies", "S5")], "S0", "no supporting evidence"),
+    "two consistent S4": (
+        [("a", "supports", "S4"), ("b", "supports", "S4")],
+        "S4",
+        "2 studies support it at S4 or above",
+    ),
+    "one S4 only": (
+        [("a", "supports", "S4")],
+        "S3",
+        "one level below its strongest supporting study (S4), which no other study matches",
+    ),
+    "one study twice": (
+        [("a", "supports", "S4"), ("a", "supports", "S4")],
+        "S3",
+        "one level below its strongest supporting study (S4), which no other study matches",
+    ),
+    "a weaker second study never lowers": (
+        [("a", "supports", "S5"), ("b", "supports", "S2")],
+        "S4",
+        "one level below its strongest supporting study (S5), which no other study matches",
+    ),
+    "S5 S4 S3": (
+        [("a", "supports", "S5"), ("b", "supports", "S4"), ("c", "supports", "S3")],
+        "S4",
+        "2 studies support it at S4 or above",
+    ),
+    "one S1": ([("a", "supports", "S1")], "S1", "one study supports it, at S1"),
+    "contradiction cap": (
+        [("a", "supports", "S5"), ("b", "supports", "S5"), ("c", "contradicts", "S2")],
+        "S4",
+        "2 studies support it at S5 or above; one level lower for 1 contradicting item",
+    ),
+    "contradictions stop at S1": (
+        [("a", "supports", "S2"), ("b", "contradicts", "S3"), ("c", "contradicts", "S1")],
+        "S1",
+        "one level below its strongest supporting study (S2), which "
+        "no other study matches; one level lower for 2 contradicting "
+        "items",
+    ),
+    "an S0 contradiction is a gap": (
+        [("a", "supports", "S4"), ("b", "supports", "S4"), ("c", "contradicts", "S0")],
+        "S4",
+        "2 studies support it at S4 or above",
+    ),
+}
+
+
+@pytest.mark.parametrize("specs, level, reason", RULE_CASES.values(), ids=RULE_CASES.keys())
+def test_overall_level_rule(specs: list[tuple[str, str, str]], level: str, reason: str) -> None:
+    assert overall_level(_items(*specs)) == (level, reason)
+
+
+@pytest.mark.parametrize(
+    "computed, judged, expected",
+    [
+        ("S3", None, False),
+        ("S2", "S3", False),
+        ("S1", "S3", True),
+        ("S5", "S3", True),
+        ("S0", "S1", True),
+        ("S1", "S0", True),
+        ("S0", "S0", False),
+    ],
+)
+def test_disagreement(computed: str, judged: str | None, expected: bool) -> None:
+    assert disagrees(computed, judged) is expected
+
+
+# --- Profiles, gaps, reverse dependency, related, stats ---------------------------------------
+
+
+def test_profile_counts_and_items(graph: nx.MultiDiGraph) -> None:
+    profile = evidence_profile(graph, "r-two")
+    assert profile == {
+        "id": "r-two",
+        "title": "Title of r-two",
+        "kind": "recommendation",
+        "links": 3,
+        "by_relation": {
+            "supports": 2,
+            "qualifies": 1,
+            "contradicts": 0,
+            "practice-example": 0,
+            "context": 0,
+        },
+        "by_strength": {"S0": 0, "S1": 0, "S2": 1, "S3": 0, "S4": 2, "S5": 0},
+        "by_study_type": {"randomised-trial": 1, "systematic-review": 2},
+        "by_direction": {"positive": 2, "mixed": 1, "no-effect": 0, "harm": 0, "not-assessed": 0},
+        "strongest_supporting": [
+            {
+                "id": "s-a--r-two",
+                "study": "s-a",
+                "study_label": "Smith et al. (2019)",
+                "study_type": "randomised-trial",
+                "relation": "supports",
+                "strength": "S4",
+                "direction": "positive",
+                "horizon": "short-term",
+                "summary": "s-a on r-two.",
+            },
+            {
+                "id": "s-b--r-two",
+                "study": "s-b",
+                "study_label": "Lee (2020)",
+                "study_type": "systematic-review",
+                "relation": "supports",
+                "strength": "S4",
+                "direction": "positive",
+                "horizon": "short-term",
+                "summary": "s-b on r-two.",
+            },
+        ],
+        "contradicting": [],
+        "examples": ["ex-1"],
+        "computed_level": "S4",
+        "reason": "2 studies support it at S4 or above",
+        "judgement_level": "S4",
+        "disagrees": False,
+    }
+
+
+@pytest.mark.parametrize(
+    "rec, level, judged, flagged",
+    [
+        ("r-none", "S0", "S0", False),
+        ("r-gap", "S0", "S3", True),
+        ("r-two", "S4", "S4", False),
+        ("r-one", "S3", "S5", True),
+        ("r-contra", "S4", "S5", False),
+        ("r-weak", "S1", "S4", True),
+        ("r-recur", "S0", None, False),
+    ],
+)
+def test_profile_levels(
+    graph: nx.MultiDiGraph, rec: str, level: str, judged: str | None, flagged: bool
+) -> None:
+    profile = evidence_profile(graph, rec)
+    assert (profile["computed_level"], profile["judgement_level"], profile["disagrees"]) == (
+        level,
+        judged,
+        flagged,
+    )
+
+
+def test_profile_lists_contradicting_items(graph: nx.MultiDiGraph) -> None:
+    profile = evidence_profile(graph, "r-contra")
+    assert [item["id"] for item in profile["contradicting"]] == ["s-c--r-contra"]
+    assert [item["id"] for item in profile["strongest_supporting"]] == [
+        "s-a--r-contra",
+        "s-b--r-contra",
+    ]
+
+
+def test_profile_of_unknown_or_wrong_type_id(graph: nx.MultiDiGraph) -> None:
+    with pytest.raises(RecordNotFound, match="no recommendation has ID 's-a'"):
+        evidence_profile(graph, "s-a")
+    with pytest.raises(RecordNotFound, match="no study has ID 'r-one'"):
+        studies_uses(graph, "r-one")
+
+
+def test_gaps(graph: nx.MultiDiGraph) -> None:
+    assert evidence_gaps(graph) == {
+        "recommendations_on_s0_s1": [
+            {
+                "id": "r-gap",
+                "title": "Title of r-gap",
+                "links": 1,
+                "best_level": "S0",
+                "judgement_level": "S3",
+            },
+            {
+                "id": "r-weak",
+                "title": "Title of r-weak",
+                "links": 1,
+                "best_level": "S1",
+                "judgement_level": "S4",
+            },
+        ],
+        "themes_without_s3": [
+            {"id": "other", "title": "Other", "recommendations": 0, "links": 0, "best_level": None},
+            {"id": "work", "title": "Work", "recommendations": 4, "links": 2, "best_level": "S1"},
+        ],
+        "recommendations_without_links": [
+            {"id": "r-none", "title": "Title of r-none", "judgement_level": "S0"}
+        ],
+    }
+
+
+def test_uses_tells_what_a_retraction_changes(graph: nx.MultiDiGraph) -> None:
+    uses = studies_uses(graph, "s-a")
+    assert [
+        (
+            row["id"],
+            row["level"],
+            row["level_without"],
+            row["drops"],
+            [link["id"] for link in row["links"]],
+        )
+        for row in uses["recommendations"]
+    ] == [
+        ("r-contra", "S4", "S3", True, ["s-a--r-contra"]),
+        ("r-one", "S3", "S0", True, ["s-a--r-one"]),
+        ("r-two", "S4", "S3", True, ["s-a--r-two"]),
+    ]
+    assert (uses["label"], uses["examples"], uses["figures"]) == (
+        "Smith et al. (2019)",
+        ["ex-1"],
+        [],
+    )
+    contradicting = studies_uses(graph, "s-c")["recommendations"]
+    assert [(row["level"], row["level_without"], row["drops"]) for row in contradicting] == [
+        ("S4", "S5", False)
+    ]
+    assert studies_uses(graph, "s-orphan")["recommendations"] == []
+
+
+def test_related_ranking_breaks_ties_by_id(graph: nx.MultiDiGraph) -> None:
+    assert related_recommendations(graph, "r-two") == [
+        {
+            "id": "r-contra",
+            "title": "Title of r-contra",
+            "score": 0.667,
+            "shared_studies": ["s-a", "s-b"],
+            "shared_examples": [],
+        },
+        {
+            "id": "r-one",
+            "title": "Title of r-one",
+            "score": 0.667,
+            "shared_studies": ["s-a"],
+            "shared_examples": ["ex-1"],
+        },
+    ]
+    assert [row["id"] for row in related_recommendations(graph, "r-two", k=1)] == ["r-contra"]
+    assert [(row["id"], row["score"]) for row in related_recommendations(graph, "r-one")] == [
+        ("r-two", 0.667),
+        ("r-contra", 0.333),
+    ]
+    assert related_recommendations(graph, "r-weak") == []
+
+
+def test_stats(graph: nx.MultiDiGraph) -> None:
+    stats = graph_stats(graph)
+    assert stats["nodes"] == {
+        "source": 1,
+        "theme": 4,
+        "recommendation": 7,
+        "study": 7,
+        "example": 2,
+        "figure": 1,
+    }
+    assert stats["edges"] == {
+        "evidence": 10,
+        "theme": 8,
+        "parent": 1,
+        "source": 4,
+        "example": 3,
+        "cites": 1,
+        "responds_to": 1,
+    }
+    assert [
+        (row["id"], row["links"], row["recommendations"]) for row in stats["most_cited_studies"]
+    ] == [
+        ("s-a", 3, 3),
+        ("s-b", 3, 2),
+        ("s-blog", 1, 1),
+        ("s-c", 1, 1),
+        ("s-gap", 1, 1),
+        ("s-op", 1, 1),
+    ]
+    assert stats["orphan_studies"] == ["s-orphan"]
+    assert stats["orphan_recommendations"] == ["r-none", "r-recur"]
+    assert (stats["components"], stats["largest_component"], stats["isolated_nodes"]) == (2, 21, 1)
+
+
+# --- Export --------------------------------------------------------------------------------
+
+
+def _as_dicts(graph: nx.MultiDiGraph) -> tuple[dict[str, Any], dict[Any, Any]]:
+    return dict(graph.nodes(data=True)), {
+        (u, v, k): data for u, v, k, data in graph.edges(keys=True, data=True)
+    }
+
+
+def test_export_json_round_trips(graph: nx.MultiDiGraph, tmp_path: Path) -> None:
+    path = tmp_path / "graph.json"
+    assert export_graph(graph, "json", path) == {
+        "format": "json",
+        "path": str(path),
+        "nodes": 22,
+        "edges": 28,
+    }
+    again = nx.node_link_graph(
+        json.loads(path.read_text()), directed=True, multigraph=True, edges="edges"
+    )
+    assert list(again.nodes(data=True)) == list(graph.nodes(data=True))
+    assert list(again.edges(keys=True, data=True)) == list(graph.edges(keys=True, data=True))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.json"]
+
+
+def test_export_graphml_round_trips(graph: nx.MultiDiGraph, tmp_path: Path) -> None:
+    path = tmp_path / "graph.graphml"
+    export_graph(graph, "graphml", path)
+    again = nx.read_graphml(path, edge_key_type=str, force_multigraph=True)
+    assert _as_dicts(again) == _as_dicts(flattened(graph))
+    assert again.nodes["s-a"]["authors"] == '["Smith, J.", "Jones, K.", "Brown, L."]'
+    assert "title" not in again.nodes["s-a"]
+    assert again.nodes["s-a"]["year"] == 2019
+
+
+def test_export_gexf_round_trips(graph: nx.MultiDiGraph, tmp_path: Path) -> None:
+    path = tmp_path / "graph.gexf"
+    export_graph(graph, "gexf", path)
+    again = nx.read_gexf(path)
+    assert _as_dicts(again) == _as_dicts(flattened(graph, gexf=True))
+    assert again.edges["care", "health", "parent"] == {
+        "edge_type": "parent",
+        "id": "care>health:parent",
+    }
+
+
+def test_export_is_deterministic_and_atomic(
+    graph: nx.MultiDiGraph, kb_root: Path, tmp_path: Path, monkeypatch
+) -> None:
+    first, second = tmp_path / "a.graphml", tmp_path / "b.graphml"
+    export_graph(graph, "graphml", first)
+    export_graph(build_graph(store.open_store(kb_root / "build" / "kb.sqlite")), "graphml", second)
+    assert first.read_bytes() == second.read_bytes()
+
+    def fail(*args: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(nx, "write_graphml", fail)
+    with pytest.raises(OSError):
+        export_graph(graph, "graphml", first)
+    assert first.read_bytes() == second.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.graphml", "b.graphml"]
+
+
+# --- Rule checks in `kb check` -------------------------------------------------------------------
+
+
+def test_check_warns_about_levels_that_do_not_fit(kb_root: Path) -> None:
+    result = run_kb("check", "--root", kb_root)
+    assert result.exit_code == 0
+    assert result.output == (
+        "evidence/studies/s-blog.yaml:8: s-blog: findings[0].strength: warning: S4 from a "
+        "study of type commentary; S4 and S5 need rigorous research\n"
+        "recommendations/r-weak.yaml:10: r-weak: evidence_judgement.level: warning: judged S4, "
+        "but all 1 of its evidence links are S1 or below\n"
+        "ok: 1 sources, 4 themes, 7 recommendations, 7 studies, 2 examples, 1 figures, "
+        "10 evidence links; 0 errors, 2 warnings\n"
+    )
+
+
+# --- The command line --------------------------------------------------------------------------
+
+
+def test_cli_profile(kb_root: Path) -> None:
+    result = run_kb("graph", "profile", "--root", kb_root, "r-contra")
+    assert result.exit_code == 0
+    assert (
+        result.output
+        == """\
+r-contra: Title of r-contra
+  computed level      S4  (2 studies support it at S5 or above; one level lower for 1 \
+contradicting item)
+  source's judgement  S5
+  evidence links      4
+    by relation      supports 2, qualifies 1, contradicts 1
+    by strength      S2 1, S4 1, S5 2
+    by study type    commentary 1, observational 1, randomised-trial 1, systematic-review 1
+    by direction     positive 3, no-effect 1
+  strongest supporting  (2)
+    S5  supports    s-a--r-contra  Smith et al. (2019)
+    S5  supports    s-b--r-contra  Lee (2020)
+  contradicting  (1)
+    S2  contradicts s-c--r-contra  Khan and Patel (2018)
+  practice examples   ex-2
+"""
+    )
+
+
+def test_cli_profile_flags_disagreement_and_unknown_ids(kb_root: Path) -> None:
+    result = run_kb("graph", "profile", "--root", kb_root, "r-one")
+    assert result.output.splitlines()[2] == "  source's judgement  S5  DISAGREES"
+    missing = run_kb("graph", "profile", "--root", kb_root, "nothing")
+    assert missing.exit_code == 1
+    assert missing.stderr == (
+        "error: no recommendation has ID 'nothing'; check the ID with `kb show nothing`\n"
+    )
+
+
+def test_cli_gaps_json(kb_root: Path, graph: nx.MultiDiGraph) -> None:
+    result = run_kb("graph", "gaps", "--root", kb_root, "--json")
+    assert result.exit_code == 0
+    assert (
+        result.output
+        == """\
+{
+  "recommendations_on_s0_s1": [
+    {
+      "id": "r-gap",
+      "title": "Title of r-gap",
+      "links": 1,
+      "best_level": "S0",
+      "judgement_level": "S3"
+    },
+    {
+      "id": "r-weak",
+      "title": "Title of r-weak",
+      "links": 1,
+      "best_level": "S1",
+      "judgement_level": "S4"
+    }
+  ],
+  "themes_without_s3": [
+    {
+      "id": "other",
+      "title": "Other",
+      "recommendations": 0,
+      "links": 0,
+      "best_level": null
+    },
+    {
+      "id": "work",
+      "title": "Work",
+      "recommendations": 4,
+      "links": 2,
+      "best_level": "S1"
+    }
+  ],
+  "recommendations_without_links": [
+    {
+      "id": "r-none",
+      "title": "Title of r-none",
+      "judgement_level": "S0"
+    }
+  ]
+}
+"""
+    )
+
+
+def test_cli_gaps(kb_root: Path) -> None:
+    assert (
+        run_kb("graph", "gaps", "--root", kb_root).output
+        == """\
+Recommendations resting only on S0–S1 (2)
+  r-gap                       S0  Title of r-gap
+  r-weak                      S1  Title of r-weak
+Themes with no S3+ evidence (2)
+  other                       -   Other
+  work                        S1  Work
+Recommendations with no evidence or examples (1)
+  r-none                      -   Title of r-none
+"""
+    )
+
+
+def test_cli_related_and_uses(kb_root: Path) -> None:
+    assert (
+        run_kb("graph", "related", "--root", kb_root, "r-two", "-k", "2").output
+        == """\
+0.667  r-contra: Title of r-contra
+       shared studies: s-a, s-b
+0.667  r-one: Title of r-one
+       shared studies: s-a
+       shared examples: ex-1
+"""
+    )
+    assert run_kb("graph", "related", "--root", kb_root, "r-weak").output == (
+        "no recommendation shares supporting studies or examples with r-weak\n"
+    )
+    assert (
+        run_kb("graph", "uses", "--root", kb_root, "s-c").output
+        == """\
+s-c: Khan and Patel (2018) (observational)
+  recommendations  (1)
+    r-contra                    S4 -> S5 without it  (keeps its level)
+      S2  contradicts s-c--r-contra  Khan and Patel (2018)
+  examples         -
+  figures          -
+"""
+    )
+
+
+def test_cli_stats(kb_root: Path) -> None:
+    result = run_kb("graph", "stats", "--root", kb_root)
+    assert (
+        result.output
+        == """\
+Nodes  (22)
+  source                       1
+  theme                        4
+  recommendation               7
+  study                        7
+  example                      2
+  figure                       1
+Edges  (28)
+  evidence                    10
+  theme                        8
+  parent                       1
+  source                       4
+  example                      3
+  cites                        1
+  responds_to                  1
+Most-cited studies  (evidence links, recommendations)
+     3   3  s-a  Smith et al. (2019)
+     3   2  s-b  Lee (2020)
+     1   1  s-blog  A blog
+     1   1  s-c  Khan and Patel (2018)
+     1   1  s-gap  Gap review
+     1   1  s-op  s-op
+Orphan studies  (1)
+  s-orphan
+Orphan recommendations  (2)
+  r-none
+  r-recur
+Components  2 (largest 21 nodes; 1 isolated)
+"""
+    )
+    assert json.loads(run_kb("graph", "stats", "--root", kb_root, "--json").output)[
+        "orphan_studies"
+    ] == ["s-orphan"]
+
+
+def test_cli_export(kb_root: Path, tmp_path: Path) -> None:
+    path = tmp_path / "out" / "graph.gexf"
+    result = run_kb("graph", "export", "--root", kb_root, "--format", "gexf", path)
+    assert result.output == f"wrote {path} (gexf): 22 nodes, 28 edges\n"
+    assert nx.read_gexf(path).number_of_edges() == 28
+    bad = run_kb("graph", "export", "--root", kb_root, "--format", "dot", path)
+    assert bad.exit_code == 2
+
+
+def test_every_graph_command_has_help_with_an_example_and_docs() -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "graph.md").read_text(encoding="utf-8")
+    for command in ("profile", "gaps", "related", "uses", "stats", "export"):
+        help_text = run_kb("graph", command, "--help").output
+        assert "Example: kb graph " + command in help_text
+        assert "--json" in help_text
+        assert f"kb graph {command}" in docs
