@@ -1,0 +1,125 @@
+"""`kb search`: rank recommendations, evidence, studies, examples and figures for a query."""
+
+import re
+import sys
+
+import click
+
+from kb import pipeline
+from kb import search as library
+from kb.cli import json_output, knowledge_base_options, paths_from
+from kb.models import LABELS, Direction, Strength
+
+_KIND_NAMES = {
+    "recommendation": "recommendation",
+    "key-message": "key message",
+    "recurring": "recurring recommendation",
+    "government-action": "government action",
+}
+_TYPE_NAMES = {"study": "study", "evidence": "evidence", "example": "example", "figure": "figure"}
+
+
+def _kind(result: library.SearchResult) -> str:
+    if result.type == "recommendation":
+        return _KIND_NAMES.get(result.kind, result.kind)
+    return _TYPE_NAMES[result.type]
+
+
+def _bold(text: str, styled: bool) -> str:
+    """Show **marked** words in bold on a terminal, and keep the markers elsewhere."""
+    if not styled:
+        return text
+    return re.sub(r"\*\*(.+?)\*\*", lambda match: click.style(match.group(1), bold=True), text)
+
+
+def _passage(result: library.SearchResult, width: int = 220) -> str:
+    if result.highlights:
+        return " ".join(result.highlights).replace("… …", "…")
+    text = " ".join(result.text.split())
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
+
+
+@click.command()
+@knowledge_base_options
+@click.argument("words", metavar="QUERY...", nargs=-1, required=True)
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(library.TYPES),
+    help="Only records of this type (repeat for several).",
+)
+@click.option("--theme", metavar="THEME", help="Only records in this theme or its sub-themes.")
+@click.option(
+    "--min-strength",
+    type=click.Choice([level.value for level in Strength]),
+    help="Only records whose evidence is at least this strong.",
+)
+@click.option(
+    "--direction",
+    type=click.Choice([direction.value for direction in Direction]),
+    help="Only evidence (and studies) with this direction of effect.",
+)
+@click.option("--year-from", type=int, metavar="YEAR", help="Only records from this year on.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="How many results to show.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as a JSON list.")
+def search(
+    root: str | None,
+    database: str | None,
+    words: tuple[str, ...],
+    types: tuple[str, ...],
+    theme: str | None,
+    min_strength: str | None,
+    direction: str | None,
+    year_from: int | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Search recommendations, evidence, studies, practice examples and key figures.
+
+    Words are matched in any form (plurals, -ise/-ize, anti-racist/antiracist), domain
+    synonyms are added (BAME, PPE, MHA...), and misspelt words are corrected. Use "quotes"
+    for a phrase, AND / OR / NOT, and fields such as theme:hsc-data or strength:S3. The
+    search index is built or refreshed first when the records changed. See docs/search.md.
+
+    Example: kb search blind recruitment --type recommendation
+    """
+    paths = paths_from(root, database)
+    engine = pipeline.current_store(paths)
+    library.refresh_index(engine, paths.index, paths.database)
+    found = library.search(
+        paths.index,
+        " ".join(words),
+        types=types or None,
+        theme=theme,
+        min_strength=min_strength,
+        direction=direction,
+        year_from=year_from,
+        limit=limit,
+    )
+    if as_json:
+        json_output([result.as_dict() for result in found.results])
+        return
+    styled = sys.stdout.isatty()
+    shown = len(found.results)
+    if not shown:
+        click.echo(f'no results for "{found.query}"')
+    elif shown < found.total:
+        click.echo(f'{shown} of {found.total} results for "{found.query}"')
+    else:
+        click.echo(f'{found.total} result{"s" if found.total != 1 else ""} for "{found.query}"')
+    if found.did_you_mean:
+        click.echo(f'did you mean: "{found.did_you_mean}" (included in the results)')
+    if found.also_searched:
+        click.echo(f"also searched: {', '.join(found.also_searched)}")
+    for number, result in enumerate(found.results, 1):
+        badge = f" [{result.strength} {LABELS[result.strength]}]" if result.strength else ""
+        click.echo(f"\n{number}. {_kind(result)}: {result.title}{badge}")
+        click.echo(f"   {_bold(_passage(result), styled)}")
+        click.echo(f"   {result.id} · {result.url}")

@@ -1,0 +1,561 @@
+"""Parsing and running queries: query checks, synonyms and spelling, scoring, highlighting.
+
+A query is cleaned and checked, misspelt words are corrected from the index's vocabulary,
+synonyms are added, and the records are ranked by BM25F with field boosts, a coordination
+factor and a prior by kind of record. See docs/search.md.
+"""
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import highlight, index, query, scoring
+from whoosh.fields import Schema
+from whoosh.matching import DisjunctionMaxMatcher, ListMatcher
+from whoosh.qparser import QueryParser, plugins, syntax
+from whoosh.qparser.common import attach
+
+from kb.errors import IndexMissing, SearchQueryError
+from kb.models import LABELS, Strength
+from kb.search.analysis import (
+    _SEGMENT,
+    _SPELLING_ANALYZER,
+    SynonymMatch,
+    _runs,
+    _stems,
+    _synonym_phrases,
+    find_synonyms,
+)
+from kb.search.index import TYPES
+from kb.urls import record_url
+
+MAX_QUERY_CHARS = 1000
+# Brackets nested deeper than this are refused: Whoosh turns each level into a few nested
+# calls, and about 250 levels overflow Python's stack. People nest two or three.
+MAX_NESTING = 20
+SHORT_TEXT = 320  # texts up to this many characters are shown whole in results
+
+# Query-time weight of each text field: a recommendation's own title and statement count more
+# than notes, quotes and other passing mentions.
+FIELD_BOOSTS = {"ref": 8.0, "title": 3.0, "text": 2.0, "context": 0.6}
+# A document's score is scaled by (share of the query's words it matches) to this power.
+COORDINATION = 1.0
+# Synonyms the user did not type count for this share of the words they did.
+SYNONYM_WEIGHT = 0.5
+# A word found in several fields scores as its best field plus this share of the others.
+FIELD_TIEBREAK = 0.2
+# Fields a query may name, e.g. ``theme:hsc-data strength:S3``; the keyword ones filter.
+FILTER_FIELDS = frozenset(
+    {"id", "type", "kind", "theme", "strength", "direction", "study_type", "year", "actor"}
+    | {"source", "recommendation"}
+)
+QUERY_FIELDS = (
+    "id",
+    "title",
+    "text",
+    "context",
+    "type",
+    "kind",
+    "theme",
+    "strength",
+    "direction",
+    "study_type",
+    "year",
+    "actor",
+    "source",
+    "recommendation",
+)
+
+# --- Query text -------------------------------------------------------------------------------
+
+_YEAR = re.compile(r"\d{4}|[\[{]\s*(\d{4})?\s*TO\s*(\d{4})?\s*[\]}]")
+# A byte that is not UTF-8 on the command line reaches Python as a lone surrogate (PEP 383),
+# which no UTF-8 output, JSON encoder or index can take.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def clean_query(text: str) -> str:
+    """The query with control characters and ? (not a wildcard here) as spaces, or an error.
+
+    A query that is too long, empty, or not text (bytes that are not UTF-8) is an error.
+    """
+    if len(text) > MAX_QUERY_CHARS:
+        raise SearchQueryError(
+            f"the query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}"
+        )
+    undecodable = _SURROGATE.search(text)
+    if undecodable:
+        code = ord(undecodable.group())
+        what = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+        raise SearchQueryError(
+            f"the query is not UTF-8 text ({what} cannot be read); "
+            "set your terminal to UTF-8 and type it again"
+        )
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).replace("?", " ")
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise SearchQueryError("the query is empty; type some words to search for")
+    return cleaned
+
+
+def check_syntax(text: str) -> None:
+    """Raise SearchQueryError for quotes or brackets left open, lone wildcards, unknown fields."""
+    if text.count('"') % 2:
+        raise SearchQueryError('the query opens a phrase with " but does not close it')
+    depth = 0
+    for character in re.sub(r'"[^"]*"', "", text):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth < 0:
+            raise SearchQueryError("the query has a ) without a matching (")
+        if depth > MAX_NESTING:
+            raise SearchQueryError(
+                f"the query nests brackets more than {MAX_NESTING} deep; use fewer brackets"
+            )
+    if depth:
+        raise SearchQueryError("the query has a ( without a matching )")
+    for match in _SEGMENT.finditer(text):
+        segment = match.group()
+        if segment.startswith('"'):
+            continue
+        fielded = re.match(r"([A-Za-z_]\w*):(.*)$", segment)
+        if fielded and not fielded.group(2).startswith("/"):  # not a web address
+            name, value = fielded.groups()
+            if name not in QUERY_FIELDS:
+                if value:
+                    fields = ", ".join(QUERY_FIELDS)
+                    raise SearchQueryError(f"unknown field {name!r}; fields are: {fields}")
+                continue  # "Note: ..." is plain text
+            if not value:
+                raise SearchQueryError(f"{name}: needs a value right after it, e.g. {name}:x")
+            if name == "year" and not _YEAR.fullmatch(value):
+                raise SearchQueryError(
+                    f"year:{value} is not a year, e.g. year:2020 or year:[2015 TO]"
+                )
+            segment = value
+        if segment.strip('"').startswith("*"):
+            raise SearchQueryError(
+                f"{segment!r}: a wildcard must follow some letters, e.g. recruit*"
+            )
+
+
+def _replace(text: str, replacements: list[tuple[int, int, str]]) -> str:
+    for start, end, new in sorted(replacements, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+# --- Synonyms and spelling ---------------------------------------------------------------------
+
+
+def _filters_first(parsed: query.Query) -> query.Query:
+    """Make top-level keyword clauses (theme:..., strength:...) required; words still rank."""
+    if not isinstance(parsed, _Coordinated):
+        return parsed
+    required = [sub for sub in parsed.subqueries if sub.field() in FILTER_FIELDS]
+    ranked = [sub for sub in parsed.subqueries if sub.field() not in FILTER_FIELDS]
+    if not required:
+        return parsed
+    return query.And([*required, _Coordinated(ranked)] if ranked else required)
+
+
+def _with_synonyms(parsed: query.Query, matches: list[SynonymMatch], parser: Any) -> query.Query:
+    """OR each matched word with the best-scoring of its synonyms (a disjunction max).
+
+    Taking the maximum, not the sum, keeps a group of near-identical phrases ("minority
+    ethnic", "ethnic minority"...) from outweighing the rest of the query.
+    """
+    alternatives = {
+        match.start: _BestOf(
+            [parser.parse(f'"{term}"~2' if " " in term else term) for term in match.alternatives],
+            boost=SYNONYM_WEIGHT,
+        )
+        for match in matches
+    }
+
+    def starts_at(node: query.Query) -> int | None:
+        leaves = [node] if node.is_leaf() else list(node.children())
+        starts = {getattr(leaf, "startchar", None) for leaf in leaves if leaf.is_leaf()}
+        return starts.pop() if len(starts) == 1 and len(leaves) else None
+
+    def rewrite(node: query.Query) -> query.Query:
+        start = starts_at(node)
+        if start in alternatives:
+            return query.Or([node, alternatives.pop(start)])
+        if node.is_leaf():
+            return node
+        rewritten = node.apply(rewrite)
+        for name in ("scale", "tiebreak", "minmatch"):  # apply() forgets these
+            if hasattr(node, name):
+                setattr(rewritten, name, getattr(node, name))
+        return rewritten
+
+    rewritten = rewrite(parsed)
+    extra = list(alternatives.values())  # phrases whose words the parser dropped entirely
+    return query.Or([rewritten, *extra]) if extra else rewritten
+
+
+def _correct(text: str, searcher: Any) -> str:
+    """The query with words unknown to the index replaced by Whoosh's closest suggestion."""
+    reader = searcher.reader()
+    corrector = searcher.corrector("spell")
+    synonym_stems = {stem for stems in _synonym_phrases() for stem in stems}
+    replacements = []
+    for run in _runs(text):
+        for word in run:
+            spelled = [token.text for token in _SPELLING_ANALYZER(word.text, mode="query")]
+            if len(spelled) != 1 or len(spelled[0]) < 4 or not spelled[0].isalpha():
+                continue
+            stems = _stems(word.text)
+            if not stems or synonym_stems.intersection(stems) or ("spell", spelled[0]) in reader:
+                continue
+            if any((name, stems[0]) in reader for name in ("title", "text", "context")):
+                continue
+            # Whoosh ranks suggestions within maxdist by frequency alone: try one edit first.
+            for maxdist in (1, 2) if len(spelled[0]) >= 6 else (1,):
+                suggestions = corrector.suggest(spelled[0], limit=1, maxdist=maxdist, prefix=1)
+                if suggestions:
+                    replacements.append((word.start, word.end, suggestions[0]))
+                    break
+    return _replace(text, replacements)
+
+
+# --- Searching --------------------------------------------------------------------------------
+
+
+class _PriorBM25F(scoring.BM25F):
+    """BM25F, with each document's score multiplied by the prior of its kind (PRIOR)."""
+
+    use_final = True
+
+    def final(self, searcher: Any, docnum: int, score: float) -> float:
+        if "_kb_prior" not in searcher.__dict__:
+            searcher._kb_prior = searcher.reader().column_reader("prior")
+        return score * (searcher._kb_prior[docnum] or 100) / 100
+
+
+class _Bold(highlight.Formatter):
+    """Mark matched words as **word**; return fragments as a list, "…" where text was cut."""
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return f"**{highlight.get_text(text, token, replace)}**"
+
+    def format(self, fragments: Any, replace: bool = False) -> Any:
+        formatted = []
+        for fragment in fragments:
+            before = fragment.text[: fragment.startchar]
+            after = fragment.text[fragment.endchar :]
+            body = self.format_fragment(fragment, replace=replace)
+            before = "…" if re.search(r"\w", before) else before.lstrip()
+            after = "…" if re.search(r"\w", after) else after.rstrip()
+            formatted.append(" ".join(f"{before}{body}{after}".split()))
+        return formatted
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One ranked record, with what a person needs to judge it and find it."""
+
+    type: str
+    kind: str
+    id: str
+    title: str
+    text: str
+    score: float
+    strength: str | None
+    url: str
+    highlights: list[str] = field(default_factory=list)
+
+    @property
+    def strength_badge(self) -> str:
+        """E.g. "[S3 Limited]", or "" when the record has no strength level."""
+        return f"[{self.strength} {LABELS[self.strength]}]" if self.strength else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """The ranked results of one query, the synonyms added and a suggested spelling."""
+
+    query: str
+    results: list[SearchResult]
+    total: int
+    also_searched: list[str]
+    did_you_mean: str | None
+
+
+class _BestOfMatcher(DisjunctionMaxMatcher):
+    """Whoosh's disjunction-max matcher, fixed to score only the sub-matchers on this document.
+
+    Whoosh 2.7's version returns the larger score of both sub-matchers even when one of them
+    is positioned on another document, and ignores ``tiebreak``.
+    """
+
+    def replace(self, minquality: float = 0) -> Any:
+        replaced = super().replace(minquality)
+        if isinstance(replaced, DisjunctionMaxMatcher) and replaced is not self:
+            return _BestOfMatcher(replaced.a, replaced.b, tiebreak=self.tiebreak)
+        return replaced
+
+    def score(self) -> float:
+        a, b = self.a, self.b
+        if not a.is_active() or (b.is_active() and b.id() < a.id()):
+            return b.score()
+        if not b.is_active() or a.id() < b.id():
+            return a.score()
+        high, low = sorted((a.score(), b.score()), reverse=True)
+        return high + self.tiebreak * low
+
+
+class _BestOf(query.DisjunctionMax):
+    """Matches any subquery; scores a document by its best subquery (plus a tiebreak share)."""
+
+    def _matcher(self, subs: Any, searcher: Any, context: Any) -> Any:
+        reader = searcher.reader()
+        return self._tree_matcher(
+            subs,
+            _BestOfMatcher,
+            searcher,
+            context,
+            lambda subquery: subquery.estimate_size(reader),
+            tiebreak=self.tiebreak,
+        )
+
+
+class _Coordinated(query.Or):
+    """Any of the clauses, each document's summed score scaled by the share of clauses it matches.
+
+    So a record that mentions every idea in a query outranks one that mentions a few of them
+    often (Lucene's classic "coord" factor). A NOT clause excludes documents outright.
+    """
+
+    def _matcher(self, subs: Any, searcher: Any, context: Any) -> Any:
+        positive = [sub for sub in subs if not isinstance(sub, query.Not)]
+        excluded: set[int] = set()
+        for sub in subs:
+            if isinstance(sub, query.Not):
+                excluded.update(sub.query.docs(searcher))
+        totals: dict[int, float] = defaultdict(float)
+        counts: dict[int, int] = defaultdict(int)
+        for sub in positive:
+            matcher = sub.matcher(searcher, context)
+            while matcher.is_active():
+                docnum = matcher.id()
+                if docnum not in excluded:
+                    totals[docnum] += matcher.score()
+                    counts[docnum] += 1
+                matcher.next()
+        ids = sorted(totals)
+        share = max(len(positive), 1)
+        weights = [self.boost * totals[doc] * (counts[doc] / share) ** COORDINATION for doc in ids]
+        return ListMatcher(ids, weights)
+
+
+class _CoordinatedGroup(syntax.OrGroup):
+    qclass = _Coordinated
+
+
+class _FieldMax(syntax.DisMaxGroup):
+    """A word's score is its best field's, plus a little of the others (Lucene's dismax)."""
+
+    qclass = _BestOf
+
+    def __init__(self, nodes: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("tiebreak", FIELD_TIEBREAK)
+        super().__init__(nodes=nodes, **kwargs)
+
+
+class _BinaryGroup(syntax.BinaryGroup):
+    """ANDNOT, ANDMAYBE and REQUIRE: each side's query is built once.
+
+    Whoosh 2.7 builds each side twice, so a chain of n such operators took 2^n steps (sixteen
+    ANDMAYBEs took half a minute).
+    """
+
+    def query(self, parser: Any) -> Any:
+        first, second = (node.query(parser) for node in self.nodes)
+        if first is None and second is None:
+            built = query.NullQuery
+        elif first is None or second is None:
+            built = second if first is None else first
+        else:
+            built = self.qclass(first, second)
+        return attach(built, self)
+
+
+class _AndNotGroup(_BinaryGroup):
+    qclass = query.AndNot
+
+
+class _AndMaybeGroup(_BinaryGroup):
+    qclass = query.AndMaybe
+
+
+class _RequireGroup(_BinaryGroup):
+    qclass = query.Require
+
+
+_BINARY_GROUPS = {
+    syntax.AndNotGroup: _AndNotGroup,
+    syntax.AndMaybeGroup: _AndMaybeGroup,
+    syntax.RequireGroup: _RequireGroup,
+}
+
+
+class _Operators(plugins.OperatorsPlugin):
+    """Whoosh's AND, OR, NOT, ANDNOT, ANDMAYBE and REQUIRE, refusing two operators in a row.
+
+    Whoosh takes the second of two operators (``NOT NOT x``, ``x AND OR y``) for the first
+    one's word and then fails inside ("list index out of range"). Here the only operator that
+    may follow another is NOT after a two-sided one (``x AND NOT y``); anything else is a
+    SearchQueryError that names the pair. An operator at either end of the query is a word.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops = [
+            (
+                self.OpTagger(
+                    tagger.expr,
+                    _BINARY_GROUPS.get(tagger.grouptype, tagger.grouptype),
+                    tagger.optype,
+                    tagger.leftassoc,
+                    tagger.memo,
+                ),
+                priority,
+            )
+            for tagger, priority in self.ops
+        ]
+
+    def do_operators(self, parser: Any, group: Any) -> Any:
+        for before, after in zip(group, list(group)[1:]):
+            if not isinstance(before, syntax.Operator) or not isinstance(after, syntax.Operator):
+                continue
+            if isinstance(before, syntax.InfixOperator) and isinstance(
+                after, syntax.PrefixOperator
+            ):
+                continue
+            first, second = before.text.strip(), after.text.strip()
+            if isinstance(before, syntax.PrefixOperator):
+                example = f"{first} targets"
+            else:
+                example = f"pay {first} gap, or pay {first} NOT gap"
+            raise SearchQueryError(
+                f'the query has "{first} {second}": put a word or a bracketed group after '
+                f"{first}, e.g. {example}"
+            )
+        return super().do_operators(parser, group)
+
+
+def _parser(schema: Schema) -> QueryParser:
+    parser = QueryParser(None, schema, group=_CoordinatedGroup)
+    parser.remove_plugin_class(plugins.OperatorsPlugin)
+    parser.add_plugin(_Operators())
+    parser.add_plugin(plugins.MultifieldPlugin(list(FIELD_BOOSTS), FIELD_BOOSTS, group=_FieldMax))
+    parser.remove_plugin_class(plugins.SingleQuotePlugin)
+    parser.remove_plugin_class(plugins.EveryPlugin)
+    return parser
+
+
+def _filters(
+    types: Iterable[str] | None,
+    theme: str | None,
+    min_strength: str | None,
+    direction: str | None,
+    year_from: int | None,
+) -> query.Query | None:
+    wanted: list[query.Query] = []
+    if types:
+        unknown = sorted(set(types) - set(TYPES))
+        if unknown:
+            raise SearchQueryError(f"unknown type {unknown[0]!r}; types are: {', '.join(TYPES)}")
+        wanted.append(query.Or([query.Term("type", name) for name in types]))
+    if theme:
+        wanted.append(query.Term("theme", theme.lower()))
+    if min_strength:
+        try:
+            floor = Strength(min_strength.upper()).rank
+        except ValueError:
+            raise SearchQueryError(f"unknown strength {min_strength!r}; use S0 to S5") from None
+        levels = [level.value.lower() for level in Strength if level.rank >= floor]
+        wanted.append(query.Or([query.Term("strength", level) for level in levels]))
+    if direction:
+        wanted.append(query.Term("direction", direction.lower()))
+    if year_from is not None:
+        wanted.append(query.NumericRange("year", year_from, None))
+    return query.And(wanted) if wanted else None
+
+
+def _result(hits: Any, hit: Any) -> SearchResult:
+    """A hit as a result: stored fields, the site path, and the matching passages marked."""
+    text = hit.get("text", "")
+    if len(text) <= SHORT_TEXT:  # short enough to show whole
+        hits.fragmenter = highlight.WholeFragmenter()
+    else:
+        hits.fragmenter = highlight.ContextFragmenter(maxchars=SHORT_TEXT, surround=80)
+    return SearchResult(
+        type=hit["type"],
+        kind=hit["kind"],
+        id=hit["id"],
+        title=hit["label"],
+        text=text,
+        score=round(hit.score, 4),
+        strength=hit.get("strength"),
+        url=record_url(hit["type"], hit["id"], hit.get("recommendation")),
+        highlights=list(hit.highlights("text", top=2)) if text else [],
+    )
+
+
+def search(
+    index_dir: Path,
+    text: str,
+    *,
+    types: Iterable[str] | None = None,
+    theme: str | None = None,
+    min_strength: str | None = None,
+    direction: str | None = None,
+    year_from: int | None = None,
+    limit: int = 10,
+) -> SearchResults:
+    """Rank the indexed records for a query; raise SearchQueryError for a malformed one."""
+    cleaned = clean_query(text)
+    check_syntax(cleaned)
+    filters = _filters(types, theme, min_strength, direction, year_from)
+    if not index.exists_in(index_dir):
+        raise IndexMissing(f"no search index at {index_dir}; run `kb search` to build it")
+    opened = index.open_dir(index_dir)
+    parser = _parser(opened.schema)
+    with opened.searcher(weighting=_PriorBM25F()) as searcher:
+        corrected = _correct(cleaned, searcher)
+        matches = find_synonyms(corrected)
+        try:
+            parsed = parser.parse(corrected, normalize=False)
+        except SearchQueryError:
+            raise
+        except Exception as error:  # Whoosh's parser has no error type of its own
+            raise SearchQueryError(f"could not read the query: {error}") from None
+        parsed = _filters_first(_with_synonyms(parsed, matches, parser)).normalize()
+        if parsed is query.NullQuery:
+            raise SearchQueryError("the query has no words to search for (only common words?)")
+        also_searched = list(
+            dict.fromkeys(term for match in matches for term in match.alternatives)
+        )
+        # Every match is scored (no top-N pruning, which would misjudge scores that the priors
+        # raise after the fact), so the total is exact; only the top ones are highlighted.
+        hits = searcher.search(parsed, filter=filters, limit=None)
+        hits.formatter = _Bold()
+        results = [_result(hits, hit) for hit in hits[:limit]]
+        total = len(hits)
+    return SearchResults(
+        query=cleaned,
+        results=results,
+        total=total,
+        also_searched=also_searched,
+        did_you_mean=corrected if corrected != cleaned else None,
+    )

@@ -1,0 +1,477 @@
+"""`kb search` and kb.search: analysis, synonyms, filters, query errors, index builds, relevance."""
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from whoosh import index
+from whoosh.qparser import QueryParser
+from whoosh.writing import SegmentWriter
+
+from benchmarks.search_baseline import load_cases, measure
+from kb import pipeline, search, store
+from kb.errors import KnowledgeBaseError, RecordsInvalid, SearchQueryError
+from kb.search import index as search_index
+from tests.conftest import DATA, REPOSITORY, run_kb
+
+
+def built(root: Path) -> pipeline.Paths:
+    """Build the store and the search index of the knowledge base at ``root``."""
+    paths = pipeline.Paths.for_root(root)
+    search.build_index(pipeline.current_store(paths), paths.index)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> pipeline.Paths:
+    """The tiny knowledge base with its index, built once for the tests that only read it."""
+    root = tmp_path_factory.mktemp("tiny") / "kb"
+    shutil.copytree(DATA / "tiny", root)
+    return built(root)
+
+
+def ids(paths: pipeline.Paths, text: str, **filters: object) -> list[str]:
+    return [result.id for result in search.search(paths.index, text, **filters).results]
+
+
+def analysed(text: str, mode: str = "query", stem: bool = True) -> list[str]:
+    return [token.text for token in search.text_analyzer(stem)(text, mode=mode)]
+
+
+def rewrite(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+def add_note(root: Path, relative: str, note: str) -> None:
+    """Give a record a note: free text that is indexed, unlike quotes checked against the source."""
+    with (root / relative).open("a", encoding="utf-8") as file:
+        file.write(f"note: {note}\n")
+
+
+# --- Analysis ---------------------------------------------------------------------------------
+
+
+def test_hyphenated_spaced_and_joined_forms_meet() -> None:
+    assert analysed("anti-racist", mode="index") == ["anti", "racist", "antiracist"]
+    assert analysed("anti-racist") == analysed("antiracist") == ["antiracist"]
+    assert analysed("over-sampling") == analysed("oversampling") == ["oversampl"]
+    assert analysed("over sampling") == ["over", "sampl"]
+
+
+def test_accents_are_folded() -> None:
+    assert analysed("Cénat’s Gŵyl ŷ", stem=False) == ["cenat", "gwyl", "y"]
+
+
+def test_stems_uk_and_us_spelling_and_acronym_plurals() -> None:
+    assert analysed("applications") == analysed("application") == ["applic"]
+    assert analysed("anonymized") == analysed("anonymised") == ["anonymis"]
+    assert analysed("behavior") == analysed("behaviours")
+    assert analysed("GPs CVs") == ["gp", "cv"]
+    assert analysed("the women's health") == ["women", "health"]
+
+
+def test_joined_form_keeps_phrase_positions() -> None:
+    tokens = search.text_analyzer()("anti-racist lens", mode="index", positions=True)
+    assert [(token.text, token.pos) for token in tokens] == [
+        ("anti", 0),
+        ("racist", 1),
+        ("antiracist", 1),
+        ("len", 2),
+    ]
+
+
+def test_spelling_variants_find_each_other_in_a_hand_built_kb(tiny_kb: Path) -> None:
+    add_note(
+        tiny_kb, "recommendations/targets.yaml", "Anti-racist, with oversampling, as Cénat said."
+    )
+    paths = built(tiny_kb)
+    for text in ("antiracist", "anti-racist", "anti racist", "over-sampling", "Cenat", "CÉNAT"):
+        assert ids(paths, text) == ["targets"], text
+    assert ids(paths, '"antiracist with oversampling"') == ["targets"]
+
+
+# --- Synonyms ---------------------------------------------------------------------------------
+
+
+def test_synonym_groups_are_well_formed() -> None:
+    groups = search.load_synonyms()
+    seen: dict[tuple[str, ...], str] = {}
+    for group in groups:
+        for term in group.terms:
+            stems = search._stems(term)
+            assert stems, f"{term!r} is only common words"
+            assert seen.setdefault(stems, group.terms[0]) == group.terms[0], (
+                f"{term!r} is in two groups"
+            )
+    terms = {term for group in groups for term in group.terms}
+    assert {"BAME", "blind recruitment", "PPE", "MHA", "oversampling", "CV"} <= terms
+
+
+def test_malformed_synonym_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "synonyms.yaml"
+    path.write_text("- terms: [only-one]\n")
+    with pytest.raises(ValueError, match="group 1 needs a list of two or more terms"):
+        search.load_synonyms(path)
+    path.write_text('- terms: [fine, "not (plain)"]\n')
+    with pytest.raises(ValueError, match="is not a plain term"):
+        search.load_synonyms(path)
+
+
+def test_synonyms_are_found_longest_first() -> None:
+    [match] = search.find_synonyms("Black, Asian and minority ethnic staff")
+    assert match.start == 0
+    assert "BAME" in match.alternatives
+    assert "Black, Asian and minority ethnic" not in match.alternatives
+    [ppe, head] = search.find_synonyms("PPE for headscarves")
+    assert ppe.alternatives == ("personal protective equipment",)
+    assert "head covering" in head.alternatives
+    assert search.find_synonyms('"blind CVs" theme:blind') == []  # not in phrases or fields
+
+
+def test_synonyms_are_searched_and_reported(tiny: pipeline.Paths) -> None:
+    paths = tiny
+    found = search.search(paths.index, "blind CVs", types=["recommendation"])
+    assert [result.id for result in found.results] == ["anonymise"]
+    assert "anonymised application" in found.also_searched
+    assert found.results[0].highlights == [
+        "Use **anonymised** job **applications** for every post."
+    ]
+
+
+# --- Filters and fielded queries --------------------------------------------------------------
+
+
+def test_filters(tiny: pipeline.Paths) -> None:
+    paths = tiny
+    text = "applications OR targets OR staff"
+    assert sorted(ids(paths, text)) == [
+        "anonymise",
+        "blind-cv-pilot",
+        "krause-2012",
+        "krause-2012--anonymise",
+        "targets",
+        "wales-staff-share",
+    ]
+    assert sorted(ids(paths, text, types=["study", "figure"])) == [
+        "krause-2012",
+        "wales-staff-share",
+    ]
+    assert sorted(ids(paths, text, min_strength="S2")) == ["anonymise", "krause-2012--anonymise"]
+    assert ids(paths, text, min_strength="S3") == []
+    evidence = ["krause-2012", "krause-2012--anonymise"]  # a study takes its findings' direction
+    assert sorted(ids(paths, text, direction="positive")) == evidence
+    assert "krause-2012" not in ids(paths, text, year_from=2013)
+    assert "anonymise" in ids(paths, text, year_from=2013)  # the report's year, 2021
+    assert ids(paths, text, theme="nowhere") == []
+    assert len(ids(paths, text, theme="RECRUITMENT")) == 6  # studies and figures have themes too
+    with pytest.raises(SearchQueryError, match="unknown strength 'S9'; use S0 to S5"):
+        search.search(paths.index, text, min_strength="S9")
+    with pytest.raises(SearchQueryError, match="unknown type 'paper'"):
+        search.search(paths.index, text, types=["paper"])
+
+
+def test_fielded_queries_filter_and_words_rank(tiny: pipeline.Paths) -> None:
+    paths = tiny
+    assert ids(paths, "theme:recruitment strength:S0") == ["targets"]
+    assert ids(paths, "strength:s2 type:evidence") == ["krause-2012--anonymise"]
+    assert ids(paths, "type:study year:2012") == ["krause-2012"]
+    assert ids(paths, "year:[2013 TO] type:study") == []
+    assert ids(paths, "recommendation:anonymise") == ["krause-2012--anonymise"]
+    assert ids(paths, "type:recommendation publish")[0] == "targets"
+    assert ids(paths, "anonymise")[0] == "anonymise"  # a record ID typed as a word
+    assert ids(paths, '"job applications"') == ["anonymise"]
+    assert ids(paths, '"applications job"') == []
+    assert "blind-cv-pilot" in ids(paths, "applications")
+    assert sorted(ids(paths, "applications NOT employers")) == [
+        "anonymise",
+        "krause-2012",
+        "krause-2012--anonymise",
+    ]
+
+
+def test_misspelt_words_are_corrected(tiny: pipeline.Paths) -> None:
+    paths = tiny
+    found = search.search(paths.index, "representaton targets")
+    assert found.did_you_mean == "representation targets"
+    assert [result.id for result in found.results] == ["targets"]
+    assert search.search(paths.index, "targets").did_you_mean is None
+
+
+# --- Query errors -----------------------------------------------------------------------------
+
+MALFORMED = {
+    '"anonymised applications': 'the query opens a phrase with " but does not close it',
+    "(anonymised applications": "the query has a ( without a matching )",
+    "anonymised) applications": "the query has a ) without a matching (",
+    "*": "'*': a wildcard must follow some letters, e.g. recruit*",
+    "*sation": "'*sation': a wildcard must follow some letters, e.g. recruit*",
+    "colour:blue": (
+        "unknown field 'colour'; fields are: id, title, text, context, type, kind, theme, "
+        "strength, direction, study_type, year, actor, source, recommendation"
+    ),
+    "theme: recruitment": "theme: needs a value right after it, e.g. theme:x",
+    "year:recent": "year:recent is not a year, e.g. year:2020 or year:[2015 TO]",
+    "x" * 10_000: "the query is 10,000 characters long; the limit is 1,000",
+    "\x00\x07 \t": "the query is empty; type some words to search for",
+    "(" * 21 + "a" + ")" * 21: "the query nests brackets more than 20 deep; use fewer brackets",
+    "NOT NOT anonymised": (
+        'the query has "NOT NOT": put a word or a bracketed group after NOT, e.g. NOT targets'
+    ),
+    "pay AND OR gap": (
+        'the query has "AND OR": put a word or a bracketed group after AND, e.g. pay AND gap, '
+        "or pay AND NOT gap"
+    ),
+    "x ANDNOT ANDNOT y": (
+        'the query has "ANDNOT ANDNOT": put a word or a bracketed group after ANDNOT, e.g. '
+        "pay ANDNOT gap, or pay ANDNOT NOT gap"
+    ),
+    "anonymised\udcff": (
+        "the query is not UTF-8 text (byte 0xff cannot be read); set your terminal to UTF-8 "
+        "and type it again"
+    ),
+}
+
+
+@pytest.mark.parametrize("text", sorted(MALFORMED), ids=lambda text: text[:24])
+def test_malformed_query_is_a_clear_error(tiny: pipeline.Paths, text: str) -> None:
+    paths = tiny
+    with pytest.raises(SearchQueryError) as raised:
+        search.search(paths.index, text)
+    assert str(raised.value) == MALFORMED[text]
+    result = run_kb("search", text, "--root", tiny.root)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"error: {MALFORMED[text]}\n"
+
+
+def test_control_characters_and_question_marks_are_ignored(tiny: pipeline.Paths) -> None:
+    paths = tiny
+    found = search.search(paths.index, "anonymised\x00\x1b[31m   applications?\u200b")
+    assert found.query == "anonymised [31m applications"
+    assert found.results[0].id == "anonymise"
+    assert ids(paths, "Note: anonymised")[0] == "anonymise"  # a colon after a word is text
+
+
+def test_random_queries_never_raise_anything_but_a_query_error(tiny: pipeline.Paths) -> None:
+    pieces = ['"', "(", ")", "*", "?", ":", "^", "~", "[", "]", "{", "}", "AND", "OR", "NOT"]
+    pieces += ["ANDNOT", "ANDMAYBE", "REQUIRE"]
+    pieces += ["theme:", "year:", "year:[2010 TO]", "type:study", "strength:S3", "TO", "2020"]
+    pieces += ["BAME", "blind", "anti-racist", "Cénat", "\x00", "\x1b", "-", "'", "\\", "/"]
+    pieces += ["~2", "^3", "🙂", "<", "&", "|", "!", "+", ",", "=", " ", " ", " "]
+    generator = random.Random(42)
+    for _ in range(300):
+        words = generator.choices(pieces, k=generator.randint(1, 8))
+        text = "".join(word + generator.choice(["", " "]) for word in words)
+        try:
+            search.search(tiny.index, text, limit=3)
+        except SearchQueryError as error:  # one of ours, not Whoosh's internals passed on
+            assert "could not read the query" not in str(error), text
+
+
+def test_operator_chains_take_linear_time(tiny: pipeline.Paths, monkeypatch) -> None:
+    # Whoosh builds both sides of ANDNOT, ANDMAYBE and REQUIRE twice: 2^n for a chain of n.
+    calls = []
+    term_query = QueryParser.term_query
+    monkeypatch.setattr(
+        QueryParser, "term_query", lambda *args, **kw: calls.append(1) or term_query(*args, **kw)
+    )
+    for operator in ("ANDNOT", "ANDMAYBE", "REQUIRE"):
+        calls.clear()
+        search.search(tiny.index, " ".join(f"w{n} {operator}" for n in range(12)) + " z")
+        assert len(calls) <= 13 * len(search.FIELD_BOOSTS), operator
+
+
+def test_search_without_an_index_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeBaseError, match=r"no search index at .*; run `kb search`"):
+        search.search(tmp_path / "index", "targets")
+
+
+# --- Building and updating the index ----------------------------------------------------------
+
+
+def test_build_counts_documents_by_type(tiny_kb: Path) -> None:
+    paths = pipeline.Paths.for_root(tiny_kb)
+    counts = search.build_index(pipeline.current_store(paths), paths.index)
+    assert counts == {"recommendation": 2, "study": 1, "evidence": 1, "example": 1, "figure": 1}
+    stored = index.open_dir(paths.index).searcher().document(key="recommendation:targets")
+    assert set(stored) == {
+        "key", "id", "type", "kind", "label", "text", "strength", "year", "digest",
+    }  # fmt: skip
+
+
+def test_failed_build_leaves_the_previous_index(tiny_kb: Path, monkeypatch) -> None:
+    paths = built(tiny_kb)
+    before = sorted(path.name for path in paths.index.iterdir())
+    add_note(tiny_kb, "recommendations/targets.yaml", "At board level.")
+    engine = pipeline.current_store(paths)
+
+    def fail_midway(writer, documents):
+        writer.add_document(**documents[0])
+        raise RuntimeError("killed mid-build")
+
+    monkeypatch.setattr(search_index, "_add_all", fail_midway)
+    with pytest.raises(RuntimeError):
+        search.build_index(engine, paths.index)
+    assert sorted(path.name for path in paths.index.iterdir()) == before
+    assert sorted(path.name for path in paths.index.parent.iterdir()) == ["index", "kb.sqlite"]
+    assert ids(paths, "senior") == ["targets"]
+    assert ids(paths, "board") == []
+
+
+def test_update_reindexes_only_changed_records(tiny_kb: Path, monkeypatch) -> None:
+    paths = built(tiny_kb)
+    updated: list[str] = []
+    original = SegmentWriter.update_document
+
+    def spy(writer, **fields):
+        updated.append(fields["key"])
+        return original(writer, **fields)
+
+    monkeypatch.setattr(SegmentWriter, "update_document", spy)
+    engine = pipeline.current_store(paths)
+    assert search.update_index(engine, paths.index) == {
+        "added": 0,
+        "updated": 0,
+        "deleted": 0,
+        "unchanged": 6,
+    }
+    add_note(tiny_kb, "recommendations/targets.yaml", "At board level.")
+    engine = pipeline.current_store(paths)
+    assert search.update_index(engine, paths.index)["updated"] == 1
+    assert updated == ["recommendation:targets"]
+    assert ids(paths, "board") == ["targets"]
+
+    # A title is shown on the evidence links to the recommendation, so they follow it.
+    updated.clear()
+    rewrite(tiny_kb, "recommendations/anonymise.yaml", "title: Anonymise", "title: Hide names in")
+    search.update_index(pipeline.current_store(paths), paths.index)
+    assert sorted(updated) == ["evidence:krause-2012--anonymise", "recommendation:anonymise"]
+
+    updated.clear()
+    (tiny_kb / "evidence" / "figures" / "wales-staff-share.yaml").unlink()
+    engine = pipeline.current_store(paths)
+    assert search.update_index(engine, paths.index) == {
+        "added": 0,
+        "updated": 0,
+        "deleted": 1,
+        "unchanged": 5,
+    }
+    assert updated == []
+    assert ids(paths, "Wales") == []
+
+
+def test_update_builds_a_missing_or_outdated_index(tiny_kb: Path, monkeypatch) -> None:
+    paths = pipeline.Paths.for_root(tiny_kb)
+    engine = pipeline.current_store(paths)
+    assert search.update_index(engine, paths.index)["added"] == 6
+    monkeypatch.setattr(search_index, "SCHEMA_VERSION", search_index.SCHEMA_VERSION + 1)
+    assert not search.index_is_current(paths.index, paths.database)
+    assert search.update_index(engine, paths.index)["added"] == 6
+    assert search.index_is_current(paths.index, paths.database)
+
+
+def test_cli_builds_then_refreshes_the_index(tiny_kb: Path) -> None:
+    assert not (tiny_kb / "build" / "index").exists()
+    assert run_kb("search", "senior", "--root", tiny_kb).exit_code == 0
+    stamp = tiny_kb / "build" / "index" / search.STAMP
+    built_at = stamp.stat().st_mtime_ns
+    assert run_kb("search", "senior", "--root", tiny_kb).exit_code == 0
+    assert stamp.stat().st_mtime_ns == built_at  # current: not touched
+    add_note(tiny_kb, "recommendations/targets.yaml", "At board level.")
+    database = tiny_kb / "build" / "kb.sqlite"
+    os.utime(tiny_kb / "recommendations" / "targets.yaml", ns=(built_at + 10**9,) * 2)
+    assert (
+        "targets · recommendations/targets/" in run_kb("search", "board", "--root", tiny_kb).output
+    )
+    assert stamp.stat().st_mtime_ns >= database.stat().st_mtime_ns
+
+
+# --- The command ------------------------------------------------------------------------------
+
+
+def test_cli_prints_ranked_results(tiny: pipeline.Paths) -> None:
+    result = run_kb("search", "representaton", "targets", "--root", tiny.root)
+    assert result.exit_code == 0
+    assert result.output == (
+        '1 result for "representaton targets"\n'
+        'did you mean: "representation targets" (included in the results)\n'
+        "\n"
+        "1. recommendation: Publish representation targets [S0 No evidence found]\n"
+        "   Publish **targets** for **representation** at senior levels.\n"
+        "   targets · recommendations/targets/\n"
+    )
+    result = run_kb("search", "blind", "CVs", "--type", "example", "--root", tiny.root)
+    assert result.output == (
+        '1 result for "blind CVs"\n'
+        "also searched: blind recruitment, blind application, name-blind recruitment, "
+        "anonymised application, anonymised CV, anonymised recruitment\n"
+        "\n"
+        "1. example: Anonymised application pilot\n"
+        "   Employers removed names from **applications** for a year.\n"
+        "   blind-cv-pilot · examples/blind-cv-pilot/\n"
+    )
+
+
+def test_cli_json(tiny: pipeline.Paths) -> None:
+    result = run_kb("search", "pilot", "--json", "--type", "evidence", "--root", tiny.root)
+    assert result.exit_code == 0
+    [hit] = json.loads(result.output)
+    assert hit == {
+        "type": "evidence",
+        "kind": "supports",
+        "id": "krause-2012--anonymise",
+        "title": "Krause and Rinne (2012) supports “Anonymise applications”",
+        "text": "A pilot found anonymised applications narrowed gaps in callbacks.",
+        "score": hit["score"],
+        "strength": "S2",
+        "url": "recommendations/anonymise/#evidence-krause-2012--anonymise",
+        "highlights": ["A **pilot** found anonymised applications narrowed gaps in callbacks."],
+    }
+    assert hit["score"] > 0
+
+
+def test_cli_no_results_and_limits(tiny: pipeline.Paths) -> None:
+    assert run_kb("search", "zebra", "--root", tiny.root).output == 'no results for "zebra"\n'
+    result = run_kb("search", "applications", "--limit", "1", "--root", tiny.root)
+    assert result.output.splitlines()[0] == '1 of 4 results for "applications"'
+    bad = run_kb("search", "x", "--min-strength", "S9", "--root", tiny.root)
+    assert bad.exit_code == 2
+
+
+# --- Relevance on the real knowledge base -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("real")
+    paths = pipeline.Paths(REPOSITORY.resolve(), folder / "kb.sqlite", folder / "index")
+    try:
+        pipeline.build_db(paths)
+    except RecordsInvalid as invalid:
+        pytest.skip(f"the knowledge base in the repository is invalid now ({invalid})")
+    search.build_index(store.open_store(paths.database), paths.index)
+    return paths.index
+
+
+def test_relevance_on_the_real_knowledge_base(real_index: Path, capsys) -> None:
+    cases = load_cases()
+    assert len(cases) >= 40
+    with index.open_dir(real_index).searcher() as searcher:
+        known = {fields["id"] for fields in searcher.all_stored_fields()}
+    missing = sorted({record for case in cases for record in case["expect"]} - known)
+    assert not missing, f"relevance.yaml expects records that do not exist: {missing}"
+
+    figures = measure(
+        lambda text: [result.id for result in search.search(real_index, text).results], cases
+    )
+    with capsys.disabled():
+        print(
+            f"\nsearch relevance over {figures['queries']} queries: "
+            f"recall@5 {figures['recall_at_5']:.3f}, MRR {figures['mrr']:.3f}"
+        )
+    assert figures["recall_at_5"] >= 0.9, figures["misses"]
+    assert figures["mrr"] >= 0.75, figures["misses"]
