@@ -1,0 +1,272 @@
+"""`kb add`, `kb import` and `kb fmt`: the reviewer's commands that write records.
+
+Each parses options, calls one function of kb.add or kb.fmt, and prints what was done.
+"""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kb import add as adding
+from kb.cli import knowledge_base_options, paths_from
+from kb.fmt import format_records
+from kb.importers import FORMATS
+from kb.models import Direction, Horizon, Relation, Strength, StudyType
+
+_TITLE_WIDTH = 60
+
+
+def _choice(vocabulary: type) -> click.Choice:
+    return click.Choice([member.value for member in vocabulary])
+
+
+def _missing(no_input: bool, values: dict[str, Any], prompts: dict[str, Any]) -> dict[str, Any]:
+    """Prompt for each missing value, or with --no-input fail naming all of them."""
+    missing = [name for name, value in values.items() if value in (None, "")]
+    if no_input and missing:
+        names = ", ".join(f"--{name.replace('_', '-')}" for name in missing)
+        them = "it" if len(missing) == 1 else "them"
+        raise click.UsageError(f"missing {names}: give {them}, or leave out --no-input to be asked")
+    for name in missing:
+        text, kind = prompts[name]
+        values[name] = click.prompt(text, type=kind)
+    return values
+
+
+@click.group()
+def add() -> None:
+    """Add a study, or an evidence link from a study to a recommendation.
+
+    Missing details are asked for interactively (with the allowed values listed); give
+    everything as options and --no-input in scripts. Each write is atomic, never replaces an
+    existing record without --force, and is followed by a refresh of the store and index.
+
+    Example: kb add study --title "Racism as a determinant of health" --author "Paradies, Y."
+    --year 2015 --type systematic-review --doi https://doi.org/10.1371/journal.pone.0138511
+    """
+
+
+@add.command("study")
+@knowledge_base_options
+@click.option("--id", "record_id", help="Record ID [default: family name and year: priest-2015].")
+@click.option("--title", help="Title as published.")
+@click.option("--author", "authors", multiple=True, help="'Family, I.' or an organisation; repeat.")
+@click.option("--year", type=int, help="Year of publication.")
+@click.option("--type", "study_type", type=_choice(StudyType), help="Kind of study.")
+@click.option("--container", help="Journal, book, website or series.")
+@click.option("--volume", help="Volume.")
+@click.option("--issue", help="Issue.")
+@click.option("--pages", help="Pages, e.g. 1269-1279.")
+@click.option("--publisher", help="Publisher.")
+@click.option("--url", help="Web address (http:// or https://).")
+@click.option("--doi", help="DOI; a doi: or https://doi.org/ prefix is removed.")
+@click.option("--setting", multiple=True, help="Country or UK nation studied; repeat.")
+@click.option("--note", help="Anything a later reviewer should know.")
+@click.option(
+    "--no-input", is_flag=True, help="Never prompt: fail when --title or --type is missing."
+)
+@click.option("--force", is_flag=True, help="Replace an existing study's details (links are kept).")
+@click.option("--allow-duplicate", is_flag=True, help="Add it even if it looks like a duplicate.")
+def add_study(
+    root: str | None,
+    database: str | None,
+    record_id: str | None,
+    no_input: bool,
+    force: bool,
+    allow_duplicate: bool,
+    **details: Any,
+) -> None:
+    """Add a study record to evidence/studies/.
+
+    Asks for the title, authors, year, type and DOI when they are not given, then for the ID,
+    suggesting the first author's family name and the year (priest-2015; priest-2015b when
+    that is taken). A pasted DOI or doi.org address is stored as the bare DOI.
+
+    Example: kb add study --no-input --title "Pilot project" --author "Krause, A." --year 2012
+    --type evaluation-report
+    """
+    paths = paths_from(root, database)
+    details["authors"] = list(details["authors"])
+    details["setting"] = list(details.pop("setting"))
+    details["type"] = details.pop("study_type")
+    if not no_input:
+        details = _ask_study(details)
+        if record_id is None:
+            suggested = adding.suggest_id(
+                paths, details["authors"], details["year"], details["title"]
+            )
+            record_id = click.prompt("ID", default=suggested)
+    _missing(no_input, {"title": details["title"], "type": details["type"]}, {})
+    written = adding.add_study(paths, details, record_id, force, allow_duplicate)
+    click.echo(f"created {written.path}")
+    click.echo(written.refreshed)
+
+
+def _ask_study(details: dict[str, Any]) -> dict[str, Any]:
+    if not details["title"]:
+        details["title"] = click.prompt("Title")
+    if not details["authors"]:
+        answer = click.prompt(
+            "Authors as 'Family, I.', separated by ';' (blank for none)",
+            default="",
+            show_default=False,
+        )
+        details["authors"] = [name.strip() for name in answer.split(";") if name.strip()]
+    if details["year"] is None:
+        answer = click.prompt("Year (blank if unknown)", default="", show_default=False)
+        details["year"] = int(answer) if answer.strip().isdigit() else None
+    if not details["type"]:
+        details["type"] = click.prompt("Type", type=_choice(StudyType))
+    if not details["doi"]:
+        details["doi"] = click.prompt("DOI (blank for none)", default="", show_default=False)
+    return details
+
+
+@add.command("evidence")
+@knowledge_base_options
+@click.argument("study_id", metavar="STUDY-ID")
+@click.argument("recommendation_id", metavar="RECOMMENDATION-ID")
+@click.option("--relation", type=_choice(Relation), help="How the study bears on it.")
+@click.option("--strength", type=_choice(Strength), help="Strength of this evidence, S0–S5.")
+@click.option("--direction", type=_choice(Direction), help="Direction of the effect.")
+@click.option("--horizon", type=_choice(Horizon), help="Time horizon of the effect.")
+@click.option("--summary", help="One sentence in our own words.")
+@click.option("--quote", help="Verbatim passage of the source; checked against its text.")
+@click.option("--source", help="Source report ID [default: the recommendation's].")
+@click.option("--section", help="Heading of the quote's section [default: the recommendation's].")
+@click.option("--page", type=click.IntRange(min=1), help="Page of the quote.")
+@click.option("--note", help="Why this strength, or anything a later reviewer should know.")
+@click.option("--id", "finding_id", help="Link ID [default: STUDY-ID--RECOMMENDATION-ID].")
+@click.option("--no-input", is_flag=True, help="Never prompt: fail when a value is missing.")
+def add_evidence(
+    root: str | None,
+    database: str | None,
+    study_id: str,
+    recommendation_id: str,
+    finding_id: str | None,
+    no_input: bool,
+    **finding: Any,
+) -> None:
+    """Link a study to a recommendation: append an evidence link to the study's record.
+
+    Both must exist. The quote must appear verbatim in the source's text, and the link is
+    checked as `kb check` would check it; if anything is wrong nothing is written.
+
+    Example: kb add evidence krause-2012 targets --relation context --strength S2
+    --direction not-assessed --horizon not-stated --summary "..." --quote "..."
+    """
+    required = {name: finding[name] for name in _EVIDENCE_PROMPTS}
+    finding.update(_missing(no_input, required, _EVIDENCE_PROMPTS))
+    paths = paths_from(root, database)
+    written = adding.add_evidence(paths, study_id, recommendation_id, finding, finding_id)
+    click.echo(f"added {written.record_id} to {written.path}")
+    click.echo(written.refreshed)
+
+
+_EVIDENCE_PROMPTS = {
+    "relation": ("Relation", _choice(Relation)),
+    "strength": ("Strength", _choice(Strength)),
+    "direction": ("Direction", _choice(Direction)),
+    "horizon": ("Horizon", _choice(Horizon)),
+    "summary": ("Summary (one sentence, our own words)", str),
+    "quote": ("Quote (verbatim from the source)", str),
+}
+
+
+def _shorten(text: str, width: int = _TITLE_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+@click.command("import")
+@knowledge_base_options
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(FORMATS),
+    help="Format of FILE [default: detected from its content].",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
+@click.option("--allow-duplicate", is_flag=True, help="Also add likely duplicates.")
+@click.option("--all-or-nothing", is_flag=True, help="Write nothing if any entry is flagged.")
+def import_references(
+    root: str | None,
+    database: str | None,
+    file: Path,
+    format_name: str | None,
+    dry_run: bool,
+    allow_duplicate: bool,
+    all_or_nothing: bool,
+) -> None:
+    """Add the studies of a reference export (RIS, BibTeX or CSL-JSON).
+
+    Reads exports of Zotero, EndNote, Mendeley, Better BibTeX and Web of Science. Prints one
+    line per entry: create (a new study), skip (a duplicate, naming the study it duplicates)
+    or flag (cannot be read; nothing is written for it), then writes the new studies. Their
+    type is `unclassified` unless the export's item type says it plainly (book, blog, data
+    set); classify them before linking evidence. Exit code 1 when any entry is flagged.
+
+    Example: kb import zotero.ris --dry-run
+    """
+    result = adding.import_references(
+        paths_from(root, database), file, format_name, dry_run, allow_duplicate, all_or_nothing
+    )
+    number_width = len(str(len(result.planned)))
+    id_width = max([2, *(len(p.record_id or "-") for p in result.planned)])
+    click.echo(f"{'#':>{number_width}}  action  {'id':<{id_width}}  details")
+    for planned in result.planned:
+        click.echo(
+            f"{planned.entry.number:>{number_width}}  {planned.action:<6}  "
+            f"{planned.record_id or '-':<{id_width}}  "
+            + (_shorten(planned.details) if planned.action == "create" else planned.details)
+        )
+    create, skip, flag = (result.count(action) for action in ("create", "skip", "flag"))
+    if dry_run:
+        click.echo(f"dry run: would create {create}, skip {skip}, flag {flag}; nothing written")
+    elif all_or_nothing and flag:
+        click.echo(f"flagged {flag} with --all-or-nothing: nothing written")
+    else:
+        click.echo(f"created {create}, skipped {skip}, flagged {flag}")
+        if result.refreshed:
+            click.echo(result.refreshed)
+    if flag:
+        click.echo(
+            f"error: {flag} of {len(result.planned)} entries in {file.name} cannot be imported "
+            "(flagged above)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@click.command()
+@knowledge_base_options
+@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--check", is_flag=True, help="Write nothing; list files that would change.")
+def fmt(root: str | None, database: str | None, files: tuple[Path, ...], check: bool) -> None:
+    """Rewrite record files in the canonical style (all records, or the FILES named).
+
+    Keys in the schema's order, empty values left out, long text folded, lists one item a
+    line. With --check nothing is written, and the exit code is 1 when any file would change
+    (for CI).
+
+    Example: kb fmt --check
+    """
+    paths = paths_from(root, database)
+    results = format_records(paths.root, files, check)
+    verb = "would reformat" if check else "reformatted"
+    for result in results:
+        if result.status == "changed":
+            click.echo(f"{verb} {result.path}")
+        elif result.status == "refused":
+            click.echo(f"cannot format {result.path}: {result.reason}")
+    changed = sum(result.status == "changed" for result in results)
+    refused = sum(result.status == "refused" for result in results)
+    unchanged = len(results) - changed - refused
+    files = "file" if changed == 1 else "files"
+    done = "would be reformatted" if check else "reformatted"
+    summary = f"{changed} {files} {done}, {unchanged} already canonical"
+    click.echo(summary + (f", {refused} cannot be formatted" if refused else ""))
+    if refused or (check and changed):
+        sys.exit(1)

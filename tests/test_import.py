@@ -1,0 +1,364 @@
+"""`kb import`: real-world exports (one file per quirk), duplicates, and round trips."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kb.duplicates import DuplicateFinder, Reference
+from tests.conftest import DATA, REPOSITORY, run_kb
+
+IMPORTS = DATA / "imports"
+
+# Sample file → what `kb import` does with each entry against the tiny knowledge base, whose
+# one study is krause-2012 (DOI 10.1234/IZA.44).
+SAMPLES = {
+    # Zotero RIS: journal article, organisation author without a year, blog post, and the
+    # tiny KB's study again with its DOI as a lower-case doi.org URL.
+    "zotero.ris": [
+        ("create", "paradies-2015"),
+        ("create", "public-health-wales-nd"),
+        ("create", "okafor-2020"),
+        ("skip", "krause-2012"),
+    ],
+    # EndNote RIS: UTF-8 byte-order mark, CRLF line ends, T1/JF/Y1 tags, a book chapter.
+    "endnote-bom-crlf.ris": [("create", "kapadia-2022"), ("create", "bhopal-2014")],
+    # Web of Science tagged: FN/VR header, continuation lines, AF full names, CA group author.
+    "web-of-science.txt": [
+        ("create", "williams-2019"),
+        ("create", "lancet-commission-on-racism-2022"),
+    ],
+    # Zotero BibTeX: LaTeX accents and escapes, a {Braced} organisation, @book.
+    "zotero-latex.bib": [
+        ("create", "nazroo-2020"),
+        ("create", "world-health-organization-2021"),
+        ("create", "garcia-lopez-2018"),
+    ],
+    # Better BibTeX CSL-JSON: years as strings, literal names, a dataset, an item with no date.
+    "better-bibtex.json": [
+        ("create", "bhui-2003"),
+        ("create", "office-for-national-statistics-2021"),
+        ("create", "wales-centre-for-public-policy-nd"),
+    ],
+    # Mendeley BibTeX: a prose header line, {{double braces}}, {\&}, \url{} in howpublished.
+    "mendeley.bib": [("create", "kline-2014"), ("create", "nhs-employers-2019")],
+    # RIS whose last record is cut off: the two whole records import, the third is flagged.
+    "truncated.ris": [("create", "wood-2009"), ("create", "cabinet-office-2017"), ("flag", "-")],
+    # BibTeX with a broken entry and one whose URL has no scheme.
+    "broken-entry.bib": [("create", "ahmed-2021"), ("flag", "-"), ("flag", "-")],
+    # CSL-JSON items that break the schema: no type, authors as a string, nothing to cite.
+    "csl-schema-errors.json": [
+        ("create", "evans-2019"),
+        ("flag", "-"),
+        ("flag", "-"),
+        ("flag", "-"),
+    ],
+}
+
+
+def _studies(root: Path) -> list[str]:
+    return sorted(path.stem for path in (root / "evidence" / "studies").glob("*.yaml"))
+
+
+def _rows(output: str) -> list[tuple[str, str]]:
+    """(action, id) of each line of the import table."""
+    return [tuple(line.split()[1:3]) for line in output.splitlines()[1:-1]]  # type: ignore[misc]
+
+
+def _record(root: Path, study_id: str) -> dict:
+    return yaml.safe_load((root / "evidence" / "studies" / f"{study_id}.yaml").read_text())
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_sample_exports(tiny_kb: Path, name: str) -> None:
+    expected = SAMPLES[name]
+    flagged = any(action == "flag" for action, _ in expected)
+
+    dry_run = run_kb("import", IMPORTS / name, "--root", tiny_kb, "--dry-run")
+    assert _rows(dry_run.stdout) == expected
+    assert _studies(tiny_kb) == ["krause-2012"]
+    assert dry_run.exit_code == (1 if flagged else 0)
+
+    result = run_kb("import", IMPORTS / name, "--root", tiny_kb)
+    assert _rows(result.stdout.rsplit("\n", 2)[0] + "\n") == expected
+    created = [record_id for action, record_id in expected if action == "create"]
+    assert _studies(tiny_kb) == sorted(["krause-2012", *created])
+    assert result.exit_code == (1 if flagged else 0)
+    assert run_kb("check", "--root", tiny_kb).exit_code == 0
+
+
+def test_latex_accents_escapes_and_organisations(tiny_kb: Path) -> None:
+    run_kb("import", IMPORTS / "zotero-latex.bib", "--root", tiny_kb)
+    assert (tiny_kb / "evidence/studies/nazroo-2020.yaml").read_text() == (
+        "id: nazroo-2020\n"
+        "authors:\n"
+        "  - Nazroo, J. Y.\n"
+        "  - Bhui, K. S.\n"
+        "  - Rhodes, J.\n"
+        "year: 2020\n"
+        "title: >-\n"
+        "  Structural racism and the health of ethnic minorities in Britain: a review of évidence\n"
+        "container: Sociology of Health & Illness\n"
+        "volume: '42'\n"
+        "issue: '2'\n"
+        "pages: 262-276\n"
+        "url: https://onlinelibrary.wiley.com/doi/abs/10.1111/1467-9566.13001\n"
+        "doi: 10.1111/1467-9566.13001\n"
+        "type: unclassified\n"
+    )
+    assert _record(tiny_kb, "garcia-lopez-2018")["authors"] == ["García-López, M. J.", "Öztürk, A."]
+    assert _record(tiny_kb, "garcia-lopez-2018")["title"] == "Salud y migración en España"
+    assert _record(tiny_kb, "garcia-lopez-2018")["type"] == "book"
+    organisation = _record(tiny_kb, "world-health-organization-2021")
+    assert organisation["authors"] == ["World Health Organization"]
+    assert (
+        organisation["title"] == "Social determinants of health: the Müller and Østergaard lectures"
+    )
+
+
+def test_what_each_flavour_gives(tiny_kb: Path) -> None:
+    for name in (
+        "endnote-bom-crlf.ris",
+        "web-of-science.txt",
+        "better-bibtex.json",
+        "mendeley.bib",
+    ):
+        run_kb("import", IMPORTS / name, "--root", tiny_kb)
+    kapadia = _record(tiny_kb, "kapadia-2022")
+    assert (kapadia["authors"][0], kapadia["container"], kapadia["pages"]) == (
+        "Kapadia, D.",
+        "NHS Race and Health Observatory",
+        "1-142",
+    )
+    assert _record(tiny_kb, "bhopal-2014")["type"] == "book"
+    williams = _record(tiny_kb, "williams-2019")
+    assert williams["authors"] == ["Williams, D. R.", "Lawrence, J. A.", "Davis, B. A."]
+    assert williams["doi"] == "10.1146/annurev-publhealth-040218-043750"
+    lancet = _record(tiny_kb, "lancet-commission-on-racism-2022")
+    assert lancet["title"] == "Structural racism in health care: a call to action"
+    bhui = _record(tiny_kb, "bhui-2003")
+    assert (bhui["year"], bhui["doi"], "url" in bhui) == (2003, "10.1192/bjp.182.2.105", False)
+    assert _record(tiny_kb, "office-for-national-statistics-2021")["type"] == "statistics"
+    assert "year" not in _record(tiny_kb, "wales-centre-for-public-policy-nd")
+    kline = _record(tiny_kb, "kline-2014")
+    assert kline["title"] == (
+        'The "snowy white peaks" of the NHS: a survey of discrimination in governance & leadership'
+    )
+    assert (kline["doi"], "url" in kline) == ("10.13140/RG.2.1.3583.5528", False)
+    assert _record(tiny_kb, "nhs-employers-2019")["url"] == (
+        "https://www.nhsemployers.org/articles/workforce-race-equality-standard"
+    )
+
+
+def test_dry_run_table(tiny_kb: Path) -> None:
+    result = run_kb("import", IMPORTS / "zotero.ris", "--root", tiny_kb, "--dry-run")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "#  action  id                      details\n"
+        "1  create  paradies-2015           "
+        "Racism as a Determinant of Health: A Systematic Review and…\n"
+        "2  create  public-health-wales-nd  "
+        "Ethnic minority health and wellbeing in Wales: a rapid revi…\n"
+        "3  create  okafor-2020             Why anonymised CVs are not enough\n"
+        "4  skip    krause-2012             same DOI as krause-2012\n"
+        "dry run: would create 3, skip 1, flag 0; nothing written\n"
+    )
+    assert not (tiny_kb / ".kb.lock").exists()
+
+
+def test_flagged_entries_name_the_entry_and_the_reason(tiny_kb: Path) -> None:
+    result = run_kb("import", IMPORTS / "broken-entry.bib", "--root", tiny_kb)
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "#  action  id          details\n"
+        "1  create  ahmed-2021  Race equality in the NHS workforce\n"
+        "2  flag    -           line 8: not valid BibTeX: Expected comma after entry key, "
+        "but found =\n"
+        "3  flag    -           jones_bad_url_2020, line 14: url: must be an http:// or "
+        "https:// address with no spaces\n"
+        "created 1, skipped 0, flagged 2\n"
+        "updated the store (build/kb.sqlite) and the search index (build/index)\n"
+    )
+    assert result.stderr == (
+        "error: 2 of 3 entries in broken-entry.bib cannot be imported (flagged above)\n"
+    )
+    schema = run_kb("import", IMPORTS / "csl-schema-errors.json", "--root", tiny_kb, "--dry-run")
+    assert schema.stdout.splitlines()[2:5] == [
+        "2  flag    -           no-type, item 2: the item has no 'type' (required by CSL-JSON)",
+        "3  flag    -           author-string, item 3: 'author' must be a list of names",
+        "4  flag    -           empty, item 4: no title, authors or DOI",
+    ]
+
+
+def test_all_or_nothing_writes_nothing_when_an_entry_is_flagged(tiny_kb: Path) -> None:
+    result = run_kb("import", IMPORTS / "truncated.ris", "--root", tiny_kb, "--all-or-nothing")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == "flagged 1 with --all-or-nothing: nothing written"
+    assert _studies(tiny_kb) == ["krause-2012"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "binary.ris",
+            None,
+            "binary.ris is not a text file (it contains NUL bytes); export your references as "
+            "RIS, BibTeX or CSL-JSON and import that file",
+        ),
+        (
+            "malformed.json",
+            None,
+            "malformed.json: not valid JSON (line 2, column 74: Invalid control character at)",
+        ),
+        (
+            "not-references.txt",
+            None,
+            "cannot tell which format not-references.txt is in; name it with --format ris, "
+            "--format bibtex or --format csl-json",
+        ),
+        ("empty.ris", b"\xef\xbb\xbf\r\n", "empty.ris is empty"),
+        (
+            "latin-1.ris",
+            "TY  - JOUR\nTI  - Caf\xe9 culture\nER  - \n".encode("latin-1"),
+            "latin-1.ris is not UTF-8 text: byte 0xe9 on line 2 cannot be decoded; export it "
+            "again as UTF-8",
+        ),
+    ],
+)
+def test_unreadable_files_write_nothing(
+    tiny_kb: Path, tmp_path: Path, name: str, content: bytes | None, message: str
+) -> None:
+    path = IMPORTS / name
+    if content is not None:
+        path = tmp_path / name
+        path.write_bytes(content)
+    result = run_kb("import", path, "--root", tiny_kb)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")
+    assert _studies(tiny_kb) == ["krause-2012"]
+
+
+def test_format_option_overrides_detection(tiny_kb: Path) -> None:
+    result = run_kb(
+        "import", IMPORTS / "web-of-science.txt", "--format", "bibtex", "--root", tiny_kb
+    )
+    assert result.stderr == "error: web-of-science.txt holds no bibtex references\n"
+
+
+# --- Duplicates ------------------------------------------------------------------------------
+
+KRAUSE = Reference(
+    "krause-2012",
+    "Pilot Project: Anonymized Application procedure",
+    2012,
+    ("Krause, A.", "Rinne, U."),
+    "10.1234/IZA.44",
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "year", "first_author", "doi", "expected"),
+    [
+        ("Another title", 2019, "Smith, J.", "10.1234/iza.44", "same DOI as krause-2012"),
+        (None, None, None, "https://doi.org/10.1234/IZA.44", "same DOI as krause-2012"),
+        (None, None, None, "doi:10.1234/Iza.44", "same DOI as krause-2012"),
+        (None, None, None, "HTTP://DX.DOI.ORG/10.1234/IZA.44", "same DOI as krause-2012"),
+        (
+            "Pilot project - anonymized application procedure.",
+            2012,
+            "Krause, Annabelle",
+            None,
+            "likely duplicate of krause-2012 (100% alike)",
+        ),
+        (
+            "PILOT PROJECT: ANONYMIZED APPLICATION PROCEDURE",
+            2012,
+            "Krause, A.",
+            None,
+            "likely duplicate of krause-2012 (100% alike)",
+        ),
+        (
+            "Pilot Projèct: Anonymised Application Procedure",
+            2012,
+            "Kraus, A.",
+            None,
+            "likely duplicate of krause-2012 (98% alike)",
+        ),
+        (
+            "Pilot project: anonymized application procedure – final report",
+            None,
+            "Krause, A.",
+            None,
+            "likely duplicate of krause-2012 (100% alike)",
+        ),
+        ("Pilot Project: Anonymized Application procedure", 2013, "Krause, A.", None, None),
+        ("Pilot Project: Anonymized Application procedure", 2012, "Rinne, U.", None, None),
+        (
+            "Pilot Project: Anonymized Application procedure",
+            2012,
+            "Krause, A.",
+            "10.5555/other",
+            None,
+        ),
+        ("Anonymous job applications in Europe", 2012, "Krause, A.", None, None),
+    ],
+)
+def test_duplicate_detection(
+    title: str | None,
+    year: int | None,
+    first_author: str | None,
+    doi: str | None,
+    expected: str | None,
+) -> None:
+    authors = (first_author,) if first_author else ()
+    match = DuplicateFinder([KRAUSE]).find(Reference("", title, year, authors, doi))
+    assert (str(match) if match else None) == expected
+
+
+def test_duplicates_on_import(tiny_kb: Path, tmp_path: Path) -> None:
+    export = tmp_path / "variants.ris"
+    export.write_text(
+        "TY  - RPRT\nTI  - A\nDO  - doi:10.1234/iza.44\nER  - \n\n"
+        "TY  - RPRT\nTI  - Pilot project - anonymized application procedure.\nAU  - Krause, A.\n"
+        "PY  - 2012\nER  - \n\n"
+        "TY  - JOUR\nTI  - New study\nAU  - Smith, J.\nPY  - 2020\nDO  - 10.5555/NEW\nER  - \n\n"
+        "TY  - JOUR\nTI  - New study (preprint)\nAU  - Smith, J.\nPY  - 2020\n"
+        "DO  - https://doi.org/10.5555/new\nER  - \n"
+    )
+    result = run_kb("import", export, "--root", tiny_kb)
+    assert result.stdout.splitlines()[1:5] == [
+        "1  skip    krause-2012  same DOI as krause-2012",
+        "2  skip    krause-2012  likely duplicate of krause-2012 (100% alike); --allow-duplicate "
+        "adds it anyway",
+        "3  create  smith-2020   New study",
+        "4  skip    smith-2020   same DOI as smith-2020",
+    ]
+    assert _studies(tiny_kb) == ["krause-2012", "smith-2020"]
+    allowed = run_kb("import", export, "--root", tiny_kb, "--allow-duplicate")
+    assert _rows(allowed.stdout.rsplit("\n", 2)[0] + "\n") == [
+        ("skip", "krause-2012"),
+        ("create", "krause-2012b"),
+        ("skip", "smith-2020"),
+        ("skip", "smith-2020"),
+    ]
+
+
+# --- Round trips -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("export_format", ["bibtex", "ris", "csl-json"])
+@pytest.mark.parametrize("knowledge_base", ["tiny", "repository"])
+def test_importing_our_own_export_creates_nothing(
+    tiny_kb: Path, tmp_path: Path, export_format: str, knowledge_base: str
+) -> None:
+    root = tiny_kb if knowledge_base == "tiny" else REPOSITORY
+    database = tmp_path / "kb.sqlite"
+    exported = run_kb("export", "--format", export_format, "--root", root, "--database", database)
+    assert exported.exit_code == 0
+    path = tmp_path / f"export.{export_format}"
+    path.write_text(exported.stdout, encoding="utf-8")
+    result = run_kb("import", path, "--root", root, "--dry-run")
+    assert result.exit_code == 0
+    summary = result.stdout.splitlines()[-1]
+    assert summary.startswith("dry run: would create 0, skip ")
+    assert summary.endswith(", flag 0; nothing written")

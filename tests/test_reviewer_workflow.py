@@ -1,0 +1,429 @@
+"""The reviewer's commands: `kb add study`, `kb add evidence`, `kb fmt`, `kb export` formats,
+concurrent writers, the generated record format reference, and the whole reviewer story."""
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner, Result
+
+from kb import pipeline
+from kb.cli import main
+from kb.reference import DOCUMENT, record_format_markdown
+from kb.render import SiteInfo
+from kb.search import search
+from tests.conftest import DATA, REPOSITORY, run_kb
+
+KB = Path(sys.executable).parent / "kb"
+ZOTERO = DATA / "imports" / "zotero.ris"
+REFRESHED = "updated the store (build/kb.sqlite) and the search index (build/index)\n"
+TARGETS_QUOTE = "There is little evidence about whether targets alone work."
+NO_INPUT_LINK = (
+    "--no-input",
+    "--relation",
+    "context",
+    "--strength",
+    "S0",
+    "--direction",
+    "not-assessed",
+    "--horizon",
+    "not-stated",
+    "--summary",
+    "The report found little evidence on whether targets alone work.",
+)
+
+
+def _study(root: Path, study_id: str) -> dict:
+    return yaml.safe_load((root / "evidence" / "studies" / f"{study_id}.yaml").read_text())
+
+
+# --- kb add study ----------------------------------------------------------------------------
+
+
+def test_add_study_with_options(tiny_kb: Path) -> None:
+    result = run_kb(
+        "add", "study", "--root", tiny_kb, "--no-input",
+        "--title", "Racism as a determinant of health: a systematic review and meta-analysis",
+        "--author", "Paradies, Y.", "--author", "Ben, J.", "--year", "2015",
+        "--type", "systematic-review", "--container", "PLOS ONE",
+        "--doi", "https://doi.org/10.1371/journal.pone.0138511",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stdout == "created evidence/studies/paradies-2015.yaml\n" + REFRESHED
+    assert (tiny_kb / "evidence/studies/paradies-2015.yaml").read_text() == (
+        "id: paradies-2015\n"
+        "authors:\n"
+        "  - Paradies, Y.\n"
+        "  - Ben, J.\n"
+        "year: 2015\n"
+        "title: 'Racism as a determinant of health: a systematic review and meta-analysis'\n"
+        "container: PLOS ONE\n"
+        "doi: 10.1371/journal.pone.0138511\n"
+        "type: systematic-review\n"
+    )
+    assert (tiny_kb / "build" / "kb.sqlite").is_file()
+
+
+def test_add_study_asks_for_what_is_missing(tiny_kb: Path) -> None:
+    answers = (
+        "Ethnic pay gaps in the NHS\nSmith, J.; Jones, K.\n2019\nqualitative\ndoi:10.5555/ABC\n\n"
+    )
+    result = CliRunnerWithInput(answers).run("add", "study", "--root", str(tiny_kb))
+    assert result.exit_code == 0, result.output
+    assert "Type (systematic-review, review, randomised-trial" in result.output
+    assert "ID [smith-2019]: \n" in result.output
+    assert _study(tiny_kb, "smith-2019") == {
+        "id": "smith-2019",
+        "authors": ["Smith, J.", "Jones, K."],
+        "year": 2019,
+        "title": "Ethnic pay gaps in the NHS",
+        "doi": "10.5555/ABC",
+        "type": "qualitative",
+    }
+
+
+class CliRunnerWithInput:
+    """`kb` run in-process with text typed at its prompts."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def run(self, *args: str) -> Result:
+        return CliRunner().invoke(main, list(args), input=self.text, catch_exceptions=False)
+
+
+def test_suggested_ids_get_a_letter_when_taken(tiny_kb: Path) -> None:
+    def add(title: str) -> str:
+        result = run_kb(
+            "add", "study", "--root", tiny_kb, "--no-input", "--title", title,
+            "--author", "Krause, Annabelle", "--year", "2012", "--type", "review",
+        )  # fmt: skip
+        return result.stdout.splitlines()[0]
+
+    assert (
+        add("Anonymous job applications in Europe") == "created evidence/studies/krause-2012b.yaml"
+    )
+    assert add("Field experiments on hiring") == "created evidence/studies/krause-2012c.yaml"
+
+
+def test_add_study_refusals(tiny_kb: Path) -> None:
+    before = sorted((tiny_kb / "evidence" / "studies").iterdir())
+    missing = run_kb("add", "study", "--root", tiny_kb, "--no-input", "--year", "2020")
+    assert missing.exit_code == 2
+    assert "Error: missing --title, --type: give them, or leave out --no-input to be asked" in (
+        missing.stderr
+    )
+    exists = run_kb(
+        "add", "study", "--root", tiny_kb, "--no-input", "--id", "krause-2012", "--title", "X",
+        "--type", "review",
+    )  # fmt: skip
+    assert (exists.exit_code, exists.stderr) == (
+        1,
+        "error: study krause-2012 already exists; use --force to replace its details\n",
+    )
+    duplicate = run_kb(
+        "add", "study", "--root", tiny_kb, "--no-input", "--type", "evaluation-report",
+        "--title", "Pilot project - anonymized application procedure", "--author", "Krause, A.",
+        "--year", "2012",
+    )  # fmt: skip
+    assert (duplicate.exit_code, duplicate.stderr) == (
+        1,
+        "error: nothing was written: likely duplicate of krause-2012 (100% alike); "
+        "--allow-duplicate adds it anyway\n",
+    )
+    same_doi = run_kb(
+        "add", "study", "--root", tiny_kb, "--no-input", "--type", "review", "--title", "Other",
+        "--doi", "DOI:10.1234/iza.44", "--allow-duplicate",
+    )  # fmt: skip
+    assert same_doi.stderr == "error: nothing was written: same DOI as krause-2012\n"
+    bad = run_kb(
+        "add", "study", "--root", tiny_kb, "--no-input", "--type", "review", "--title", "X",
+        "--doi", "not a doi", "--year", "1700",
+    )  # fmt: skip
+    assert bad.stderr == (
+        "error: nothing was written: the new study: doi: must look like 10.NNNN/suffix (a "
+        f"resolver prefix is allowed); year: must be between 1800 and {date.today().year + 1}\n"
+    )
+    unknown = run_kb(
+        "add", "study", "--root", tiny_kb, "--no-input", "--title", "X", "--type", "rct"
+    )
+    assert unknown.exit_code == 2
+    assert sorted((tiny_kb / "evidence" / "studies").iterdir()) == before
+
+
+def test_force_replaces_details_and_keeps_evidence_links(tiny_kb: Path) -> None:
+    result = run_kb(
+        "add", "study", "--root", tiny_kb, "--no-input", "--force", "--id", "krause-2012",
+        "--title", "Pilot Project: Anonymized Application Procedure", "--author", "Krause, A.",
+        "--year", "2012", "--type", "quasi-experimental", "--doi", "10.1234/IZA.44",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    study = _study(tiny_kb, "krause-2012")
+    assert (study["type"], study["authors"]) == ("quasi-experimental", ["Krause, A."])
+    assert [finding["id"] for finding in study["findings"]] == ["krause-2012--anonymise"]
+
+
+# --- kb add evidence -------------------------------------------------------------------------
+
+
+def test_add_evidence(tiny_kb: Path) -> None:
+    args = ("add", "evidence", "krause-2012", "targets", "--root", tiny_kb, *NO_INPUT_LINK)
+    result = run_kb(*args, "--quote", TARGETS_QUOTE)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "added krause-2012--targets to evidence/studies/krause-2012.yaml\n" + REFRESHED
+    )
+    assert _study(tiny_kb, "krause-2012")["findings"][1] == {
+        "id": "krause-2012--targets",
+        "recommendation": "targets",
+        "relation": "context",
+        "strength": "S0",
+        "direction": "not-assessed",
+        "horizon": "not-stated",
+        "summary": "The report found little evidence on whether targets alone work.",
+        "quote": TARGETS_QUOTE,
+        "source": "tiny-report",
+        "location": {"section": "Recruitment"},
+    }
+    again = run_kb(*args, "--quote", "There is little evidence … targets alone work.")
+    assert again.stdout.splitlines()[0] == (
+        "added krause-2012--targets--2 to evidence/studies/krause-2012.yaml"
+    )
+    assert run_kb("check", "--root", tiny_kb).exit_code == 0
+
+
+def test_add_evidence_refusals_write_nothing(tiny_kb: Path) -> None:
+    path = tiny_kb / "evidence/studies/krause-2012.yaml"
+    before = path.read_bytes()
+    link = ("add", "evidence", "--root", tiny_kb, *NO_INPUT_LINK)
+    not_verbatim = run_kb(*link, "krause-2012", "targets", "--quote", "Targets always work.")
+    assert (not_verbatim.exit_code, not_verbatim.stderr) == (
+        1,
+        "error: nothing was written to evidence/studies/krause-2012.yaml: findings[1].quote: "
+        "not found verbatim in source 'tiny-report': 'Targets always work.'\n",
+    )
+    wrong_section = run_kb(
+        *link, "krause-2012", "targets", "--quote", TARGETS_QUOTE, "--section", "Pay"
+    )
+    assert wrong_section.stderr == (
+        "error: nothing was written to evidence/studies/krause-2012.yaml: "
+        "findings[1].location.section: not found verbatim in source 'tiny-report': 'Pay'\n"
+    )
+    no_study = run_kb(*link, "nobody-2000", "targets", "--quote", TARGETS_QUOTE)
+    assert no_study.stderr == "error: no valid study has ID 'nobody-2000'; run `kb check`\n"
+    no_rec = run_kb(*link, "krause-2012", "nowhere", "--quote", TARGETS_QUOTE)
+    assert no_rec.stderr == "error: no valid recommendation has ID 'nowhere'\n"
+    missing = run_kb("add", "evidence", "krause-2012", "targets", "--root", tiny_kb, "--no-input")
+    assert missing.exit_code == 2
+    assert (
+        "Error: missing --relation, --strength, --direction, --horizon, --summary, --quote: "
+        "give them, or leave out --no-input to be asked" in missing.stderr
+    )
+    bad_level = run_kb(*link, "krause-2012", "targets", "--quote", "x", "--strength", "S9")
+    assert bad_level.exit_code == 2
+    assert "'S9' is not one of 'S0', 'S1', 'S2', 'S3', 'S4', 'S5'" in bad_level.stderr
+    assert path.read_bytes() == before
+
+
+# --- Two writers at once ---------------------------------------------------------------------
+
+
+def test_concurrent_writers_lose_nothing(tiny_kb: Path) -> None:
+    link = [str(KB), "add", "evidence", "krause-2012", "targets", "--root", str(tiny_kb)]
+    link += [*NO_INPUT_LINK, "--quote", TARGETS_QUOTE]
+    study = [str(KB), "add", "study", "--root", str(tiny_kb), "--no-input", "--type", "review"]
+    commands = [
+        link,
+        link,
+        [*study, "--title", "A different piece", "--author", "Okafor, C.", "--year", "2020"],
+        [str(KB), "import", str(ZOTERO), "--root", str(tiny_kb)],
+    ]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for command in commands
+    ]
+    outcomes = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, outcomes
+
+    findings = [finding["id"] for finding in _study(tiny_kb, "krause-2012")["findings"]]
+    assert sorted(findings) == [
+        "krause-2012--anonymise",
+        "krause-2012--targets",
+        "krause-2012--targets--2",
+    ]
+    studies = sorted(path.name for path in (tiny_kb / "evidence" / "studies").iterdir())
+    assert studies == [
+        "krause-2012.yaml",
+        "okafor-2020.yaml",
+        "okafor-2020b.yaml",
+        "paradies-2015.yaml",
+        "public-health-wales-nd.yaml",
+    ]
+    assert run_kb("check", "--root", tiny_kb).exit_code == 0
+
+
+# --- kb fmt ----------------------------------------------------------------------------------
+
+
+def test_fmt(tiny_kb: Path) -> None:
+    check = run_kb("fmt", "--check", "--root", tiny_kb)
+    assert (check.exit_code, check.stdout) == (
+        1,
+        "would reformat evidence/examples/blind-cv-pilot.yaml\n"
+        "would reformat evidence/figures/wales-staff-share.yaml\n"
+        "would reformat evidence/studies/krause-2012.yaml\n"
+        "would reformat recommendations/anonymise.yaml\n"
+        "would reformat recommendations/targets.yaml\n"
+        "5 files would be reformatted, 2 already canonical\n",
+    )
+    one = run_kb("fmt", "--root", tiny_kb, tiny_kb / "evidence" / "studies")
+    assert one.stdout == (
+        "reformatted evidence/studies/krause-2012.yaml\n1 file reformatted, 0 already canonical\n"
+    )
+    assert (tiny_kb / "evidence/studies/krause-2012.yaml").read_text().splitlines()[6:9] == [
+        "container: IZA",
+        "doi: 10.1234/IZA.44",
+        "type: evaluation-report",
+    ]
+    with (tiny_kb / "recommendations" / "targets.yaml").open("a") as targets:
+        targets.write("# check the year\n")
+    (tiny_kb / "evidence" / "studies" / "broken.yaml").write_text("id: broken\n")
+    rest = run_kb("fmt", "--root", tiny_kb)
+    assert (rest.exit_code, rest.stdout) == (
+        1,
+        "reformatted evidence/examples/blind-cv-pilot.yaml\n"
+        "reformatted evidence/figures/wales-staff-share.yaml\n"
+        "cannot format evidence/studies/broken.yaml: not a valid record; run `kb check`\n"
+        "reformatted recommendations/anonymise.yaml\n"
+        "cannot format recommendations/targets.yaml: has YAML comments, which formatting "
+        "would drop\n"
+        "3 files reformatted, 3 already canonical, 2 cannot be formatted\n",
+    )
+    (tiny_kb / "evidence" / "studies" / "broken.yaml").unlink()
+    assert run_kb("check", "--root", tiny_kb).exit_code == 0
+
+
+# --- kb export -------------------------------------------------------------------------------
+
+
+def test_export_reference_formats(tiny_kb: Path) -> None:
+    ris = run_kb("export", "--format", "ris", "--root", tiny_kb)
+    assert ris.stdout == (
+        "TY  - RPRT\nID  - tiny-report\nAU  - Example, A.\nTI  - Tiny Report on Fair Hiring\n"
+        "PY  - 2021\nPB  - Example Centre\nER  - \n\n"
+        "TY  - RPRT\nID  - krause-2012\nAU  - Krause, A.\nAU  - Rinne, U.\n"
+        "TI  - Pilot Project: Anonymized Application procedure\nPY  - 2012\n"
+        "DO  - 10.1234/IZA.44\nER  - \n"
+    )
+    bibtex = run_kb("export", "--format", "bibtex", "--root", tiny_kb)
+    assert bibtex.stdout.endswith(
+        "@techreport{krause-2012,\n"
+        "  author = {Krause, A. and Rinne, U.},\n"
+        "  title = {{Pilot Project: Anonymized Application procedure}},\n"
+        "  year = {2012},\n"
+        "  institution = {IZA},\n"
+        "  doi = {10.1234/IZA.44}\n"
+        "}\n"
+    )
+    csl = run_kb("export", "--format", "csl-json", "--root", tiny_kb)
+    assert '"DOI": "10.1234/IZA.44"' in csl.stdout
+    csv = run_kb("export", "--format", "csv", "--root", tiny_kb)
+    assert csv.stdout.splitlines()[0] == (
+        "id,authors,year,title,container,volume,issue,pages,publisher,url,doi,type,setting,"
+        "reference,cited_as,in_reference_list,note,doi_url"
+    )
+    assert run_kb("export", "--root", tiny_kb).stdout.startswith('{\n  "sources": [')
+
+
+# --- Docs ------------------------------------------------------------------------------------
+
+
+def test_record_format_reference_is_generated_from_the_models() -> None:
+    assert DOCUMENT.read_text(encoding="utf-8") == record_format_markdown(), (
+        "docs/reference-records.md is out of date: run `.venv/bin/python -m kb.reference`"
+    )
+
+
+def test_reviewer_commands_are_documented() -> None:
+    guide = (REPOSITORY / "docs" / "reviewers-guide.md").read_text(encoding="utf-8")
+    for command in ("kb add study", "kb add evidence", "kb import", "kb fmt --check", "kb check"):
+        assert f"`{command}" in guide, command
+    for args in (["add", "study"], ["add", "evidence"], ["import"], ["fmt"], ["export"]):
+        assert "Example:" in run_kb(*args, "--help").stdout
+
+
+def test_unclassified_studies_are_flagged_by_check(tiny_kb: Path) -> None:
+    run_kb("import", ZOTERO, "--root", tiny_kb)
+    result = run_kb("check", "--root", tiny_kb)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:2] == [
+        "evidence/studies/paradies-2015.yaml:20: paradies-2015: type: warning: type is not yet "
+        "classified; read the study and choose its design",
+        "evidence/studies/public-health-wales-nd.yaml:7: public-health-wales-nd: type: warning: "
+        "type is not yet classified; read the study and choose its design",
+    ]
+
+
+# --- The whole story -------------------------------------------------------------------------
+
+
+def test_reviewer_story(tiny_kb: Path, tmp_path: Path) -> None:
+    """Import a Zotero export, look at the dry run, import, classify, link two studies to
+    recommendations, check, format-check, rebuild, and find the evidence in search and pages."""
+    dry_run = run_kb("import", ZOTERO, "--root", tiny_kb, "--dry-run")
+    assert dry_run.stdout.splitlines()[-1] == (
+        "dry run: would create 3, skip 1, flag 0; nothing written"
+    )
+    imported = run_kb("import", ZOTERO, "--root", tiny_kb)
+    assert imported.stdout.splitlines()[-2:] == ["created 3, skipped 1, flagged 0", REFRESHED[:-1]]
+
+    for study_id, design in (
+        ("paradies-2015", "systematic-review"),
+        ("public-health-wales-nd", "review"),
+    ):
+        path = tiny_kb / "evidence" / "studies" / f"{study_id}.yaml"
+        path.write_text(path.read_text().replace("type: unclassified", f"type: {design}"))
+
+    first = run_kb(
+        "add", "evidence", "paradies-2015", "anonymise", "--root", tiny_kb, "--no-input",
+        "--relation", "context", "--strength", "S3", "--direction", "harm",
+        "--horizon", "long-term",
+        "--summary",
+        "A meta-analysis links racism to poorer health, a harm fair hiring aims to reduce.",
+        "--quote", "Anonymised applications reduced callback gaps in a pilot",
+    )  # fmt: skip
+    assert first.exit_code == 0, first.stderr
+    second = run_kb(
+        "add", "evidence", "okafor-2020", "targets", "--root", tiny_kb, "--no-input",
+        "--relation", "qualifies", "--strength", "S1", "--direction", "not-assessed",
+        "--horizon", "not-stated",
+        "--summary", "A blogger doubts that representation targets work on their own.",
+        "--quote", TARGETS_QUOTE,
+    )  # fmt: skip
+    assert second.exit_code == 0, second.stderr
+
+    check = run_kb("check", "--root", tiny_kb)
+    assert check.stdout == (
+        "ok: 1 sources, 1 themes, 2 recommendations, 4 studies, 1 examples, 1 figures, "
+        "3 evidence links; 0 errors, 0 warnings\n"
+    )
+    new_files = [
+        tiny_kb / "evidence" / "studies" / f"{name}.yaml"
+        for name in ("paradies-2015", "public-health-wales-nd", "okafor-2020")
+    ]
+    assert run_kb("fmt", "--check", "--root", tiny_kb, *new_files).exit_code == 0
+    assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
+
+    hits = search(tiny_kb / "build" / "index", "blogger targets")
+    assert "okafor-2020--targets" in [hit.id for hit in hits.results]
+    paths = pipeline.Paths.for_root(tiny_kb)
+    staging = tmp_path / "staging"
+    pipeline.build(paths, docs=tmp_path / "docs", staging=staging, site=SiteInfo("Test", None))
+    study_page = (staging / "studies" / "paradies-2015.md").read_text(encoding="utf-8")
+    assert "#evidence-paradies-2015--anonymise" in study_page
+    pages = staging / "recommendations"
+    # Pages write punctuation as character references, so look for words between it.
+    assert "links racism to poorer health" in (pages / "anonymise.md").read_text()
+    assert "doubts that representation targets work" in (pages / "targets.md").read_text()
