@@ -1,0 +1,229 @@
+"""What the pages show, worked out once from the export document and the evidence graph.
+
+``SiteModel`` indexes the records every way the pages look them up (evidence by
+recommendation and by study, themes with their ancestors, examples and figures by what they
+cite) and holds each recommendation's evidence profile. It knows nothing of Markdown or HTML.
+
+The level a recommendation is *shown* with is the source's own judgement where the source gave
+one, otherwise the level computed from its evidence links (``kb.graph.overall_level``); pages
+always show both.
+"""
+
+import re
+from collections import Counter, defaultdict
+from typing import Any
+
+import networkx as nx
+
+from kb.graph import evidence_gaps, evidence_profile, related_recommendations, studies_uses
+from kb.models import STRENGTH_DEFINITIONS, Strength
+
+Row = dict[str, Any]
+LEVELS = [level.value for level in Strength]
+NOT_JUDGED = "none"
+
+
+def slug(text: str) -> str:
+    """A URL-safe key for free text (actors): lower-case letters, digits and hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "x"
+
+
+def level_label(level: str | None) -> str:
+    return Strength(level).label if level else "Not judged"
+
+
+def level_definition(level: str | None) -> str:
+    return STRENGTH_DEFINITIONS[Strength(level)][0] if level else ""
+
+
+class SiteModel:
+    """Every record, indexed for the pages, with profiles and related recommendations."""
+
+    def __init__(self, document: dict[str, list[Row]], graph: nx.MultiDiGraph):
+        self.document = document
+        self.graph = graph
+        self.sources = {row["id"]: row for row in document["sources"]}
+        self.themes = {row["id"]: row for row in document["themes"]}
+        self.recommendations = {row["id"]: row for row in document["recommendations"]}
+        self.studies = {row["id"]: row for row in document["studies"]}
+        self.examples = {row["id"]: row for row in document["examples"]}
+        self.figures = {row["id"]: row for row in document["figures"]}
+        self.evidence = document["evidence"]
+
+        self.evidence_of_rec: dict[str, list[Row]] = defaultdict(list)
+        self.evidence_of_study: dict[str, list[Row]] = defaultdict(list)
+        for link in self.evidence:
+            self.evidence_of_rec[link["recommendation"]].append(link)
+            self.evidence_of_study[link["study"]].append(link)
+        self.examples_of_rec: dict[str, list[str]] = defaultdict(list)
+        self.examples_of_study: dict[str, list[str]] = defaultdict(list)
+        for example in document["examples"]:
+            for rec in example["recommendations"]:
+                self.examples_of_rec[rec].append(example["id"])
+            for study in example["studies"]:
+                self.examples_of_study[study].append(example["id"])
+        self.figures_of_theme: dict[str, list[str]] = defaultdict(list)
+        self.figures_of_study: dict[str, list[str]] = defaultdict(list)
+        for figure in document["figures"]:
+            for theme in figure["themes"]:
+                self.figures_of_theme[theme].append(figure["id"])
+            for study in figure["studies"]:
+                self.figures_of_study[study].append(figure["id"])
+        self.children: dict[str, list[str]] = defaultdict(list)
+        for theme in document["themes"]:
+            if theme["parent"]:
+                self.children[theme["parent"]].append(theme["id"])
+        self.recs_of_theme: dict[str, list[str]] = defaultdict(list)
+        self.responses: dict[str, list[str]] = defaultdict(list)
+        for rec in document["recommendations"]:
+            for theme in rec["themes"]:
+                self.recs_of_theme[theme].append(rec["id"])
+            for target in rec["responds_to"]:
+                self.responses[target].append(rec["id"])
+        self.themes_of_source: dict[str, list[str]] = defaultdict(list)
+        for theme in document["themes"]:
+            self.themes_of_source[theme["source"]].append(theme["id"])
+        self.recs_of_source: dict[str, list[str]] = defaultdict(list)
+        for rec in document["recommendations"]:
+            self.recs_of_source[rec["source"]].append(rec["id"])
+        self.profiles = {rec: evidence_profile(graph, rec) for rec in self.recommendations}
+
+    # --- Themes ----------------------------------------------------------------------------
+
+    def ancestors(self, theme_id: str) -> list[str]:
+        """The theme and every theme above it, nearest first."""
+        chain, seen = [], set()
+        current: str | None = theme_id
+        while current and current in self.themes and current not in seen:
+            chain.append(current)
+            seen.add(current)
+            current = self.themes[current]["parent"]
+        return chain
+
+    def theme_order(self) -> list[tuple[str, int]]:
+        """Every theme as (ID, depth), each followed by the themes nested in it."""
+        ordered: list[tuple[str, int]] = []
+
+        def visit(theme_id: str, depth: int) -> None:
+            ordered.append((theme_id, depth))
+            for child in sorted(self.children[theme_id]):
+                visit(child, depth + 1)
+
+        for theme_id in sorted(self.themes):
+            if not self.themes[theme_id]["parent"]:
+                visit(theme_id, 0)
+        return ordered
+
+    def facet_themes(self, rec_id: str) -> list[str]:
+        """A recommendation's themes with all their ancestors: a filter on a theme finds it."""
+        found: dict[str, None] = {}
+        for theme in self.recommendations[rec_id]["themes"]:
+            found.update(dict.fromkeys(self.ancestors(theme)))
+        return list(found)
+
+    def recs_under(self, theme_id: str) -> list[str]:
+        """Recommendations in the theme or any theme nested in it, in ID order."""
+        found: set[str] = set()
+        stack = [theme_id]
+        while stack:
+            current = stack.pop()
+            found.update(self.recs_of_theme[current])
+            stack.extend(self.children[current])
+        return sorted(found)
+
+    def links_under(self, theme_id: str) -> int:
+        """How many evidence links bear on the theme's statements, sub-themes included."""
+        return sum(len(self.evidence_of_rec[rec]) for rec in self.recs_under(theme_id))
+
+    # --- Levels ----------------------------------------------------------------------------
+
+    def shown_level(self, rec_id: str) -> str | None:
+        """The source's judgement where given, else the computed level."""
+        judged = self.recommendations[rec_id]["strength"]
+        return judged or self.profiles[rec_id]["computed_level"]
+
+    def level_basis(self, rec_id: str) -> str:
+        return "source" if self.recommendations[rec_id]["strength"] else "computed"
+
+    def study_label(self, study_id: str) -> str:
+        return self.graph.nodes[study_id]["label"]
+
+    def related(self, rec_id: str) -> list[Row]:
+        return related_recommendations(self.graph, rec_id)
+
+    def uses(self, study_id: str) -> Row:
+        return studies_uses(self.graph, study_id)
+
+    def gaps(self) -> dict[str, list[Row]]:
+        return evidence_gaps(self.graph)
+
+    # --- Facets and figures ----------------------------------------------------------------
+
+    def facets(self, rec_id: str) -> dict[str, list[str]]:
+        """The explorer's filter values for one recommendation."""
+        rec = self.recommendations[rec_id]
+        links = self.evidence_of_rec[rec_id]
+        return {
+            "theme": self.facet_themes(rec_id),
+            "level": [self.shown_level(rec_id) or NOT_JUDGED],
+            "kind": [rec["kind"]],
+            "direction": sorted({link["direction"] for link in links}),
+            "actor": sorted({slug(actor) for actor in rec["actors"]}),
+            "type": sorted({self.studies[link["study"]]["type"] for link in links}),
+        }
+
+    def actor_names(self) -> dict[str, str]:
+        """Actor slug → the most common spelling of that actor."""
+        spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        for rec in self.recommendations.values():
+            for actor in rec["actors"]:
+                spellings[slug(actor)][actor] += 1
+        return {key: counts.most_common(1)[0][0] for key, counts in sorted(spellings.items())}
+
+    def headline(self) -> dict[str, Any]:
+        """The home page's figures."""
+        recs = [r for r in self.recommendations.values() if r["kind"] == "recommendation"]
+        judged = Counter(r["strength"] for r in recs)
+        computed = Counter(self.profiles[r["id"]]["computed_level"] for r in recs)
+        total = len(recs) or 1
+        return {
+            "recommendations": len(recs),
+            "statements": len(self.recommendations),
+            "studies": len(self.studies),
+            "links": len(self.evidence),
+            "examples": len(self.examples),
+            "figures": len(self.figures),
+            "themes": len(self.themes),
+            "sources": len(self.sources),
+            "by_level": [
+                {
+                    "level": level,
+                    "judged": judged[level],
+                    "judged_share": round(100 * judged[level] / total),
+                    "computed": computed[level],
+                    "computed_share": round(100 * computed[level] / total),
+                }
+                for level in LEVELS
+            ],
+            "not_judged": judged[None],
+        }
+
+    def gap_grid(self) -> list[Row]:
+        """Theme × level counts of recommendations (kind ``recommendation``), by shown level."""
+        rows = []
+        for theme_id, depth in self.theme_order():
+            recs = [
+                rec
+                for rec in self.recs_under(theme_id)
+                if self.recommendations[rec]["kind"] == "recommendation"
+            ]
+            counts = Counter(self.shown_level(rec) or NOT_JUDGED for rec in recs)
+            rows.append(
+                {
+                    "theme": theme_id,
+                    "depth": depth,
+                    "total": len(recs),
+                    "cells": [(level, counts[level]) for level in [*LEVELS, NOT_JUDGED]],
+                }
+            )
+        return rows

@@ -1,0 +1,572 @@
+"""Write the site's generated Markdown pages from the Jinja templates in ``kb/templates``.
+
+Every page is a Markdown file with JSON front matter: headings in Markdown (for the table of
+contents and the search index), everything else in raw HTML blocks. Links are written as final,
+page-relative addresses (``../../studies/x/``), so the pages need nothing from the site
+generator but a Markdown renderer that keeps raw HTML; the link checker in the tests follows
+them.
+
+Every value a template prints goes through ``inert`` (the environment's ``finalize``), so
+record text cannot become markup even where a template forgets a filter; only ``Markup`` made
+here (addresses from record IDs, drawings, badges) is written as it is.
+"""
+
+import html
+import inspect
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from kb.citations import bibtex_entry, ris_entry, source_reference, study_reference
+from kb.downloads import Download
+from kb.errors import KnowledgeBaseError
+from kb.graph import disagrees, overall_level
+from kb.models import (
+    LABELS,
+    STRENGTH_DEFINITIONS,
+    Direction,
+    EvaluationStatus,
+    Horizon,
+    RecommendationKind,
+    RecommendationStrength,
+    Relation,
+    Strength,
+    StudyType,
+)
+from kb.render import jsonld
+from kb.render.escape import front_matter, inert, inert_lines, safe_url
+from kb.render.model import LEVELS, NOT_JUDGED, SiteModel, level_definition, level_label
+from kb.render.network import Link, legend_svg, network_svg
+from kb.urls import record_url
+
+# Search weights: recommendations first, then examples and themes, then studies.
+BOOST = {"recommendation": 3, "example": 1.5, "theme": 1.5, "figure": 1, "source": 1, "study": 0.7}
+
+
+class PageClash(KnowledgeBaseError):
+    """A hand-written page in docs/ has the path of a generated page."""
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What the pages say about the site itself."""
+
+    name: str
+    url: str | None = None  # where the site is published, for citations and JSON-LD
+
+
+@dataclass
+class Rendered:
+    """What ``render_pages`` wrote."""
+
+    pages: list[str] = field(default_factory=list)  # Markdown paths, relative to the folder
+    records: int = 0
+
+
+def site_path(markdown_path: str) -> str:
+    """The address of a Markdown page relative to the site root: ``a/b.md`` → ``a/b/``."""
+    if markdown_path == "index.md":
+        return ""
+    if markdown_path.endswith("/index.md"):
+        return markdown_path[: -len("index.md")]
+    return markdown_path[: -len(".md")] + "/"
+
+
+def relative_url(page: str, target: str) -> str:
+    """``target`` (a site path, maybe with ``?query`` and ``#anchor``) as seen from ``page``."""
+    path, hash_mark, fragment = target.partition("#")
+    path, question_mark, query = path.partition("?")
+    if path == page and not query:
+        return f"#{fragment}" if hash_mark else "./"
+    relative = posixpath.relpath(path or ".", page.rstrip("/") or ".")
+    if relative == ".":
+        relative = "./"
+    elif path.endswith("/") or not path:
+        relative += "/"
+    return relative + (f"?{query}" if question_mark else "") + (f"#{fragment}" if hash_mark else "")
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]*|")
+
+
+def _finalize(value: Any) -> Any:
+    return value if isinstance(value, Markup) else inert(value)
+
+
+def token(value: Any) -> Markup:
+    """An ID, slug or vocabulary value (or several, space-separated) for an attribute.
+
+    Such values were validated on the way in; anything else is a bug, so it fails the build.
+    """
+    text = str(value)
+    if not _TOKEN.fullmatch(text):
+        raise ValueError(f"not an ID or vocabulary value: {text!r}")
+    return Markup(text)
+
+
+def _join(values: Any, separator: str = "") -> Markup:
+    """Jinja's ``join``, but every item (and the separator) made inert."""
+    return inert(separator).join(map(inert, values))
+
+
+@jinja2.pass_context
+def _url(context: jinja2.runtime.Context, target: str) -> Markup:
+    return Markup(html.escape(relative_url(context["page"], target)))
+
+
+@jinja2.pass_context
+def _record(
+    context: jinja2.runtime.Context,
+    record_type: str,
+    record_id: str,
+    recommendation_id: str | None = None,
+) -> Markup:
+    token(record_id)
+    return _url(context, record_url(record_type, record_id, recommendation_id))
+
+
+def _paragraphs(value: Any) -> list[str]:
+    """Text split at its blank lines, for statements written in several paragraphs."""
+    return [part for part in re.split(r"\n[ \t]*\n", str(value)) if part.strip()]
+
+
+def _level_name(level: str | None) -> str:
+    return f"{level} {level_label(level)}" if level and level != NOT_JUDGED else "not judged"
+
+
+def _size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return str(size)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).replace("``", "")
+
+
+def doc_blocks(docstring: str | None) -> list[tuple[str, Any]]:
+    """A docstring as paragraphs and numbered lists, for pages that quote the code's rules.
+
+    Each paragraph is one line of text; lines starting ``1.``, ``2.``… make a list.
+    """
+    blocks: list[tuple[str, Any]] = []
+    for chunk in inspect.cleandoc(docstring or "").split("\n\n"):
+        items = re.split(r"(?m)^\d+\.\s+", chunk)
+        text = " ".join(chunk.split()).replace("``", "")
+        if len(items) > 1 and not items[0].strip():
+            blocks.append(
+                ("list", [" ".join(item.split()).replace("``", "") for item in items[1:]])
+            )
+        else:
+            blocks.append(("paragraph", text))
+    return blocks
+
+
+def _label(value: str | None) -> str:
+    return LABELS.get(value, value) if value else ""
+
+
+def _badge(level: str | None) -> Markup:
+    key = (level or NOT_JUDGED).lower()
+    text = f"{level} {level_label(level)}" if level else "Not judged"
+    return Markup(f'<span class="kb-badge kb-badge--{inert(key)}">{inert(text)}</span>')
+
+
+def environment() -> jinja2.Environment:
+    """The template environment: everything printed is inert unless it is ``Markup``."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kb", "templates"),
+        autoescape=True,
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        text=inert,
+        e=inert,
+        escape=inert,
+        forceescape=inert,
+        join=_join,
+        paragraphs=_paragraphs,
+        token=token,
+        lines=inert_lines,
+        safe_url=safe_url,
+        label=_label,
+        badge=_badge,
+        level_label=level_label,
+        level_definition=level_definition,
+    )
+    for unsafe in ("safe", "urlize", "xmlattr", "indent", "wordwrap", "center", "tojson"):
+        env.filters.pop(unsafe, None)
+    env.globals.update(
+        url=_url,
+        record=_record,
+        level_name=_level_name,
+        size=_size,
+        doc_path=site_path,
+        LEVELS=LEVELS,
+        NOT_JUDGED=NOT_JUDGED,
+    )
+    return env
+
+
+# --- Citations ------------------------------------------------------------------------------
+
+
+def _authors_text(authors: list[str]) -> str:
+    if len(authors) > 1:
+        return ", ".join(authors[:-1]) + " and " + authors[-1]
+    return authors[0] if authors else ""
+
+
+def _reference_text(reference: dict[str, Any], doi_url: str | None = None) -> str:
+    """A reference in a plain author–year style."""
+    parts = []
+    who = _authors_text(reference["authors"])
+    parts.append(f"{who} ({reference['year'] or 'n.d.'}).")
+    parts.append(f"{reference['title']}.")
+    container = reference.get("container")
+    if container and container != reference.get("publisher"):
+        volume = reference.get("volume") or ""
+        issue = f"({reference['issue']})" if reference.get("issue") else ""
+        pages = f", {reference['pages']}" if reference.get("pages") else ""
+        detail = f", {volume}{issue}" if volume or issue else ""
+        parts.append(f"{container}{detail}{pages}.")
+    if reference.get("publisher"):
+        parts.append(f"{reference['publisher']}.")
+    if doi_url:
+        parts.append(doi_url)
+    elif reference.get("url"):
+        parts.append(reference["url"])
+    return " ".join(parts)
+
+
+def _absolute(site: SiteInfo, path: str) -> str | None:
+    return f"{site.url.rstrip('/')}/{path}" if site.url else None
+
+
+def recommendation_citation(
+    rec: dict[str, Any], source: dict[str, Any], site: SiteInfo
+) -> dict[str, str]:
+    """How to cite a recommendation: its source report, located, and this record."""
+    where = f"section “{rec['location']['section']}”"
+    if rec["location"].get("page"):
+        where += f", p. {rec['location']['page']}"
+    address = _absolute(site, record_url("recommendation", rec["id"]))
+    record = f"recommendation {rec['id']} in {site.name}" + (f", {address}" if address else "")
+    reference = source_reference(source)
+    reference = {**reference, "id": rec["id"], "note": f"{where}; {record}"}
+    return {
+        "text": f"{_reference_text(source_reference(source))} {where[0].upper()}{where[1:]}; "
+        f"{record}.",
+        "bibtex": bibtex_entry(reference),
+        "ris": ris_entry(reference),
+    }
+
+
+def study_citation(study: dict[str, Any]) -> dict[str, str]:
+    reference = study_reference(study)
+    return {
+        "text": _reference_text(reference, study.get("doi_url")),
+        "bibtex": bibtex_entry(reference),
+        "ris": ris_entry(reference),
+    }
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+class PageWriter:
+    """Renders templates into Markdown files under one folder."""
+
+    def __init__(self, folder: Path, site: SiteInfo, model: SiteModel):
+        self.folder = folder
+        self.site = site
+        self.model = model
+        self.env = environment()
+        self.written: list[str] = []
+
+    def write(
+        self, markdown_path: str, template: str, meta: dict[str, Any], **context: Any
+    ) -> None:
+        page = site_path(markdown_path)
+        if "jsonld" in meta:
+            meta = {**meta, "jsonld": jsonld.page_data(meta["jsonld"])}
+        text = self.env.get_template(template).render(
+            page=page, m=self.model, site=self.site, front=Markup(front_matter(meta)), **context
+        )
+        target = self.folder / markdown_path
+        if target.exists():
+            raise PageClash(
+                f"docs/{markdown_path} has the path of a generated page; rename or move it"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        self.written.append(markdown_path)
+
+    def absolute(self, path: str) -> str | None:
+        return _absolute(self.site, path)
+
+
+def _search(kind: str) -> dict[str, Any]:
+    """A record page: weighted in search; out of the navigation, so its sidebar is hidden."""
+    return {"search": {"boost": BOOST[kind]}, "hide": ["navigation"]}
+
+
+EXCLUDED = {"search": {"exclude": True}}
+WIDE = {**EXCLUDED, "hide": ["navigation", "toc"]}  # listings with wide tables
+
+
+def _recommendation_pages(writer: PageWriter) -> None:
+    m = writer.model
+    for rec_id, rec in m.recommendations.items():
+        links = sorted(
+            m.evidence_of_rec[rec_id],
+            key=lambda link: (-Strength(link["strength"]).rank, link["study"], link["id"]),
+        )
+        studies = [m.studies[study] for study in dict.fromkeys(link["study"] for link in links)]
+        source = m.sources[rec["source"]]
+        path = record_url("recommendation", rec_id)
+        writer.write(
+            f"recommendations/{rec_id}.md",
+            "recommendation.md.j2",
+            {
+                **_search("recommendation"),
+                "jsonld": jsonld.recommendation_data(rec, source, studies, writer.absolute(path)),
+            },
+            rec=rec,
+            source=source,
+            profile=m.profiles[rec_id],
+            links=links,
+            related=m.related(rec_id),
+            cite=recommendation_citation(rec, source, writer.site),
+        )
+
+
+def _study_pages(writer: PageWriter) -> None:
+    m = writer.model
+    for study_id, study in m.studies.items():
+        path = record_url("study", study_id)
+        writer.write(
+            f"studies/{study_id}.md",
+            "study.md.j2",
+            {**_search("study"), "jsonld": jsonld.study_data(study, writer.absolute(path))},
+            study=study,
+            uses=m.uses(study_id),
+            link_of={link["recommendation"]: link for link in m.evidence_of_study[study_id]},
+            cite=study_citation(study),
+        )
+
+
+def _theme_links(m: SiteModel, theme_id: str) -> list[Link]:
+    links = []
+    for rec_id in m.recs_under(theme_id):
+        rec = m.recommendations[rec_id]
+        for link in sorted(m.evidence_of_rec[rec_id], key=lambda link: link["id"]):
+            links.append(
+                Link(
+                    link["id"],
+                    rec_id,
+                    rec["title"],
+                    link["study"],
+                    m.study_label(link["study"]),
+                    link["relation"],
+                    link["strength"],
+                )
+            )
+    return links
+
+
+def _theme_pages(writer: PageWriter) -> None:
+    m = writer.model
+    for theme_id, theme in m.themes.items():
+        writer.write(
+            f"themes/{theme_id}.md",
+            "theme.md.j2",
+            _search("theme"),
+            theme=theme,
+            recs=m.recs_under(theme_id),
+        )
+        links = _theme_links(m, theme_id)
+        writer.write(
+            f"network/{theme_id}.md",
+            "network.md.j2",
+            WIDE,
+            theme=theme,
+            links=links,
+            drawing=network_svg(theme["title"], links, f"network-{theme_id}"),
+            legend=legend_svg(),
+        )
+
+
+def _other_record_pages(writer: PageWriter) -> None:
+    m = writer.model
+    for example_id, example in m.examples.items():
+        writer.write(
+            f"examples/{example_id}.md", "example.md.j2", _search("example"), example=example
+        )
+    for figure_id, figure in m.figures.items():
+        writer.write(f"figures/{figure_id}.md", "figure.md.j2", _search("figure"), figure=figure)
+    for source_id, source in m.sources.items():
+        path = record_url("source", source_id)
+        writer.write(
+            f"sources/{source_id}.md",
+            "source.md.j2",
+            {**_search("source"), "jsonld": jsonld.source_data(source, writer.absolute(path))},
+            source=source,
+            licence_url=jsonld.licence_url(source.get("licence")),
+            cite=study_citation({**source, "type": "evaluation-report", "doi_url": None}),
+        )
+
+
+def _explorer_rows(m: SiteModel) -> list[dict[str, Any]]:
+    rows = []
+    for rec_id, rec in m.recommendations.items():
+        facets = m.facets(rec_id)
+        rows.append(
+            {
+                "rec": rec,
+                "facets": {name: " ".join(values) for name, values in facets.items()},
+                "level": m.shown_level(rec_id),
+                "basis": m.level_basis(rec_id),
+                "computed": m.profiles[rec_id]["computed_level"],
+                "links": len(m.evidence_of_rec[rec_id]),
+            }
+        )
+    return rows
+
+
+def _explorer_facets(m: SiteModel) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(parameter, label, [(value, text)]) for each filter of the explorer."""
+    themes = [
+        (theme_id, "\u2003" * depth + m.themes[theme_id]["title"])
+        for theme_id, depth in m.theme_order()
+    ]
+    used_directions = {link["direction"] for link in m.evidence}
+    used_types = {m.studies[link["study"]]["type"] for link in m.evidence}
+    return [
+        ("theme", "Theme", themes),
+        (
+            "level",
+            "Strength level",
+            [(level, f"{level} {level_label(level)}") for level in LEVELS]
+            + [(NOT_JUDGED, "Not judged")],
+        ),
+        ("kind", "Kind of statement", [(kind.value, kind.label) for kind in RecommendationKind]),
+        (
+            "direction",
+            "Direction of evidence",
+            [(d.value, d.label) for d in Direction if d.value in used_directions],
+        ),
+        ("actor", "Addressed to", list(m.actor_names().items())),
+        (
+            "type",
+            "Evidence type",
+            [(t.value, t.label) for t in StudyType if t.value in used_types],
+        ),
+    ]
+
+
+def _listing_pages(writer: PageWriter, downloads: list[Download], other_docs: list[Any]) -> None:
+    m = writer.model
+    writer.write(
+        "index.md",
+        "home.md.j2",
+        {
+            **EXCLUDED,
+            "jsonld": {
+                "@type": "Dataset",
+                "name": writer.site.name,
+                "url": writer.site.url,
+                "isBasedOn": [jsonld.source_data(source) for source in m.sources.values()],
+            },
+        },
+        headline=m.headline(),
+    )
+    writer.write(
+        "recommendations/index.md",
+        "explorer.md.j2",
+        WIDE,
+        rows=_explorer_rows(m),
+        facets=_explorer_facets(m),
+    )
+    writer.write("studies/index.md", "studies.md.j2", WIDE)
+    writer.write("examples/index.md", "examples.md.j2", EXCLUDED)
+    writer.write("themes/index.md", "themes.md.j2", EXCLUDED)
+    writer.write("figures/index.md", "figures.md.j2", EXCLUDED)
+    writer.write("sources/index.md", "sources.md.j2", EXCLUDED)
+    writer.write("network/index.md", "networks.md.j2", EXCLUDED)
+    writer.write("gaps.md", "gaps.md.j2", WIDE, grid=m.gap_grid(), gaps=m.gaps())
+    writer.write(
+        "methodology.md",
+        "methodology.md.j2",
+        {},
+        scale=[
+            (level.value, level.label, *STRENGTH_DEFINITIONS[level]) for level in reversed(Strength)
+        ],
+        vocabularies=[
+            ("relation", "Relation of a study to a recommendation", Relation),
+            ("direction", "Direction of the effect", Direction),
+            ("horizon", "Time horizon", Horizon),
+            ("study-type", "Study type", StudyType),
+            ("kind", "Kind of statement", RecommendationKind),
+            (
+                "recommendation-strength",
+                "Strength of a recommendation's wording",
+                RecommendationStrength,
+            ),
+            ("evaluation-status", "Evaluation status of a practice example", EvaluationStatus),
+        ],
+        overall_rule=doc_blocks(overall_level.__doc__)[1:],  # the rule, without its summary
+        disagreement_rule=[
+            (kind, re.sub(r"^True when (.)", lambda match: match.group(1).upper(), text))
+            for kind, text in doc_blocks(disagrees.__doc__)
+        ],
+    )
+    writer.write("downloads.md", "downloads.md.j2", {}, downloads=downloads)
+    writer.write("reference.md", "reference.md.j2", {}, docs=other_docs)
+
+
+@dataclass(frozen=True)
+class HandWritten:
+    """A hand-written page of ``docs/``, as the reference page lists it."""
+
+    path: str
+    title: str
+
+
+def hand_written_pages(docs: Path) -> Iterator[HandWritten]:
+    """Every Markdown page under ``docs``, with the title of its first ``#`` heading."""
+    for path in sorted(docs.rglob("*.md")):
+        title = path.stem.replace("-", " ").capitalize()
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                title = line[2:].strip()
+                break
+        yield HandWritten(path.relative_to(docs).as_posix(), title)
+
+
+def render_pages(
+    model: SiteModel,
+    folder: Path,
+    site: SiteInfo,
+    downloads: list[Download],
+    other_docs: list[HandWritten],
+) -> Rendered:
+    """Write every generated page into ``folder``; return what was written."""
+    writer = PageWriter(folder, site, model)
+    for step in (_recommendation_pages, _study_pages, _theme_pages, _other_record_pages):
+        step(writer)
+    _listing_pages(writer, downloads, other_docs)
+    records = sum(len(records) for key, records in model.document.items() if key != "evidence")
+    return Rendered(writer.written, records)

@@ -1,0 +1,919 @@
+"""The public site: it builds, every link resolves, record text stays inert, and it works and
+passes axe-core in a real browser.
+
+Each site (the tiny fixture, the hostile fixture, the real knowledge base) is built once per
+session. Browser tests drive Debian's Chromium through Playwright and skip, saying why, only
+when that browser is absent.
+"""
+
+import csv
+import functools
+import html
+import json
+import re
+import shutil
+import string
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import bibtexparser
+import markdown
+import networkx as nx
+import pytest
+import rispy
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import build_site
+from kb import pipeline
+from kb.export import export_document
+from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
+from kb.render.pages import relative_url, site_path
+from kb.store import open_store
+from kb.urls import record_url
+from tests.conftest import DATA, REPOSITORY
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# The search index may grow by this much per record (Material's search_index.json), plus a
+# fixed allowance for the hand-written pages. At 10,000 records that is 5 MB.
+SEARCH_BYTES_PER_RECORD = 500
+SEARCH_BYTES_FIXED = 100_000
+RECORD_KEYS = {
+    "sources": "source",
+    "themes": "theme",
+    "recommendations": "recommendation",
+    "studies": "study",
+    "examples": "example",
+    "figures": "figure",
+}
+
+# --- Building the sites once --------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    """A built site and the knowledge base it came from."""
+
+    root: Path
+    folder: Path
+    document: dict[str, list[dict[str, Any]]]
+    built: pipeline.Built
+    pages: int
+
+    def html(self, path: str) -> Path:
+        """The HTML file of a site path (``recommendations/x/`` → …/index.html)."""
+        return (
+            self.folder / path / "index.html"
+            if path.endswith("/") or not path
+            else (self.folder / path)
+        )
+
+
+def _build(source: Path, work: Path, copy: bool = True) -> Site:
+    root = work / "kb"
+    if copy:
+        shutil.copytree(source, root)
+    else:
+        root = source
+    paths = pipeline.Paths(root, work / "kb.sqlite", work / "index")
+    built, pages = build_site.build_site(paths, work / "site", staging=work / "docs")
+    document = export_document(open_store(paths.database))
+    return Site(root, work / "site", document, built, pages)
+
+
+@pytest.fixture(scope="session")
+def tiny_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return _build(DATA / "tiny", tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return _build(DATA / "hostile", tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    return _build(REPOSITORY, tmp_path_factory.mktemp("real"), copy=False)
+
+
+# --- Reading the HTML -----------------------------------------------------------------------
+
+
+class Html(HTMLParser):
+    """Every element, id, script and text node of one page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.ids: set[str] = set()
+        self.scripts: list[tuple[dict[str, str], str]] = []
+        self.text: list[str] = []
+        self.title = ""
+        self._script: tuple[dict[str, str], list[str]] | None = None
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        self.elements.append((tag, attributes))
+        for name in ("id", "name"):
+            if name in attributes and (name == "id" or tag == "a"):
+                self.ids.add(attributes[name])
+        if tag == "script":
+            self._script = (attributes, [])
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script[0], "".join(self._script[1])))
+            self._script = None
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._script is not None:
+            self._script[1].append(data)
+        elif self._in_title:
+            self.title += data
+        else:
+            self.text.append(data)
+
+    @property
+    def all_text(self) -> str:
+        return " ".join(re.split(r"[ \t\r\n]+", " ".join(self.text))).strip()
+
+
+@functools.lru_cache(maxsize=2048)
+def parse(path: Path) -> Html:
+    page = Html()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def html_files(site: Site) -> list[Path]:
+    return sorted(site.folder.rglob("*.html"))
+
+
+def page_url(site: Site, path: Path) -> str:
+    """The address a file is served at, relative to the site root."""
+    relative = path.relative_to(site.folder).as_posix()
+    return relative[: -len("index.html")] if relative.endswith("index.html") else relative
+
+
+# --- The escaping mechanism -----------------------------------------------------------------
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "</script><script>alert(1)</script>",
+    "javascript:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "[x](javascript:alert(1))",
+    "![x](x)",
+    '<div onclick="alert(1)">\n\nraw *block*\n\n</div>',
+    "{{ 7*7 }} {% raw %}",
+    '--8<-- "/etc/passwd"',
+    ":material-alert: :smile:",
+    "# heading\n- item\n> quote\n    code\n1. item",
+    "*em* __strong__ `code` ~~del~~ ==mark== ^^ins^^",
+    "{: onclick=alert(1) } <http://example.org> https://example.org",
+    "&amp; &lt; &#60; \x02wzxhzdk:0\x03",
+    "W" * 500,
+]
+MARKDOWN_EXTENSIONS = ["toc", "attr_list", "tables", "admonition"]
+
+
+def _collapsed(text: str) -> str:
+    """What a reader sees of record text: control characters dropped, spaces collapsed."""
+    kept = "".join(
+        ch
+        for ch in text
+        if ch in "\t\n\r " or not re.match("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]", ch)
+    )
+    return " ".join(re.split(r"[ \t\r\n]+", kept)).strip()
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_inert_text_is_letters_digits_spaces_and_references(payload: str) -> None:
+    out = str(inert(payload))
+    assert re.fullmatch(r"(?:[^\x00-\x7f]|[A-Za-z0-9 ]|&#\d+;)*", out), out
+    assert not set(string.punctuation) & set(re.sub(r"&#\d+;", "", out))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize(
+    "context", ["# {}", "{}", "- {}", "| a |\n| - |\n| {} |", "<div>\n<p>{}</p>\n</div>"]
+)
+def test_inert_text_survives_markdown_as_the_same_text(payload: str, context: str) -> None:
+    rendered = markdown.markdown(context.format(inert(payload)), extensions=MARKDOWN_EXTENSIONS)
+    page = Html()
+    page.feed(rendered)
+    assert [
+        tag
+        for tag, _ in page.elements
+        if tag not in {"h1", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td", "div"}
+    ] == []
+    assert all(not attributes or set(attributes) == {"id"} for _, attributes in page.elements)
+    assert _collapsed(payload) in page.all_text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text())
+def test_any_text_renders_as_itself(text: str) -> None:
+    rendered = markdown.markdown(
+        f"# {inert(text)}\n\n{inert(text)}", extensions=MARKDOWN_EXTENSIONS
+    )
+    page = Html()
+    page.feed(rendered)
+    assert {tag for tag, _ in page.elements} <= {"h1", "p"}
+    expected = _collapsed(text) or ""
+    assert page.all_text == (f"{expected} {expected}".strip() if expected else "")
+
+
+def test_inert_lines_keeps_spaces_and_line_breaks() -> None:
+    assert str(inert_lines("TY  - JOUR\n  a <b>")) == "TY  &#45; JOUR\n  a &#60;b&#62;"
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://example.org/a?b=c#d", True),
+        ("http://example.org", True),
+        ("mailto:someone@example.org", True),
+        ("HTTPS://EXAMPLE.ORG/", True),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        (" javascript:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("vbscript:msgbox(1)", False),
+        ("//example.org/x", False),
+        ("/relative/path", False),
+        ("https://exa mple.org", False),
+        ("https://example.org/\x00", False),
+        ("https://", False),
+        ("mailto:javascript:alert(1)", False),
+        (None, False),
+    ],
+)
+def test_only_http_and_mailto_addresses_are_safe(url: Any, safe: bool) -> None:
+    assert is_safe_url(url) is safe
+    assert (safe_url(url) is not None) is safe
+
+
+def test_a_safe_address_is_written_inert() -> None:
+    assert (
+        str(safe_url("https://a.org/[x](y)"))
+        == "https&#58;&#47;&#47;a&#46;org&#47;&#91;x&#93;&#40;y&#41;"
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(), st.text() | st.integers() | st.lists(st.text(), max_size=3)))
+def test_front_matter_reads_back_unchanged(meta: dict[str, Any]) -> None:
+    text = front_matter({"jsonld": meta})
+    assert text.count("\n") == 3
+    assert yaml.safe_load(text.split("\n")[1]) == {"jsonld": meta}
+
+
+@pytest.mark.parametrize(
+    ("page", "target", "expected"),
+    [
+        ("recommendations/a/", "studies/b/", "../../studies/b/"),
+        ("", "studies/b/", "studies/b/"),
+        ("recommendations/", "recommendations/a/", "a/"),
+        ("recommendations/a/", "recommendations/a/#evidence-x", "#evidence-x"),
+        ("recommendations/a/", "", "../../"),
+        ("gaps/", "recommendations/?theme=t&level=S0", "../recommendations/?theme=t&level=S0"),
+        ("downloads/", "downloads/kb.json", "kb.json"),
+        ("methodology/", "methodology/", "./"),
+    ],
+)
+def test_relative_urls(page: str, target: str, expected: str) -> None:
+    assert relative_url(page, target) == expected
+
+
+def test_site_paths() -> None:
+    assert [site_path(p) for p in ("index.md", "a/index.md", "a/b.md", "gaps.md")] == [
+        "",
+        "a/",
+        "a/b/",
+        "gaps/",
+    ]
+
+
+# --- Building -------------------------------------------------------------------------------
+
+
+def _assert_every_record_has_a_page(site: Site) -> None:
+    for key, record_type in RECORD_KEYS.items():
+        for record in site.document[key]:
+            assert site.html(record_url(record_type, record["id"])).is_file(), record["id"]
+    for link in site.document["evidence"]:
+        target = record_url("evidence", link["id"], link["recommendation"])
+        path, _, anchor = target.partition("#")
+        assert anchor in parse(site.html(path)).ids
+
+
+def test_tiny_site_builds_a_page_per_record(tiny_site: Site) -> None:
+    _assert_every_record_has_a_page(tiny_site)
+    assert tiny_site.built.warnings == []
+    for listing in (
+        "",
+        "recommendations/",
+        "studies/",
+        "examples/",
+        "themes/",
+        "figures/",
+        "sources/",
+        "gaps/",
+        "network/",
+        "methodology/",
+        "downloads/",
+        "about/",
+        "reference/",
+    ):
+        assert tiny_site.html(listing).is_file(), listing
+
+
+def test_real_site_builds_a_page_per_record(real_site: Site) -> None:
+    _assert_every_record_has_a_page(real_site)
+    assert real_site.pages >= sum(len(real_site.document[key]) for key in RECORD_KEYS)
+
+
+def test_failed_build_leaves_the_previous_site(tiny_site: Site, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    shutil.copytree(tiny_site.folder.parent / "docs", docs)
+    site = tmp_path / "site"
+    build_site.mkdocs_build(docs, site)
+    before = sorted(p.relative_to(site) for p in site.rglob("*"))
+    (docs / "broken.md").write_text("# Broken\n\n[nowhere](missing.md)\n", encoding="utf-8")
+    with pytest.raises(build_site.SiteBuildFailed, match="previous site"):
+        build_site.mkdocs_build(docs, site)
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
+    assert not list(tmp_path.glob(".site.*"))
+
+
+def test_a_killed_build_is_tidied_up_by_the_next(tmp_path: Path) -> None:
+    dead = 2**22 + 12345  # above Linux's default pid_max: no such process
+    (tmp_path / f".site.{dead}.old").mkdir()
+    (tmp_path / f".site.{dead}.old" / "index.html").write_text("previous")
+    (tmp_path / f".site.{dead + 1}.tmp").mkdir()
+    build_site.recover_site(tmp_path / "site")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
+    assert (tmp_path / "site" / "index.html").read_text() == "previous"
+
+
+def test_a_hand_written_page_cannot_replace_a_generated_one(tmp_path: Path) -> None:
+    from kb.render import PageClash
+
+    docs = tmp_path / "docs"
+    (docs / "recommendations").mkdir(parents=True)
+    (docs / "recommendations" / "anonymise.md").write_text("# Mine\n", encoding="utf-8")
+    root = tmp_path / "kb"
+    shutil.copytree(DATA / "tiny", root)
+    paths = pipeline.Paths(root, tmp_path / "kb.sqlite", tmp_path / "index")
+    with pytest.raises(PageClash, match=r"docs/recommendations/anonymise\.md"):
+        pipeline.build(paths, docs, tmp_path / "staging", build_site.site_info())
+
+
+def test_record_pages_stay_out_of_the_navigation(real_site: Site) -> None:
+    nav_links = [
+        attributes["href"]
+        for tag, attributes in parse(real_site.html("")).elements
+        if tag == "a" and "md-nav__link" in attributes.get("class", "")
+    ]
+    record_links = [
+        href for href in nav_links if re.search(r"(recommendations|studies)/[^/]+/", href)
+    ]
+    assert nav_links and record_links == []
+
+
+def test_search_index_is_curated_and_within_budget(real_site: Site) -> None:
+    index = real_site.folder / "search" / "search_index.json"
+    records = sum(len(real_site.document[key]) for key in RECORD_KEYS)
+    budget = SEARCH_BYTES_FIXED + SEARCH_BYTES_PER_RECORD * records
+    size = index.stat().st_size
+    assert size <= budget, f"search index {size:,} bytes, budget {budget:,} for {records} records"
+    locations = [entry["location"] for entry in json.loads(index.read_text())["docs"]]
+    for excluded in ("recommendations/", "studies/", "gaps/", "downloads/kb.json"):
+        assert excluded not in locations
+    for rec in real_site.document["recommendations"][:5]:
+        assert record_url("recommendation", rec["id"]) in locations
+    record_sections = [
+        location
+        for location in locations
+        if location.startswith(("recommendations/", "studies/")) and "#" in location
+    ]
+    assert record_sections == []  # evidence tables, citations and the like are left out
+
+
+# --- What the pages say --------------------------------------------------------------------
+
+
+def _element(page: Html, tag: str, **wanted: str) -> dict[str, str]:
+    return next(
+        attributes
+        for name, attributes in page.elements
+        if name == tag and all(attributes.get(key) == value for key, value in wanted.items())
+    )
+
+
+def test_explorer_rows_carry_their_facets(tiny_site: Site) -> None:
+    page = parse(tiny_site.html("recommendations/"))
+    rows = [
+        attributes
+        for tag, attributes in page.elements
+        if tag == "tr" and "data-theme" in attributes
+    ]
+    assert rows == [
+        {
+            "data-theme": "recruitment",
+            "data-level": "S2",
+            "data-kind": "recommendation",
+            "data-direction": "positive",
+            "data-actor": "",
+            "data-type": "evaluation-report",
+        },
+        {
+            "data-theme": "recruitment",
+            "data-level": "S0",
+            "data-kind": "recommendation",
+            "data-direction": "",
+            "data-actor": "",
+            "data-type": "",
+        },
+    ]
+
+
+def test_gap_map_cells_link_to_their_recommendations(tiny_site: Site) -> None:
+    page = parse(tiny_site.html("gaps/"))
+    links = [a["href"] for tag, a in page.elements if tag == "a" and "level=" in a.get("href", "")]
+    assert links == [
+        "../recommendations/?theme=recruitment&level=S0&kind=recommendation",
+        "../recommendations/?theme=recruitment&level=S2&kind=recommendation",
+    ]
+    assert "S0 No evidence found (gap)" in page.all_text
+
+
+def test_recommendation_page_shows_both_levels_and_explains_them(tiny_site: Site) -> None:
+    text = parse(tiny_site.html("recommendations/anonymise/")).all_text
+    assert "Strength of evidence: S2 Very limited (the source's judgement)" in text
+    assert "S1 Expert opinion Expert opinion or consensus" in text  # computed, with its meaning
+    assert "one level below its strongest supporting study (S2)" in text
+    assert "Anonymised applications reduced callback gaps in a pilot" in text
+
+
+def test_cite_this_blocks_are_valid_bibtex_and_ris(tiny_site: Site) -> None:
+    for path in ("recommendations/anonymise/", "studies/krause-2012/"):
+        page = tiny_site.html(path).read_text(encoding="utf-8")
+        blocks = [
+            html.unescape(block)
+            for block in re.findall(
+                r'<pre class="kb-citation"><code>(.*?)</code></pre>', page, re.S
+            )
+        ]
+        bibtex, ris = blocks
+        (entry,) = bibtexparser.parse_string(bibtex).entries
+        assert entry.key == path.split("/")[1]
+        (record,) = rispy.loads(ris)
+        assert record["id"] == entry.key and record["authors"]
+
+
+def test_home_page_gives_the_headline_figures(tiny_site: Site) -> None:
+    text = parse(tiny_site.html("")).all_text
+    for figure in ("Recommendations 2", "Studies 1", "Evidence links 1", "Practice examples 1"):
+        assert figure in text
+
+
+# --- Links and anchors ----------------------------------------------------------------------
+
+
+def _broken_links(site: Site) -> list[str]:
+    broken = []
+    base = "http://site.invalid/"
+    for path in html_files(site):
+        here = urljoin(base, page_url(site, path))
+        for tag, attributes in parse(path).elements:
+            for name in ("href", "src"):
+                if name not in attributes or tag in {"base"}:
+                    continue
+                value = attributes[name]
+                target = urlsplit(urljoin(here, value))
+                if target.scheme in {"http", "https", "mailto"} and target.netloc != "site.invalid":
+                    continue
+                if target.scheme not in {"http", "https"}:
+                    broken.append(f"{page_url(site, path)}: {tag} {name}={value!r}")
+                    continue
+                file = site.folder / unquote(target.path.lstrip("/"))
+                if target.path.endswith("/") or file.is_dir():
+                    file = file / "index.html"
+                if not file.is_file():
+                    broken.append(f"{page_url(site, path)}: {value} (no {file})")
+                elif (
+                    target.fragment
+                    and file.suffix == ".html"
+                    and unquote(target.fragment) not in parse(file).ids
+                ):
+                    broken.append(f"{page_url(site, path)}: {value} (no anchor)")
+    return broken
+
+
+@pytest.mark.parametrize("name", ["tiny_site", "hostile_site", "real_site"])
+def test_every_internal_link_and_anchor_resolves(name: str, request: pytest.FixtureRequest) -> None:
+    assert _broken_links(request.getfixturevalue(name)) == []
+
+
+# --- Structured data and downloads ----------------------------------------------------------
+
+
+def _json_ld(path: Path) -> list[dict[str, Any]]:
+    found = []
+    for attributes, content in parse(path).scripts:
+        if attributes.get("type") == "application/ld+json":
+            assert "<" not in content and ">" not in content
+            found.append(json.loads(content))
+    return found
+
+
+def test_record_pages_describe_themselves_in_json_ld(tiny_site: Site) -> None:
+    (rec,) = _json_ld(tiny_site.html("recommendations/anonymise/"))
+    assert rec["@type"] == "CreativeWork"
+    assert rec["text"] == "Use anonymised job applications for every post."
+    assert rec["isBasedOn"]["@type"] == "Report"
+    assert [work["identifier"] for work in rec["citation"]] == ["krause-2012"]
+    (study,) = _json_ld(tiny_site.html("studies/krause-2012/"))
+    assert study["sameAs"] == "https://doi.org/10.1234/IZA.44"
+    (source,) = _json_ld(tiny_site.html("sources/tiny-report/"))
+    assert source["@type"] == "Report"
+    assert source["license"].startswith("https://www.nationalarchives.gov.uk/")
+
+
+def test_downloads_are_complete_and_readable(real_site: Site) -> None:
+    folder = real_site.folder / "downloads"
+    document = json.loads((folder / "kb.json").read_text(encoding="utf-8"))
+    assert document == json.loads(json.dumps(real_site.document))
+    for key, records in real_site.document.items():
+        with open(folder / "csv" / f"{key}.csv", encoding="utf-8", newline="") as table:
+            assert len(list(csv.DictReader(table))) == len(records)
+    references = len(real_site.document["sources"]) + len(real_site.document["studies"])
+    library = bibtexparser.parse_string((folder / "references.bib").read_text(encoding="utf-8"))
+    assert len(library.entries) == references and not library.failed_blocks
+    with open(folder / "references.ris", encoding="utf-8") as ris:
+        assert len(rispy.load(ris)) == references
+    assert (
+        len(json.loads((folder / "references.csl.json").read_text(encoding="utf-8"))) == references
+    )
+    graph = nx.read_graphml(folder / "graph.graphml")
+    assert graph.number_of_nodes() == sum(len(real_site.document[key]) for key in RECORD_KEYS)
+    assert (folder / "kb.sqlite").stat().st_size > 0
+
+
+def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
+    from kb.downloads import write_csv
+
+    write_csv([{"id": "a", "title": '=HYPERLINK("x")', "actors": ["@x", "y"]}], tmp_path / "t.csv")
+    with open(tmp_path / "t.csv", encoding="utf-8", newline="") as table:
+        (row,) = csv.DictReader(table)
+    assert row == {"id": "a", "title": '\'=HYPERLINK("x")', "actors": "'@x; y"}
+
+
+# --- Hostile records ------------------------------------------------------------------------
+
+ALLOWED_SCRIPT_SOURCES = re.compile(
+    r"(^|/)(assets/javascripts/bundle\.[0-9a-f]+\.min\.js|javascripts/explorer\.js)$"
+)
+HOSTILE_URL = "https://example.org/'onmouseover='alert(1)'/[x](javascript:alert(1))?a=1&b=*em*"
+HOSTILE_DOI_URL = 'https://doi.org/10.1234/"><script>alert(1)</script>'
+SCHEMES = {"http", "https", "mailto"}
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster", "srcset", "data"}
+
+
+def _injections(page: Html) -> list[str]:
+    found = []
+    for tag, attributes in page.elements:
+        if tag in {"img", "iframe", "object", "embed"}:
+            found.append(f"<{tag}>")
+        for name, value in attributes.items():
+            if name.startswith("on"):
+                found.append(f"<{tag} {name}>")
+            scheme = re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):", value)
+            if name in URL_ATTRIBUTES and scheme and scheme.group(1).lower() not in SCHEMES:
+                found.append(f"<{tag} {name}={value!r}>")
+        href = attributes.get("href", "")
+        if tag == "a" and href.startswith("https://example.org/") and href != HOSTILE_URL:
+            found.append(f"altered address {href!r}")
+        if tag == "a" and href.startswith("https://doi.org/") and href != HOSTILE_DOI_URL:
+            found.append(f"altered DOI address {href!r}")
+    for attributes, content in page.scripts:
+        if attributes.get("src"):
+            if not ALLOWED_SCRIPT_SOURCES.search(attributes["src"]):
+                found.append(f"script src={attributes['src']!r}")
+        elif "alert(" in content and attributes.get("type") != "application/ld+json":
+            found.append(f"script {content[:60]!r}")
+        if "</" in content:
+            found.append("a script holds '</'")
+    return found
+
+
+def test_hostile_records_build_into_inert_pages(hostile_site: Site) -> None:
+    pages = html_files(hostile_site)
+    assert len(pages) > 20
+    injections = {page_url(hostile_site, path): _injections(parse(path)) for path in pages}
+    assert {url: found for url, found in injections.items() if found} == {}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "recommendations/hostile-rec/",
+        "recommendations/",
+        "studies/hostile-study/",
+        "examples/hostile-example/",
+        "figures/hostile-figure/",
+        "themes/hostile-theme/",
+        "sources/hostile-report/",
+        "network/hostile-theme/",
+        "gaps/",
+    ],
+)
+def test_hostile_text_is_shown_as_written(hostile_site: Site, path: str) -> None:
+    page = parse(hostile_site.html(path))
+    text = page.all_text
+    for shown in (
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "![x](x)",
+        "{{ 7*7 }} {% raw %}",
+        '--8<-- "/etc/passwd"',
+        ":material-alert: *em* __strong__ `code` &amp; &lt;b&gt;",
+    ):
+        assert shown in text, (path, shown)
+    assert "root:x:0" not in text
+    assert "<script>" in page.title or path in {"recommendations/", "gaps/"}
+
+
+def test_hostile_json_ld_cannot_close_its_script(hostile_site: Site) -> None:
+    (data,) = _json_ld(hostile_site.html("recommendations/hostile-rec/"))
+    assert "</script>" in data["name"] and "<script>alert(1)</script>" in data["text"]
+    (study,) = _json_ld(hostile_site.html("studies/hostile-study/"))
+    assert "url" in study and "javascript" not in study.get("sameAs", "")
+
+
+# The tags Material's search indexer keeps from a page (its ``Parser.keep``), opening and closing.
+MARKUP_MATERIAL_KEEPS = {
+    f"{end}{tag}"
+    for tag in ("p", "code", "pre", "li", "ol", "ul", "sub", "sup")
+    for end in ("", "/")
+}
+
+
+def test_hostile_search_index_holds_only_text(hostile_site: Site) -> None:
+    index = json.loads((hostile_site.folder / "search" / "search_index.json").read_text())
+    for entry in index["docs"]:
+        for field in ("title", "text"):
+            markup = re.findall(r"<(/?[a-z]+)", entry[field])
+            assert set(markup) <= MARKUP_MATERIAL_KEEPS, entry["location"]
+
+
+# --- In the browser -------------------------------------------------------------------------
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _serve(folder: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def real_url(real_site: Site) -> Iterator[str]:
+    yield from _serve(real_site.folder)
+
+
+@pytest.fixture(scope="session")
+def hostile_url(hostile_site: Site) -> Iterator[str]:
+    yield from _serve(hostile_site.folder)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.is_file():
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
+            "(apt-get install chromium) to run the browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    opened = context.new_page()
+    dialogs: list[str] = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert dialogs == [], "a page opened a dialog"
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def _recommendation_with_links(site: Site) -> dict[str, Any]:
+    linked = {link["recommendation"] for link in site.document["evidence"]}
+    return next(
+        rec
+        for rec in site.document["recommendations"]
+        if rec["id"] in linked and rec["kind"] == "recommendation"
+    )
+
+
+@pytest.mark.browser
+def test_search_finds_a_recommendation_by_a_phrase_and_follows_it(
+    real_site: Site, real_url: str, page: Any
+) -> None:
+    rec = _recommendation_with_links(real_site)
+    words = re.findall(r"[A-Za-z]{4,}", rec["statement"])
+    phrase = " ".join(words[:4])
+    page.goto(real_url)
+    page.wait_for_load_state("networkidle")
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially(phrase, delay=10)  # real key presses: Material reads keyup
+    target = f"recommendations/{rec['id']}/"
+    result = page.locator(f"a.md-search-result__link[href*='{target}']").first
+    result.wait_for(timeout=15_000)
+    result.click()
+    page.wait_for_url(f"**/{target}**")
+    assert page.locator("h1").first.inner_text().rstrip("¶").strip() == rec["title"]
+
+
+@pytest.mark.browser
+def test_explorer_filters_and_its_shared_address_reloads(
+    real_site: Site, real_url: str, page: Any
+) -> None:
+    page.goto(real_url + "recommendations/")
+    rows = page.locator("#kb-explorer-table tbody tr")
+    total = rows.count()
+    assert total == len(real_site.document["recommendations"])
+    theme = real_site.document["recommendations"][0]["themes"][0]
+    page.select_option("#kb-filter-theme", theme)
+    visible = page.locator("#kb-explorer-table tbody tr:not([hidden])")
+    filtered = visible.count()
+    assert 0 < filtered < total
+    page.select_option("#kb-filter-kind", "recommendation")
+    narrowed = visible.count()
+    assert f"theme={theme}" in page.url and "kind=recommendation" in page.url
+    shared = page.url
+    page.goto("about:blank")
+    page.goto(shared)
+    assert page.locator("#kb-filter-theme").input_value() == theme
+    assert page.locator("#kb-filter-kind").input_value() == "recommendation"
+    assert page.locator("#kb-explorer-table tbody tr:not([hidden])").count() == narrowed
+    assert f"{narrowed} of {total}" in page.locator("#kb-explorer-status").inner_text()
+    page.fill("#kb-filter-text", "zzzz-no-such-words")
+    assert page.locator("#kb-explorer-table tbody tr:not([hidden])").count() == 0
+
+
+@pytest.mark.browser
+def test_explorer_is_a_full_table_without_javascript(
+    real_site: Site, real_url: str, browser: Any
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(real_url + "recommendations/")
+    assert page.locator("#kb-explorer-filters").is_hidden()
+    assert page.locator("#kb-explorer-table tbody tr:visible").count() == len(
+        real_site.document["recommendations"]
+    )
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_study_page_leads_to_the_recommendations_it_bears_on(
+    real_site: Site, real_url: str, page: Any
+) -> None:
+    link = real_site.document["evidence"][0]
+    page.goto(real_url + f"studies/{link['study']}/")
+    page.locator(f"#recommendations ~ div a[href$='#evidence-{link['id']}']").first.click()
+    page.wait_for_url(f"**/recommendations/{link['recommendation']}/#evidence-{link['id']}")
+    assert page.locator(f"#evidence-{link['id']}").is_visible()
+
+
+@pytest.mark.browser
+def test_hostile_pages_run_no_injected_script(
+    hostile_site: Site, hostile_url: str, page: Any
+) -> None:
+    for path in ("recommendations/hostile-rec/", "studies/hostile-study/", "recommendations/"):
+        page.goto(hostile_url + path)
+        page.mouse.move(200, 300)
+        assert (
+            page.evaluate("document.querySelectorAll('img, iframe, [onerror], [onclick]').length")
+            == 0
+        )
+
+
+def _page_types(site: Site) -> dict[str, str]:
+    first = {key: site.document[key][0]["id"] for key in RECORD_KEYS if site.document[key]}
+    linked_study = site.document["evidence"][0]["study"]
+    return {
+        "home": "",
+        "explorer": "recommendations/",
+        "recommendation": f"recommendations/{_recommendation_with_links(site)['id']}/",
+        "study": f"studies/{linked_study}/",
+        "studies": "studies/",
+        "example": f"examples/{first['examples']}/",
+        "examples": "examples/",
+        "theme": f"themes/{first['themes']}/",
+        "themes": "themes/",
+        "figure": f"figures/{first['figures']}/",
+        "key figures": "figures/",
+        "source": f"sources/{first['sources']}/",
+        "sources": "sources/",
+        "gap map": "gaps/",
+        "networks": "network/",
+        "network": f"network/{site.document['recommendations'][0]['themes'][0]}/",
+        "methodology": "methodology/",
+        "downloads": "downloads/",
+        "about": "about/",
+        "reference": "reference/",
+    }
+
+
+PAGE_TYPES = [
+    "home",
+    "explorer",
+    "recommendation",
+    "study",
+    "studies",
+    "example",
+    "examples",
+    "theme",
+    "themes",
+    "figure",
+    "key figures",
+    "source",
+    "sources",
+    "gap map",
+    "networks",
+    "network",
+    "methodology",
+    "downloads",
+    "about",
+    "reference",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_type", PAGE_TYPES)
+def test_every_page_type_passes_axe(
+    real_site: Site, real_url: str, page: Any, page_type: str
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(real_url + _page_types(real_site)[page_type])
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.browser
+def test_a_hostile_record_page_passes_axe(hostile_url: str, page: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(hostile_url + "recommendations/hostile-rec/")
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    assert results.violations_count == 0, results.generate_report()
