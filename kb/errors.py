@@ -49,3 +49,23 @@ class StoreCheckFailed(KnowledgeBaseError):
 
 class RecordNotFound(KnowledgeBaseError):
     """No record has the requested ID."""
+
+
+class RecordExists(KnowledgeBaseError):
+    """A record with that ID is already on disk, and --force was not given."""
+
+
+class ChangeRefused(KnowledgeBaseError):
+    """A record to be added or changed is invalid or a duplicate; nothing was written."""
+
+
+class UnreadableImport(KnowledgeBaseError):
+    """An import file is not text, or not in a reference format kb reads."""
+
+
+class SearchQueryError(KnowledgeBaseError):
+    """A search query cannot be read: unbalanced quotes or brackets, an unknown field, too long."""
+
+
+class IndexMissing(KnowledgeBaseError):
+    """A search needs the search index, and it has not been built yet."""

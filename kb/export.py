@@ -88,7 +88,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 "title": row.title,
                 "parent": row.parent_id,
                 "source": row.source_id,
-                "location": {"section": row.section},
+                "location": {"section": row.section, "page": row.page},
                 "note": row.note,
             }
             for row in themes
@@ -113,7 +113,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 else {
                     "level": row.judgement_level,
                     "quote": row.judgement_quote,
-                    "location": {"section": row.judgement_section}
+                    "location": {"section": row.judgement_section, "page": row.judgement_page}
                     if row.judgement_section
                     else None,
                     "note": row.judgement_note,
@@ -148,9 +148,9 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         ],
         "examples": [
             {
-                **row.model_dump(exclude=_ORIGIN | {"source_id", "section"}),
+                **row.model_dump(exclude=_ORIGIN | {"source_id", "section", "page"}),
                 "source": row.source_id,
-                "location": {"section": row.section},
+                "location": {"section": row.section, "page": row.page},
                 "studies": studies_of_example[row.id],
                 "recommendations": recs_of_example[row.id],
             }
@@ -158,9 +158,9 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         ],
         "figures": [
             {
-                **row.model_dump(exclude=_ORIGIN | {"source_id", "section"}),
+                **row.model_dump(exclude=_ORIGIN | {"source_id", "section", "page"}),
                 "source": row.source_id,
-                "location": {"section": row.section},
+                "location": {"section": row.section, "page": row.page},
                 "studies": studies_of_figure[row.id],
                 "themes": themes_of_figure[row.id],
             }

@@ -399,13 +399,31 @@ def related_recommendations(
     Only scores above 0 are listed; ties are broken by ID.
     """
     _node(graph, recommendation_id, "recommendation")
-    recs = _of_type(graph, "recommendation")
-    studies = {rec: {i["study"] for i in _evidence(graph, rec) if _supports(i)} for rec in recs}
-    examples = {rec: set(_linked_from(graph, rec, "example")) for rec in recs}
+
+    def supporting_studies(rec: str) -> set[str]:
+        return {item["study"] for item in _evidence(graph, rec) if _supports(item)}
+
+    def examples_of(rec: str) -> set[str]:
+        return set(_linked_from(graph, rec, "example"))
+
+    # Only recommendations that share a study or an example can score above 0, so look at
+    # those neighbours instead of every recommendation (which made site builds quadratic).
+    own_studies, own_examples = (
+        supporting_studies(recommendation_id),
+        examples_of(recommendation_id),
+    )
+    candidates = {
+        rec
+        for shared in own_studies | own_examples
+        for _, rec, kind in graph.out_edges(shared, data="type")
+        if kind in ("evidence", "example") and rec != recommendation_id
+    }
+    studies = {recommendation_id: own_studies} | {
+        rec: supporting_studies(rec) for rec in candidates
+    }
+    examples = {recommendation_id: own_examples} | {rec: examples_of(rec) for rec in candidates}
     scored = []
-    for other in recs:
-        if other == recommendation_id:
-            continue
+    for other in sorted(candidates):
         score = (
             2 * _jaccard(studies[recommendation_id], studies[other])
             + _jaccard(examples[recommendation_id], examples[other])

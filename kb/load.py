@@ -2,17 +2,21 @@
 
 YAML is parsed into plain dicts, lists and strings (no YAML 1.1 guessing: ``no`` stays the
 string "no" and the schema decides types). Anchors, aliases, explicit tags, duplicate keys,
-files over the size cap, invalid UTF-8 and NUL bytes are refused with a clear problem.
+nesting deeper than any record needs, control characters written as escapes, files over the
+size cap, invalid UTF-8, NUL bytes and files outside the knowledge base (through a symbolic
+link) are refused with a clear problem.
 """
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
 from kb.errors import NotAKnowledgeBase, Problem
+from kb.models import control_character_message
 
 try:  # LibYAML's parser is several times faster; the pure-Python one gives the same events.
     from yaml import CBaseLoader as _Loader
@@ -42,8 +46,11 @@ class RecordFile:
 
     @property
     def record_id(self) -> str:
+        """The record's ID as written, for messages; the file's name when it has none to show."""
         value = self.data.get("id")
-        return value if isinstance(value, str) and value else Path(self.path).stem
+        if isinstance(value, str) and value and value.isprintable():
+            return value
+        return Path(self.path).stem
 
     def line_of(self, location: FieldPath) -> int:
         """Line of the value at ``location``, or of its nearest enclosing value."""
@@ -61,6 +68,29 @@ class YamlRefused(Exception):
         super().__init__(message)
         self.line = line
         self.field_path = field_path
+
+
+_SCALAR = yaml.ScalarEvent
+_MAPPING_START, _MAPPING_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQUENCE_START, _SEQUENCE_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+# Records nest at most four deep (study → findings → finding → location); anything far deeper
+# is an attack on the parser, whose memory would grow with the square of the depth.
+MAX_DEPTH = 12
+# Largest source text (the full text quotes are checked against) that is read.
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+
+
+def shown(text: str) -> str:
+    """``text`` as it can be printed in a one-line message: escaped unless plainly printable."""
+    return text if text.isprintable() else ascii(text)[1:-1]
+
+
+def _refuse_node(event: Any, line: int, path: FieldPath) -> None:
+    """Refuse a value that carries an anchor or an explicit tag (which may hold escapes)."""
+    if event.anchor is not None:
+        raise YamlRefused(f"anchors (&{event.anchor}) are not allowed in records", line, path)
+    raise YamlRefused(f"tags ({shown(event.tag)}) are not allowed in records", line, path)
 
 
 def parse_yaml(text: str) -> tuple[Any, dict[FieldPath, int]]:
@@ -86,6 +116,10 @@ def parse_yaml(text: str) -> tuple[Any, dict[FieldPath, int]]:
         if not pending:
             if not isinstance(value, str):
                 raise YamlRefused("mapping keys must be plain text", line, path)
+            if not value.isprintable():  # a field name is printed in messages, on one line
+                raise YamlRefused(
+                    f"field name '{shown(value)}' is not plain text on one line", line, path
+                )
             if value in container:
                 raise YamlRefused(f"duplicate key '{value}'", line, (*path, value))
             pending.append(value)
@@ -105,34 +139,62 @@ def parse_yaml(text: str) -> tuple[Any, dict[FieldPath, int]]:
 
     try:
         for event in events:
-            line = event.start_mark.line + 1 if event.start_mark else 1
-            if isinstance(event, yaml.AliasEvent):
-                raise YamlRefused(
-                    "aliases (*name) are not allowed in records", line, current_path()
-                )
-            anchor = getattr(event, "anchor", None)
-            if anchor is not None:
-                raise YamlRefused(
-                    f"anchors (&{anchor}) are not allowed in records", line, current_path()
-                )
-            tag = getattr(event, "tag", None)
-            if tag is not None:
-                raise YamlRefused(f"tags ({tag}) are not allowed in records", line, current_path())
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise YamlRefused("a record file holds one YAML document", line)
-            elif isinstance(event, yaml.ScalarEvent):
+            # Dispatch on the exact class: this loop runs once per value of every record.
+            kind = type(event)
+            if kind is _SCALAR:
+                line = event.start_mark.line + 1
+                if event.anchor is not None or event.tag is not None:
+                    _refuse_node(event, line, current_path())
                 value: Any = event.value
-                if event.style is None and value in ("", "~", "null", "Null", "NULL"):
+                style = event.style  # None (pure-Python parser) or "" (LibYAML) when plain
+                if not style and value in _NULLS:
                     value = None
+                elif style == '"':  # only escapes in double quotes can write a control character
+                    problem = control_character_message(value)
+                    if problem:
+                        raise YamlRefused(problem, line, current_path())
+                if stack:  # the common cases of ``attach``, inlined
+                    container, path, pending = stack[-1]
+                    if pending:
+                        key = pending.pop()
+                        container[key] = value
+                        lines[(*path, key)] = line
+                        continue
+                    if type(container) is list:
+                        lines[(*path, len(container))] = line
+                        container.append(value)
+                        continue
                 attach(value, line)
-            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
+            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
+                line = event.start_mark.line + 1
+                if event.anchor is not None or event.tag is not None:
+                    _refuse_node(event, line, current_path())
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlRefused(
+                        f"values nest more than {MAX_DEPTH} levels deep", line, current_path()
+                    )
+                container: Any = {} if kind is _MAPPING_START else []
                 path = attach(container, line)
                 stack.append((container, path, []))
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            elif kind is _MAPPING_END or kind is _SEQUENCE_END:
                 stack.pop()
+            elif kind is yaml.AliasEvent:
+                raise YamlRefused(
+                    "aliases (*name) are not allowed in records",
+                    event.start_mark.line + 1 if event.start_mark else 1,
+                    current_path(),
+                )
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    line = event.start_mark.line + 1 if event.start_mark else 1
+                    raise YamlRefused("a record file holds one YAML document", line)
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow, with no mark
+        line = text.count("\n", 0, error.position) + 1
+        raise YamlRefused(
+            f"not valid YAML: character U+{error.character:04X} is not allowed ({error.reason})",
+            line,
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         context = error.context or ""
@@ -176,6 +238,10 @@ def read_record(
     def refuse(message: str, line: int = 1, field_name: str = "-") -> tuple[None, list[Problem]]:
         return None, [Problem(name, line, stem, field_name, message)]
 
+    if not name.isprintable():  # shown escaped, so it can neither break a line nor a terminal
+        name, stem = shown(name), shown(stem)
+        return refuse("file name is not plain text on one line; rename the file")
+
     kind = record_kind(relative)
     if kind is None:
         return refuse(
@@ -185,10 +251,28 @@ def read_record(
         )
     if path.suffix != ".yaml":
         return refuse("record files end in .yaml")
-    size = path.stat().st_size
-    if size > max_file_bytes:
-        return refuse(f"file is {size:,} bytes; the limit is {max_file_bytes:,}")
-    raw = path.read_bytes()
+    try:
+        raw = read_inside(root, path, max_file_bytes)
+    except FileRefused as refused:
+        return refuse(f"file {refused}")
+    return parse_record(name, kind, raw, max_file_bytes, max_field_chars)
+
+
+def parse_record(
+    name: str, kind: str, raw: bytes, max_file_bytes: int, max_field_chars: int
+) -> tuple[RecordFile | None, list[Problem]]:
+    """Read one record from the bytes of its file, named ``name`` from the root.
+
+    A command that writes a record (``kb add``, ``kb import``, ``kb fmt``) can pass it the
+    bytes it is about to write, to refuse what ``kb check`` would refuse, in the same words.
+    """
+    stem = PurePosixPath(name).stem
+
+    def refuse(message: str, line: int = 1, field_name: str = "-") -> tuple[None, list[Problem]]:
+        return None, [Problem(name, line, stem, field_name, message)]
+
+    if len(raw) > max_file_bytes:
+        return refuse(f"file is {len(raw):,} bytes; the limit is {max_file_bytes:,}")
     if b"\x00" in raw:
         return refuse("file contains a NUL byte; records are UTF-8 text")
     try:
@@ -199,13 +283,14 @@ def read_record(
     try:
         data, lines = parse_yaml(text)
     except YamlRefused as refused:
-        field_name = ".".join(map(str, refused.field_path)) or "-"
-        return refuse(str(refused), refused.line, field_name)
+        return refuse(str(refused), refused.line, format_field(refused.field_path))
     if data is None:
         return refuse("file is empty")
     if not isinstance(data, dict):
         return refuse("a record file holds one mapping of field: value")
     record = RecordFile(name, kind, data, lines)
+    if len(text) <= max_field_chars:  # no value is longer than the text it is written in
+        return record, []
     problems = [
         Problem(
             name,
@@ -218,6 +303,59 @@ def read_record(
         if length > max_field_chars
     ]
     return (None if problems else record), problems
+
+
+class FileRefused(Exception):
+    """A file that the knowledge base will not read: outside it, too large, or unreadable."""
+
+
+@functools.lru_cache(maxsize=8)
+def _real_path(root: Path) -> Path:
+    """``root`` with every symbolic link followed, worked out once per knowledge base."""
+    return root.resolve()
+
+
+def read_inside(root: Path, path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path``, which must lie inside ``root`` once symbolic links are followed.
+
+    Raises ``FileRefused``, saying what is wrong in words that follow the file's name, when it
+    lies outside (a link in a pull request could otherwise publish any file of the machine that
+    builds the site), is over ``max_bytes``, or cannot be read. Reads at most ``max_bytes + 1``
+    bytes, whatever size the file claims.
+    """
+    try:
+        real = path.resolve(strict=True)
+        if not real.is_relative_to(_real_path(root)):
+            raise FileRefused("is a link to a file outside the knowledge base")
+        with open(real, "rb") as opened:
+            raw = opened.read(max_bytes + 1)
+    except OSError as error:
+        raise FileRefused(f"cannot be read: {error.strerror or error}") from None
+    if len(raw) > max_bytes:
+        size = max(real.stat().st_size, len(raw))
+        raise FileRefused(f"is {size:,} bytes; the limit is {max_bytes:,}")
+    return raw
+
+
+def read_text_file(root: Path, relative: str) -> str:
+    """A source's full text, named by a path from ``root``: UTF-8, inside ``root``, capped.
+
+    Raises ``FileRefused`` with a message that names the file.
+    """
+    path = root / relative
+    if not path.is_file():
+        raise FileRefused(f"file {relative} does not exist")
+    try:
+        raw = read_inside(root, path, MAX_TEXT_BYTES)
+        return raw.decode("utf-8-sig")
+    except FileRefused as refused:
+        raise FileRefused(f"file {relative} {refused}") from None
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise FileRefused(
+            f"file {relative} is not UTF-8: byte 0x{raw[error.start]:02x} on line {line} "
+            "cannot be decoded"
+        ) from None
 
 
 def _long_strings(value: Any, location: FieldPath) -> Iterator[tuple[FieldPath, int]]:

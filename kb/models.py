@@ -10,7 +10,15 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 from sqlalchemy import JSON, Column, ForeignKey, String
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
@@ -176,11 +184,51 @@ STRENGTH_DEFINITIONS = {
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+# Characters no record text may hold: C0 and C1 controls except tab and line feed, DEL, lone
+# surrogates and the two non-characters. They only get in through YAML escapes ("\e", "\0") or
+# code, can rewrite a terminal that prints them, and SQLite cannot store lone surrogates.
+# ``kb.load`` refuses them in every key and value of a record file; the models refuse them in
+# every text field, so a record built in code is held to the same rule.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# The largest whole number a record may hold: well inside SQLite's 64-bit integers.
+MAX_WHOLE_NUMBER = 999_999_999
+_DIGITS = re.compile(r"[0-9]{1,9}")
+# Characters RFC 3986 never allows unescaped in an address; some end an HTML attribute or a
+# Markdown link, so a record has to percent-encode them.
+_URL_UNSAFE = re.compile(r'[\s"<>\\^`{|}]')
+
+
+def control_character_message(text: str) -> str | None:
+    """Say which control character ``text`` holds, or return None when it holds none."""
+    found = CONTROL_CHARACTERS.search(text)
+    if found is None:
+        return None
+    return f"contains the control character U+{ord(found.group()):04X}; records hold plain text"
+
+
+def _plain_text(value: str) -> str:
+    message = control_character_message(value)
+    if message:
+        raise ValueError(message)
+    return value
+
+
+def _whole_number(value: Any) -> Any:
+    """Whole numbers are written with the digits 0-9 only: no sign, ``_``, exponent or point."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise PydanticCustomError(  # pydantic's own wording, which it gives for "1e3" too
+            "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+        )
+    return value
 
 
 def _check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
         raise ValueError("must be an http:// or https:// address with no spaces")
+    unsafe = _URL_UNSAFE.search(value)
+    if unsafe:
+        character = unsafe.group()
+        raise ValueError(f"must percent-encode {character!r} (write it as %{ord(character):02X})")
     return value
 
 
@@ -203,11 +251,36 @@ def _check_year(value: int) -> int:
     return value
 
 
+def _check_relative_path(value: str) -> str:
+    parts = value.split("/")
+    if value.startswith("/") or "\\" in value or ":" in parts[0] or ".." in parts:
+        raise ValueError(
+            "must be a path inside the knowledge base, from its root, with / between folders "
+            "and no .. (e.g. evidence/sources/report.txt)"
+        )
+    return value
+
+
+def _distinct(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"lists '{value}' twice")
+        seen.add(value)
+    return values
+
+
+PlainText = AfterValidator(_plain_text)
 RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Url = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_url)]
-Doi = Annotated[str, AfterValidator(_check_doi)]
-Year = Annotated[int, AfterValidator(_check_year)]
+RecordIds = Annotated[list[RecordId], AfterValidator(_distinct)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), PlainText]
+Url = Annotated[
+    str, StringConstraints(strip_whitespace=True), PlainText, AfterValidator(_check_url)
+]
+Doi = Annotated[str, PlainText, AfterValidator(_check_doi)]
+RelativePath = Annotated[Text, AfterValidator(_check_relative_path)]
+WholeNumber = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_WHOLE_NUMBER)]
+Year = Annotated[int, BeforeValidator(_whole_number), AfterValidator(_check_year)]
 
 
 class Record(BaseModel):
@@ -220,7 +293,7 @@ class Location(Record):
     """Where in a source a statement or quote comes from."""
 
     section: Text = Field(description="Heading of the section, as printed in the source.")
-    page: int | None = Field(None, ge=1, description="Page number, where known.")
+    page: WholeNumber | None = Field(None, description="Page number, where known.")
 
 
 # --- Record models -----------------------------------------------------------------------
@@ -238,7 +311,7 @@ class Source(Record):
     series: RecordId | None = Field(None, description="Slug shared by reports of one series.")
     licence: Text | None = None
     url: Url | None = None
-    text: Text | None = Field(None, description="Path of the full text, from the root.")
+    text: RelativePath | None = Field(None, description="Path of the full text, from the root.")
     reference: Text | None = Field(None, description="How the source is cited, verbatim.")
     note: Text | None = None
 
@@ -271,12 +344,12 @@ class Recommendation(Record):
     title: Text = Field(description="Short title in our own words.")
     statement: Text = Field(description="The statement verbatim from the source.")
     source: RecordId
-    themes: list[RecordId] = Field(min_length=1)
+    themes: RecordIds = Field(min_length=1)
     location: Location
-    position: int | None = Field(None, ge=1, description="Place in its list, from 1.")
+    position: WholeNumber | None = Field(None, description="Place in its list, from 1.")
     actors: list[Text] = Field(default_factory=list, description="Who it is addressed to.")
     recommendation_strength: RecommendationStrength | None = None
-    responds_to: list[RecordId] = Field(
+    responds_to: RecordIds = Field(
         default_factory=list, description="Recurring recommendations this one answers."
     )
     area_of_focus: list[Text] = Field(
@@ -338,8 +411,8 @@ class Example(Record):
     source: RecordId
     location: Location
     url: Url | None = None
-    studies: list[RecordId] = Field(default_factory=list)
-    recommendations: list[RecordId] = Field(default_factory=list)
+    studies: RecordIds = Field(default_factory=list)
+    recommendations: RecordIds = Field(default_factory=list)
     note: Text | None = None
 
 
@@ -352,8 +425,8 @@ class Figure(Record):
     quote: Text
     source: RecordId
     location: Location
-    studies: list[RecordId] = Field(default_factory=list)
-    themes: list[RecordId] = Field(default_factory=list)
+    studies: RecordIds = Field(default_factory=list)
+    themes: RecordIds = Field(default_factory=list)
     note: Text | None = None
 
 
@@ -411,6 +484,7 @@ class ThemeRow(Origin, table=True):
     parent_id: str | None = _reference("theme.id", nullable=True)
     source_id: str = _reference("source.id")
     section: str
+    page: int | None = None
     note: str | None = None
 
 
@@ -430,6 +504,7 @@ class RecommendationRow(Origin, table=True):
     judgement_level: str | None = TableField(default=None, index=True)
     judgement_quote: str | None = None
     judgement_section: str | None = None
+    judgement_page: int | None = None
     judgement_note: str | None = None
     note: str | None = None
 
@@ -499,6 +574,7 @@ class ExampleRow(Origin, table=True):
     quote: str
     source_id: str = TableField(foreign_key="source.id")
     section: str
+    page: int | None = None
     url: str | None = None
     note: str | None = None
 
@@ -525,6 +601,7 @@ class FigureRow(Origin, table=True):
     quote: str
     source_id: str = TableField(foreign_key="source.id")
     section: str
+    page: int | None = None
     note: str | None = None
 
 

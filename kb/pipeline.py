@@ -4,8 +4,11 @@ Each function here runs the steps up to the one it names, so any command can sta
 records on disk and rebuild whatever it needs.
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -14,6 +17,11 @@ from kb.errors import Problem, RecordsInvalid
 from kb.load import load_records
 from kb.settings import resolve_path, setting_value
 from kb.validate import KnowledgeBase, validate_records
+
+if TYPE_CHECKING:
+    from kb.render import SiteInfo
+
+RECORD_KINDS = ("source", "theme", "recommendation", "study", "example", "figure")
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,8 @@ def store_is_current(paths: Paths) -> bool:
     watched = [
         path for folder in folders if folder.is_dir() for path in (folder, *folder.rglob("*"))
     ]
-    return all(path.stat().st_mtime <= built for path in watched)
+    # lstat: a dangling link is a change to look at, not a crash (the build reports it).
+    return all(path.lstat().st_mtime <= built for path in watched)
 
 
 def current_store(paths: Paths) -> Engine:
@@ -76,3 +85,74 @@ def current_store(paths: Paths) -> Engine:
     if not store_is_current(paths):
         build_db(paths)
     return store.open_store(paths.database)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One finished step of ``build``: its name, what it did, and how long it took."""
+
+    name: str
+    detail: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Built:
+    """What ``build`` produced, for the summary."""
+
+    records: int
+    pages: int
+    warnings: list[Problem]
+    steps: list[Step]
+
+
+def build(
+    paths: Paths,
+    docs: Path,
+    staging: Path,
+    site: "SiteInfo",
+    progress: Callable[[Step], None] = lambda step: None,
+    link_docs: bool = False,
+) -> Built:
+    """Every step from the records to the site's Markdown, in order, each reported as it ends.
+
+    check → store → graph → search index → pages (hand-written ``docs`` staged, downloads and
+    generated pages written into ``staging``). The site generator then builds from ``staging``.
+    """
+    # Imported here so that commands which never build the site stay quick to start.
+    from kb import search
+    from kb.graph import build_graph
+    from kb.render import SiteSources, render_site
+
+    steps: list[Step] = []
+
+    def finished(name: str, detail: str, started: float) -> None:
+        steps.append(Step(name, detail, time.perf_counter() - started))
+        progress(steps[-1])
+
+    started = time.perf_counter()
+    knowledge_base, warnings = checked(paths)
+    records = sum(len(knowledge_base.by_kind(kind)) for kind in RECORD_KINDS)
+    links = sum(1 for _ in knowledge_base.findings())
+    finished("check", f"{records} records, {links} links, {len(warnings)} warnings", started)
+
+    started = time.perf_counter()
+    counts = store.build_db(knowledge_base, paths.database)
+    engine = store.open_store(paths.database)
+    finished("store", f"{sum(counts.values())} rows in {paths.database}", started)
+
+    started = time.perf_counter()
+    graph = build_graph(engine)
+    finished("graph", f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges", started)
+
+    started = time.perf_counter()
+    indexed = search.update_index(engine, paths.index)
+    finished("index", ", ".join(f"{count} {name}" for name, count in indexed.items()), started)
+
+    started = time.perf_counter()
+    rendered = render_site(
+        engine, graph, SiteSources(docs, staging, paths.database), site, link_docs=link_docs
+    )
+    engine.dispose()
+    finished("pages", f"{len(rendered.pages)} generated pages in {staging}", started)
+    return Built(records, len(rendered.pages), warnings, steps)

@@ -37,14 +37,33 @@ _CHARACTER_FOLDS = str.maketrans(
         "\u00ad": "",
     }
 )
-_LIST_MARKUP = re.compile(r"</?(?:ul|ol|li)\b[^>]*>", re.IGNORECASE)
+# ``[^<>]*`` rather than ``[^>]*``: an unclosed "<li" then stops at the next "<", so text full
+# of them is still read in linear time.
+_LIST_MARKUP = re.compile(r"</?(?:ul|ol|li)\b[^<>]*>", re.IGNORECASE)
 _HYPHENATED_BREAK = re.compile(r"(\w)-[ \t]*\r?\n\s*(\w)")
 _WHITESPACE = re.compile(r"\s+")
-_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
+# No ``\s*`` around it (each part is normalised, which strips it): with them, a quote with a
+# long run of spaces took time quadratic in its length.
+_ELLIPSIS = re.compile(r"…|\.\.\.")
+# Removing one piece of noise can reveal another ("<l*i>" is a list tag once "*" goes), so the
+# steps repeat until nothing changes; real text needs two passes, and crafted text no more.
+_MAX_PASSES = 4
 
 
 def normalise_text(text: str) -> str:
-    """Return ``text`` with PDF-extraction noise removed, for comparing quotes with sources."""
+    """Return ``text`` with PDF-extraction noise removed, for comparing quotes with sources.
+
+    Normalising normalised text changes nothing.
+    """
+    for _ in range(_MAX_PASSES):
+        normalised = _normalise_once(text)
+        if normalised == text:
+            break
+        text = normalised
+    return text
+
+
+def _normalise_once(text: str) -> str:
     text = text.translate(_FOOTNOTE_MARKERS)
     text = unicodedata.normalize("NFKC", text)
     text = _LIST_MARKUP.sub(" ", text)

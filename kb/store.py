@@ -110,6 +110,7 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
                 "parent_id": theme.parent,
                 "source_id": theme.source,
                 "section": theme.location.section,
+                "page": theme.location.page,
                 "note": theme.note,
                 **_origin(kb, theme.id, theme),
             }
@@ -132,6 +133,9 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
                 "judgement_level": judgement.level.value if judgement else None,
                 "judgement_quote": judgement.quote if judgement else None,
                 "judgement_section": judgement.location.section
+                if judgement and judgement.location
+                else None,
+                "judgement_page": judgement.location.page
                 if judgement and judgement.location
                 else None,
                 "judgement_note": judgement.note if judgement else None,
@@ -175,6 +179,7 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
                 **example.model_dump(exclude={"studies", "recommendations", "source", "location"}),
                 "source_id": example.source,
                 "section": example.location.section,
+                "page": example.location.page,
                 **_origin(kb, example.id, example),
             }
         )
@@ -192,6 +197,7 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
                 **figure.model_dump(exclude={"studies", "themes", "source", "location"}),
                 "source_id": figure.source,
                 "section": figure.location.section,
+                "page": figure.location.page,
                 **_origin(kb, figure.id, figure),
             }
         )

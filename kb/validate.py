@@ -5,6 +5,7 @@ the file name is the record's ID, that IDs are unique regardless of case, that e
 resolves, that verbatim text is found in its source, and that no two studies share a DOI.
 """
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kb.errors import Problem
-from kb.load import FieldPath, RecordFile, format_field
+from kb.load import FieldPath, FileRefused, RecordFile, format_field, read_text_file
 from kb.models import (
     RECORD_MODELS,
     Example,
@@ -114,6 +115,7 @@ class _Checker:
         self.kb = knowledge_base
         self.problems: list[Problem] = []
         self._texts: dict[str, str | None] = {}
+        self._found: dict[tuple[str, str], bool] = {}
 
     def report(
         self, record_id: str, location: FieldPath, message: str, severity: str = "error"
@@ -143,31 +145,60 @@ class _Checker:
         self.report(record_id, location, f"no {kinds.replace('|', ' or ')} has ID '{target}'")
 
     def source_text(self, source_id: str) -> str | None:
-        """The normalised full text of a source, or None when it has none on disk."""
+        """The normalised full text of a source, or None when it has none that can be read.
+
+        The first call for a source reads its file and reports why it could not be read.
+        """
         if source_id not in self._texts:
             source = self.kb.sources.get(source_id)
             text = None
             if source is not None and source.text:
-                path = self.kb.root / source.text
-                if path.is_file():
-                    text = normalise_text(path.read_text(encoding="utf-8-sig"))
+                try:
+                    text = normalise_text(read_text_file(self.kb.root, source.text))
+                except FileRefused as refused:
+                    self.report(source_id, ("text",), str(refused))
             self._texts[source_id] = text
         return self._texts[source_id]
 
     def verbatim(self, record_id: str, location: FieldPath, text: str, source_id: str) -> None:
         """Report ``text`` unless it is found in the source's text."""
         source_text = self.source_text(source_id)
-        if source_text is not None and find_quote(text, source_text) < 0:
+        if source_text is None:
+            return
+        found = self._found.get((source_id, text))
+        if found is None:  # sections and shared quotes recur: look each up once
+            found = self._found[source_id, text] = _found_in(text, source_text)
+        if not found:
             shown = text if len(text) <= 60 else text[:57] + "..."
             self.report(
                 record_id, location, f"not found verbatim in source '{source_id}': {shown!r}"
             )
 
 
+_NEEDS_NORMALISING = re.compile(r"[*`<]|  |\.\.\.")
+
+
+def _found_in(text: str, normalised_source: str) -> bool:
+    """Whether ``text`` is in the source, by plain search when normalising could not change it.
+
+    Plain printable ASCII without ``*``, backquotes, ``<``, double spaces or an ellipsis is
+    left as it is by ``normalise_text`` and is one part, so ``in`` gives ``find_quote``'s answer
+    without normalising the quote first; anything else takes the full route.
+    """
+    if (
+        text
+        and text.isascii()
+        and text.isprintable()
+        and text == text.strip()
+        and not _NEEDS_NORMALISING.search(text)
+    ):
+        return text in normalised_source
+    return find_quote(text, normalised_source) >= 0
+
+
 def _check_sources(check: _Checker) -> None:
     for source in check.kb.sources.values():
-        if source.text and not (check.kb.root / source.text).is_file():
-            check.report(source.id, ("text",), f"file {source.text} does not exist")
+        check.source_text(source.id)  # reports a text that is missing or cannot be read
 
 
 def _check_themes(check: _Checker) -> None:

@@ -193,22 +193,48 @@ def show(root: str | None, database: str | None, record_id: str, as_json: bool) 
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["json"]),
+    type=click.Choice(["json", "bibtex", "ris", "csl-json", "csv"]),
     default="json",
     show_default=True,
     help="Output format.",
 )
 def export(root: str | None, database: str | None, output_format: str) -> None:
-    """Write the whole knowledge base to standard output.
+    """Write the whole knowledge base, or its references, to standard output.
 
-    The JSON document has the keys sources, themes, recommendations, studies, evidence,
-    examples and figures.
+    json: one document with the keys sources, themes, recommendations, studies, evidence,
+    examples and figures. bibtex, ris, csl-json: every source and study as a reference, for
+    citation managers; `kb import` of such a file creates nothing new. csv: the studies, one
+    row each, lists joined with "; ".
 
-    Example: kb export --format json > kb.json
+    Example: kb export --format ris > references.ris
     """
-    json_output(export_document(pipeline.current_store(paths_from(root, database))))
+    from kb import citations
+    from kb.downloads import csv_text
+
+    document = export_document(pipeline.current_store(paths_from(root, database)))
+    if output_format == "json":
+        json_output(document)
+    elif output_format == "csv":
+        click.echo(csv_text(document["studies"]), nl=False)
+    else:
+        references = citations.all_references(document)
+        click.echo(citations.WRITERS[output_format](references), nl=False)
 
 
 from kb.cli.graph import graph  # noqa: E402
 
 main.add_command(graph)
+
+from kb.cli.synth import synth  # noqa: E402
+
+main.add_command(synth)
+
+from kb.cli.reviewer import add, fmt, import_references  # noqa: E402
+
+main.add_command(add)
+main.add_command(import_references)
+main.add_command(fmt)
+
+from kb.cli.search import search  # noqa: E402
+
+main.add_command(search)
