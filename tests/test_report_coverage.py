@@ -8,22 +8,18 @@ readable parser and check that the knowledge base covers it:
 * every bullet of the six "Recommendations" lists is the statement of a recommendation record.
 """
 
+import functools
 import re
-import sys
 import unicodedata
 from pathlib import Path
+from typing import Any
 
-import yaml
+from kb import pipeline
+from kb.quotes import normalise_text
+from kb.validate import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from kb.quotes import normalise_text  # noqa: E402
-
 SOURCE = ROOT / "evidence" / "sources" / "wcpp-race-equality-health.txt"
-STUDIES_DIR = ROOT / "evidence" / "studies"
-RECOMMENDATIONS_DIR = ROOT / "recommendations"
 
 YEAR = r"(?:19|20)\d{2}[a-z]?"
 
@@ -72,13 +68,18 @@ def significant_words(text: str) -> set[str]:
     return {w for w in fold(text).split() if w not in STOPWORDS and len(w) > 1}
 
 
-def load_yaml_dir(directory: Path) -> list[dict]:
-    records = []
-    for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict):
-            records.append(data)
-    return records
+@functools.cache
+def repository_records() -> KnowledgeBase:
+    """The repository's records as kb reads them (defaults filled in), valid or not."""
+    knowledge_base, _ = pipeline.check(pipeline.Paths.for_root(ROOT))
+    return knowledge_base
+
+
+def records(kind: str) -> list[dict[str, Any]]:
+    """Every valid record of one kind, as plain data."""
+    return [
+        record.model_dump(mode="json") for record in repository_records().by_kind(kind).values()
+    ]
 
 
 def index_of_line(lines: list[str], text: str, start: int = 0) -> int:
@@ -149,7 +150,7 @@ def test_reference_list_is_parsed():
 
 
 def test_every_reference_has_a_study():
-    studies = [s for s in load_yaml_dir(STUDIES_DIR) if s.get("in_reference_list", True)]
+    studies = [s for s in records("study") if s["in_reference_list"]]
     misses = []
     for entry in reference_entries():
         ref = parse_reference(entry)
@@ -324,7 +325,7 @@ def test_citation_parser_examples():
 
 
 def test_every_in_text_citation_resolves():
-    studies = load_yaml_dir(STUDIES_DIR)
+    studies = records("study")
     known = set()
     for study in studies:
         known |= study_keys(study)
@@ -386,7 +387,7 @@ def test_recommendation_lists_are_parsed():
 def test_every_recommendation_bullet_has_a_record():
     statements = {
         normalise_text(str(record.get("statement", "")))
-        for record in load_yaml_dir(RECOMMENDATIONS_DIR)
+        for record in records("recommendation")
         if record.get("kind") == "recommendation"
     }
     misses = [
