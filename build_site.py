@@ -10,8 +10,6 @@ rebuilding and reloading the browser when a hand-written page in docs/ changes.
 """
 
 import logging
-import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +21,7 @@ import yaml
 from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
 from kb.errors import KnowledgeBaseError
+from kb.folder_swap import recover_folder, replace_folder
 from kb.render import SiteInfo
 
 REPOSITORY = Path(__file__).resolve().parent
@@ -53,27 +52,10 @@ def staging_folder(paths: pipeline.Paths) -> Path:
     return paths.root / "build" / "docs"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def recover_site(site: Path) -> None:
     """Tidy up after a build that was killed: put back a site it had moved aside (if the site
     is missing), and remove its half-built folders."""
-    for stale in sorted(site.parent.glob(f".{site.name}.*.*")):
-        pid, _, kind = stale.name[len(site.name) + 2 :].partition(".")
-        if not pid.isdigit() or kind not in {"tmp", "old"} or _alive(int(pid)):
-            continue
-        if kind == "old" and not site.exists():
-            os.replace(stale, site)
-        else:
-            shutil.rmtree(stale, ignore_errors=True)
+    recover_folder(site)
 
 
 def mkdocs_build(docs: Path, site: Path, config: Path = CONFIG) -> int:
@@ -85,24 +67,19 @@ def mkdocs_build(docs: Path, site: Path, config: Path = CONFIG) -> int:
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    recover_site(site)
-    temporary = site.with_name(f".{site.name}.{os.getpid()}.tmp")
-    previous = site.with_name(f".{site.name}.{os.getpid()}.old")
-    shutil.rmtree(temporary, ignore_errors=True)
     counter = _Counter()
     logging.getLogger("mkdocs").addHandler(counter)
-    try:
-        settings = load_config(
-            str(config), docs_dir=str(docs), site_dir=str(temporary), strict=True
-        )
+
+    def build_into(folder: Path) -> None:
+        settings = load_config(str(config), docs_dir=str(docs), site_dir=str(folder), strict=True)
         settings.plugins.on_startup(command="build", dirty=False)
         try:
             build(settings)
         finally:
             settings.plugins.on_shutdown()
-        if site.exists():
-            os.replace(site, previous)
-        os.replace(temporary, site)
+
+    try:
+        replace_folder(site, build_into)
     except MkDocsException as error:
         raise SiteBuildFailed(
             f"mkdocs build failed ({error}); {counter.count} warnings above. "
@@ -110,8 +87,6 @@ def mkdocs_build(docs: Path, site: Path, config: Path = CONFIG) -> int:
         ) from None
     finally:
         logging.getLogger("mkdocs").removeHandler(counter)
-        shutil.rmtree(temporary, ignore_errors=True)
-        shutil.rmtree(previous, ignore_errors=True)
     return sum(1 for _ in site.rglob("*.html"))
 
 

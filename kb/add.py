@@ -27,7 +27,7 @@ from kb.models import ID_PATTERN, Study
 from kb.search import update_index
 from kb.settings import setting_value
 from kb.validate import KnowledgeBase, validate_records
-from kb.write import record_path, repository_lock, write_record
+from kb.write import record_path, record_text, repository_lock, write_record
 
 _LONGEST_NAME_SLUG = 48
 
@@ -71,7 +71,7 @@ def new_finding_id(study_id: str, recommendation_id: str, taken: set[str]) -> st
     candidate, number = base, 2
     while candidate in taken:
         candidate, number = f"{base}--{number}", number + 1
-    if not ID_PATTERN.match(candidate):
+    if not ID_PATTERN.fullmatch(candidate):
         raise ChangeRefused(
             f"the evidence link's ID {candidate} would be longer than 64 characters; "
             "give a shorter one with --id"
@@ -213,11 +213,14 @@ class _Planner:
             fields.get("authors", []), fields.get("year"), fields.get("title"), self.taken
         )
         problems = _study_problems(self.root, record_id, fields)
+        if not problems:
+            study = Study.model_validate({"id": record_id, **fields})
+            # What `kb check` would refuse in the file as written: its size, a field's length.
+            _, problems = record_text(record_path(self.root, "study", record_id), study)
         if problems:
             return Planned(entry, "flag", None, f"{entry.where}: {'; '.join(problems)}")
         self.taken.add(record_id)
         self.finder.add(replace(reference, id=record_id))
-        study = Study.model_validate({"id": record_id, **fields})
         return Planned(entry, "create", record_id, study.title or "(no title)", study)
 
 

@@ -146,7 +146,7 @@ def _split_author(author: str) -> tuple[str, str | None]:
 def _page_range(pages: str | None) -> tuple[str | None, str | None]:
     if not pages:
         return None, None
-    matched = _PAGE_RANGE.match(pages)
+    matched = _PAGE_RANGE.fullmatch(pages)
     return (matched.group(1), matched.group(2)) if matched else (one_line(pages), None)
 
 

@@ -24,10 +24,7 @@ class _Dumper(yaml.SafeDumper):
 
 def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     foldable = (
-        len(value) > _FOLD_AT
-        and "\n" not in value
-        and value == value.strip()
-        and "  " not in value
+        len(value) > _FOLD_AT and "\n" not in value and value == value.strip() and "  " not in value
     )
     style = ">" if foldable else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)

@@ -20,6 +20,8 @@ Finding is indexed, so importing n entries takes time about linear in n, not n²
 references are kept by year, and within a year by first author in ``_NameIndex``, which finds
 every name that can score 90 with a given one without comparing it with all of them. Only those
 candidates are scored, by the rules above, so the index changes how fast, never what, is found.
+A reference with no year, or no first author, is still compared with every reference of every
+year, or of its year.
 """
 
 import re
@@ -28,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from kb.models import normalise_doi
 
@@ -69,8 +71,9 @@ def doi_key(doi: str | None) -> str | None:
 
 def _plain(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _NOT_WORD.sub(" ", ascii_text.casefold()).strip()
+    if not decomposed.isascii():  # accents are combining characters once decomposed
+        decomposed = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _NOT_WORD.sub(" ", decomposed.casefold()).strip()
 
 
 def family_name(author: str) -> str:
@@ -97,11 +100,28 @@ def _score(new: tuple[str, int | None, str], known: tuple[str, int | None, str])
     return 0.0
 
 
+def _pair_edits(length: int, other: int) -> int:
+    """The most insertions and deletions between names of these lengths that score at least
+    ``LIKELY_THRESHOLD``: ``fuzz.ratio`` is 100·(1 − edits/(both lengths))."""
+    return int((100 - LIKELY_THRESHOLD) * (length + other) // 100)
+
+
 def _most_edits(length: int) -> int:
-    """The most insertions and deletions between a name of ``length`` and any name it scores
-    90 with: ``fuzz.ratio`` is 100·(1 − edits/(both lengths)), so edits ≤ (la + lb)/10, and
-    lb ≤ la + edits gives edits ≤ 2·la/9."""
-    return 2 * length // 9
+    """The most edits between a name of ``length`` and any name it scores 90 with: with
+    edits ≤ (la + lb)/10 and lb ≤ la + edits, edits ≤ 2·la/9."""
+    return int(2 * (100 - LIKELY_THRESHOLD) * length // LIKELY_THRESHOLD)
+
+
+# Names up to this long (13) are at most two edits from a match: found by deleting letters.
+_SHORT_NAME = max(length for length in range(100) if _most_edits(length) <= 2)
+
+
+def _deletions(name: str, most: int) -> list[set[str]]:
+    """``name`` with any k of its letters deleted, for k from 0 to ``most``: one set per k."""
+    found = [{name}]
+    for _ in range(most):
+        found.append({text[:at] + text[at + 1 :] for text in found[-1] for at in range(len(text))})
+    return found
 
 
 def _pieces(length: int) -> list[tuple[int, int]]:
@@ -121,40 +141,89 @@ def _pieces(length: int) -> list[tuple[int, int]]:
 class _NameIndex:
     """Names, found again by any name that can score at least ``LIKELY_THRESHOLD`` with them.
 
-    Each name is cut into one piece more than the edits it can be from a name that scores 90
-    with it, so one of its pieces is untouched in such a name, moved by at most that many
-    edits (the pigeonhole principle; Li et al., "PASS-JOIN", VLDB 2011). A name is looked up
-    by trying its own substrings at those places. Some names found score less than 90; every
-    name that scores 90 or more is found.
+    Two names that score 90 are at most ``_most_edits`` insertions and deletions apart, so they
+    have a common subsequence that each reaches by deleting k letters, the two k adding up to
+    at most that. A short name (two edits at most) is filed under itself with every k letters
+    deleted, k up to its ``_most_edits``, and looked up the same way (a "deletion
+    neighbourhood", as in SymSpell). A longer name is cut into one piece more than its
+    ``_most_edits``, so one piece is untouched in any name that scores 90 with it, moved by at
+    most that many places; it is looked up by its own substrings at those places (Li et al.,
+    "PASS-JOIN", VLDB 2011), or, when the pieces are so common that this would list more names
+    than there are of lengths that could match, by scoring those in one call to rapidfuzz.
+    Some names found score less than 90; every name that scores 90 or more is found.
     """
 
-    _by_piece: dict[tuple[int, int, str], set[str]] = field(
-        default_factory=lambda: defaultdict(set)
+    _by_deletion: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    _by_piece: dict[tuple[int, int, str], list[str]] = field(
+        default_factory=lambda: defaultdict(list)
     )
-    _lengths: set[int] = field(default_factory=set)
+    _long_by_length: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, name: str) -> None:
-        self._lengths.add(len(name))
+        if len(name) <= _SHORT_NAME:
+            for count, shorter_names in enumerate(_deletions(name, _most_edits(len(name)))):
+                for shorter in shorter_names:
+                    self._by_deletion[f"{count}{shorter}"].append(name)
+            return
+        self._long_by_length[len(name)].append(name)
         for number, (start, size) in enumerate(_pieces(len(name))):
-            self._by_piece[len(name), number, name[start : start + size]].add(name)
+            self._by_piece[len(name), number, name[start : start + size]].append(name)
 
     def candidates(self, name: str) -> set[str]:
-        found: set[str] = set()
+        return self._short_candidates(name) | self._long_candidates(name)
+
+    def _short_candidates(self, name: str) -> set[str]:
+        # A short name that scores 90 with ``name`` has k letters deleted where ``name`` has
+        # j deleted to reach their longest common subsequence, j + k at most the edits their
+        # lengths allow: look up only those (j, k).
         length = len(name)
-        for known_length in self._lengths:
-            longest = length + known_length
-            difference = length - known_length
-            if 10 * abs(difference) > longest:
-                continue
-            edits = longest // 10
+        pairs = [
+            (deleted, known_deleted)
+            for deleted in range(3)
+            for known_deleted in range(3 - deleted)
+            if 1 <= length - deleted + known_deleted <= _SHORT_NAME
+            and deleted + known_deleted <= _pair_edits(length, length - deleted + known_deleted)
+        ]
+        found: set[str] = set()
+        if not pairs:
+            return found
+        shorter_names = _deletions(name, max(deleted for deleted, _ in pairs))
+        for deleted, known_deleted in pairs:
+            for shorter in shorter_names[deleted]:
+                found.update(self._by_deletion.get(f"{known_deleted}{shorter}", ()))
+        return found
+
+    def _long_candidates(self, name: str) -> set[str]:
+        length = len(name)
+        lengths = [
+            known
+            for known in self._long_by_length
+            if abs(length - known) <= _pair_edits(length, known)
+        ]
+        keys = set()
+        for known_length in lengths:
+            difference, edits = length - known_length, _pair_edits(length, known_length)
             for number, (start, size) in enumerate(_pieces(known_length)):
                 first = max(0, start - edits, start + difference - edits)
                 last = min(length - size, start + edits, start + difference + edits)
                 for place in range(first, last + 1):
-                    found.update(
-                        self._by_piece.get((known_length, number, name[place : place + size]), ())
-                    )
-        return found
+                    key = (known_length, number, name[place : place + size])
+                    if key in self._by_piece:
+                        keys.add(key)
+        listed = sum(len(self._by_piece[key]) for key in keys)
+        if listed <= sum(len(self._long_by_length[known]) for known in lengths):
+            return {known for key in keys for known in self._by_piece[key]}
+        return {
+            known
+            for known_length in lengths
+            for known, _, _ in process.extract(
+                name,
+                self._long_by_length[known_length],
+                scorer=fuzz.ratio,
+                score_cutoff=LIKELY_THRESHOLD,
+                limit=None,
+            )
+        }
 
 
 @dataclass

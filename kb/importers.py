@@ -48,6 +48,7 @@ from pylatexenc.latex2text import LatexNodes2Text
 
 from kb.errors import UnreadableImport
 from kb.models import StudyType
+from kb.settings import setting_value
 
 FORMATS = ("ris", "bibtex", "csl-json")
 
@@ -70,6 +71,11 @@ CSL_TYPES = frozenset(
         "song speech standard thesis treaty webpage"
     ).split()
 )
+
+# Deepest nesting read: JSON arrays and objects, LaTeX braces, brackets and environments. Real
+# exports nest five levels at most; the parsers recurse once per level, so far deeper input
+# would overflow Python's stack.
+MAX_NESTING = 32
 
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/", re.IGNORECASE)
@@ -201,9 +207,35 @@ def detect_format(text: str) -> str | None:
     return None
 
 
-def read_references(path: Path, format_name: str | None = None) -> tuple[str, list[ImportEntry]]:
-    """Read an export file; return its format and its entries, readable or not."""
-    text = decode(path.read_bytes(), path.name)
+def read_capped(path: Path, max_bytes: int) -> bytes:
+    """The bytes of an export file, or ``UnreadableImport`` when it is over ``max_bytes``.
+
+    Reads at most ``max_bytes + 1`` bytes, whatever size the file claims.
+    """
+    try:
+        with open(path, "rb") as opened:
+            raw = opened.read(max_bytes + 1)
+    except OSError as error:
+        raise UnreadableImport(f"{path.name} cannot be read: {error.strerror or error}") from None
+    if len(raw) > max_bytes:
+        size = max(path.stat().st_size, len(raw))
+        raise UnreadableImport(
+            f"{path.name} is {size:,} bytes; the limit is {max_bytes:,} (KB_MAX_IMPORT_BYTES). "
+            "Export the references in smaller files, or raise the limit"
+        )
+    return raw
+
+
+def read_references(
+    path: Path, format_name: str | None = None, max_bytes: int | None = None
+) -> tuple[str, list[ImportEntry]]:
+    """Read an export file; return its format and its entries, readable or not.
+
+    ``max_bytes`` defaults to the ``max_import_bytes`` setting.
+    """
+    if max_bytes is None:
+        max_bytes = int(setting_value("max_import_bytes"))
+    text = decode(read_capped(path, max_bytes), path.name)
     if not text.strip():
         raise UnreadableImport(f"{path.name} is empty")
     chosen = format_name or detect_format(text)
@@ -336,9 +368,40 @@ def ris_entries(text: str) -> list[ImportEntry]:
 # --- BibTeX ----------------------------------------------------------------------------------
 
 
+# What opens or closes a level of LaTeX: braces, brackets, environments, \[ \] and \( \) math;
+# other escapes (\{, \\…) are read as one token so that they open nothing.
+_LATEX_TOKEN = re.compile(r"\\(?:begin|end)(?![A-Za-z])|\\.|[{}\[\]]", re.DOTALL)
+_LATEX_OPENS = {"{", "[", "\\begin", "\\[", "\\("}
+_LATEX_CLOSES = {"}", "]", "\\end", "\\]", "\\)"}
+
+
+def latex_nesting(value: str) -> int:
+    """How deep braces, brackets and environments nest in LaTeX text."""
+    depth = deepest = 0
+    for token in _LATEX_TOKEN.findall(value):
+        if token in _LATEX_OPENS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in _LATEX_CLOSES:
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def latex_text(value: str) -> str:
-    """BibTeX field text with LaTeX accents, escapes and protecting braces decoded."""
-    return " ".join(_LATEX.latex_to_text(value).split())
+    """BibTeX field text with LaTeX accents, escapes and protecting braces decoded.
+
+    Raises ValueError for text nested more than ``MAX_NESTING`` deep, or that pylatexenc cannot
+    read (it fails inside on some malformed input, e.g. ``\\sqrt\\sqrt``).
+    """
+    if latex_nesting(value) > MAX_NESTING:
+        raise ValueError(
+            f"braces, brackets or environments nest more than {MAX_NESTING} levels deep"
+        )
+    try:
+        return " ".join(_LATEX.latex_to_text(value).split())
+    except Exception:  # any failure of the parser is a problem of this entry, not a crash
+        shown = value if len(value) <= 60 else f"{value[:59]}…"
+        raise ValueError(f"cannot read the LaTeX in {shown!r}") from None
 
 
 def _verbatim(value: str) -> str:
@@ -368,6 +431,11 @@ def _balanced(text: str) -> bool:
 
 def _bibtex_fields(entry: Entry) -> dict[str, Any]:
     values = {item.key.lower(): str(item.value) for item in entry.fields}
+    for name, value in values.items():  # before any is decoded, so each problem names its field
+        if latex_nesting(value) > MAX_NESTING:
+            raise ValueError(
+                f"{name}: braces, brackets or environments nest more than {MAX_NESTING} levels deep"
+            )
 
     def text(*names: str) -> str | None:
         for name in names:
@@ -416,8 +484,12 @@ def bibtex_entries(text: str) -> list[ImportEntry]:
         if isinstance(block, DuplicateBlockKeyBlock):  # a repeated key: read it all the same
             block = block.ignore_error_block
         if isinstance(block, Entry):
-            where = f"{block.key}, line {line}"
-            entries.append(ImportEntry(len(entries) + 1, where, _bibtex_fields(block)))
+            entry = ImportEntry(len(entries) + 1, f"{block.key}, line {line}")
+            try:
+                entry.fields = _bibtex_fields(block)
+            except ValueError as error:
+                entry.problems.append(str(error))
+            entries.append(entry)
         elif isinstance(block, DuplicateFieldKeyBlock):
             names = ", ".join(sorted(block.duplicate_keys))
             entries.append(
@@ -496,8 +568,31 @@ def _csl_fields(item: Any) -> dict[str, Any]:
     )
 
 
+# A JSON string (escapes and all), or a bracket outside one.
+_JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _json_too_deep(text: str) -> bool:
+    """True when arrays and objects nest more than ``MAX_NESTING`` deep."""
+    depth = 0
+    for match in _JSON_STRING_OR_BRACKET.finditer(text):
+        bracket = match.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif bracket in "]}":
+            depth -= 1
+    return False
+
+
 def csl_entries(text: str) -> list[ImportEntry]:
     """CSL-JSON items: a list of objects (a single object is read as a list of one)."""
+    if _json_too_deep(text):
+        raise UnreadableImport(
+            f"arrays and objects nest more than {MAX_NESTING} levels deep; CSL-JSON nests a "
+            "few levels, so this is not a reference export"
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

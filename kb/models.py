@@ -223,7 +223,7 @@ def _whole_number(value: Any) -> Any:
 
 
 def _check_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.IGNORECASE):
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value, re.IGNORECASE):
         raise ValueError("must be an http:// or https:// address with no spaces")
     unsafe = _URL_UNSAFE.search(value)
     if unsafe:
@@ -239,7 +239,7 @@ def normalise_doi(value: str) -> str:
 
 def _check_doi(value: str) -> str:
     doi = normalise_doi(value)
-    if not DOI_PATTERN.match(doi):
+    if not DOI_PATTERN.fullmatch(doi):
         raise ValueError("must look like 10.NNNN/suffix (a resolver prefix is allowed)")
     return doi
 

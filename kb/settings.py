@@ -22,6 +22,8 @@ SETTINGS = (
     Setting("index", "build/index", "Search index folder, relative to the root unless absolute."),
     Setting("max_file_bytes", str(1024 * 1024), "Largest record file accepted, in bytes."),
     Setting("max_field_chars", "20000", "Longest text accepted in one record field."),
+    # 51 MiB: a 50 MiB export (tens of thousands of references) and then some.
+    Setting("max_import_bytes", str(51 * 1024 * 1024), "Largest file `kb import` reads, in bytes."),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 

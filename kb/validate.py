@@ -108,6 +108,15 @@ def _schema_problems(record: RecordFile, error: ValidationError) -> Iterator[Pro
         )
 
 
+def schema_problems(record: RecordFile) -> list[Problem]:
+    """What the schema finds wrong with one record on its own, as ``kb check`` words it."""
+    try:
+        RECORD_MODELS[record.kind].model_validate(record.data)
+    except ValidationError as error:
+        return list(_schema_problems(record, error))
+    return []
+
+
 class _Checker:
     """Collects problems for one validation run."""
 

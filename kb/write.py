@@ -5,7 +5,9 @@ Every command that changes records holds the repository lock (``fcntl.flock`` on
 ``kb import`` processes run one after the other and neither loses the other's work. Each file
 is written to a temporary file in the same folder, flushed to disk and renamed over the
 record (``store.write_atomically``), so a reader sees the old record or the new one, never
-half of one.
+half of one. Before that, the text is read back as ``kb check`` reads a file
+(``kb.load.parse_record``: the file and field size caps, YAML) and checked against the schema,
+so no command writes a record that ``kb check`` then refuses.
 """
 
 import fcntl
@@ -14,13 +16,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kb.dump import dump_record
-from kb.errors import RecordExists
-from kb.load import RECORD_FOLDERS
-from kb.models import Record
+from kb.errors import ChangeRefused, RecordExists
+from kb.load import RECORD_FOLDERS, parse_record
+from kb.models import RECORD_MODELS, Record
+from kb.settings import setting_value
 from kb.store import write_atomically
+from kb.validate import schema_problems
 
 LOCK_NAME = ".kb.lock"
 _FOLDER_OF = {kind: Path(*folders) for folders, kind in RECORD_FOLDERS.items()}
+_KIND_OF = {model: kind for kind, model in RECORD_MODELS.items()}
 
 
 @contextmanager
@@ -44,9 +49,36 @@ def write_text(path: Path, text: str) -> None:
     write_atomically(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
+def record_text(path: Path, record: Record) -> tuple[str, list[str]]:
+    """The text ``record`` is written as at ``path``, and what ``kb check`` would refuse in it.
+
+    The problems are those of the file on its own, each as ``field: message``: its bytes read
+    back with ``kb.load.parse_record``, exactly as ``kb check`` reads them, then the schema.
+    """
+    text = dump_record(record)
+    kind = _KIND_OF[type(record)]
+    read, problems = parse_record(
+        path.as_posix(),
+        kind,
+        text.encode("utf-8"),
+        max_file_bytes=int(setting_value("max_file_bytes")),
+        max_field_chars=int(setting_value("max_field_chars")),
+    )
+    if read is not None:
+        problems += schema_problems(read)
+    return text, [
+        problem.message if problem.field == "-" else f"{problem.field}: {problem.message}"
+        for problem in problems
+        if problem.severity == "error"
+    ]
+
+
 def write_record(path: Path, record: Record, force: bool = False) -> None:
     """Write ``record`` to ``path`` in the canonical style; refuse to replace a file unless
-    ``force``."""
+    ``force``, and refuse a record that ``kb check`` would refuse (``record_text``)."""
     if path.exists() and not force:
         raise RecordExists(f"{path.name} already exists; use --force to replace it")
-    write_text(path, dump_record(record))
+    text, problems = record_text(path, record)
+    if problems:
+        raise ChangeRefused(f"nothing was written to {path.name}: {'; '.join(problems)}")
+    write_text(path, text)

@@ -173,41 +173,31 @@ CASES = [
         created=1,
     ),
 ]
-# Files whose entries `kb import` writes but `kb check` then refuses, or that crash it.
-KNOWN_HOLES = [
+# Files whose entries `kb check` would refuse, or that nest deep enough to crash a parser.
+REFUSED = [
     pytest.param(
         "title-over-the-field-cap.ris",
         ris_entry("word " * 6_000).encode(),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="kb import writes a title over max_field_chars that kb check refuses; "
-            "reported (kb.load.parse_record checks bytes before writing)",
-        ),
+        "1  flag    -   line 1: title: text is 29,999 characters; the limit is 20,000",
         id="title-over-the-field-cap",
     ),
     pytest.param(
         "authors-over-the-file-cap.ris",
         ris_entry("Huge", tuple(f"{'Longname' * 15}{n}, A." for n in range(10_000))).encode(),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="kb import writes a record over max_file_bytes that kb check refuses; reported",
-        ),
+        "1  flag    -   line 1: file is 1,",
         id="authors-over-the-file-cap",
     ),
     pytest.param(
         "nested.json",
         b"[" * 100_000 + b"]" * 100_000,
-        marks=pytest.mark.xfail(
-            strict=True, reason="CSL-JSON nested 100,000 deep: RecursionError; reported"
-        ),
+        "error: nested.json: arrays and objects nest more than 32 levels deep",
         id="csl-json-nested-100000-deep",
     ),
     pytest.param(
         "deep.bib",
         b"@article{d, title = " + b"{" * 50_000 + b"x" + b"}" * 50_000 + b"}\n",
-        marks=pytest.mark.xfail(
-            strict=True, reason="BibTeX braces nested 50,000 deep: RecursionError; reported"
-        ),
+        "1  flag    -   d, line 1: title: braces, brackets or environments nest more than 32 "
+        "levels deep",
         id="bibtex-braces-nested-50000-deep",
     ),
 ]
@@ -247,10 +237,11 @@ def test_all_or_nothing_writes_nothing_when_an_entry_is_flagged(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("file", "content"), KNOWN_HOLES)
+@pytest.mark.parametrize(("file", "content", "says"), REFUSED)
 def test_import_refuses_what_check_would_refuse(
-    tiny_kb: Path, tmp_path: Path, file: str, content: bytes
+    tiny_kb: Path, tmp_path: Path, file: str, content: bytes, says: str
 ) -> None:
+    before = study_files(tiny_kb)
     references = tmp_path / file
     references.write_bytes(content)
     completed = subprocess.run(
@@ -261,8 +252,25 @@ def test_import_refuses_what_check_would_refuse(
         env={**os.environ, "KB_ROOT": str(tiny_kb)},
     )
     assert "Traceback" not in completed.stdout + completed.stderr
-    assert completed.returncode in (0, 1)
+    assert completed.returncode == 1
+    output = (completed.stdout + completed.stderr).splitlines()
+    assert any(line.startswith(says) for line in output), output
+    assert study_files(tiny_kb) == before
     assert run_kb("check", "--root", tiny_kb).exit_code == 0
+
+
+def test_a_file_over_the_import_cap_is_refused_unread(
+    tiny_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KB_MAX_IMPORT_BYTES", "1000")
+    references = tmp_path / "big.ris"
+    references.write_bytes(ris_entry("A study", AB="word " * 400).encode())
+    result = run_kb("import", references, "--root", tiny_kb)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: big.ris is 2,067 bytes; the limit is 1,000 (KB_MAX_IMPORT_BYTES). Export the "
+        "references in smaller files, or raise the limit\n"
+    )
 
 
 @pytest.mark.slow

@@ -1,11 +1,22 @@
 """`kb import`: real-world exports (one file per quirk), duplicates, and round trips."""
 
+import random
 from pathlib import Path
 
 import pytest
 import yaml
+from rapidfuzz import fuzz
 
-from kb.duplicates import DuplicateFinder, Reference
+from kb.duplicates import (
+    LIKELY_THRESHOLD,
+    DuplicateFinder,
+    Match,
+    Reference,
+    _comparable,
+    _NameIndex,
+    _score,
+    doi_key,
+)
 from tests.conftest import DATA, REPOSITORY, run_kb
 
 IMPORTS = DATA / "imports"
@@ -313,6 +324,75 @@ def test_duplicate_detection(
     authors = (first_author,) if first_author else ()
     match = DuplicateFinder([KRAUSE]).find(Reference("", title, year, authors, doi))
     assert (str(match) if match else None) == expected
+
+
+def _misspelt(text: str, chance: random.Random, letters: str = "abcde") -> str:
+    for _ in range(chance.randint(0, 3)):
+        at = chance.randint(0, len(text))
+        edit = chance.choice(["insert", "delete", "replace"])
+        letter = chance.choice(letters)
+        text = text[:at] + (letter if edit != "delete" else "") + text[at + (edit != "insert") :]
+    return text
+
+
+def _references(count: int, chance: random.Random) -> list[Reference]:
+    """References with near-identical titles, names and years, some without one or other."""
+    names = ["Krause", "Kraus", "Smith", "Smyth", "Okafor", "Public Health Wales", "Nazroo"]
+    names += ["Office for National Statistics", "García-López", "Bhui", "Longname" * 6]
+    titles = ["Pilot project: anonymised applications", "Race equality in health care"]
+    references = []
+    for number in range(count):
+        name = _misspelt(chance.choice(names), chance, "aeiklnrst -")
+        title = _misspelt(chance.choice(titles), chance, "aeiklnrst -")
+        references.append(
+            Reference(
+                f"r{number}",
+                chance.choice([title, title, None]),
+                chance.choice([2012, 2012, 2013, None]),
+                chance.choice([(f"{name}, A.", "Other, B."), (name,), ()]),
+                chance.choice([None, None, None, f"10.5555/{chance.randint(0, 30)}"]),
+            )
+        )
+    return references
+
+
+def test_indexed_duplicate_detection_finds_what_comparing_with_every_one_finds() -> None:
+    chance = random.Random(42)
+    known = _references(400, chance)
+    finder = DuplicateFinder(known)
+    for new in _references(400, chance):
+        expected = None  # the rules applied to every known reference, first best match kept
+        if doi_key(new.doi) in {doi_key(reference.doi) for reference in known if reference.doi}:
+            expected = next(r.id for r in known if doi_key(r.doi) == doi_key(new.doi))
+            assert str(finder.find(new)) == f"same DOI as {expected}"
+            continue
+        best = None
+        for reference in known:
+            if new.doi and reference.doi and doi_key(new.doi) != doi_key(reference.doi):
+                continue
+            score = _score(_comparable(new), _comparable(reference))
+            if score >= LIKELY_THRESHOLD and (best is None or score > best.score):
+                best = Match("likely", reference.id, score)
+        assert finder.find(new) == best, new
+
+
+@pytest.mark.parametrize("repetitive", [False, True])
+def test_the_name_index_finds_every_name_that_scores_90(repetitive: bool) -> None:
+    chance = random.Random(42)
+    bases = ["".join(chance.choices("abcde", k=chance.randint(1, 40))) for _ in range(300)]
+    if repetitive:  # long names that share most pieces: compared in one call to rapidfuzz
+        bases = [f"{'name' * 8}{number}" for number in range(300)]
+    names = {_misspelt(chance.choice(bases), chance) for _ in range(3000)} - {""}
+    index = _NameIndex()
+    for name in names:
+        index.add(name)
+    found = 0
+    for _ in range(1000):
+        name = _misspelt(chance.choice(bases), chance) or "a"
+        alike = {known for known in names if fuzz.ratio(name, known) >= LIKELY_THRESHOLD}
+        assert alike <= index.candidates(name), name
+        found += len(alike)
+    assert found > 3000
 
 
 def test_duplicates_on_import(tiny_kb: Path, tmp_path: Path) -> None:

@@ -6,11 +6,14 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner, Result
 
 from kb import pipeline
+from kb.add import new_finding_id
 from kb.cli import main
+from kb.errors import ChangeRefused
 from kb.reference import DOCUMENT, record_format_markdown
 from kb.render import SiteInfo
 from kb.search import search
@@ -225,6 +228,27 @@ def test_add_evidence_refusals_write_nothing(tiny_kb: Path) -> None:
     assert bad_level.exit_code == 2
     assert "'S9' is not one of 'S0', 'S1', 'S2', 'S3', 'S4', 'S5'" in bad_level.stderr
     assert path.read_bytes() == before
+
+
+def test_no_command_writes_a_record_that_check_would_refuse(tiny_kb: Path, monkeypatch) -> None:
+    path = tiny_kb / "evidence/studies/krause-2012.yaml"
+    before = path.read_bytes()
+    monkeypatch.setenv("KB_MAX_FILE_BYTES", str(len(before) + 50))
+    grown = run_kb(
+        "add", "evidence", "--root", tiny_kb, *NO_INPUT_LINK, "krause-2012", "targets",
+        "--quote", TARGETS_QUOTE,
+    )  # fmt: skip
+    assert grown.exit_code == 1
+    assert grown.stderr.startswith("error: nothing was written to krause-2012.yaml: file is ")
+    assert grown.stderr.endswith(f" bytes; the limit is {len(before) + 50:,}\n")
+    assert path.read_bytes() == before
+
+
+def test_evidence_link_ids_are_checked_whole() -> None:
+    # The ID pattern ends in $, which also matches before a final line feed.
+    with pytest.raises(ChangeRefused, match="longer than 64 characters"):
+        new_finding_id("s" * 30, "r" * 32 + "\n", set())
+    assert new_finding_id("s" * 30, "r" * 32, set()) == f"{'s' * 30}--{'r' * 32}"
 
 
 # --- Two writers at once ---------------------------------------------------------------------

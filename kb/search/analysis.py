@@ -91,7 +91,7 @@ class AcronymPlurals(Filter):
 
     def __call__(self, tokens: Iterable[Any]) -> Iterator[Any]:
         for token in tokens:
-            if _ACRONYM_PLURAL.match(token.text):
+            if _ACRONYM_PLURAL.fullmatch(token.text):
                 token.text = token.text[:-1]
             yield token
 
@@ -183,7 +183,7 @@ def load_synonyms(path: Path = SYNONYMS_FILE) -> list[SynonymGroup]:
         if not isinstance(terms, list) or len(terms) < 2:
             raise ValueError(f"{path}: group {number + 1} needs a list of two or more terms")
         for term in terms:
-            if not isinstance(term, str) or not _TERM.match(term):
+            if not isinstance(term, str) or not _TERM.fullmatch(term):
                 raise ValueError(f"{path}: group {number + 1}: {term!r} is not a plain term")
         groups.append(SynonymGroup(tuple(terms)))
     return groups

@@ -10,8 +10,6 @@ indexed but read back from SQLite when needed. See docs/search.md.
 
 import hashlib
 import json
-import os
-import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from whoosh import index
 
+from kb.folder_swap import recover_folder, replace_folder
 from kb.models import (
     EvidenceRow,
     ExampleRecommendationRow,
@@ -274,31 +273,19 @@ def _add_all(writer: Any, documents: list[dict[str, Any]]) -> None:
 def build_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     """Index every record of the store into ``index_dir`` atomically; return counts by type.
 
-    The index is written into a sibling temporary folder and swapped in with two folder
-    renames, so readers see the old index or the new one, and a failed build changes nothing.
+    The index is written into a sibling temporary folder and swapped in
+    (``kb.folder_swap.replace_folder``), so readers see the old index or the new one, a failed
+    build changes nothing, and a killed one leaves the old index to be put back.
     """
     index_dir = Path(index_dir)
     documents = index_documents(engine)
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    temporary = index_dir.with_name(f".{index_dir.name}.{os.getpid()}.tmp")
-    previous = index_dir.with_name(f".{index_dir.name}.{os.getpid()}.old")
-    shutil.rmtree(temporary, ignore_errors=True)
-    try:
-        temporary.mkdir()
-        with index.create_in(temporary, make_schema()).writer() as writer:
+
+    def write(folder: Path) -> None:
+        with index.create_in(folder, make_schema()).writer() as writer:
             _add_all(writer, documents)
-        _write_stamp(temporary)
-        if index_dir.exists():
-            os.replace(index_dir, previous)
-        try:
-            os.replace(temporary, index_dir)
-        except OSError:
-            if previous.exists():
-                os.replace(previous, index_dir)
-            raise
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-        shutil.rmtree(previous, ignore_errors=True)
+        _write_stamp(folder)
+
+    replace_folder(index_dir, write)
     counts = {name: 0 for name in TYPES}
     for document in documents:
         counts[document["type"]] += 1
@@ -313,6 +300,7 @@ def update_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     Returns counts of ``added``, ``updated``, ``deleted`` and ``unchanged`` documents.
     """
     index_dir = Path(index_dir)
+    recover_folder(index_dir)
     if _stamp_version(index_dir) != SCHEMA_VERSION or not index.exists_in(index_dir):
         built = build_index(engine, index_dir)
         return {"added": sum(built.values()), "updated": 0, "deleted": 0, "unchanged": 0}
@@ -340,6 +328,7 @@ def update_index(engine: Engine, index_dir: Path) -> dict[str, int]:
 
 def index_is_current(index_dir: Path, database: Path) -> bool:
     """True when the index exists, has this schema version and was refreshed after the store."""
+    recover_folder(Path(index_dir))
     stamp = Path(index_dir) / STAMP
     return (
         _stamp_version(Path(index_dir)) == SCHEMA_VERSION

@@ -10,6 +10,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from whoosh.qparser import QueryParser, plugins, syntax
 from whoosh.qparser.common import attach
 
 from kb.errors import IndexMissing, SearchQueryError
+from kb.folder_swap import recover_folder
 from kb.models import LABELS, Strength
 from kb.search.analysis import (
     _SEGMENT,
@@ -389,16 +391,16 @@ class _BinaryGroup(syntax.BinaryGroup):
         return attach(built, self)
 
 
-class _AndNotGroup(_BinaryGroup):
-    qclass = query.AndNot
+class _AndNotGroup(_BinaryGroup, syntax.AndNotGroup):
+    pass
 
 
-class _AndMaybeGroup(_BinaryGroup):
-    qclass = query.AndMaybe
+class _AndMaybeGroup(_BinaryGroup, syntax.AndMaybeGroup):
+    pass
 
 
-class _RequireGroup(_BinaryGroup):
-    qclass = query.Require
+class _RequireGroup(_BinaryGroup, syntax.RequireGroup):
+    pass
 
 
 _BINARY_GROUPS = {
@@ -434,7 +436,7 @@ class _Operators(plugins.OperatorsPlugin):
         ]
 
     def do_operators(self, parser: Any, group: Any) -> Any:
-        for before, after in zip(group, list(group)[1:]):
+        for before, after in pairwise(group):
             if not isinstance(before, syntax.Operator) or not isinstance(after, syntax.Operator):
                 continue
             if isinstance(before, syntax.InfixOperator) and isinstance(
@@ -527,6 +529,7 @@ def search(
     cleaned = clean_query(text)
     check_syntax(cleaned)
     filters = _filters(types, theme, min_strength, direction, year_from)
+    recover_folder(Path(index_dir))
     if not index.exists_in(index_dir):
         raise IndexMissing(f"no search index at {index_dir}; run `kb search` to build it")
     opened = index.open_dir(index_dir)
