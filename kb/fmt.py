@@ -12,12 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kb.dump import dump_record
 from kb.errors import KnowledgeBaseError
 from kb.load import read_record, record_kind, record_paths
 from kb.models import RECORD_MODELS
 from kb.settings import setting_value
-from kb.write import repository_lock, write_text
+from kb.write import record_text, repository_lock, write_text
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,9 @@ def format_file(root: Path, path: Path, check: bool) -> Formatted:
     except ValidationError:
         return Formatted(name, "refused", "not a valid record; run `kb check`")
     current = path.read_bytes()
-    canonical = dump_record(model)
+    canonical, problems = record_text(path, model)
+    if problems:  # e.g. folding made the file longer than the size cap
+        return Formatted(name, "refused", f"kb check would refuse it formatted: {problems[0]}")
     if current == canonical.encode("utf-8"):
         return Formatted(name, "unchanged")
     if _has_comment(current.decode("utf-8-sig"), record.data):
