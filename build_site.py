@@ -20,17 +20,13 @@ import yaml
 
 from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
-from kb.errors import KnowledgeBaseError
+from kb.errors import SiteBuildFailed
 from kb.folder_swap import recover_folder, replace_folder
 from kb.render import SiteInfo
 
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
 DOCS = REPOSITORY / "docs"
-
-
-class SiteBuildFailed(KnowledgeBaseError):
-    """MkDocs could not build the site; the previous site is unchanged."""
 
 
 class _Counter(logging.Handler):

@@ -69,3 +69,11 @@ class SearchQueryError(KnowledgeBaseError):
 
 class IndexMissing(KnowledgeBaseError):
     """A search needs the search index, and it has not been built yet."""
+
+
+class PageClash(KnowledgeBaseError):
+    """A hand-written page in docs/ has the path of a generated page."""
+
+
+class SiteBuildFailed(KnowledgeBaseError):
+    """MkDocs could not build the site; the previous site is unchanged."""

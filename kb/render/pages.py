@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from kb.citations import bibtex_entry, ris_entry, source_reference, study_reference
 from kb.downloads import Download
-from kb.errors import KnowledgeBaseError
+from kb.errors import PageClash
 from kb.graph import disagrees, overall_level
 from kb.models import (
     LABELS,
@@ -47,10 +47,6 @@ from kb.urls import record_url
 
 # Search weights: recommendations first, then examples and themes, then studies.
 BOOST = {"recommendation": 3, "example": 1.5, "theme": 1.5, "figure": 1, "source": 1, "study": 0.7}
-
-
-class PageClash(KnowledgeBaseError):
-    """A hand-written page in docs/ has the path of a generated page."""
 
 
 @dataclass(frozen=True)
