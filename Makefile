@@ -18,8 +18,9 @@ site: $(STAMP)
 
 ## Run the whole test suite and every linter.
 test: $(STAMP)
-	$(BIN)/ruff check kb tests build_site.py
-	$(BIN)/ruff format --check kb tests build_site.py
+	$(BIN)/ruff check kb tests benchmarks build_site.py
+	$(BIN)/ruff format --check kb tests benchmarks build_site.py
+	$(BIN)/kb fmt --check
 	$(BIN)/pytest
 
 ## Validate the records only.
@@ -28,6 +29,10 @@ check: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/python build_site.py --serve
+
+## Measure build, search and site at scale (docs/performance.md); `make bench SIZES=1000` for one size.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(if $(SIZES),--sizes "$(SIZES)")
 
 clean:
 	rm -rf build site $(VENV)

@@ -164,6 +164,9 @@ def parse_yaml(text: str) -> tuple[Any, dict[FieldPath, int]]:
                         lines[(*path, len(container))] = line
                         container.append(value)
                         continue
+                    if type(value) is str and value.isprintable() and value not in container:
+                        pending.append(value)  # a plain, new key: the value follows
+                        continue
                 attach(value, line)
             elif kind is _MAPPING_START or kind is _SEQUENCE_START:
                 line = event.start_mark.line + 1

@@ -1,0 +1,130 @@
+"""Time the built site's search box in headless Chromium, as a reader meets it.
+
+    .venv/bin/python benchmarks/browser.py SITE [--query TEXT ...]
+
+Serves SITE over HTTP (Material's search runs in a web worker, which file:// does not allow),
+opens its home page in Debian's Chromium through Playwright, and prints one JSON object:
+
+- ``ready_ms``: from the page's load event until the search worker has its index (the results
+  pane stops saying "Initializing search");
+- ``first_ms``: from typing the first query into the search box until the first result shows;
+- ``repeat_ms``: the same for further queries (the median), once the worker is warm.
+
+Times are taken inside the page (``performance.now()``), so the driver's round trips are not
+counted.
+"""
+
+import argparse
+import functools
+import json
+import statistics
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+QUERIES = ("ethnicity data", "recruitment", "mental health", "cultural competence training")
+
+# Resolves with the milliseconds from a keyup carrying ``query`` to the first result item.
+_TYPE_AND_WAIT = """
+async (query) => {
+  const input = document.querySelector(".md-search__input");
+  const list = document.querySelector(".md-search-result__list");
+  input.focus();
+  return await new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (list.querySelector(".md-search-result__item")) {
+        observer.disconnect();
+        resolve(performance.now() - started);
+      }
+    });
+    observer.observe(list, { childList: true, subtree: true });
+    input.value = query;
+    const started = performance.now();
+    input.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true, key: query.slice(-1) }));
+  });
+}
+"""
+_CLEAR = """
+async () => {
+  const input = document.querySelector(".md-search__input");
+  const list = document.querySelector(".md-search-result__list");
+  input.value = "";
+  input.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true, key: "Backspace" }));
+  while (list.querySelector(".md-search-result__item")) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+"""
+_READY = """
+() => {
+  const meta = document.querySelector(".md-search-result__meta");
+  if (!meta || meta.textContent.trim() === "" || /Initiali[sz]ing/i.test(meta.textContent)) {
+    return false;
+  }
+  const [navigation] = performance.getEntriesByType("navigation");
+  return performance.now() - navigation.loadEventEnd;
+}
+"""
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve(site: Path) -> ThreadingHTTPServer:
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def measure(site: Path, queries: list[str], timeout_ms: int = 60_000) -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+
+    server = serve(site)
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            page.set_default_timeout(timeout_ms)
+            page.goto(url, wait_until="load")
+            ready = page.wait_for_function(_READY, polling=5).json_value()
+            timings = []
+            for query in queries:
+                timings.append(page.evaluate(_TYPE_AND_WAIT, query))
+                page.evaluate(_CLEAR)
+            browser.close()
+    finally:
+        server.shutdown()
+    return {
+        "ready_ms": ready,
+        "first_ms": timings[0],
+        "repeat_ms": statistics.median(timings[1:]) if len(timings) > 1 else None,
+        "queries": queries,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", type=Path)
+    parser.add_argument("--query", action="append", help="a query (repeat); default: a fixed set")
+    options = parser.parse_args(argv)
+    print(json.dumps(measure(options.site, options.query or list(QUERIES))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,578 @@
+"""Measure the build, search and site at scale: `make bench` (docs/performance.md).
+
+    .venv/bin/python benchmarks/run.py [--sizes "real 1000 10000"] [--seed 42]
+
+For each size, on the real knowledge base (a copy of recommendations/ and evidence/) and on
+synthetic ones from ``kb synth`` (N studies, N/5 recommendations, 3N evidence links), each in
+its own process (benchmarks/steps.py, benchmarks/browser.py):
+
+1. the floor for loading: read and parse every record file, nothing else;
+2. a cold ``build_site.py``: each step's wall time and peak memory, the whole build's, pages
+   per second, the size of the site and of its search index;
+3. Whoosh against SQLite FTS5 on the same queries (tests/data/relevance.yaml), with recall@5
+   and MRR on the real knowledge base, where the relevance judgements apply;
+4. the floor for ``mkdocs build``: as many one-line pages as the site has, same theme;
+5. headless Chromium: search ready after page load, first results after typing (real and
+   10,000-study sites only, unless --browser-all);
+6. incremental: ``kb add evidence`` of one link until the store and index are up to date;
+7. a rebuild after changing one record.
+
+Prints one table and writes build/bench/results.json (a list, one object per size).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+BENCH = REPOSITORY / "build" / "bench"
+PYTHON = sys.executable
+KB = str(Path(PYTHON).with_name("kb"))
+STEPS = str(REPOSITORY / "benchmarks" / "steps.py")
+BROWSER = str(REPOSITORY / "benchmarks" / "browser.py")
+DEFAULT_SIZES = "real 1000 10000"
+BROWSER_SIZES = {"real", "10000"}
+RESERVE_S = 240  # of the budget, kept from a cold build for search and incremental figures
+ONE_RUN_FROM = 5000  # studies from which each search query runs once, not --repeat times
+
+
+@dataclass
+class Child:
+    """A finished (or stopped) child process: its output, wall time and peak memory."""
+
+    returncode: int | None  # None: stopped at its time limit
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss_mb: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def result(self) -> dict[str, Any]:
+        """The JSON object a benchmark step printed last."""
+        if not self.ok:
+            raise StepFailed(self)
+        return json.loads(self.stdout.strip().splitlines()[-1])
+
+    def reported_steps(self) -> list[dict[str, Any]]:
+        """The build steps a build reported before it ended, even if it was stopped."""
+        lines = (line for line in self.stdout.splitlines() if line.startswith('{"step"'))
+        return [json.loads(line)["step"] for line in lines]
+
+
+class StepFailed(Exception):
+    """A benchmark step exited with an error or ran out of time."""
+
+    def __init__(self, child: Child):
+        self.child = child
+        reason = "ran out of time" if child.returncode is None else f"exit {child.returncode}"
+        super().__init__(f"{reason}:\n{child.stdout[-2000:]}\n{child.stderr[-2000:]}")
+
+
+class Budget:
+    """The time the whole benchmark may take; each child gets what is left of it."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+BUDGET = Budget(float("inf"))
+
+
+def run(args: list[str], timeout: float | None = None, cwd: Path = REPOSITORY) -> Child:
+    """Run ``args`` within ``timeout`` (default: the budget left); time it, and read its peak
+    resident memory from ``wait4``."""
+    limit = max(BUDGET.left(), 1.0) if timeout is None else min(timeout, max(BUDGET.left(), 1.0))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, stdout=out, stderr=err, cwd=cwd)
+        deadline = time.monotonic() + limit
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                returncode: int | None = os.waitstatus_to_exitcode(status)
+                process.returncode = returncode
+                break
+            if time.monotonic() > deadline:
+                process.kill()
+                _, status, usage = os.wait4(process.pid, 0)
+                process.returncode = returncode = None
+                break
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return Child(returncode, out.read(), err.read(), seconds, usage.ru_maxrss / 1024)
+
+
+def step(
+    name: str, root: Path, work: Path, *extra: str, timeout: float | None = None
+) -> tuple[dict[str, Any], Child]:
+    child = run([PYTHON, STEPS, name, "--root", str(root), "--work", str(work), *extra], timeout)
+    return child.result(), child
+
+
+# --- Knowledge bases ------------------------------------------------------------------------
+
+
+def prepare(label: str, seed: int) -> tuple[Path, float | None]:
+    """A fresh copy of the knowledge base to measure; synthetic ones are cached pristine."""
+    root = BENCH / f"kb-{label}"
+    shutil.rmtree(root, ignore_errors=True)
+    if label == "real":
+        for folder in ("recommendations", "evidence"):
+            shutil.copytree(REPOSITORY / folder, root / folder)
+        return root, None
+    studies = int(label)
+    arguments = {
+        "studies": studies,
+        "recommendations": max(studies // 5, 1),
+        "links": 3 * studies,
+        "seed": seed,
+    }
+    synth_source = (REPOSITORY / "kb" / "synth.py").read_bytes()
+    stamp = {**arguments, "synth": hash_bytes(synth_source)}
+    cache = BENCH / "cache" / f"kb-{label}"
+    synth_seconds = None
+    if (
+        not (cache / "stamp.json").is_file()
+        or json.loads((cache / "stamp.json").read_text()) != stamp
+    ):
+        shutil.rmtree(cache, ignore_errors=True)
+        options = [f"--{name}={value}" for name, value in arguments.items()]
+        child = run([KB, "synth", *options, "--like", str(REPOSITORY), str(cache)])
+        if child.returncode:
+            raise RuntimeError(child.stdout + child.stderr)
+        synth_seconds = child.seconds
+        (cache / "stamp.json").write_text(json.dumps(stamp))
+    for folder in ("recommendations", "evidence"):
+        shutil.copytree(cache / folder, root / folder)
+    return root, synth_seconds
+
+
+def hash_bytes(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def link_to_add(database: Path) -> list[str]:
+    """Arguments of `kb add evidence` for a new link: the least-linked study, a recommendation
+    it is not linked to, and a quote known to be in that recommendation's source."""
+    connection = sqlite3.connect(database)
+    try:
+        (study,) = connection.execute(
+            "SELECT s.id FROM study s LEFT JOIN evidence e ON e.study_id = s.id "
+            "GROUP BY s.id ORDER BY count(e.id), s.id LIMIT 1"
+        ).fetchone()
+        recommendation, quote = connection.execute(
+            "SELECT r.id, e.quote FROM recommendation r JOIN evidence e "
+            "ON e.source_id = r.source_id WHERE r.id NOT IN "
+            "(SELECT recommendation_id FROM evidence WHERE study_id = ?) "
+            "ORDER BY r.id, e.id LIMIT 1",
+            (study,),
+        ).fetchone()
+    finally:
+        connection.close()
+    return [
+        study,
+        recommendation,
+        "--relation=context",
+        "--strength=S2",
+        "--direction=not-assessed",
+        "--horizon=not-stated",
+        "--summary=A link added by the benchmark.",
+        f"--quote={quote}",
+        "--no-input",
+    ]
+
+
+def change_one_record(root: Path) -> Path:
+    """Edit one study's note, as a reviewer would, in the canonical style."""
+    from kb.dump import dump_record
+    from kb.load import parse_yaml
+    from kb.models import Study
+
+    path = sorted((root / "evidence" / "studies").glob("*.yaml"))[0]
+    data, _ = parse_yaml(path.read_text(encoding="utf-8"))
+    study = Study.model_validate(data)
+    changed = study.model_copy(update={"note": f"{study.note or ''} Edited by the benchmark."})
+    path.write_text(dump_record(changed), encoding="utf-8")
+    return path
+
+
+# --- One size -------------------------------------------------------------------------------
+
+
+def measure(label: str, options: argparse.Namespace) -> dict[str, Any]:
+    """Every figure for one size; a part that fails or runs out of time is left null, with a
+    note, and the parts that do not depend on it still run."""
+    say(f"[{label}] preparing the knowledge base")
+    root, synth_seconds = prepare(label, options.seed)
+    work = BENCH / f"work-{label}"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(root / "build", ignore_errors=True)
+    figures: dict[str, Any] = {"label": label, "synth_s": synth_seconds, "notes": []}
+    # Other work on the machine slows every figure: a load average above the core count says so.
+    figures["load_average_before"] = os.getloadavg()[0]
+    for name in NULLABLE:
+        figures[name] = None
+
+    def attempt(part: str, measure_part: Any) -> None:
+        try:
+            measure_part()
+        except StepFailed as error:
+            figures["notes"].append(f"{part}: {str(error).splitlines()[0]}")
+            say(f"[{label}] {part} failed: {error}")
+
+    attempt("parse floor", lambda: parse_floor(figures, root, work))
+    attempt("cold build", lambda: cold_build(figures, root, work))
+    database = root / "build" / "kb.sqlite"
+    if database.is_file():
+        counts = sqlite_counts(database)
+        figures.update(size=counts["study"], recommendations=counts["recommendation"])
+        figures["links"] = counts["evidence"]
+    if (root / "build" / "index").is_dir():
+        repeat = 1 if label.isdigit() and int(label) >= ONE_RUN_FROM else options.repeat
+        attempt("search", lambda: search(figures, root, work, repeat))
+    if (work / "site" / "index.html").is_file() and (options.browser_all or label in BROWSER_SIZES):
+        attempt("browser", lambda: browser(figures, work))
+    if (root / "build" / "index").is_dir():
+        attempt("incremental", lambda: incremental(figures, root, work))
+    if figures.get("markdown_pages"):
+        attempt("mkdocs floor", lambda: mkdocs_floor(figures, root, work, options))
+    if figures["build_s"] is not None and BUDGET.left() > 1.2 * figures["build_s"]:
+        attempt("rebuild", lambda: rebuild(figures, root, work))
+    elif figures["build_s"] is not None:
+        figures["notes"].append("rebuild: skipped, not enough of the time budget left")
+    figures["load_average_after"] = os.getloadavg()[0]
+    figures["cores"] = os.cpu_count()
+    return figures
+
+
+# Figures every result has, null where not measured.
+NULLABLE = (
+    "size",
+    "build_s",
+    "kb_s",
+    "incremental_s",
+    "rebuild_s",
+    "whoosh_p50_ms",
+    "whoosh_p95_ms",
+    "fts5_p50_ms",
+    "fts5_p95_ms",
+    "whoosh_fts5_p95_ratio",
+    "site_search_ms",
+    "site_search_repeat_ms",
+    "site_search_ready_ms",
+    "search_index_bytes",
+    "site_bytes",
+    "peak_rss_mb",
+    "mkdocs_floor_s",
+)
+
+
+def parse_floor(figures: dict[str, Any], root: Path, work: Path) -> None:
+    say(f"[{figures['label']}] floor: read and parse every record file")
+    floor, _ = step("parse-floor", root, work, "--repeat=2")
+    figures["parse_floor_s"] = floor["seconds"]
+    figures["record_files"] = floor["files"]
+
+
+def _steps(reported: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        item["name"]: {"s": item["seconds"], "peak_rss_mb": item["peak_rss_mb"]}
+        for item in reported
+    }
+
+
+def cold_build(figures: dict[str, Any], root: Path, work: Path) -> None:
+    say(f"[{figures['label']}] cold build_site.py")
+    # Leave time for the parts that need only the store and index, should the build overrun.
+    limit = max(BUDGET.left() - RESERVE_S, 60)
+    child = run([PYTHON, STEPS, "build", "--root", str(root), "--work", str(work)], limit)
+    figures["steps"] = steps = _steps(child.reported_steps())
+    built = child.result()  # raises, after keeping the steps that finished
+    mkdocs_s = steps.get("mkdocs", {}).get("s", 0.0)
+    figures.update(
+        build_s=child.seconds,
+        kb_s=child.seconds - mkdocs_s,
+        mkdocs_s=mkdocs_s,
+        peak_rss_mb=child.peak_rss_mb,
+        markdown_pages=built["markdown_pages"],
+        html_pages=built["html_pages"],
+        site_bytes=built["site_bytes"],
+        search_index_bytes=built["search_index_bytes"],
+    )
+    if steps.get("pages", {}).get("s"):
+        figures["pages_per_s"] = built["markdown_pages"] / steps["pages"]["s"]
+    if mkdocs_s:
+        figures["mkdocs_pages_per_s"] = built["html_pages"] / mkdocs_s
+
+
+def search(figures: dict[str, Any], root: Path, work: Path, repeat: int) -> None:
+    say(f"[{figures['label']}] Whoosh against FTS5")
+    found, _ = step("search", root, work, f"--repeat={repeat}")
+    whoosh, fts5 = found["whoosh"], found["fts5"]
+    figures.update(
+        whoosh_p50_ms=whoosh["p50_ms"],
+        whoosh_p95_ms=whoosh["p95_ms"],
+        fts5_p50_ms=fts5["p50_ms"],
+        fts5_p95_ms=fts5["p95_ms"],
+        whoosh_fts5_p95_ratio=whoosh["p95_ms"] / fts5["p95_ms"] if fts5["p95_ms"] else None,
+        search_queries=found["queries"],
+    )
+    if figures["label"] == "real":  # the relevance judgements are about the real records
+        figures.update(
+            whoosh_recall_at_5=whoosh["recall_at_5"],
+            whoosh_mrr=whoosh["mrr"],
+            fts5_recall_at_5=fts5["recall_at_5"],
+            fts5_mrr=fts5["mrr"],
+        )
+
+
+def browser(figures: dict[str, Any], work: Path) -> None:
+    say(f"[{figures['label']}] headless Chromium: the site's search box")
+    measured = run([PYTHON, BROWSER, str(work / "site")], timeout=300).result()
+    figures.update(
+        site_search_ms=measured["first_ms"],
+        site_search_repeat_ms=measured["repeat_ms"],
+        site_search_ready_ms=measured["ready_ms"],
+    )
+
+
+def incremental(figures: dict[str, Any], root: Path, work: Path) -> None:
+    say(f"[{figures['label']}] incremental: kb add evidence of one link")
+    arguments = link_to_add(root / "build" / "kb.sqlite")
+    child = run([KB, "add", "evidence", "--root", str(root), *arguments])
+    if not child.ok:
+        raise StepFailed(child)
+    status, _ = step("current", root, work)
+    figures["incremental_s"] = child.seconds
+    figures["incremental_up_to_date"] = bool(status["store"] and status["index"])
+
+
+def mkdocs_floor(
+    figures: dict[str, Any], root: Path, work: Path, options: argparse.Namespace
+) -> None:
+    pages = figures["markdown_pages"]
+    measured = min(pages, options.floor_pages_max) if options.floor_pages_max else pages
+    say(f"[{figures['label']}] floor: mkdocs build of {measured} one-line pages")
+    floor, _ = step("mkdocs-floor", root, work, f"--pages={measured}")
+    figures["mkdocs_floor_s"] = floor["seconds"] * pages / measured
+    figures["mkdocs_floor_measured_pages"] = measured
+
+
+def rebuild(figures: dict[str, Any], root: Path, work: Path) -> None:
+    say(f"[{figures['label']}] rebuild after changing one record")
+    change_one_record(root)
+    _, child = step("build", root, work)
+    figures["rebuild_s"] = child.seconds
+    figures["rebuild_steps"] = {name: s["s"] for name, s in _steps(child.reported_steps()).items()}
+
+
+def sqlite_counts(database: Path) -> dict[str, int]:
+    connection = sqlite3.connect(database)
+    try:
+        return {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("study", "recommendation", "evidence")
+        }
+    finally:
+        connection.close()
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- Report -----------------------------------------------------------------------------------
+
+ROWS: list[tuple[str, str, str]] = [
+    ("studies", "size", "{:.0f}"),
+    ("recommendations", "recommendations", "{:.0f}"),
+    ("evidence links", "links", "{:.0f}"),
+    ("synth s", "synth_s", "{:.1f}"),
+    ("parse floor s", "parse_floor_s", "{:.2f}"),
+    ("check s (load+validate)", "steps.check.s", "{:.2f}"),
+    ("  ×parse floor", "check_floor_ratio", "{:.1f}"),
+    ("  peak MB", "steps.check.peak_rss_mb", "{:.0f}"),
+    ("store s (SQLite)", "steps.store.s", "{:.2f}"),
+    ("  peak MB", "steps.store.peak_rss_mb", "{:.0f}"),
+    ("graph s", "steps.graph.s", "{:.2f}"),
+    ("  peak MB", "steps.graph.peak_rss_mb", "{:.0f}"),
+    ("index s (Whoosh)", "steps.index.s", "{:.2f}"),
+    ("  peak MB", "steps.index.peak_rss_mb", "{:.0f}"),
+    ("pages s", "steps.pages.s", "{:.2f}"),
+    ("  peak MB", "steps.pages.peak_rss_mb", "{:.0f}"),
+    ("  pages/s", "pages_per_s", "{:.0f}"),
+    ("mkdocs build s", "steps.mkdocs.s", "{:.1f}"),
+    ("  peak MB", "steps.mkdocs.peak_rss_mb", "{:.0f}"),
+    ("  pages/s", "mkdocs_pages_per_s", "{:.0f}"),
+    ("  floor s (same pages)", "mkdocs_floor_s", "{:.1f}"),
+    ("build_site.py s (cold)", "build_s", "{:.1f}"),
+    ("  all but mkdocs s", "kb_s", "{:.1f}"),
+    ("  all but mkdocs %", "kb_share", "{:.0%}"),
+    ("  peak MB", "peak_rss_mb", "{:.0f}"),
+    ("rebuild, 1 record changed s", "rebuild_s", "{:.1f}"),
+    ("incremental add s", "incremental_s", "{:.2f}"),
+    ("pages (Markdown)", "markdown_pages", "{:.0f}"),
+    ("site MB", "site_mb", "{:.1f}"),
+    ("search_index.json MB", "search_index_mb", "{:.2f}"),
+    ("Whoosh p50 ms", "whoosh_p50_ms", "{:.1f}"),
+    ("Whoosh p95 ms", "whoosh_p95_ms", "{:.1f}"),
+    ("FTS5 p50 ms", "fts5_p50_ms", "{:.2f}"),
+    ("FTS5 p95 ms", "fts5_p95_ms", "{:.2f}"),
+    ("  Whoosh/FTS5 p95", "whoosh_fts5_p95_ratio", "{:.1f}"),
+    ("recall@5 Whoosh", "whoosh_recall_at_5", "{:.3f}"),
+    ("recall@5 FTS5", "fts5_recall_at_5", "{:.3f}"),
+    ("MRR Whoosh", "whoosh_mrr", "{:.3f}"),
+    ("MRR FTS5", "fts5_mrr", "{:.3f}"),
+    ("site search ready ms", "site_search_ready_ms", "{:.0f}"),
+    ("site search first ms", "site_search_ms", "{:.0f}"),
+    ("site search repeat ms", "site_search_repeat_ms", "{:.0f}"),
+    ("load average before", "load_average_before", "{:.1f}"),
+    ("load average after", "load_average_after", "{:.1f}"),
+]
+
+
+def derived(figures: dict[str, Any]) -> None:
+    """Ratios and units computed from the measured figures, in place."""
+    check = figures.get("steps", {}).get("check", {}).get("s")
+    if check and figures.get("parse_floor_s"):
+        figures["check_floor_ratio"] = check / figures["parse_floor_s"]
+    if figures.get("build_s"):
+        figures["kb_share"] = figures["kb_s"] / figures["build_s"]
+    for key in ("site", "search_index"):
+        found = figures.get(f"{key}_bytes")
+        figures[f"{key}_mb"] = None if found is None else found / 1e6
+
+
+def value(figures: dict[str, Any], key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(figures, dict):
+            return None
+        figures = figures.get(part)  # type: ignore[assignment]
+    return figures
+
+
+def table(results: list[dict[str, Any]], markdown: bool = False) -> str:
+    """One row per figure, one column per size; ``markdown`` for docs/performance.md."""
+    rows = [
+        (name, [value(figures, key) for figures in results], shape) for name, key, shape in ROWS
+    ]
+    shown = [
+        (name, ["-" if found is None else shape.format(found) for found in values])
+        for name, values, shape in rows
+    ]
+    labels = [f"{figures['label']}" for figures in results]
+    if markdown:
+        lines = ["| | " + " | ".join(labels) + " |", "|---" + "|--:" * len(labels) + "|"]
+        lines += [
+            f"| {'↳ ' if name.startswith(' ') else ''}{name.strip()} | " + " | ".join(cells) + " |"
+            for name, cells in shown
+        ]
+        return "\n".join(lines)
+    width = max(len(name) for name, _ in shown) + 2
+    lines = [f"{'':<{width}}" + "".join(f"{label:>12}" for label in labels)]
+    lines += [f"{name:<{width}}" + "".join(f"{c:>12}" for c in cells) for name, cells in shown]
+    return "\n".join(lines)
+
+
+def targets(figures: dict[str, Any]) -> dict[str, bool | None]:
+    """The issue's targets (set for 10,000 studies), checked against one size's figures."""
+
+    def below(key: str, limit: float) -> bool | None:
+        found = value(figures, key)
+        return None if found is None else found < limit
+
+    ratio = figures.get("whoosh_fts5_p95_ratio")
+    return {
+        "cold build < 120 s": below("build_s", 120),
+        "all but mkdocs < 30 % of build": below("kb_share", 0.30),
+        "load+validate <= 3x parse floor": below("check_floor_ratio", 3.0001),
+        "rebuild after 1 change < half cold build": None
+        if figures.get("rebuild_s") is None
+        else figures["rebuild_s"] < figures["build_s"] / 2,
+        "incremental add < 2 s": below("incremental_s", 2),
+        "Whoosh p95 < 25 ms": below("whoosh_p95_ms", 25),
+        "Whoosh p95 within 4x FTS5": None if ratio is None else ratio <= 4,
+        "site search first results < 150 ms": below("site_search_ms", 150),
+        "site search ready < 2 s": below("site_search_ready_ms", 2000),
+        "search index < 5 MB": below("search_index_bytes", 5e6),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default=DEFAULT_SIZES, help=f"'real' and study counts (default: {DEFAULT_SIZES})"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="kb synth seed (default: 42)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each search query")
+    parser.add_argument(
+        "--floor-pages-max",
+        type=int,
+        default=2000,
+        help="build at most this many one-line pages for the mkdocs floor and scale its time "
+        "linearly; 0 for all (default: 2000)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=780,
+        help="seconds the whole run may take; parts that would overrun are cut short and left "
+        "null (default: 780, so that `make bench` ends within 15 minutes)",
+    )
+    parser.add_argument("--browser-all", action="store_true", help="time site search at every size")
+    parser.add_argument(
+        "--markdown",
+        metavar="RESULTS",
+        type=Path,
+        help="only print the table of an earlier run's results.json as Markdown",
+    )
+    options = parser.parse_args(argv)
+    if options.markdown:
+        print(table(json.loads(options.markdown.read_text()), markdown=True))
+        return 0
+    global BUDGET
+    BUDGET = Budget(options.budget)
+    started = time.perf_counter()
+    BENCH.mkdir(parents=True, exist_ok=True)
+    results = []
+    for label in options.sizes.replace(",", " ").split():
+        figures = measure(label, options)
+        derived(figures)
+        figures["targets"] = targets(figures)
+        results.append(figures)
+        (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print()
+    largest = results[-1]
+    print(f"Targets (set for 10,000 studies), at {largest['label']}:")
+    for name, met in largest["targets"].items():
+        print(f"  {'-' if met is None else 'met ' if met else 'MISS'}  {name}")
+    for figures in results:
+        for note in figures["notes"]:
+            print(f"note [{figures['label']}]: {note}")
+    took = time.perf_counter() - started
+    print(f"\nwrote {BENCH / 'results.json'}; the benchmark took {took:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
