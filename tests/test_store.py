@@ -151,3 +151,25 @@ def test_stats_counts_levels_and_lists(tiny_kb: Path) -> None:
 def test_usage_error_exits_2(tiny_kb: Path) -> None:
     result = run_kb("export", "--format", "yaml", "--root", tiny_kb)
     assert result.exit_code == 2
+
+
+def test_stats_human_output(tiny_kb: Path) -> None:
+    result = run_kb("stats", "--root", tiny_kb)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[:8] == [
+        "Records",
+        "  sources                      1",
+        "  themes                       1",
+        "  recommendations              2",
+        "  studies                      1",
+        "  evidence                     1",
+        "  examples                     1",
+        "  figures                      1",
+    ]
+    assert "  not judged                   0" in lines
+    assert lines[-2:] == [
+        "Recommendation lists  (recommendations, positions complete, judged, with evidence or "
+        "an S0 gap)",
+        "  recruitment                    2  yes    2   2  Recruitment",
+    ]

@@ -137,21 +137,16 @@ def stats(root: str | None, database: str | None, as_json: bool) -> None:
     if as_json:
         json_output(figures)
         return
-    click.echo("Records")
-    for name, count in figures["counts"].items():
-        click.echo(f"  {name:<24}{count:>6}")
-    click.echo("Statements by kind")
-    for name, count in figures["statements_by_kind"].items():
-        click.echo(f"  {name:<24}{count:>6}")
-    click.echo("Evidence links by strength")
-    for level, count in figures["evidence_by_strength"].items():
-        click.echo(f"  {level:<24}{count:>6}")
-    click.echo("Recommendations by the source's judgement")
-    for level, count in figures["recommendations_by_judgement"].items():
-        click.echo(f"  {level or 'not judged':<24}{count:>6}")
-    click.echo("Studies by type")
-    for name, count in figures["studies_by_type"].items():
-        click.echo(f"  {name:<24}{count:>6}")
+    for heading, key in (
+        ("Records", "counts"),
+        ("Statements by kind", "statements_by_kind"),
+        ("Evidence links by strength", "evidence_by_strength"),
+        ("Recommendations by the source's judgement", "recommendations_by_judgement"),
+        ("Studies by type", "studies_by_type"),
+    ):
+        click.echo(heading)
+        for name, count in figures[key].items():
+            click.echo(f"  {name or 'not judged':<24}{count:>6}")
     click.echo(f"  {'not in a reference list':<24}{figures['studies_not_in_reference_list']:>6}")
     click.echo(
         "Recommendation lists  (recommendations, positions complete, judged, "
