@@ -32,6 +32,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import build_site
+from benchmarks.browser import ARGS as CHROMIUM_ARGS
+from benchmarks.browser import CHROMIUM as BROWSER_PATH
 from kb import pipeline
 from kb.export import export_document
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
@@ -40,16 +42,7 @@ from kb.store import open_store
 from kb.urls import record_url
 from tests.conftest import DATA, REPOSITORY
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM = Path(BROWSER_PATH)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # The search index may grow by this much per record (Material's search_index.json), plus a
 # fixed allowance for the hand-written pages. At 10,000 records that is 5 MB.
