@@ -11,20 +11,14 @@ import json
 import re
 from typing import Any
 
+from kb.models import RESEARCH_DESIGNS, StudyType
+
 Reference = dict[str, Any]
 
 # Study type → kind of reference. Academic study types are journal articles when a container
-# is given; the rest are reports, books, data sets, web pages or personal communications.
-_ACADEMIC = {
-    "systematic-review",
-    "review",
-    "randomised-trial",
-    "quasi-experimental",
-    "observational",
-    "qualitative",
-    "mixed-methods",
-    "unclassified",  # imported, design not yet read: most often a journal article
-}
+# is given (as are imported studies whose design is not yet read: most are journal articles);
+# the rest are reports, books, data sets, web pages or personal communications.
+_ACADEMIC = RESEARCH_DESIGNS | {StudyType.UNCLASSIFIED}
 _KIND_OF_TYPE = {
     "evaluation-report": "report",
     "policy-guidance": "report",

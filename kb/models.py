@@ -64,6 +64,21 @@ class StudyType(Labelled):
     UNCLASSIFIED = "unclassified"
 
 
+# Study types that are research designs: published as scholarly articles when a journal is
+# given (citations) and described as ScholarlyArticle in JSON-LD.
+RESEARCH_DESIGNS = frozenset(
+    {
+        StudyType.SYSTEMATIC_REVIEW,
+        StudyType.REVIEW,
+        StudyType.RANDOMISED_TRIAL,
+        StudyType.QUASI_EXPERIMENTAL,
+        StudyType.OBSERVATIONAL,
+        StudyType.QUALITATIVE,
+        StudyType.MIXED_METHODS,
+    }
+)
+
+
 class Relation(Labelled):
     SUPPORTS = "supports"
     QUALIFIES = "qualifies"

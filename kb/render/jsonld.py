@@ -8,20 +8,11 @@ they are http(s).
 
 from typing import Any
 
+from kb.models import RESEARCH_DESIGNS
 from kb.render.escape import is_safe_url
 
 CONTEXT = "https://schema.org"
 OGL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
-# Study types published as scholarly articles; every other study is a CreativeWork.
-_SCHOLARLY = {
-    "systematic-review",
-    "review",
-    "randomised-trial",
-    "quasi-experimental",
-    "observational",
-    "qualitative",
-    "mixed-methods",
-}
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +57,7 @@ def study_data(study: dict[str, Any], page_url: str | None = None) -> dict[str, 
     """A study as a ``ScholarlyArticle`` (research designs) or a ``CreativeWork``."""
     return _clean(
         {
-            "@type": "ScholarlyArticle" if study["type"] in _SCHOLARLY else "CreativeWork",
+            "@type": "ScholarlyArticle" if study["type"] in RESEARCH_DESIGNS else "CreativeWork",
             "@id": page_url,
             "identifier": study["id"],
             "name": study.get("title") or study.get("reference") or study["id"],
