@@ -6,8 +6,11 @@ function answers one reviewer's question from the graph alone and returns JSON-r
 docs/graph.md describes the graph, each function and the overall-level rule.
 """
 
+import heapq
 import json
 from collections import Counter, defaultdict
+from collections.abc import Set
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -146,8 +149,11 @@ def build_graph(engine: Engine) -> nx.MultiDiGraph:
 # --- Reading the graph ----------------------------------------------------------------------
 
 
+_RANKS = {level.value: level.rank for level in Strength}
+
+
 def _rank(level: str) -> int:
-    return Strength(level).rank
+    return _RANKS[level]
 
 
 def _of_type(graph: nx.MultiDiGraph, node_type: str) -> list[str]:
@@ -167,25 +173,29 @@ def _linked_from(graph: nx.MultiDiGraph, node_id: str, edge_type: str) -> list[s
     return sorted({u for u, _, kind in graph.in_edges(node_id, data="type") if kind == edge_type})
 
 
+def _item(graph: nx.MultiDiGraph, study_id: str, link: dict[str, Any]) -> Item:
+    """One evidence link (an edge's attributes) as an item, with its study's label and type."""
+    study = graph.nodes[study_id]
+    return {
+        "id": link["id"],
+        "study": study_id,
+        "study_label": study["label"],
+        "study_type": study["study_type"],
+        "relation": link["relation"],
+        "strength": link["strength"],
+        "direction": link["direction"],
+        "horizon": link["horizon"],
+        "summary": link["summary"],
+    }
+
+
 def _evidence(graph: nx.MultiDiGraph, recommendation_id: str) -> list[Item]:
     """The evidence links bearing on a recommendation, as items sorted by link ID."""
-    items = []
-    for study_id, _, link in graph.in_edges(recommendation_id, data=True):
-        if link["type"] == "evidence":
-            study = graph.nodes[study_id]
-            items.append(
-                {
-                    "id": link["id"],
-                    "study": study_id,
-                    "study_label": study["label"],
-                    "study_type": study["study_type"],
-                    "relation": link["relation"],
-                    "strength": link["strength"],
-                    "direction": link["direction"],
-                    "horizon": link["horizon"],
-                    "summary": link["summary"],
-                }
-            )
+    items = [
+        _item(graph, study_id, link)
+        for study_id, _, link in graph.in_edges(recommendation_id, data=True)
+        if link["type"] == "evidence"
+    ]
     return sorted(items, key=lambda item: item["id"])
 
 
@@ -214,15 +224,12 @@ def overall_level(items: list[Item]) -> tuple[str, str]:
     4. Any contradicting item (``contradicts`` at S1 or above) lowers that one level, again
        never below S1.
     """
-    best: dict[str, int] = {}
-    for item in items:
-        if _supports(item):
-            best[item["study"]] = max(best.get(item["study"], 0), _rank(item["strength"]))
+    best = _best_support(items)
     if not best:
         return "S0", "no supporting evidence"
     ranks = sorted(best.values(), reverse=True)
     second = ranks[1] if len(ranks) > 1 else 0
-    level = max(second, ranks[0] - 1, 1)
+    level = _supported_level(ranks)
     if level == second:
         studies = sum(rank >= level for rank in ranks)
         reason = f"{studies} studies support it at S{level} or above"
@@ -241,6 +248,89 @@ def overall_level(items: list[Item]) -> tuple[str, str]:
             f"item{'s' if contradicting > 1 else ''}"
         )
     return f"S{level}", reason
+
+
+def _best_support(items: list[Item]) -> dict[str, int]:
+    """Each supporting study's strongest supporting rank (rule 1 of ``overall_level``)."""
+    best: dict[str, int] = {}
+    for item in items:
+        if _supports(item):
+            best[item["study"]] = max(best.get(item["study"], 0), _rank(item["strength"]))
+    return best
+
+
+def _supported_level(ranks: list[int]) -> int:
+    """Rule 3 of ``overall_level``: the level of supporting ranks (strongest first, not empty)
+    before any contradicting item lowers it. Only the two strongest matter."""
+    second = ranks[1] if len(ranks) > 1 else 0
+    return max(second, ranks[0] - 1, 1)
+
+
+def _computed_rank(ranks: list[int], contradicting: int) -> int:
+    """``overall_level``'s level as a rank, from the supporting ranks (strongest first) and
+    the number of contradicting items, without the reasons."""
+    if not ranks:
+        return 0
+    level = _supported_level(ranks)
+    return max(level - 1, 1) if contradicting else level
+
+
+@dataclass(frozen=True)
+class Support:
+    """What the overall-level rule and the related-recommendation score need of one
+    recommendation's evidence, worked out once so that each question about it is quick."""
+
+    best: dict[str, int]  # supporting study → its strongest supporting rank
+    top_ranks: list[int]  # the three strongest values of ``best``, strongest first
+    contradicting: Counter[str]  # study → its contradicting items
+    examples: frozenset[str]  # practice examples linked to the recommendation
+
+    @property
+    def level(self) -> str:
+        """The computed overall level (``overall_level``'s, without the reason)."""
+        return f"S{_computed_rank(self.top_ranks, self.contradicting.total())}"
+
+    def level_without(self, study_id: str) -> str:
+        """The computed overall level if every link from ``study_id`` were taken away."""
+        ranks = list(self.top_ranks)
+        if self.best.get(study_id) in ranks:
+            # Equal ranks are interchangeable, so dropping any one of them leaves the same
+            # list; the strongest two of the rest are among the strongest three. A weaker rank
+            # changes neither.
+            ranks.remove(self.best[study_id])
+        contradicting = self.contradicting.total() - self.contradicting[study_id]
+        return f"S{_computed_rank(ranks, contradicting)}"
+
+
+def support_of(graph: nx.MultiDiGraph, recommendation_id: str) -> Support:
+    """The ``Support`` of one recommendation, read from its evidence links and examples."""
+    items = _evidence(graph, recommendation_id)
+    best = _best_support(items)
+    return Support(
+        best=best,
+        top_ranks=sorted(best.values(), reverse=True)[:3],
+        contradicting=Counter(item["study"] for item in items if _contradicts(item)),
+        examples=frozenset(_linked_from(graph, recommendation_id, "example")),
+    )
+
+
+class SupportTable:
+    """Every recommendation's ``Support``, each worked out on first use and then kept.
+
+    Functions that look at other recommendations' evidence take one; pass the same table to
+    every call while the graph stays the same (as the site build does), so that no
+    recommendation's evidence is read twice. Without one, each call reads only what it needs.
+    """
+
+    def __init__(self, graph: nx.MultiDiGraph):
+        self.graph = graph
+        self._known: dict[str, Support] = {}
+
+    def __getitem__(self, recommendation_id: str) -> Support:
+        support = self._known.get(recommendation_id)
+        if support is None:
+            support = self._known[recommendation_id] = support_of(self.graph, recommendation_id)
+        return support
 
 
 def disagrees(computed: str, judged: str | None) -> bool:
@@ -347,26 +437,30 @@ def evidence_gaps(graph: nx.MultiDiGraph) -> dict[str, list[Item]]:
     }
 
 
-def studies_uses(graph: nx.MultiDiGraph, study_id: str) -> dict[str, Any]:
+def studies_uses(
+    graph: nx.MultiDiGraph, study_id: str, support: SupportTable | None = None
+) -> dict[str, Any]:
     """What rests on a study: "if this study is retracted, what changes?".
 
     For each recommendation it bears on: its links from this study, the computed level with
     and without them, and ``drops`` when the level would fall. Also the practice examples and
-    key figures that cite it.
+    key figures that cite it. ``support`` is a table shared between calls (see
+    ``SupportTable``).
     """
     node = _node(graph, study_id, "study")
+    support = SupportTable(graph) if support is None else support
+    links_to: dict[str, list[Item]] = defaultdict(list)
+    for _, rec, link in graph.out_edges(study_id, data=True):
+        if link["type"] == "evidence":
+            links_to[rec].append(_item(graph, study_id, link))
     bears_on = []
-    for rec in sorted(
-        {v for _, v, kind in graph.out_edges(study_id, data="type") if kind == "evidence"}
-    ):
-        items = _evidence(graph, rec)
-        level, _ = overall_level(items)
-        without, _ = overall_level([item for item in items if item["study"] != study_id])
+    for rec in sorted(links_to):
+        level, without = support[rec].level, support[rec].level_without(study_id)
         bears_on.append(
             {
                 "id": rec,
                 "title": graph.nodes[rec]["title"],
-                "links": [item for item in items if item["study"] == study_id],
+                "links": sorted(links_to[rec], key=lambda item: item["id"]),
                 "level": level,
                 "level_without": without,
                 "drops": _rank(without) < _rank(level),
@@ -384,50 +478,47 @@ def studies_uses(graph: nx.MultiDiGraph, study_id: str) -> dict[str, Any]:
     }
 
 
-def _jaccard(first: set[str], second: set[str]) -> Fraction:
-    union = first | second
-    return Fraction(len(first & second), len(union)) if union else Fraction(0)
+def _overlap(first: Set[str], second: Set[str]) -> tuple[int, int]:
+    """How many members two sets share, and how many they hold together (1 when none, so that
+    shared / together is their Jaccard index, 0 for two empty sets)."""
+    shared = len(first & second)
+    return shared, (len(first) + len(second) - shared) or 1
 
 
 def related_recommendations(
-    graph: nx.MultiDiGraph, recommendation_id: str, k: int = 5
+    graph: nx.MultiDiGraph,
+    recommendation_id: str,
+    k: int = 5,
+    support: SupportTable | None = None,
 ) -> list[Item]:
     """The ``k`` recommendations that share most evidence with one recommendation.
 
     score = (2 × Jaccard over supporting studies + Jaccard over practice examples) / 3, so
     shared studies weigh twice as much as shared examples and the score runs from 0 to 1.
-    Only scores above 0 are listed; ties are broken by ID.
+    Only scores above 0 are listed; ties are broken by ID. ``support`` is a table shared
+    between calls (see ``SupportTable``).
     """
     _node(graph, recommendation_id, "recommendation")
-
-    def supporting_studies(rec: str) -> set[str]:
-        return {item["study"] for item in _evidence(graph, rec) if _supports(item)}
-
-    def examples_of(rec: str) -> set[str]:
-        return set(_linked_from(graph, rec, "example"))
-
+    support = SupportTable(graph) if support is None else support
+    own = support[recommendation_id]
     # Only recommendations that share a study or an example can score above 0, so look at
     # those neighbours instead of every recommendation (which made site builds quadratic).
-    own_studies, own_examples = (
-        supporting_studies(recommendation_id),
-        examples_of(recommendation_id),
-    )
     candidates = {
         rec
-        for shared in own_studies | own_examples
+        for shared in (*own.best, *own.examples)
         for _, rec, kind in graph.out_edges(shared, data="type")
         if kind in ("evidence", "example") and rec != recommendation_id
     }
-    studies = {recommendation_id: own_studies} | {
-        rec: supporting_studies(rec) for rec in candidates
-    }
-    examples = {recommendation_id: own_examples} | {rec: examples_of(rec) for rec in candidates}
     scored = []
-    for other in sorted(candidates):
-        score = (
-            2 * _jaccard(studies[recommendation_id], studies[other])
-            + _jaccard(examples[recommendation_id], examples[other])
-        ) / 3
+    for other in candidates:
+        theirs = support[other]
+        studies, studies_union = _overlap(own.best.keys(), theirs.best.keys())
+        examples, examples_union = _overlap(own.examples, theirs.examples)
+        # (2 × studies / studies_union + examples / examples_union) / 3, exactly, as one fraction
+        score = Fraction(
+            2 * studies * examples_union + examples * studies_union,
+            3 * studies_union * examples_union,
+        )
         if score:
             scored.append((-score, other))
     return [
@@ -435,10 +526,10 @@ def related_recommendations(
             "id": other,
             "title": graph.nodes[other]["title"],
             "score": round(float(-score), 3),
-            "shared_studies": sorted(studies[recommendation_id] & studies[other]),
-            "shared_examples": sorted(examples[recommendation_id] & examples[other]),
+            "shared_studies": sorted(own.best.keys() & support[other].best.keys()),
+            "shared_examples": sorted(own.examples & support[other].examples),
         }
-        for score, other in sorted(scored)[:k]
+        for score, other in heapq.nsmallest(k, scored)  # sorted(scored)[:k], but quicker
     ]
 
 

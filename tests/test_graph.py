@@ -1,7 +1,9 @@
 """The evidence graph: a hand-built knowledge base with a known answer for every function."""
 
 import json
+import random
 import shutil
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ import yaml
 from kb import pipeline, store
 from kb.errors import RecordNotFound
 from kb.graph import (
+    Item,
+    SupportTable,
     build_graph,
     disagrees,
     evidence_gaps,
@@ -23,6 +27,7 @@ from kb.graph import (
     related_recommendations,
     studies_uses,
 )
+from kb.models import Relation, Strength
 from tests.conftest import run_kb
 
 # --- A small knowledge base, written as YAML records -------------------------------------------
@@ -819,3 +824,99 @@ def test_every_graph_command_has_help_with_an_example_and_docs() -> None:
         assert "Example: kb graph " + command in help_text
         assert "--json" in help_text
         assert f"kb graph {command}" in docs
+
+
+# --- Shared support tables ----------------------------------------------------------------------
+
+
+def _random_graph(rng: random.Random) -> nx.MultiDiGraph:
+    """Four recommendations, eight studies and two examples, linked at random."""
+    graph = nx.MultiDiGraph()
+    recs, studies = [f"r{n}" for n in range(4)], [f"s{n}" for n in range(8)]
+    graph.add_nodes_from((rec, {"type": "recommendation", "title": rec}) for rec in recs)
+    graph.add_nodes_from(
+        (study, {"type": "study", "label": study, "title": None, "study_type": "review"})
+        for study in studies
+    )
+    for number in range(rng.randint(0, 24)):
+        study, rec = rng.choice(studies), rng.choice(recs)
+        link = {
+            "type": "evidence",
+            "id": f"{study}--{rec}-{number}",
+            "relation": rng.choice([r.value for r in Relation]),
+            "strength": rng.choice([s.value for s in Strength]),
+            "direction": "positive",
+            "horizon": "short",
+            "summary": "",
+        }
+        graph.add_edge(study, rec, key=link["id"], **link)
+    for example in ("ex-1", "ex-2"):
+        graph.add_node(example, type="example")
+        for rec in rng.sample(recs, rng.randint(0, 2)):
+            graph.add_edge(example, rec, key="example", type="example")
+    return graph
+
+
+def _rule_items(graph: nx.MultiDiGraph, rec: str, without: str | None = None) -> list[Item]:
+    return [
+        {
+            "id": link["id"],
+            "study": study,
+            "relation": link["relation"],
+            "strength": link["strength"],
+        }
+        for study, _, link in graph.in_edges(rec, data=True)
+        if link["type"] == "evidence" and study != without
+    ]
+
+
+def _brute_force_related(graph: nx.MultiDiGraph, rec: str) -> list[tuple[str, float]]:
+    """Every other recommendation scored from the rule's definition, best first, then by ID."""
+
+    def studies_of(other: str) -> set[str]:
+        return {
+            item["study"]
+            for item in _rule_items(graph, other)
+            if item["relation"] == "supports" and item["strength"] != "S0"
+        }
+
+    def examples_of(other: str) -> set[str]:
+        return {u for u, _, kind in graph.in_edges(other, data="type") if kind == "example"}
+
+    def jaccard(first: set[str], second: set[str]) -> Fraction:
+        return Fraction(len(first & second), len(first | second)) if first | second else Fraction(0)
+
+    recs = sorted(n for n, kind in graph.nodes(data="type") if kind == "recommendation")
+    scores = {
+        other: (
+            2 * jaccard(studies_of(rec), studies_of(other))
+            + jaccard(examples_of(rec), examples_of(other))
+        )
+        / 3
+        for other in recs
+        if other != rec
+    }
+    ranked = sorted((-score, other) for other, score in scores.items() if score)
+    return [(other, round(float(-score), 3)) for score, other in ranked[:5]]
+
+
+def test_shared_support_table_agrees_with_the_rule() -> None:
+    """With one ``SupportTable`` for every call, as the site build uses, each level is
+    ``overall_level``'s and each related list the one the score's definition gives."""
+    rng = random.Random(42)
+    for _ in range(300):
+        graph = _random_graph(rng)
+        table = SupportTable(graph)
+        for study in (n for n, kind in graph.nodes(data="type") if kind == "study"):
+            uses = studies_uses(graph, study, support=table)
+            assert uses == studies_uses(graph, study)
+            for row in uses["recommendations"]:
+                assert row["level"] == overall_level(_rule_items(graph, row["id"]))[0]
+                without = overall_level(_rule_items(graph, row["id"], without=study))[0]
+                assert row["level_without"] == without
+        for rec in (n for n, kind in graph.nodes(data="type") if kind == "recommendation"):
+            related = related_recommendations(graph, rec, support=table)
+            assert related == related_recommendations(graph, rec)
+            assert [(row["id"], row["score"]) for row in related] == _brute_force_related(
+                graph, rec
+            )

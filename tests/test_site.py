@@ -10,6 +10,7 @@ import csv
 import functools
 import html
 import json
+import posixpath
 import re
 import shutil
 import string
@@ -37,7 +38,7 @@ from benchmarks.browser import CHROMIUM as BROWSER_PATH
 from kb import pipeline
 from kb.export import export_document
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
-from kb.render.pages import relative_url, site_path
+from kb.render.pages import relative_path, relative_url, site_path
 from kb.store import open_store
 from kb.urls import record_url
 from tests.conftest import DATA, REPOSITORY
@@ -301,6 +302,23 @@ def test_front_matter_reads_back_unchanged(meta: dict[str, Any]) -> None:
 )
 def test_relative_urls(page: str, target: str, expected: str) -> None:
     assert relative_url(page, target) == expected
+
+
+_PATH = st.lists(st.sampled_from(["a", "b", "ab", ".", "..", ""]), max_size=4).map("/".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PATH.map(lambda path: path or "."), _PATH.map(lambda path: path or "."), st.booleans())
+def test_relative_path_is_relpath(path: str, start: str, absolute: bool) -> None:
+    if absolute:
+        path = "/" + path
+    try:
+        expected = posixpath.relpath(path, start)
+    except ValueError:  # a relative and an absolute path: no answer
+        with pytest.raises(ValueError):
+            relative_path(path, start)
+        return
+    assert relative_path(path, start) == expected
 
 
 def test_site_paths() -> None:

@@ -15,7 +15,13 @@ from typing import Any
 
 import networkx as nx
 
-from kb.graph import evidence_gaps, evidence_profile, related_recommendations, studies_uses
+from kb.graph import (
+    SupportTable,
+    evidence_gaps,
+    evidence_profile,
+    related_recommendations,
+    studies_uses,
+)
 from kb.models import STRENGTH_DEFINITIONS, Strength
 
 Row = dict[str, Any]
@@ -87,6 +93,8 @@ class SiteModel:
         for rec in document["recommendations"]:
             self.recs_of_source[rec["source"]].append(rec["id"])
         self.profiles = {rec: evidence_profile(graph, rec) for rec in self.recommendations}
+        # Shared by every page, so each recommendation's evidence is weighed once per build.
+        self.support = SupportTable(graph)
 
     # --- Themes ----------------------------------------------------------------------------
 
@@ -149,10 +157,10 @@ class SiteModel:
         return self.graph.nodes[study_id]["label"]
 
     def related(self, rec_id: str) -> list[Row]:
-        return related_recommendations(self.graph, rec_id)
+        return related_recommendations(self.graph, rec_id, support=self.support)
 
     def uses(self, study_id: str) -> Row:
-        return studies_uses(self.graph, study_id)
+        return studies_uses(self.graph, study_id, support=self.support)
 
     def gaps(self) -> dict[str, list[Row]]:
         return evidence_gaps(self.graph)

@@ -11,11 +11,12 @@ record text cannot become markup even where a template forgets a filter; only ``
 here (addresses from record IDs, drawings, badges) is written as it is.
 """
 
+import functools
 import html
 import inspect
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,13 +75,39 @@ def site_path(markdown_path: str) -> str:
     return markdown_path[: -len(".md")] + "/"
 
 
+def _plain_parts(path: str) -> list[str] | None:
+    """A relative path's segments, or None when it has ``.`` or ``..`` segments or is absolute."""
+    parts = [part for part in path.split("/") if part]
+    if path.startswith("/") or "." in parts or ".." in parts:
+        return None
+    return parts
+
+
+def relative_path(path: str, start: str) -> str:
+    """``posixpath.relpath(path, start)`` for the site's relative paths, without its cost.
+
+    ``relpath`` asks the operating system for the working folder twice per call, which made
+    it a tenth of the page build; plain relative paths do not need it.
+    """
+    path_parts, start_parts = _plain_parts(path), _plain_parts(start)
+    if path_parts is None or start_parts is None:
+        return posixpath.relpath(path, start)
+    shared = 0
+    for path_part, start_part in zip(path_parts, start_parts, strict=False):
+        if path_part != start_part:
+            break
+        shared += 1
+    parts = [".."] * (len(start_parts) - shared) + path_parts[shared:]
+    return "/".join(parts) if parts else "."
+
+
 def relative_url(page: str, target: str) -> str:
     """``target`` (a site path, maybe with ``?query`` and ``#anchor``) as seen from ``page``."""
     path, hash_mark, fragment = target.partition("#")
     path, question_mark, query = path.partition("?")
     if path == page and not query:
         return f"#{fragment}" if hash_mark else "./"
-    relative = posixpath.relpath(path or ".", page.rstrip("/") or ".")
+    relative = relative_path(path or ".", page.rstrip("/") or ".")
     if relative == ".":
         relative = "./"
     elif path.endswith("/") or not path:
@@ -89,10 +116,6 @@ def relative_url(page: str, target: str) -> str:
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]*|")
-
-
-def _finalize(value: Any) -> Any:
-    return value if isinstance(value, Markup) else inert(value)
 
 
 def token(value: Any) -> Markup:
@@ -106,9 +129,27 @@ def token(value: Any) -> Markup:
     return Markup(text)
 
 
-def _join(values: Any, separator: str = "") -> Markup:
-    """Jinja's ``join``, but every item (and the separator) made inert."""
-    return inert(separator).join(map(inert, values))
+# Strings up to this long are remembered by ``_remembered_inert``: labels, levels, IDs and
+# titles, printed on many pages; longer text (statements, summaries) is mostly printed once.
+REMEMBERED_CHARACTERS = 200
+
+
+def _remembered_inert() -> Callable[[Any], Markup]:
+    """``inert``, remembering its result for each short string, for one environment.
+
+    A build prints the same labels, levels and titles on thousands of pages.
+    """
+    known: dict[str, Markup] = {}
+
+    def remembered(value: Any) -> Markup:
+        if type(value) is not str or len(value) > REMEMBERED_CHARACTERS:
+            return inert(value)
+        markup = known.get(value)
+        if markup is None:
+            markup = known[value] = inert(value)
+        return markup
+
+    return remembered
 
 
 @jinja2.pass_context
@@ -170,6 +211,7 @@ def _label(value: str | None) -> str:
     return LABELS.get(value, value) if value else ""
 
 
+@functools.cache
 def _badge(level: str | None) -> Markup:
     key = (level or NOT_JUDGED).lower()
     text = f"{level} {level_label(level)}" if level else "Not judged"
@@ -178,21 +220,31 @@ def _badge(level: str | None) -> Markup:
 
 def environment() -> jinja2.Environment:
     """The template environment: everything printed is inert unless it is ``Markup``."""
+    made_inert = _remembered_inert()
+
+    def finalize(value: Any) -> Any:
+        return value if isinstance(value, Markup) else made_inert(value)
+
+    def join(values: Any, separator: str = "") -> Markup:
+        """Jinja's ``join``, but every item (and the separator) made inert."""
+        return made_inert(separator).join(map(made_inert, values))
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("kb", "templates"),
         autoescape=True,
-        finalize=_finalize,
+        finalize=finalize,
+        auto_reload=False,  # each template is read once per build; don't look at it again
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     env.filters.update(
-        text=inert,
-        e=inert,
-        escape=inert,
-        forceescape=inert,
-        join=_join,
+        text=made_inert,
+        e=made_inert,
+        escape=made_inert,
+        forceescape=made_inert,
+        join=join,
         paragraphs=_paragraphs,
         token=token,
         lines=inert_lines,
