@@ -6,7 +6,7 @@ Runs ``kb.pipeline.build`` (check → store → graph → search index → gener
 with the hand-written docs/ into ROOT/build/docs), then ``mkdocs build --strict``. MkDocs builds
 into a temporary folder beside the site folder, which replaces it only when the build succeeds,
 so a failed build leaves the previous site as it was. Pages whose Markdown did not change are
-kept from the previous site rather than rendered again (``kb.site_rebuild``; ``--full`` renders
+kept from the previous site rather than rendered again (``kb.site_plugins``; ``--full`` renders
 them all). ``--serve`` previews the site instead,
 rebuilding and reloading the browser when a hand-written page in docs/ changes.
 """
@@ -32,7 +32,7 @@ CONFIG = REPOSITORY / "mkdocs.yml"
 DOCS = REPOSITORY / "docs"
 # Besides the generated pages, what goes into every page of the site.
 SITE_INPUTS = (REPOSITORY / "overrides", DOCS)
-# What the site was built from, kept in the site (a small file, not a page; kb.site_rebuild).
+# What the site was built from, kept in the site (a small file, not a page; kb.site_plugins).
 SITE_STAMP = ".kb-site-inputs.json"
 
 
@@ -67,14 +67,20 @@ def mkdocs_build(
     """``mkdocs build --strict`` from ``docs`` into ``site``, swapped in only on success.
 
     With ``reuse``, and a previous ``site`` built from the same configuration, theme and
-    hand-written pages (``kb.site_rebuild``), only pages whose Markdown changed since are
+    hand-written pages (``kb.site_plugins``), only pages whose Markdown changed since are
     rendered again. Returns the number of pages, and how many of them were rendered.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    from kb.site_rebuild import SEARCH_INDEX, ReusePreviousPages, seed_site, site_inputs_digest
+    from kb.site_plugins import (
+        SEARCH_INDEX,
+        ReusePreviousPages,
+        SharedTemplateParts,
+        seed_site,
+        site_inputs_digest,
+    )
 
     counter = _Counter()
     logging.getLogger("mkdocs").addHandler(counter)
@@ -95,6 +101,7 @@ def mkdocs_build(
             seed_site(site, folder)
             (folder / SITE_STAMP).unlink()
         settings.plugins["kb-reuse-previous-pages"] = plugin
+        settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
         settings.plugins.on_startup(command="build", dirty=dirty)
         try:
             build(settings, dirty=dirty)

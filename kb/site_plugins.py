@@ -1,4 +1,8 @@
-"""Rebuild the site from the previous one, re-rendering only the pages whose Markdown changed.
+"""The MkDocs plugins the site build adds: reuse of the previous site, and shared page parts.
+
+``ReusePreviousPages`` rebuilds the site from the previous one, re-rendering only the pages
+whose Markdown changed. ``SharedTemplateParts`` lets the theme override render the parts that
+many pages share once (see overrides/main.html).
 
 MkDocs renders every page on every build; at 10,000 studies that is most of the build, though
 changing one record changes a handful of pages. ``mkdocs build --dirty`` renders only pages
@@ -27,6 +31,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import Files
@@ -70,6 +75,15 @@ class _DropDirtyWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith(_DIRTY_WARNING)
+
+
+class SharedTemplateParts(BasePlugin):  # type: ignore[type-arg]
+    """Gives the theme's templates ``kb_shared_parts``, a dict that lives for one build, in
+    which overrides/main.html keeps the parts of a page that many pages share."""
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        env.globals["kb_shared_parts"] = {}
+        return env
 
 
 class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
