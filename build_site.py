@@ -1,14 +1,17 @@
 """Build the public site from the records in one command.
 
-Usage: python build_site.py [--root PATH] [--site PATH] [--serve]
+Usage: python build_site.py [--root PATH] [--site PATH] [--full] [--serve]
 
 Runs ``kb.pipeline.build`` (check → store → graph → search index → generated pages, written
 with the hand-written docs/ into ROOT/build/docs), then ``mkdocs build --strict``. MkDocs builds
 into a temporary folder beside the site folder, which replaces it only when the build succeeds,
-so a failed build leaves the previous site as it was. ``--serve`` previews the site instead,
+so a failed build leaves the previous site as it was. Pages whose Markdown did not change are
+kept from the previous site rather than rendered again (``kb.site_plugins``; ``--full`` renders
+them all). ``--serve`` previews the site instead,
 rebuilding and reloading the browser when a hand-written page in docs/ changes.
 """
 
+import json
 import logging
 import sys
 import time
@@ -27,6 +30,10 @@ from kb.render import SiteInfo
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
 DOCS = REPOSITORY / "docs"
+# Besides the generated pages, what goes into every page of the site.
+SITE_INPUTS = (REPOSITORY / "overrides", DOCS)
+# What the site was built from, kept in the site (a small file, not a page; kb.site_plugins).
+SITE_STAMP = ".kb-site-inputs.json"
 
 
 class _Counter(logging.Handler):
@@ -54,25 +61,53 @@ def recover_site(site: Path) -> None:
     recover_folder(site)
 
 
-def mkdocs_build(docs: Path, site: Path, config: Path = CONFIG) -> int:
+def mkdocs_build(
+    docs: Path, site: Path, config: Path = CONFIG, reuse: bool = True
+) -> tuple[int, int]:
     """``mkdocs build --strict`` from ``docs`` into ``site``, swapped in only on success.
 
-    Returns the number of pages built.
+    With ``reuse``, and a previous ``site`` built from the same configuration, theme and
+    hand-written pages (``kb.site_plugins``), only pages whose Markdown changed since are
+    rendered again. Returns the number of pages, and how many of them were rendered.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
+    from kb.site_plugins import (
+        SEARCH_INDEX,
+        ReusePreviousPages,
+        SharedTemplateParts,
+        seed_site,
+        site_inputs_digest,
+    )
+
     counter = _Counter()
     logging.getLogger("mkdocs").addHandler(counter)
+    inputs = site_inputs_digest(config, *SITE_INPUTS)
+    stamp = site / SITE_STAMP
+    previous = json.loads(stamp.read_text()) if reuse and stamp.is_file() else None
+    dirty = (
+        previous is not None
+        and previous.get("inputs") == inputs
+        and (site / SEARCH_INDEX).is_file()
+    )
+    index = site / SEARCH_INDEX
+    plugin = ReusePreviousPages(json.loads(index.read_text()) if dirty else None)
 
     def build_into(folder: Path) -> None:
         settings = load_config(str(config), docs_dir=str(docs), site_dir=str(folder), strict=True)
-        settings.plugins.on_startup(command="build", dirty=False)
+        if dirty:
+            seed_site(site, folder)
+            (folder / SITE_STAMP).unlink()
+        settings.plugins["kb-reuse-previous-pages"] = plugin
+        settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
+        settings.plugins.on_startup(command="build", dirty=dirty)
         try:
-            build(settings)
+            build(settings, dirty=dirty)
         finally:
             settings.plugins.on_shutdown()
+        (folder / SITE_STAMP).write_text(json.dumps({"inputs": inputs}) + "\n")
 
     try:
         replace_folder(site, build_into)
@@ -83,7 +118,7 @@ def mkdocs_build(docs: Path, site: Path, config: Path = CONFIG) -> int:
         ) from None
     finally:
         logging.getLogger("mkdocs").removeHandler(counter)
-    return sum(1 for _ in site.rglob("*.html"))
+    return len(plugin.page_order), len(plugin.rendered)
 
 
 def build_site(
@@ -91,17 +126,20 @@ def build_site(
     site: Path,
     staging: Path | None = None,
     progress: Callable[[pipeline.Step], None] = lambda step: None,
+    full: bool = False,
 ) -> tuple[pipeline.Built, int]:
-    """The whole build: the pipeline's steps, then MkDocs.
+    """The whole build: the pipeline's steps, then MkDocs (rendering only the pages that
+    changed since the previous site, unless ``full``).
 
-    Returns the pipeline's result and the number of HTML pages.
+    Returns the pipeline's result and the number of pages.
     """
     staging = staging or staging_folder(paths)
     built = pipeline.build(paths, DOCS, staging, site_info(), progress=progress)
     started = time.perf_counter()
-    pages = mkdocs_build(staging, site)
+    pages, rendered = mkdocs_build(staging, site, reuse=not full)
     seconds = time.perf_counter() - started
-    progress(pipeline.Step("mkdocs", f"{pages} HTML pages in {site}", seconds))
+    kept = "" if rendered == pages else f" ({rendered} rendered, the rest kept from before)"
+    progress(pipeline.Step("mkdocs", f"{pages} pages in {site}{kept}", seconds))
     return built, pages
 
 
@@ -129,8 +167,9 @@ def serve(paths: pipeline.Paths) -> None:
 @click.option("--root", metavar="PATH", help="Knowledge base folder (default: here).")
 @click.option("--site", "site_dir", metavar="PATH", help="Where to write the site [ROOT/site].")
 @click.option("--serve", "preview", is_flag=True, help="Preview with live reload instead.")
+@click.option("--full", is_flag=True, help="Render every page, not only those that changed.")
 @fails_cleanly
-def main(root: str | None, site_dir: str | None, preview: bool) -> None:
+def main(root: str | None, site_dir: str | None, preview: bool, full: bool) -> None:
     """Build the public site from the records: check → store → graph → index → pages → MkDocs.
 
     Example: python build_site.py --root tests/data/tiny --site /tmp/site
@@ -142,7 +181,7 @@ def main(root: str | None, site_dir: str | None, preview: bool) -> None:
     started = time.perf_counter()
     click.echo(f"Building the site for {paths.root}")
     site = Path(site_dir).resolve() if site_dir else paths.root / "site"
-    built, pages = build_site(paths, site, progress=_report)
+    built, pages = build_site(paths, site, progress=_report, full=full)
     print_problems(built.warnings)
     click.echo(
         f"Built {site}: {pages} pages from {built.records} records, "

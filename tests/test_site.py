@@ -405,6 +405,74 @@ def test_a_hand_written_page_cannot_replace_a_generated_one(tmp_path: Path) -> N
         pipeline.build(paths, docs, tmp_path / "staging", build_site.site_info())
 
 
+# --- Rendering fast without changing a byte ----------------------------------------------
+
+
+def _markdown_extensions(
+    docs: Path, without: str | None = None
+) -> tuple[list[Any], dict[str, Any]]:
+    """The Markdown extensions and their settings as MkDocs uses them for this site."""
+    from mkdocs.config import load_config
+
+    settings = load_config(str(build_site.CONFIG), docs_dir=str(docs))
+    names = [name for name in settings["markdown_extensions"] if name != without]
+    return names, settings["mdx_configs"]
+
+
+def _page_body(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
+
+
+@pytest.mark.parametrize("name", ["real_site", "hostile_site"])
+def test_generated_html_blocks_render_as_python_markdown_renders_them(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    site: Site = request.getfixturevalue(name)
+    docs = site.folder.parent / "docs"
+    with_stash, configs = _markdown_extensions(docs)
+    without_stash, _ = _markdown_extensions(docs, without="kb.site_markdown")
+    assert "kb.site_markdown" in with_stash
+    pages = sorted(docs.rglob("*.md"))
+    assert len(pages) > 10
+    for page in pages:
+        body = _page_body(page)
+        stashed = markdown.Markdown(extensions=with_stash, extension_configs=configs)
+        parsed = markdown.Markdown(extensions=without_stash, extension_configs=configs)
+        assert stashed.convert(body) == parsed.convert(body), page
+
+
+def test_mkdocs_learns_the_ids_inside_stashed_blocks() -> None:
+    from mkdocs.structure.pages import _RawHTMLPreprocessor
+
+    from kb.site_markdown import GeneratedHtmlBlocks
+
+    md = markdown.Markdown(extensions=[GeneratedHtmlBlocks()])
+    collector = _RawHTMLPreprocessor()
+    collector._register(md)
+    page = '# T\n\n<div class="kb-x">\n<p id="link&#45;1">x</p>\n</div>\n\n<p id="own">y</p>\n'
+    md.convert(page)
+    assert collector.present_anchor_ids == {"link-1", "own"}
+
+
+def _normalised_pages(site: Path) -> dict[str, str]:
+    return {
+        path.relative_to(site).as_posix(): re.sub(r"\s+", " ", path.read_text(encoding="utf-8"))
+        for path in site.rglob("*.html")
+    }
+
+
+def test_shared_navigation_comes_out_as_material_renders_it(
+    tiny_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.site_plugins import SharedTemplateParts
+
+    docs = tiny_site.folder.parent / "docs"
+    monkeypatch.setattr(SharedTemplateParts, "on_env", lambda self, env, **_: env)
+    build_site.mkdocs_build(docs, tmp_path / "site", reuse=False)
+    assert _normalised_pages(tmp_path / "site") == _normalised_pages(tiny_site.folder)
+
+
 def test_record_pages_stay_out_of_the_navigation(real_site: Site) -> None:
     nav_links = [
         attributes["href"]

@@ -1,0 +1,151 @@
+"""The MkDocs plugins the site build adds: reuse of the previous site, and shared page parts.
+
+``ReusePreviousPages`` rebuilds the site from the previous one, re-rendering only the pages
+whose Markdown changed. ``SharedTemplateParts`` lets the theme override render the parts that
+many pages share once (see overrides/main.html).
+
+MkDocs renders every page on every build; at 10,000 studies that is most of the build, though
+changing one record changes a handful of pages. ``mkdocs build --dirty`` renders only pages
+whose source is newer than their HTML, but it builds in place, its search index holds only the
+pages it rendered, and it leaves pages whose source was deleted. This module makes a dirty
+build safe:
+
+- ``seed_site`` fills the new folder with hard links to the previous site's files, so the
+  previous site stays whole and in use until the new one is swapped in (``kb.folder_swap``);
+- ``ReusePreviousPages``, a MkDocs plugin added for the build, unlinks every file MkDocs is
+  about to write before it writes it, so a write never reaches the previous site through a
+  shared link; merges the previous search index with the entries of the re-rendered pages, in
+  the order a full build writes them; and deletes files no source produces any more.
+
+A dirty build is only right when every page not re-rendered would come out the same, which
+holds when nothing but the generated pages changed: ``site_inputs_digest`` covers the rest
+(the MkDocs configuration, the theme overrides, the hand-written pages, and the MkDocs and
+Material versions), and a full build runs whenever it differs from the previous build's.
+"""
+
+import hashlib
+import json
+import logging
+import os
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import Files
+
+SEARCH_INDEX = Path("search") / "search_index.json"
+# Files MkDocs and Material write on every build, dirty or not, whatever changed.
+ALWAYS_WRITTEN = (SEARCH_INDEX, Path("sitemap.xml"), Path("sitemap.xml.gz"), Path("404.html"))
+_DIRTY_WARNING = "A 'dirty' build is being performed"
+
+
+def site_inputs_digest(*inputs: Path) -> str:
+    """A hash of every file under ``inputs`` (files or folders) and of the MkDocs and
+    Material versions: what, besides the generated pages, goes into every page."""
+    digest = hashlib.sha256()
+    for package in ("mkdocs", "mkdocs-material"):
+        digest.update(f"{package}=={version(package)}\n".encode())
+    for start in inputs:
+        paths = sorted(start.rglob("*")) if start.is_dir() else [start]
+        for path in paths:
+            if path.is_file():
+                digest.update(f"{path.relative_to(start.parent).as_posix()}\n".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def seed_site(previous: Path, folder: Path) -> int:
+    """Hard-link every file of ``previous`` into the empty ``folder``; return how many."""
+    linked = 0
+    for directory, _, names in os.walk(previous):
+        target = folder / Path(directory).relative_to(previous)
+        target.mkdir(exist_ok=True)
+        for name in names:
+            os.link(Path(directory) / name, target / name)
+            linked += 1
+    return linked
+
+
+class _DropDirtyWarning(logging.Filter):
+    """MkDocs warns that a dirty build may be inaccurate; this one is made accurate, and the
+    warning would fail the build in strict mode."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(_DIRTY_WARNING)
+
+
+class SharedTemplateParts(BasePlugin):  # type: ignore[type-arg]
+    """Gives the theme's templates ``kb_shared_parts``, a dict that lives for one build, in
+    which overrides/main.html keeps the parts of a page that many pages share."""
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        env.globals["kb_shared_parts"] = {}
+        return env
+
+
+class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
+    """Makes a ``dirty`` MkDocs build into a seeded copy of the previous site produce what a
+    full build would (see the module's docstring)."""
+
+    def __init__(self, previous_search_index: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.previous_search_index = previous_search_index
+        self.rendered: set[str] = set()  # URLs of the pages this build renders
+        self.page_order: dict[str, int] = {}  # URL of every page → its place in the build
+        self.produced: set[Path] = set()  # every file this build's sources produce
+        self.warning_filter = _DropDirtyWarning()
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        logging.getLogger("mkdocs.commands.build").addFilter(self.warning_filter)
+        for written in ALWAYS_WRITTEN:
+            (Path(config.site_dir) / written).unlink(missing_ok=True)
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        for file in files:
+            destination = Path(file.abs_dest_path)
+            self.produced.add(destination)
+            if file.is_documentation_page():
+                self.page_order[file.url] = len(self.page_order)
+            if file.is_modified():
+                destination.unlink(missing_ok=True)
+                if file.is_documentation_page():
+                    self.rendered.add(file.url)
+        return files
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        logging.getLogger("mkdocs.commands.build").removeFilter(self.warning_filter)
+        site = Path(config.site_dir)
+        self._merge_search_index(site / SEARCH_INDEX)
+        produced = self.produced | {site / written for written in ALWAYS_WRITTEN}
+        for directory, _, names in os.walk(site, topdown=False):
+            for name in names:
+                if Path(directory, name) not in produced:
+                    Path(directory, name).unlink()
+            if directory != str(site) and not os.listdir(directory):
+                os.rmdir(directory)
+
+    def _page_of(self, location: str) -> str:
+        return location.partition("#")[0]
+
+    def _merge_search_index(self, path: Path) -> None:
+        """The previous index's entries for pages not re-rendered, with this build's entries,
+        in the order of a full build: by page, and within a page as written."""
+        if self.previous_search_index is None or not path.is_file():
+            return
+        current = json.loads(path.read_text(encoding="utf-8"))
+        kept = [
+            entry
+            for entry in self.previous_search_index["docs"]
+            if self._page_of(entry["location"]) in self.page_order
+            and self._page_of(entry["location"]) not in self.rendered
+        ]
+        entries = sorted(
+            kept + current["docs"],
+            key=lambda entry: self.page_order[self._page_of(entry["location"])],
+        )
+        current["docs"] = entries
+        path.unlink()  # a new file, never one shared with the previous site
+        path.write_text(json.dumps(current, separators=(",", ":")), encoding="utf-8")
