@@ -102,7 +102,9 @@ def mkdocs_build(
             (folder / SITE_STAMP).unlink()
         settings.plugins["kb-reuse-previous-pages"] = plugin
         settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
-        settings.plugins.on_startup(command="build", dirty=dirty)
+        # Not dirty to the plugins: Material would merge in a search index it kept from an
+        # earlier build in this process; ReusePreviousPages merges the right one.
+        settings.plugins.on_startup(command="build", dirty=False)
         try:
             build(settings, dirty=dirty)
         finally:

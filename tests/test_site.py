@@ -473,6 +473,49 @@ def test_shared_navigation_comes_out_as_material_renders_it(
     assert _normalised_pages(tmp_path / "site") == _normalised_pages(tiny_site.folder)
 
 
+def _site_files(site: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(site).as_posix(): path.read_bytes()
+        for path in site.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_a_rebuild_renders_only_what_changed_and_equals_a_full_build(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(DATA / "tiny", root)
+    paths = pipeline.Paths(root, tmp_path / "kb.sqlite", tmp_path / "index")
+    site, staging = tmp_path / "site", tmp_path / "docs"
+    steps: list[pipeline.Step] = []
+    build_site.build_site(paths, site, staging=staging)
+    previous = {path: path.stat().st_ino for path in site.rglob("*.html")}
+    study = root / "evidence" / "studies" / "krause-2012.yaml"
+    study.write_text(study.read_text().replace("IZA\n", "IZA Bonn\n", 1), encoding="utf-8")
+    _, pages = build_site.build_site(paths, site, staging=staging, progress=steps.append)
+    rendered = int(re.search(r"\((\d+) rendered", steps[-1].detail).group(1))  # type: ignore[union-attr]
+    assert 0 < rendered < pages / 2
+    assert "IZA Bonn" in (site / "studies" / "krause-2012" / "index.html").read_text()
+    untouched = [path for path in site.rglob("*.html") if previous.get(path) == path.stat().st_ino]
+    assert len(untouched) >= pages - rendered  # kept pages are the previous files, linked
+    build_site.build_site(paths, tmp_path / "full", staging=staging, full=True)
+    assert _site_files(site) == _site_files(tmp_path / "full")
+
+
+def test_a_change_to_the_theme_or_hand_written_pages_renders_every_page(
+    tiny_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    shutil.copytree(tiny_site.folder.parent / "docs", docs)
+    build_site.mkdocs_build(docs, site)
+    assert build_site.mkdocs_build(docs, site)[1] == 0
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "page.html").write_text("changed")
+    monkeypatch.setattr(build_site, "SITE_INPUTS", (*build_site.SITE_INPUTS, extra))
+    pages, rendered = build_site.mkdocs_build(docs, site)
+    assert rendered == pages
+
+
 def test_record_pages_stay_out_of_the_navigation(real_site: Site) -> None:
     nav_links = [
         attributes["href"]

@@ -6,6 +6,7 @@ the downloads, and one generated page per record plus the listing pages. Templat
 function, ``kb.render.escape.inert``.
 """
 
+import filecmp
 import os
 import shutil
 from dataclasses import dataclass
@@ -19,7 +20,15 @@ from kb.export import export_document
 from kb.render.model import SiteModel
 from kb.render.pages import PageClash, Rendered, SiteInfo, hand_written_pages, render_pages
 
-__all__ = ["PageClash", "Rendered", "SiteInfo", "SiteSources", "render_site", "stage_docs"]
+__all__ = [
+    "PageClash",
+    "Rendered",
+    "SiteInfo",
+    "SiteSources",
+    "keep_unchanged_times",
+    "render_site",
+    "stage_docs",
+]
 
 # Hand-written pages the generated pages link to or the navigation lists by name.
 LINKED_HAND_WRITTEN = {"about.md"}
@@ -51,7 +60,7 @@ class SiteSources:
     """Where the pages come from and go to."""
 
     docs: Path  # hand-written pages and assets
-    staging: Path  # the folder MkDocs builds from, rewritten by every build
+    staging: Path  # the folder MkDocs builds from, rewritten by every build (see render_site)
     database: Path  # the store, offered as a download
 
 
@@ -62,10 +71,40 @@ def render_site(
     site: SiteInfo,
     link_docs: bool = False,
 ) -> Rendered:
-    """Stage the hand-written docs, write the downloads and every generated page."""
+    """Stage the hand-written docs, write the downloads and every generated page.
+
+    Everything is written into a fresh folder that then replaces ``where.staging``; a file
+    whose bytes are those of the previous build keeps the previous build's modification time,
+    so the site generator can tell which pages changed (``kb.site_plugins``).
+    """
     document = export_document(engine)
-    stage_docs(where.docs, where.staging, link=link_docs)
+    fresh = where.staging.with_name(f".{where.staging.name}.new")
+    stage_docs(where.docs, fresh, link=link_docs)
     hand_written = list(hand_written_pages(where.docs)) if where.docs.is_dir() else []
-    downloads = write_downloads(document, graph, where.database, where.staging / "downloads")
+    downloads = write_downloads(document, graph, where.database, fresh / "downloads")
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
-    return render_pages(SiteModel(document, graph), where.staging, site, downloads, others)
+    rendered = render_pages(SiteModel(document, graph), fresh, site, downloads, others)
+    keep_unchanged_times(where.staging, fresh)
+    if where.staging.exists():
+        shutil.rmtree(where.staging)
+    os.replace(fresh, where.staging)
+    return rendered
+
+
+def keep_unchanged_times(previous: Path, fresh: Path) -> int:
+    """Give each file of ``fresh`` whose bytes equal its namesake's in ``previous`` that file's
+    access and modification times; return how many kept them."""
+    if not previous.is_dir():
+        return 0
+    kept = 0
+    for directory, _, names in os.walk(fresh):
+        for name in names:
+            path = Path(directory, name)
+            before = previous / path.relative_to(fresh)
+            if path.is_symlink() or not before.is_file() or before.is_symlink():
+                continue
+            if filecmp.cmp(before, path, shallow=False):
+                times = before.stat()
+                os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+                kept += 1
+    return kept
