@@ -77,6 +77,7 @@ def mkdocs_build(
     from kb.site_plugins import (
         SEARCH_INDEX,
         ReusePreviousPages,
+        SearchOnlyIndexedSections,
         SharedTemplateParts,
         seed_site,
         site_inputs_digest,
@@ -102,6 +103,7 @@ def mkdocs_build(
             (folder / SITE_STAMP).unlink()
         settings.plugins["kb-reuse-previous-pages"] = plugin
         settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
+        settings.plugins["kb-search-only-indexed-sections"] = SearchOnlyIndexedSections()
         # Not dirty to the plugins: Material would merge in a search index it kept from an
         # earlier build in this process; ReusePreviousPages merges the right one.
         settings.plugins.on_startup(command="build", dirty=False)

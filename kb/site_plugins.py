@@ -2,7 +2,8 @@
 
 ``ReusePreviousPages`` rebuilds the site from the previous one, re-rendering only the pages
 whose Markdown changed. ``SharedTemplateParts`` lets the theme override render the parts that
-many pages share once (see overrides/main.html).
+many pages share once (see overrides/main.html). ``SearchOnlyIndexedSections`` spares
+Material's search plugin from parsing the sections it would leave out of the index anyway.
 
 MkDocs renders every page on every build; at 10,000 studies that is most of the build, though
 changing one record changes a handful of pages. ``mkdocs build --dirty`` renders only pages
@@ -27,14 +28,16 @@ import hashlib
 import json
 import logging
 import os
+import re
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
 
 SEARCH_INDEX = Path("search") / "search_index.json"
 # Files MkDocs and Material write on every build, dirty or not, whatever changed.
@@ -84,6 +87,57 @@ class SharedTemplateParts(BasePlugin):  # type: ignore[type-arg]
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
         env.globals["kb_shared_parts"] = {}
         return env
+
+
+# A top-level heading whose section, to the next heading, Material's search leaves out.
+_EXCLUDED_SECTION = "\n<h2 data-search-exclude"
+_HEADING = re.compile(r"<h[1-6][\s>]")
+_EXCLUDED_HEADING = re.compile(r"<h[1-6] data-search-exclude[\s>]")
+# What Material's search plugin removes from every page once it has indexed it.
+_SEARCH_ATTRIBUTES = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
+
+
+def indexed_end(content: str) -> int | None:
+    """Where the part of a page's HTML that Material's search can index ends: at the first
+    top-level heading marked ``data-search-exclude`` when every heading after it is marked
+    too (the sections of record pages that hold evidence tables and citations). None when
+    the whole page must be read."""
+    cut = content.find(_EXCLUDED_SECTION)
+    if cut < 0:
+        return None
+    rest = content[cut:]
+    if len(_HEADING.findall(rest)) != len(_EXCLUDED_HEADING.findall(rest)):
+        return None
+    return cut
+
+
+class SearchOnlyIndexedSections(BasePlugin):  # type: ignore[type-arg]
+    """Hands Material's search plugin only the part of a page it can index, then puts the
+    rest back as that plugin would leave it. Material parses all of a page's HTML to find
+    its sections, which was a third of the time MkDocs took per record page; the index and
+    the pages come out the same (``tests/test_site.py``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.left_out: dict[str, str] = {}  # page URL → the HTML held back from the search
+
+    @event_priority(100)  # before Material's search plugin (priority 0)
+    def _hold_back(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        end = indexed_end(page.content or "")
+        if end is not None:
+            assert page.content is not None
+            self.left_out[page.url] = page.content[end:]
+            page.content = page.content[:end]
+        return context
+
+    @event_priority(-100)  # after it
+    def _put_back(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        rest = self.left_out.pop(page.url, None)
+        if rest is not None:
+            page.content = (page.content or "") + _SEARCH_ATTRIBUTES.sub("", rest)
+        return context
+
+    on_page_context = CombinedEvent(_hold_back, _put_back)
 
 
 class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]

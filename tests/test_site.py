@@ -473,6 +473,22 @@ def test_shared_navigation_comes_out_as_material_renders_it(
     assert _normalised_pages(tmp_path / "site") == _normalised_pages(tiny_site.folder)
 
 
+@pytest.mark.parametrize("name", ["real_site", "hostile_site"])
+def test_search_reads_only_what_it_indexes_with_the_same_result(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb import site_plugins
+
+    site: Site = request.getfixturevalue(name)
+    assert any(
+        site_plugins.indexed_end(path.read_text(encoding="utf-8"))
+        for path in (site.folder / "studies").rglob("index.html")
+    )
+    monkeypatch.setattr(site_plugins, "indexed_end", lambda content: None)
+    build_site.mkdocs_build(site.folder.parent / "docs", tmp_path / "site", reuse=False)
+    assert _site_files(tmp_path / "site") == _site_files(site.folder)
+
+
 def _site_files(site: Path) -> dict[str, bytes]:
     return {
         path.relative_to(site).as_posix(): path.read_bytes()
