@@ -76,6 +76,7 @@ def mkdocs_build(
 
     from kb.site_plugins import (
         SEARCH_INDEX,
+        JsonFrontMatter,
         ReusePreviousPages,
         SearchOnlyIndexedSections,
         SharedTemplateParts,
@@ -104,6 +105,7 @@ def mkdocs_build(
         settings.plugins["kb-reuse-previous-pages"] = plugin
         settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
         settings.plugins["kb-search-only-indexed-sections"] = SearchOnlyIndexedSections()
+        settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
         # Not dirty to the plugins: Material would merge in a search index it kept from an
         # earlier build in this process; ReusePreviousPages merges the right one.
         settings.plugins.on_startup(command="build", dirty=False)

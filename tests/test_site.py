@@ -489,6 +489,16 @@ def test_search_reads_only_what_it_indexes_with_the_same_result(
     assert _site_files(tmp_path / "site") == _site_files(site.folder)
 
 
+def test_json_front_matter_reads_as_mkdocs_reads_it(
+    real_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.site_plugins import JsonFrontMatter
+
+    monkeypatch.setattr(JsonFrontMatter, "on_page_read_source", lambda self, **_: None)
+    build_site.mkdocs_build(real_site.folder.parent / "docs", tmp_path / "site", reuse=False)
+    assert _site_files(tmp_path / "site") == _site_files(real_site.folder)
+
+
 def _site_files(site: Path) -> dict[str, bytes]:
     return {
         path.relative_to(site).as_posix(): path.read_bytes()
