@@ -45,6 +45,12 @@ def _grouped(rows: list[Any], key: str, value: str) -> dict[str, list[str]]:
     return grouped
 
 
+def _columns(row: SQLModel, exclude: set[str]) -> dict[str, Any]:
+    """A row's values in the order its model declares them: ``model_dump`` follows the order
+    in which SQLAlchemy happened to load the attributes, which may change between runs."""
+    return {name: getattr(row, name) for name in type(row).model_fields if name not in exclude}
+
+
 def _all(opened: Any, table: type[SQLModel], *order: Any) -> list[Any]:
     statement = select(table)
     return list(opened.exec(statement.order_by(*order) if order else statement))
@@ -148,7 +154,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         ],
         "examples": [
             {
-                **row.model_dump(exclude=_ORIGIN | {"source_id", "section", "page"}),
+                **_columns(row, exclude=_ORIGIN | {"source_id", "section", "page"}),
                 "source": row.source_id,
                 "location": {"section": row.section, "page": row.page},
                 "studies": studies_of_example[row.id],
@@ -158,7 +164,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         ],
         "figures": [
             {
-                **row.model_dump(exclude=_ORIGIN | {"source_id", "section", "page"}),
+                **_columns(row, exclude=_ORIGIN | {"source_id", "section", "page"}),
                 "source": row.source_id,
                 "location": {"section": row.section, "page": row.page},
                 "studies": studies_of_figure[row.id],
