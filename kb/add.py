@@ -5,29 +5,44 @@ or changed record with the validate module (the very checks of ``kb check``: sch
 vocabularies, references, verbatim quotes, unique IDs and DOIs), write each file atomically
 in the canonical style, then refresh the store and the search index.
 
+When the store is current with the records (nothing on disk changed since it was built), it
+stands in for every record but the changed one: only that record is read and checked
+(``validate.check_record``, with IDs, references, source texts and DOIs looked up in the
+store), and its rows are replaced in one transaction, so adding a link to a large knowledge
+base takes about as long as to a small one. Otherwise, or when the store and the file
+disagree, every record is read and checked, and the store rebuilt, as ``kb build-db`` does.
+
 New study IDs follow the knowledge base's convention: the first author's family name (an
 organisation's whole name) and the year, as a slug — ``priest-2015``; ``nd`` for no year. When
 that is taken, a letter is added from ``b`` on (``priest-2015b``), as reference lists do.
 Evidence links are ``<study>--<recommendation>``, then ``--2``, ``--3``….
 """
 
+import functools
 import string
 import unicodedata
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from kb import pipeline, store
 from kb.duplicates import DuplicateFinder, Reference, family_name
 from kb.errors import ChangeRefused, Problem, RecordExists, RecordNotFound, RecordsInvalid
 from kb.importers import ImportEntry, read_references
-from kb.load import RecordFile, load_records
+from kb.load import RecordFile, load_records, read_record
 from kb.models import ID_PATTERN, Study
 from kb.search import update_index
 from kb.settings import setting_value
-from kb.validate import KnowledgeBase, validate_records
+from kb.validate import KnowledgeBase, check_record, validate_records
 from kb.write import record_path, record_text, repository_lock, write_record
+
+_Result = TypeVar("_Result")
 
 _LONGEST_NAME_SLUG = 48
 
@@ -93,24 +108,12 @@ def taken_ids(records: list[RecordFile]) -> set[str]:
 # --- Reading and checking --------------------------------------------------------------------
 
 
-@dataclass
-class _State:
-    """The records on disk, validated, with the IDs they use."""
-
-    records: list[RecordFile]
-    kb: KnowledgeBase
-    problems: list[Problem]
-    taken: set[str]
+class _Unsure(Exception):
+    """The store cannot answer for this change; read and check every record instead."""
 
 
-def _read(paths: pipeline.Paths) -> _State:
-    records, problems = load_records(
-        paths.root,
-        max_file_bytes=int(setting_value("max_file_bytes")),
-        max_field_chars=int(setting_value("max_field_chars")),
-    )
-    knowledge_base, found = validate_records(paths.root, records)
-    return _State(records, knowledge_base, problems + found, taken_ids(records))
+def _errors(problems: list[Problem], path: str) -> list[str]:
+    return [f"{p.field}: {p.message}" for p in problems if p.path == path and p.severity == "error"]
 
 
 def _reference(record: Any) -> Reference:
@@ -119,8 +122,171 @@ def _reference(record: Any) -> Reference:
     )
 
 
-def _errors(problems: list[Problem], path: str) -> list[str]:
-    return [f"{p.field}: {p.message}" for p in problems if p.path == path and p.severity == "error"]
+def _read_limits() -> dict[str, int]:
+    return {
+        "max_file_bytes": int(setting_value("max_file_bytes")),
+        "max_field_chars": int(setting_value("max_field_chars")),
+    }
+
+
+@dataclass
+class _State:
+    """Every record on disk, read and validated, with the IDs they use: the full path."""
+
+    paths: pipeline.Paths
+    records: list[RecordFile]
+    kb: KnowledgeBase
+    problems: list[Problem]
+    taken: set[str]
+
+    def ids_starting(self, prefix: str) -> set[str]:
+        """The IDs in use that begin with ``prefix`` (lower case)."""
+        return {taken for taken in self.taken if taken.startswith(prefix)}
+
+    def study(self, study_id: str) -> tuple[RecordFile, Study] | None:
+        """A valid study's file and record, or None when no valid study has this ID."""
+        study = self.kb.studies.get(study_id)
+        return None if study is None else (self.kb.files[study_id], study)
+
+    def recommendation_location(self, recommendation_id: str) -> tuple[str, str] | None:
+        """A valid recommendation's source and section, or None when none has this ID."""
+        recommendation = self.kb.recommendations.get(recommendation_id)
+        if recommendation is None:
+            return None
+        return recommendation.source, recommendation.location.section
+
+    def references(self, leave_out: str = "") -> list[Reference]:
+        """What duplicate detection compares: every study but ``leave_out``, then sources."""
+        known = [_reference(s) for s in self.kb.studies.values() if s.id != leave_out]
+        return known + [_reference(source) for source in self.kb.sources.values()]
+
+    def check_change(self, old: RecordFile, new: RecordFile) -> tuple[Study | None, list[str]]:
+        """The study in ``new`` once valid, and the errors it has that ``old`` had not."""
+        records = [r for r in self.records if r.path != old.path]
+        records.append(new)
+        after, problems = validate_records(self.paths.root, records)
+        before = {(p.field, p.message) for p in self.problems if p.path == old.path}
+        new_problems = [p for p in problems if (p.field, p.message) not in before]
+        return after.studies.get(new.record_id), _errors(new_problems, new.path)
+
+    def refresh(self, written: list[Path]) -> str:
+        """Rebuild the store from every record and update the search index."""
+        return refresh(self.paths)
+
+
+def _read(paths: pipeline.Paths) -> _State:
+    records, problems = load_records(paths.root, **_read_limits())
+    knowledge_base, found = validate_records(paths.root, records)
+    return _State(paths, records, knowledge_base, problems + found, taken_ids(records))
+
+
+class _Stored:
+    """The store, current with the records, standing in for all but the changed ones: a
+    change is checked (``validate.check_record``) and stored without reading the others."""
+
+    def __init__(self, paths: pipeline.Paths, engine: Engine):
+        self.paths = paths
+        self.engine = engine
+
+    @functools.cached_property
+    def taken(self) -> set[str]:
+        """Every ID in use (in a current store every file is named for its record's ID)."""
+        with self.engine.connect() as connection:
+            return store.taken_ids(connection)
+
+    def ids_starting(self, prefix: str) -> set[str]:
+        """The IDs in use that begin with ``prefix`` (lower case), looked up alone."""
+        with self.engine.connect() as connection:
+            return store.ids_starting(connection, prefix)
+
+    def study(self, study_id: str) -> tuple[RecordFile, Study] | None:
+        """A stored study's file and record, read from the file, which must hold what the
+        store has (the same digest)."""
+        with self.engine.connect() as connection:
+            origin = store.study_origin(connection, study_id)
+        if origin is None:
+            return None
+        file, stored_digest = origin
+        record, _ = read_record(self.paths.root, self.paths.root / file, **_read_limits())
+        if record is None:
+            raise _Unsure(f"{file} cannot be read")
+        try:
+            study = Study.model_validate(record.data)
+        except ValidationError:
+            raise _Unsure(f"{file} is not valid") from None
+        if study.id != study_id or store.digest(study) != stored_digest:
+            raise _Unsure(f"{file} is not what the store holds")
+        return record, study
+
+    def recommendation_location(self, recommendation_id: str) -> tuple[str, str] | None:
+        """A stored recommendation's source and section, or None when none has this ID."""
+        with self.engine.connect() as connection:
+            return store.recommendation_location(connection, recommendation_id)
+
+    def references(self, leave_out: str = "") -> list[Reference]:
+        """What duplicate detection compares: every study but ``leave_out``, then sources."""
+        with self.engine.connect() as connection:
+            rows = store.references(connection)
+        return [
+            Reference(row["id"], row["title"], row["year"], tuple(row["authors"]), row["doi"])
+            for row in rows
+            if row["id"] != leave_out
+        ]
+
+    def check_change(self, old: RecordFile, new: RecordFile) -> tuple[Study | None, list[str]]:
+        """The study in ``new`` once valid, and its errors (``old``, being stored, has none)."""
+        with self.engine.connect() as connection:
+            others = store.StoredRecords(connection, leave_out=[old.path])
+            _, before = check_record(self.paths.root, old, others)
+            study, after = check_record(self.paths.root, new, others)
+        if any(p.severity == "error" for p in before) or any(
+            p.path != new.path and p.severity == "error" for p in after
+        ):
+            raise _Unsure(f"{old.path} conflicts with other records")  # let `kb check` say how
+        return study, _errors(after, new.path)
+
+    def refresh(self, written: list[Path]) -> str:
+        """Replace the rows of the ``written`` files in the store, then update the search
+        index; rebuild the store from every record instead if anything is amiss."""
+        try:
+            with store.updating(self.engine) as connection:
+                for path in written:
+                    _store_written(self.paths.root, path, connection)
+        except (_Unsure, SQLAlchemyError, OSError):
+            return refresh(self.paths)
+        update_index(self.engine, self.paths.index)
+        return _refreshed(self.paths)
+
+
+def _store_written(root: Path, path: Path, connection: Connection) -> None:
+    """Check the study just written to ``path`` against the store and replace its rows."""
+    file = path.relative_to(root).as_posix()
+    record, _ = read_record(root, path, **_read_limits())
+    if record is None:
+        raise _Unsure(f"{file} cannot be read")
+    study, problems = check_record(root, record, store.StoredRecords(connection, [file]))
+    if study is None or any(problem.severity == "error" for problem in problems):
+        raise _Unsure(f"{file} has problems")  # the full rebuild reports them
+    written = KnowledgeBase(root=root, studies={study.id: study}, files={study.id: record})
+    store.replace_rows(connection, [file], written)
+
+
+_Records = _State | _Stored
+
+
+def _change(paths: pipeline.Paths, change: Callable[[_Records], _Result]) -> _Result:
+    """Make ``change`` against the store when it is current with the records, so only what
+    changes is read and checked; otherwise, or when the store cannot answer, against every
+    record read and validated. ``change`` must raise ``_Unsure`` only before it writes."""
+    if pipeline.store_is_current(paths):
+        engine = store.open_store(paths.database)
+        try:
+            return change(_Stored(paths, engine))
+        except _Unsure:
+            pass
+        finally:
+            engine.dispose()
+    return change(_read(paths))
 
 
 def _study_problems(root: Path, record_id: str, fields: dict[str, Any]) -> list[str]:
@@ -132,6 +298,13 @@ def _study_problems(root: Path, record_id: str, fields: dict[str, Any]) -> list[
 
 def _shown(paths: pipeline.Paths, path: Path) -> str:
     return path.relative_to(paths.root).as_posix() if path.is_relative_to(paths.root) else str(path)
+
+
+def _refreshed(paths: pipeline.Paths) -> str:
+    return (
+        f"updated the store ({_shown(paths, paths.database)}) "
+        f"and the search index ({_shown(paths, paths.index)})"
+    )
 
 
 def refresh(paths: pipeline.Paths) -> str:
@@ -148,10 +321,7 @@ def refresh(paths: pipeline.Paths) -> str:
         update_index(engine, paths.index)
     finally:
         engine.dispose()
-    return (
-        f"updated the store ({_shown(paths, paths.database)}) "
-        f"and the search index ({_shown(paths, paths.index)})"
-    )
+    return _refreshed(paths)
 
 
 # --- Planning new studies --------------------------------------------------------------------
@@ -180,12 +350,10 @@ class _Planner:
 
     @classmethod
     def over(
-        cls, root: Path, state: _State, allow_duplicate: bool, leave_out: str = ""
+        cls, root: Path, records: _Records, allow_duplicate: bool, leave_out: str = ""
     ) -> "_Planner":
-        known = [_reference(s) for s in state.kb.studies.values() if s.id != leave_out]
-        known += [_reference(source) for source in state.kb.sources.values()]
-        taken = state.taken - {leave_out}
-        return cls(root, taken, DuplicateFinder(known), allow_duplicate)
+        taken = records.taken - {leave_out}
+        return cls(root, taken, DuplicateFinder(records.references(leave_out)), allow_duplicate)
 
     def plan(self, entry: ImportEntry, record_id: str | None = None) -> Planned:
         planned = self._decide(entry, record_id)
@@ -240,7 +408,7 @@ def suggest_id(
     paths: pipeline.Paths, authors: list[str], year: int | None, title: str | None
 ) -> str:
     """The ID a new study with these details would get."""
-    return suggest_study_id(authors, year, title, _read(paths).taken)
+    return _change(paths, lambda records: suggest_study_id(authors, year, title, records.taken))
 
 
 def add_study(
@@ -254,24 +422,37 @@ def add_study(
     evidence links)."""
     fields = {name: value for name, value in fields.items() if value not in (None, "", [], ())}
     with repository_lock(paths.root):
-        state = _read(paths)
-        existing = state.kb.studies.get(record_id or "")
-        if record_id and record_id.lower() in state.taken and not (existing and force):
-            if existing:
-                raise RecordExists(
-                    f"study {record_id} already exists; use --force to replace its details"
-                )
-            raise RecordExists(f"the ID {record_id} is already used; choose another")
-        planner = _Planner.over(paths.root, state, allow_duplicate, existing.id if existing else "")
-        planned = planner.plan(ImportEntry(1, "the new study", fields), record_id)
-        if planned.study is None:
-            raise ChangeRefused(f"nothing was written: {planned.details}")
-        study = planned.study
+        return _change(
+            paths, lambda records: _add_study(records, fields, record_id, force, allow_duplicate)
+        )
+
+
+def _add_study(
+    records: _Records,
+    fields: dict[str, Any],
+    record_id: str | None,
+    force: bool,
+    allow_duplicate: bool,
+) -> Written:
+    paths = records.paths
+    found = records.study(record_id) if record_id else None
+    existing = found[1] if found else None
+    if record_id and record_id.lower() in records.taken and not (existing and force):
         if existing:
-            study = study.model_copy(update={"findings": existing.findings})
-        path = record_path(paths.root, "study", study.id)
-        write_record(path, study, force=force)
-        return Written(_shown(paths, path), study.id, refresh(paths))
+            raise RecordExists(
+                f"study {record_id} already exists; use --force to replace its details"
+            )
+        raise RecordExists(f"the ID {record_id} is already used; choose another")
+    planner = _Planner.over(paths.root, records, allow_duplicate, existing.id if existing else "")
+    planned = planner.plan(ImportEntry(1, "the new study", fields), record_id)
+    if planned.study is None:
+        raise ChangeRefused(f"nothing was written: {planned.details}")
+    study = planned.study
+    if existing:
+        study = study.model_copy(update={"findings": existing.findings})
+    path = record_path(paths.root, "study", study.id)
+    write_record(path, study, force=force)
+    return Written(_shown(paths, path), study.id, records.refresh([path]))
 
 
 def add_evidence(
@@ -283,41 +464,54 @@ def add_evidence(
 ) -> Written:
     """Append an evidence link to a study; the source and section default to the
     recommendation's."""
-    finding = dict(finding)
     with repository_lock(paths.root):
-        state = _read(paths)
-        study = state.kb.studies.get(study_id)
-        if study is None:
-            raise RecordNotFound(f"no valid study has ID '{study_id}'; run `kb check`")
-        recommendation = state.kb.recommendations.get(recommendation_id)
-        if recommendation is None:
-            raise RecordNotFound(f"no valid recommendation has ID '{recommendation_id}'")
-        location = {
-            "section": finding.pop("section", None) or recommendation.location.section,
-            "page": finding.pop("page", None),
-        }
-        new = {
-            "id": finding_id or new_finding_id(study_id, recommendation_id, state.taken),
-            "recommendation": recommendation_id,
-            **finding,
-            "source": finding.get("source") or recommendation.source,
-            "location": {key: value for key, value in location.items() if value is not None},
-        }
-        new = {key: value for key, value in new.items() if value is not None}
-        old_file = state.kb.files[study_id]
-        data = study.model_dump(mode="json", exclude_none=True)
-        data["findings"] = [*data.get("findings", []), new]
-        records = [r for r in state.records if r.path != old_file.path]
-        records.append(RecordFile(old_file.path, "study", data))
-        after, problems = validate_records(paths.root, records)
-        before = {(p.field, p.message) for p in state.problems if p.path == old_file.path}
-        new_problems = [p for p in problems if (p.field, p.message) not in before]
-        errors = _errors(new_problems, old_file.path)
-        if errors:
-            raise ChangeRefused(f"nothing was written to {old_file.path}: {'; '.join(errors)}")
-        path = paths.root / old_file.path
-        write_record(path, after.studies[study_id], force=True)
-        return Written(_shown(paths, path), new["id"], refresh(paths))
+        return _change(
+            paths,
+            lambda records: _add_evidence(
+                records, study_id, recommendation_id, dict(finding), finding_id
+            ),
+        )
+
+
+def _add_evidence(
+    records: _Records,
+    study_id: str,
+    recommendation_id: str,
+    finding: dict[str, Any],
+    finding_id: str | None,
+) -> Written:
+    paths = records.paths
+    found = records.study(study_id)
+    if found is None:
+        raise RecordNotFound(f"no valid study has ID '{study_id}'; run `kb check`")
+    old_file, study = found
+    recommendation = records.recommendation_location(recommendation_id)
+    if recommendation is None:
+        raise RecordNotFound(f"no valid recommendation has ID '{recommendation_id}'")
+    source, section = recommendation
+    location = {
+        "section": finding.pop("section", None) or section,
+        "page": finding.pop("page", None),
+    }
+    new = {
+        "id": finding_id
+        or new_finding_id(
+            study_id, recommendation_id, records.ids_starting(f"{study_id}--{recommendation_id}")
+        ),
+        "recommendation": recommendation_id,
+        **finding,
+        "source": finding.get("source") or source,
+        "location": {key: value for key, value in location.items() if value is not None},
+    }
+    new = {key: value for key, value in new.items() if value is not None}
+    data = study.model_dump(mode="json", exclude_none=True)
+    data["findings"] = [*data.get("findings", []), new]
+    changed, errors = records.check_change(old_file, RecordFile(old_file.path, "study", data))
+    if errors or changed is None:
+        raise ChangeRefused(f"nothing was written to {old_file.path}: {'; '.join(errors)}")
+    path = paths.root / old_file.path
+    write_record(path, changed, force=True)
+    return Written(_shown(paths, path), new["id"], records.refresh([path]))
 
 
 @dataclass
@@ -344,26 +538,43 @@ def import_references(
     """Plan the studies of a reference export and, unless a dry run, write the new ones."""
     found_format, entries = read_references(file, format_name)
     with nullcontext() if dry_run else repository_lock(paths.root):
-        planner = _Planner.over(paths.root, _read(paths), allow_duplicate)
-        for entry in entries:
-            planner.plan(entry)
-        creating = [planned for planned in planner.planned if planned.study is not None]
-        flagged = any(planned.action == "flag" for planned in planner.planned)
-        if dry_run or not creating or (all_or_nothing and flagged):
-            return ImportResult(found_format, planner.planned, [], None)
-        written: list[Path] = []
-        try:
-            for planned in creating:
-                assert planned.study is not None
-                path = record_path(paths.root, "study", planned.study.id)
-                write_record(path, planned.study)
-                written.append(path)
-        except BaseException:
-            if all_or_nothing:
-                for path in written:
-                    path.unlink(missing_ok=True)
-            raise
-        refreshed = refresh(paths)
+        return _change(
+            paths,
+            lambda records: _import(
+                records, found_format, entries, dry_run, allow_duplicate, all_or_nothing
+            ),
+        )
+
+
+def _import(
+    records: _Records,
+    found_format: str,
+    entries: list[ImportEntry],
+    dry_run: bool,
+    allow_duplicate: bool,
+    all_or_nothing: bool,
+) -> ImportResult:
+    paths = records.paths
+    planner = _Planner.over(paths.root, records, allow_duplicate)
+    for entry in entries:
+        planner.plan(entry)
+    creating = [planned for planned in planner.planned if planned.study is not None]
+    flagged = any(planned.action == "flag" for planned in planner.planned)
+    if dry_run or not creating or (all_or_nothing and flagged):
+        return ImportResult(found_format, planner.planned, [], None)
+    written: list[Path] = []
+    try:
+        for planned in creating:
+            assert planned.study is not None
+            path = record_path(paths.root, "study", planned.study.id)
+            write_record(path, planned.study)
+            written.append(path)
+    except BaseException:
+        if all_or_nothing:
+            for path in written:
+                path.unlink(missing_ok=True)
+        raise
+    refreshed = records.refresh(written)
     return ImportResult(
         found_format,
         planner.planned,

@@ -3,21 +3,28 @@
 ``build_db`` writes the whole store from validated records into a temporary file, checks it
 with SQLite's own integrity and foreign-key checks, and only then renames it into place, so a
 failed or killed build leaves the previous database as it was.
+
+A change to a few record files (``kb add``) is made in place instead: ``updating`` opens one
+transaction, ``replace_rows`` swaps the rows that came from those files for the rows of their
+records now, made by the same ``table_rows`` as a full build, and ``StoredRecords`` tells
+``validate.check_record`` what it needs to know of every other record. SQLite commits all of
+it or, after a failure or a crash, none.
 """
 
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, delete, event, insert, null, select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from kb.errors import DatabaseMissing, StoreCheckFailed
+from kb.load import FieldPath, RecordFile, load_order
 from kb.models import (
     EvidenceRow,
     ExampleRecommendationRow,
@@ -30,6 +37,7 @@ from kb.models import (
     RecommendationRow,
     RecommendationThemeRow,
     Record,
+    Source,
     SourceRow,
     StudyRow,
     ThemeRow,
@@ -210,6 +218,17 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
     return rows
 
 
+def _defer_foreign_keys(connection: Connection) -> None:
+    """Open the transaction now and check its foreign keys only when it commits.
+
+    SQLite turns ``defer_foreign_keys`` off at the end of every transaction, and Python's
+    sqlite3 would open this one only at the first change, so the pragma must follow an explicit
+    ``BEGIN`` (which the commit or rollback of ``engine.begin()`` then ends).
+    """
+    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+
+
 def _check_database(path: Path) -> None:
     connection = sqlite3.connect(path)
     try:
@@ -250,7 +269,7 @@ def build_db(kb: KnowledgeBase, path: Path) -> dict[str, int]:
         try:
             SQLModel.metadata.create_all(engine)
             with engine.begin() as connection:
-                connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+                _defer_foreign_keys(connection)
                 for table, table_rows_ in rows.items():
                     if table_rows_:
                         connection.execute(insert(table), table_rows_)
@@ -259,7 +278,201 @@ def build_db(kb: KnowledgeBase, path: Path) -> dict[str, int]:
         _check_database(temporary)
 
     write_atomically(path, write)
+    changing_marker(path).unlink(missing_ok=True)  # a change in place that failed is replaced
     return {
         table.__tablename__: len(table_rows_)  # type: ignore[misc]
         for table, table_rows_ in rows.items()
     }
+
+
+# --- Changing the store in place -------------------------------------------------------------
+
+# The table of each kind of record (its rows have the file they came from), with the tables of
+# the rows that belong to it: (table, column naming the record).
+_RECORD_TABLES: dict[str, tuple[type[SQLModel], list[tuple[type[SQLModel], str]]]] = {
+    "source": (SourceRow, []),
+    "theme": (ThemeRow, []),
+    "recommendation": (
+        RecommendationRow,
+        [
+            (RecommendationThemeRow, "recommendation_id"),
+            (RecommendationResponseRow, "recommendation_id"),
+        ],
+    ),
+    "study": (StudyRow, [(EvidenceRow, "study_id")]),
+    "example": (
+        ExampleRow,
+        [(ExampleStudyRow, "example_id"), (ExampleRecommendationRow, "example_id")],
+    ),
+    "figure": (FigureRow, [(FigureStudyRow, "figure_id"), (FigureThemeRow, "figure_id")]),
+}
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+def changing_marker(path: Path) -> Path:
+    """The file that marks the store at ``path`` as being changed in place (``updating``)."""
+    return path.with_name(f"{path.name}.changing")
+
+
+@contextmanager
+def updating(engine: Engine) -> Iterator[Connection]:
+    """One transaction that changes the store in place: committed whole, or not at all.
+
+    Foreign keys are checked when it commits, so rows may be replaced in any order; a change
+    that leaves a row pointing at nothing is rolled back. After the commit the file's time is
+    set to now, the moment it is again current with the records. From before the transaction
+    until then a marker file (``changing_marker``) exists: a crash in between, when SQLite may
+    have written part of the change into the file (to be undone when next opened, so the
+    file's time tells nothing), leaves it, and the store counts as out of date
+    (``pipeline.store_is_current``) until a full build replaces it.
+    """
+    path = Path(str(engine.url.database))
+    marker = changing_marker(path)
+    marker.touch()
+    with engine.begin() as connection:
+        _defer_foreign_keys(connection)
+        yield connection
+    os.utime(path)
+    marker.unlink()
+
+
+def replace_rows(connection: Connection, files: Collection[str], kb: KnowledgeBase) -> None:
+    """Delete every row that came from ``files`` and insert the rows of ``kb``'s records.
+
+    ``kb`` holds the records those files hold now (none for a file removed); its rows are made
+    by ``table_rows``, so they are the rows a full build would write for them.
+    """
+    for table, children in _RECORD_TABLES.values():
+        owned = select(_table(table).c.id).where(_table(table).c.file.in_(files))
+        for child, column in children:
+            connection.execute(delete(child).where(_table(child).c[column].in_(owned)))
+        connection.execute(delete(table).where(_table(table).c.file.in_(files)))
+    for table, rows in table_rows(kb).items():
+        if rows:
+            connection.execute(insert(table), rows)
+
+
+class StoredRecords:
+    """The records in the store, less those of some files: what a change to those files is
+    checked against (``validate.OtherRecords``).
+
+    IDs are compared as stored: the ID pattern allows lower-case letters only, so an ID and
+    its lower-case form are the same.
+    """
+
+    def __init__(self, connection: Connection, leave_out: Collection[str] = ()):
+        self.connection = connection
+        self.leave_out = list(leave_out)
+
+    def has(self, kind: str, record_id: str) -> bool:
+        table = _table(_RECORD_TABLES[kind][0])
+        query = select(table.c.id).where(
+            table.c.id == record_id, table.c.file.not_in(self.leave_out)
+        )
+        return self.connection.execute(query).first() is not None
+
+    def source(self, source_id: str) -> tuple[RecordFile, Source] | None:
+        table = _table(SourceRow)
+        query = select(table).where(table.c.id == source_id, table.c.file.not_in(self.leave_out))
+        row = self.connection.execute(query).mappings().first()
+        if row is None:
+            return None
+        fields = {name: row[name] for name in Source.model_fields if name != "text"}
+        source = Source.model_validate({**fields, "text": row["text_path"]})
+        return RecordFile(row["file"], "source", {"id": source_id}), source
+
+    def same_ids(self, keys: Collection[str]) -> list[tuple[RecordFile, str, FieldPath]]:
+        found: list[tuple[RecordFile, str, FieldPath]] = []
+        for kind, (model, _) in _RECORD_TABLES.items():
+            table = _table(model)
+            query = select(table.c.id, table.c.file).where(
+                table.c.id.in_(keys), table.c.file.not_in(self.leave_out)
+            )
+            for record_id, file in self.connection.execute(query):
+                found.append((RecordFile(file, kind, {"id": record_id}), record_id, ("id",)))
+        evidence, study = _table(EvidenceRow), _table(StudyRow)
+        query = (
+            select(evidence.c.id, evidence.c.rank, study.c.id, study.c.file)
+            .join_from(evidence, study, evidence.c.study_id == study.c.id)
+            .where(evidence.c.id.in_(keys), study.c.file.not_in(self.leave_out))
+        )
+        for link_id, rank, study_id, file in self.connection.execute(query):
+            found.append(
+                (RecordFile(file, "study", {"id": study_id}), link_id, ("findings", rank, "id"))
+            )
+        return found
+
+    def same_doi(self, key: str) -> list[tuple[RecordFile, str, str]]:
+        study = _table(StudyRow)
+        query = select(study.c.id, study.c.doi, study.c.file).where(
+            study.c.doi_key == key, study.c.file.not_in(self.leave_out)
+        )
+        return [
+            (RecordFile(file, "study", {"id": study_id}), study_id, doi)
+            for study_id, doi, file in self.connection.execute(query)
+        ]
+
+
+def taken_ids(connection: Connection) -> set[str]:
+    """Every ID in the store: records' and evidence links' (all lower case, as IDs are)."""
+    tables = [model for model, _ in _RECORD_TABLES.values()] + [EvidenceRow]
+    return {
+        record_id
+        for model in tables
+        for (record_id,) in connection.execute(select(_table(model).c.id))
+    }
+
+
+def ids_starting(connection: Connection, prefix: str) -> set[str]:
+    """Every ID in the store (records' and evidence links') that begins with ``prefix``."""
+    tables = [model for model, _ in _RECORD_TABLES.values()] + [EvidenceRow]
+    return {
+        record_id
+        for model in tables
+        for (record_id,) in connection.execute(
+            select(_table(model).c.id).where(_table(model).c.id.startswith(prefix, autoescape=True))
+        )
+    }
+
+
+def study_origin(connection: Connection, study_id: str) -> tuple[str, str] | None:
+    """The file a stored study came from and its digest, or None when no study has this ID."""
+    study = _table(StudyRow)
+    query = select(study.c.file, study.c.digest).where(study.c.id == study_id)
+    row = connection.execute(query).first()
+    return None if row is None else (row.file, row.digest)
+
+
+def recommendation_location(
+    connection: Connection, recommendation_id: str
+) -> tuple[str, str] | None:
+    """A stored recommendation's source and section, or None when none has this ID."""
+    table = _table(RecommendationRow)
+    query = select(table.c.source_id, table.c.section).where(table.c.id == recommendation_id)
+    row = connection.execute(query).first()
+    return None if row is None else (row.source_id, row.section)
+
+
+def references(connection: Connection) -> list[dict[str, Any]]:
+    """What duplicate detection compares of every stored study, then of every source (ID,
+    title, year, authors, DOI), each in the order ``kb check`` reads their files."""
+    study, source = _table(StudyRow), _table(SourceRow)
+    queries = (
+        select(study.c.id, study.c.title, study.c.year, study.c.authors, study.c.doi, study.c.file),
+        select(
+            source.c.id,
+            source.c.title,
+            source.c.year,
+            source.c.authors,
+            null().label("doi"),
+            source.c.file,
+        ),
+    )
+    found: list[dict[str, Any]] = []
+    for query in queries:
+        rows = [dict(row) for row in connection.execute(query).mappings()]
+        found.extend(sorted(rows, key=lambda row: load_order(row["file"])))
+    return found

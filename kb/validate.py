@@ -5,12 +5,12 @@ the file name is the record's ID, that IDs are unique regardless of case, that e
 resolves, that verbatim text is found in its source, and that no two studies share a DOI.
 """
 
+import functools
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -117,19 +117,44 @@ def schema_problems(record: RecordFile) -> list[Problem]:
     return []
 
 
+class OtherRecords(Protocol):
+    """What checking one record needs to know of all the others (``check_record``).
+
+    ``kb.store.StoredRecords`` answers from the store, which holds every valid record.
+    """
+
+    def has(self, kind: str, record_id: str) -> bool:
+        """Whether a valid record of ``kind`` has this ID."""
+        ...
+
+    def source(self, source_id: str) -> tuple[RecordFile, Source] | None:
+        """The source with this ID and the file it came from, if there is one."""
+        ...
+
+    def same_ids(self, keys: Collection[str]) -> list[tuple[RecordFile, str, FieldPath]]:
+        """Every ID (record or evidence link) whose lower-case form is one of ``keys``."""
+        ...
+
+    def same_doi(self, key: str) -> list[tuple[RecordFile, str, str]]:
+        """Every study (file, ID, DOI) whose DOI in lower case is ``key``."""
+        ...
+
+
 class _Checker:
     """Collects problems for one validation run."""
 
-    def __init__(self, knowledge_base: KnowledgeBase):
+    def __init__(self, knowledge_base: KnowledgeBase, others: OtherRecords | None = None):
         self.kb = knowledge_base
+        self.others = others
         self.problems: list[Problem] = []
         self._texts: dict[str, str | None] = {}
         self._found: dict[tuple[str, str], bool] = {}
+        self._other_files: dict[str, RecordFile] = {}
 
     def report(
         self, record_id: str, location: FieldPath, message: str, severity: str = "error"
     ) -> None:
-        record = self.kb.files[record_id]
+        record = self.kb.files.get(record_id) or self._other_files[record_id]
         self.problems.append(
             Problem(
                 record.path,
@@ -151,6 +176,8 @@ class _Checker:
         for kind in kinds.split("|"):
             if target in self.kb.by_kind(kind):
                 return
+            if self.others is not None and self.others.has(kind, target):
+                return
         self.report(record_id, location, f"no {kinds.replace('|', ' or ')} has ID '{target}'")
 
     def source_text(self, source_id: str) -> str | None:
@@ -160,10 +187,14 @@ class _Checker:
         """
         if source_id not in self._texts:
             source = self.kb.sources.get(source_id)
+            if source is None and self.others is not None:
+                found = self.others.source(source_id)
+                if found is not None:
+                    self._other_files[source_id], source = found
             text = None
             if source is not None and source.text:
                 try:
-                    text = normalise_text(read_text_file(self.kb.root, source.text))
+                    text = _normalised(read_text_file(self.kb.root, source.text))
                 except FileRefused as refused:
                     self.report(source_id, ("text",), str(refused))
             self._texts[source_id] = text
@@ -182,6 +213,13 @@ class _Checker:
             self.report(
                 record_id, location, f"not found verbatim in source '{source_id}': {shown!r}"
             )
+
+
+@functools.lru_cache(maxsize=4)
+def _normalised(text: str) -> str:
+    """``normalise_text`` of a source's text, remembered: a command that checks records one at
+    a time (``check_record``) meets the same source again, read afresh but equal."""
+    return normalise_text(text)
 
 
 _NEEDS_NORMALISING = re.compile(r"[*`<]|  |\.\.\.")
@@ -263,36 +301,66 @@ def _check_recommendations(check: _Checker) -> None:
 
 
 def _check_studies(check: _Checker) -> None:
-    kb = check.kb
-    doi_owners: dict[str, str] = {}
-    for study in kb.studies.values():
-        if study.doi:
-            key = study.doi.lower()
-            if key in doi_owners:
-                check.report(
-                    study.id,
-                    ("doi",),
-                    f"DOI {study.doi} is also the DOI of study '{doi_owners[key]}'",
-                )
-            else:
-                doi_owners[key] = study.id
-        if study.type == StudyType.UNCLASSIFIED:
+    for study in check.kb.studies.values():
+        _check_study(check, study)
+    check.problems.extend(
+        _shared_dois(
+            (check.kb.files[study.id], study.id, study.doi)
+            for study in check.kb.studies.values()
+            if study.doi
+        )
+    )
+
+
+# Study types whose findings should rarely be rated S4 or S5 (rigorous causal evidence).
+_OPINION_TYPES = (StudyType.COMMENTARY, StudyType.EXPERT_COMMUNICATION, StudyType.POLICY_GUIDANCE)
+
+
+def _check_study(check: _Checker, study: Study) -> None:
+    """The checks of one study and its evidence links: the same in ``kb check`` and for a
+    study checked alone against the store (``check_record``)."""
+    if study.type == StudyType.UNCLASSIFIED:
+        check.report(
+            study.id,
+            ("type",),
+            "type is not yet classified; read the study and choose its design",
+            "warning",
+        )
+    for index, finding in enumerate(study.findings):
+        where = ("findings", index)
+        check.require(
+            study.id, (*where, "recommendation"), finding.recommendation, "recommendation"
+        )
+        check.require(study.id, (*where, "source"), finding.source, "source")
+        check.verbatim(study.id, (*where, "quote"), finding.quote, finding.source)
+        check.verbatim(
+            study.id, (*where, "location", "section"), finding.location.section, finding.source
+        )
+        if finding.strength.rank >= 4 and study.type in _OPINION_TYPES:
             check.report(
                 study.id,
-                ("type",),
-                "type is not yet classified; read the study and choose its design",
+                (*where, "strength"),
+                f"{finding.strength} from "
+                f"a study of type {study.type}; S4 and S5 need rigorous research",
                 "warning",
             )
-        for index, finding in enumerate(study.findings):
-            where = ("findings", index)
-            check.require(
-                study.id, (*where, "recommendation"), finding.recommendation, "recommendation"
+
+
+def _shared_dois(studies: Iterable[tuple[RecordFile, str, str]]) -> Iterator[Problem]:
+    """Report a study whose DOI an earlier one has, ignoring case (a DOI names one work)."""
+    owners: dict[str, str] = {}
+    for record, study_id, doi in studies:
+        key = doi.lower()
+        if key in owners:
+            yield Problem(
+                record.path,
+                record.line_of(("doi",)),
+                study_id,
+                "doi",
+                f"DOI {doi} is also the DOI of study '{owners[key]}'",
             )
-            check.require(study.id, (*where, "source"), finding.source, "source")
-            check.verbatim(study.id, (*where, "quote"), finding.quote, finding.source)
-            check.verbatim(
-                study.id, (*where, "location", "section"), finding.location.section, finding.source
-            )
+        else:
+            owners[key] = study_id
 
 
 def _check_examples_and_figures(check: _Checker) -> None:
@@ -316,23 +384,12 @@ def _check_examples_and_figures(check: _Checker) -> None:
         check.verbatim(figure.id, ("location", "section"), figure.location.section, figure.source)
 
 
-# Study types whose findings should rarely be rated S4 or S5 (rigorous causal evidence).
-_OPINION_TYPES = (StudyType.COMMENTARY, StudyType.EXPERT_COMMUNICATION, StudyType.POLICY_GUIDANCE)
-
-
 def _check_evidence_rules(check: _Checker) -> None:
-    """Warn about strength levels that do not fit their evidence (see docs/graph.md)."""
+    """Warn about a judgement its evidence links do not bear out (see docs/graph.md); the
+    strength of each link is checked with its study (``_check_study``)."""
     findings: dict[str, list[Finding]] = {}
-    for study, index, finding in check.kb.findings():
+    for *_, finding in check.kb.findings():
         findings.setdefault(finding.recommendation, []).append(finding)
-        if finding.strength.rank >= 4 and study.type in _OPINION_TYPES:
-            check.report(
-                study.id,
-                ("findings", index, "strength"),
-                f"{finding.strength} from "
-                f"a study of type {study.type}; S4 and S5 need rigorous research",
-                "warning",
-            )
     for rec in check.kb.recommendations.values():
         judgement = rec.evidence_judgement
         links = findings.get(rec.id, [])
@@ -369,6 +426,44 @@ def _unique_ids(records: Iterable[tuple[RecordFile, str, FieldPath]]) -> Iterato
             first[key] = record
 
 
+def _record_ids(record: RecordFile, model: Record) -> list[tuple[RecordFile, str, FieldPath]]:
+    """The IDs a record uses: its own, then its evidence links'."""
+    record_id: str = model.id  # type: ignore[attr-defined]
+    ids: list[tuple[RecordFile, str, FieldPath]] = [(record, record_id, ("id",))]
+    if isinstance(model, Study):
+        ids.extend(
+            (record, finding.id, ("findings", index, "id"))
+            for index, finding in enumerate(model.findings)
+        )
+    return ids
+
+
+def _in_check_order(
+    ids: list[tuple[RecordFile, str, FieldPath]],
+) -> list[tuple[RecordFile, str, FieldPath]]:
+    """Records' own IDs first, so a clashing evidence link is reported rather than its target;
+    each group in the records' order."""
+    return sorted(ids, key=lambda entry: entry[2] != ("id",))
+
+
+def _dropped(duplicates: list[Problem]) -> set[str]:
+    """Files whose record's own ID is already used: their records are left out."""
+    return {problem.path for problem in duplicates if problem.field == "id"}
+
+
+def _misnamed(record: RecordFile, record_id: str) -> Problem | None:
+    """The problem of a file not named for its record's ID, if it is not."""
+    if Path(record.path).stem == record_id:
+        return None
+    return Problem(
+        record.path,
+        record.line_of(("id",)),
+        record_id,
+        "id",
+        f"file name must be the ID: rename to {record_id}.yaml",
+    )
+
+
 def validate_records(root: Path, records: list[RecordFile]) -> tuple[KnowledgeBase, list[Problem]]:
     """Validate records read by ``load_records``; return the valid ones and every problem."""
     kb = KnowledgeBase(root=root)
@@ -382,35 +477,18 @@ def validate_records(root: Path, records: list[RecordFile]) -> tuple[KnowledgeBa
             continue
         valid.append((record, model))
 
-    # Records' own IDs first, so a clashing evidence link is reported rather than its target.
-    ids: list[tuple[RecordFile, str, FieldPath]] = [
-        (record, model.id, ("id",))
-        for record, model in valid  # type: ignore[attr-defined]
-    ]
-    for record, model in valid:
-        if isinstance(model, Study):
-            ids.extend(
-                (record, finding.id, ("findings", index, "id"))
-                for index, finding in enumerate(model.findings)
-            )
-    duplicates = list(_unique_ids(ids))
+    ids = [entry for record, model in valid for entry in _record_ids(record, model)]
+    duplicates = list(_unique_ids(_in_check_order(ids)))
     problems.extend(duplicates)
-    taken = Counter(problem.path for problem in duplicates if problem.field == "id")
+    dropped = _dropped(duplicates)
 
     for record, model in valid:
         record_id: str = model.id  # type: ignore[attr-defined]
-        if Path(record.path).stem != record_id:
-            problems.append(
-                Problem(
-                    record.path,
-                    record.line_of(("id",)),
-                    record_id,
-                    "id",
-                    f"file name must be the ID: rename to {record_id}.yaml",
-                )
-            )
+        misnamed = _misnamed(record, record_id)
+        if misnamed is not None:
+            problems.append(misnamed)
             continue
-        if taken[record.path]:
+        if record.path in dropped:
             continue
         kb.by_kind(record.kind)[record_id] = model
         kb.files[record_id] = record
@@ -424,3 +502,38 @@ def validate_records(root: Path, records: list[RecordFile]) -> tuple[KnowledgeBa
     _check_evidence_rules(check)
     problems.extend(check.problems)
     return kb, sorted(problems)
+
+
+def check_record(
+    root: Path, record: RecordFile, others: OtherRecords
+) -> tuple[Study | None, list[Problem]]:
+    """Validate one study record against the others, without reading them all.
+
+    Runs the checks of ``validate_records`` that concern the record, with what they need to
+    know of the other records taken from ``others`` (IDs in use, references, source texts,
+    DOIs). The problems are those ``validate_records`` reports for the record's file, in the
+    same words, when the file comes after every other (as when ``kb add`` changes it). Any that
+    land in another file are returned too (a source text that cannot be read; an evidence link
+    elsewhere with the record's own ID, which ``kb check`` reports there), so a caller can tell
+    that the change reaches beyond the record. Returns the study when it is valid enough to be
+    stored, and the problems, sorted.
+    """
+    if record.kind != "study":
+        raise ValueError(f"only a study is checked on its own, not a {record.kind}")
+    try:
+        study = Study.model_validate(record.data)
+    except ValidationError as error:
+        return None, sorted(_schema_problems(record, error))
+    own = _record_ids(record, study)
+    known = others.same_ids({record_id.lower() for _, record_id, _ in own})
+    problems = list(_unique_ids(_in_check_order([*known, *own])))
+    misnamed = _misnamed(record, study.id)
+    if misnamed is not None or record.path in _dropped(problems):
+        return None, sorted([*problems, *([misnamed] if misnamed else [])])
+    kb = KnowledgeBase(root=root, studies={study.id: study}, files={study.id: record})
+    check = _Checker(kb, others)
+    _check_study(check, study)
+    if study.doi:
+        same_doi = others.same_doi(study.doi.lower())
+        check.problems.extend(_shared_dois([*same_doi, (record, study.id, study.doi)]))
+    return study, sorted(problems + check.problems)

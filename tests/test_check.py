@@ -5,7 +5,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
+from sqlalchemy.engine import Engine
 
+from kb import pipeline, store
+from kb.load import RecordFile, load_order, load_records, parse_record, record_paths
+from kb.validate import check_record, validate_records
 from tests.conftest import DATA, REPOSITORY, run_kb
 
 INVALID = DATA / "invalid"
@@ -177,3 +182,110 @@ def test_repository_records_validate() -> None:
     result = run_kb("check", "--root", REPOSITORY)
     errors = [line for line in result.output.splitlines() if ": warning: " not in line]
     assert result.exit_code == 0, "\n".join(errors)
+
+
+# --- One record checked alone against the store (`kb add`) -------------------------------------
+
+_STUDY_FIXTURES = sorted(name for name in EXPECTED if name.startswith("evidence/studies/"))
+_LINK = {
+    "id": "krause-2012--targets",
+    "recommendation": "targets",
+    "relation": "context",
+    "strength": "S0",
+    "direction": "not-assessed",
+    "horizon": "not-stated",
+    "summary": "The report found little evidence on whether targets alone work.",
+    "quote": "There is little evidence about whether targets alone work.",
+    "source": "tiny-report",
+    "location": {"section": "Recruitment"},
+}
+# Changes to krause-2012, each named for what `kb check` finds wrong with it.
+_CHANGED_LINKS = {
+    "unknown-recommendation": {"recommendation": "nowhere"},
+    "unknown-source": {"source": "no-such-report"},
+    "quote-not-verbatim": {"quote": "Targets always work."},
+    "section-not-verbatim": {"location": {"section": "Pay"}},
+    "refers-to-itself": {"recommendation": "krause-2012"},
+    "id-of-a-recommendation": {"id": "targets"},
+    "id-of-the-study": {"id": "krause-2012"},
+    "id-of-its-other-link": {"id": "krause-2012--anonymise"},
+    "id-of-an-earlier-study-link": {"id": "abbott-2010--anonymise"},
+    "bad-strength": {"strength": "S9"},
+    "strong-from-commentary": {"strength": "S5"},
+}
+
+
+def _store(root: Path) -> Engine:
+    paths = pipeline.Paths.for_root(root)
+    pipeline.build_db(paths)
+    return store.open_store(paths.database)
+
+
+def _records(root: Path) -> list[RecordFile]:
+    records, problems = load_records(root, max_file_bytes=10**6, max_field_chars=10**5)
+    assert problems == []
+    return records
+
+
+def _alone_and_in_full(
+    root: Path, engine: Engine, records: list[RecordFile], changed: RecordFile
+) -> tuple[list[str], list[str]]:
+    """What `check_record` reports for ``changed`` against the store, and what
+    `validate_records` reports for its file when it is read after every other record."""
+    with engine.connect() as connection:
+        others = store.StoredRecords(connection, leave_out=[changed.path])
+        _, alone = check_record(root, changed, others)
+    engine.dispose()
+    others_then_changed = [r for r in records if r.path != changed.path] + [changed]
+    _, problems = validate_records(root, others_then_changed)
+    return [str(p) for p in alone], [str(p) for p in problems if p.path == changed.path]
+
+
+@pytest.mark.parametrize("fixture", _STUDY_FIXTURES)
+def test_a_study_checked_alone_gets_the_messages_of_kb_check(tiny_kb: Path, fixture: str) -> None:
+    engine = _store(tiny_kb)
+    raw = (INVALID / fixture).read_bytes()
+    changed, problems = parse_record(fixture, "study", raw, 10**6, 10**5)
+    assert changed is not None and problems == []
+    alone, in_full = _alone_and_in_full(tiny_kb, engine, _records(tiny_kb), changed)
+    assert alone == in_full
+    if fixture != "evidence/studies/duplicate-doi.yaml":  # kb check blames the study read later
+        assert alone == [line.format(next_year=date.today().year + 1) for line in EXPECTED[fixture]]
+
+
+@pytest.mark.parametrize("change", sorted(_CHANGED_LINKS))
+def test_a_changed_study_checked_alone_gets_the_messages_of_kb_check(
+    tiny_kb: Path, change: str
+) -> None:
+    path = tiny_kb / "evidence/studies/krause-2012.yaml"
+    data = yaml.safe_load(path.read_text())
+    earlier = {**data, "id": "abbott-2010", "doi": "10.5555/abbott", "findings": []}
+    earlier["findings"] = [{**data["findings"][0], "id": "abbott-2010--anonymise"}]
+    (path.parent / "abbott-2010.yaml").write_text(yaml.safe_dump(earlier, sort_keys=False))
+    engine = _store(tiny_kb)
+    if change == "strong-from-commentary":
+        data["type"] = "commentary"
+    data["findings"].append({**_LINK, **_CHANGED_LINKS[change]})
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    records = _records(tiny_kb)
+    (changed,) = [
+        record for record in records if record.path == "evidence/studies/krause-2012.yaml"
+    ]
+    alone, in_full = _alone_and_in_full(tiny_kb, engine, records, changed)
+    assert alone == in_full
+    assert alone, "each change has something to report"
+    _, by_kb_check = pipeline.check(pipeline.Paths.for_root(tiny_kb))
+    assert alone == [str(problem) for problem in by_kb_check if problem.path == changed.path]
+
+
+def test_load_order_is_the_order_records_are_read(tmp_path: Path) -> None:
+    studies = tmp_path / "evidence" / "studies"
+    (studies / "x").mkdir(parents=True)
+    for name in ("x-y.yaml", "x/a.yaml", "x.yaml", "w.yaml"):
+        (studies / name).write_text("id: x\n")
+    (tmp_path / "recommendations").mkdir()
+    (tmp_path / "recommendations" / "a.yaml").write_text("id: a\n")
+    names = [path.relative_to(tmp_path).as_posix() for path in record_paths(tmp_path)]
+    assert sorted(names) != names  # folder by folder is not character by character
+    assert sorted(names, key=load_order) == names
+    assert sorted(reversed(names), key=load_order) == names

@@ -1,6 +1,7 @@
 """The reviewer's commands: `kb add study`, `kb add evidence`, `kb fmt`, `kb export` formats,
 concurrent writers, the generated record format reference, and the whole reviewer story."""
 
+import os
 import subprocess
 import sys
 from datetime import date
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from kb import add as adding
 from kb import pipeline
 from kb.add import new_finding_id
 from kb.cli import main
@@ -18,6 +20,7 @@ from kb.reference import DOCUMENT, record_format_markdown
 from kb.render import SiteInfo
 from kb.search import search
 from tests.conftest import DATA, REPOSITORY, run_kb
+from tests.test_store import built_from_scratch, stored_tables
 
 KB = Path(sys.executable).parent / "kb"
 ZOTERO = DATA / "imports" / "zotero.ris"
@@ -197,7 +200,11 @@ def test_add_evidence(tiny_kb: Path) -> None:
     assert run_kb("check", "--root", tiny_kb).exit_code == 0
 
 
-def test_add_evidence_refusals_write_nothing(tiny_kb: Path) -> None:
+@pytest.mark.parametrize("store_first", [False, True], ids=["no store", "current store"])
+def test_add_evidence_refusals_write_nothing(tiny_kb: Path, store_first: bool, monkeypatch) -> None:
+    if store_first:  # then only the changed record is read and checked, against the store
+        assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
+        _refuse_reading_every_record(monkeypatch)
     path = tiny_kb / "evidence/studies/krause-2012.yaml"
     before = path.read_bytes()
     link = ("add", "evidence", "--root", tiny_kb, *NO_INPUT_LINK)
@@ -251,10 +258,113 @@ def test_evidence_link_ids_are_checked_whole() -> None:
     assert new_finding_id("s" * 30, "r" * 32, set()) == f"{'s' * 30}--{'r' * 32}"
 
 
+# --- With a current store: only the changed record is read and checked ------------------------
+
+
+def _refuse_reading_every_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make reading every record fail, to show that a command reads only what changes."""
+
+    def read_every_record(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read every record")
+
+    monkeypatch.setattr(adding, "load_records", read_every_record)
+    monkeypatch.setattr(pipeline, "load_records", read_every_record)
+
+
+def _count_full_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record each time a command reads every record to check a change."""
+    reads: list[Path] = []
+    load_records = adding.load_records
+
+    def counted(root: Path, **limits: int) -> object:
+        reads.append(root)
+        return load_records(root, **limits)
+
+    monkeypatch.setattr(adding, "load_records", counted)
+    return reads
+
+
+_CHANGES = {
+    "add evidence": (
+        "add", "evidence", "krause-2012", "targets", *NO_INPUT_LINK, "--quote", TARGETS_QUOTE,
+    ),
+    "add evidence again": (
+        "add", "evidence", "krause-2012", "targets", *NO_INPUT_LINK, "--page", "3",
+        "--quote", "There is little evidence … targets alone work.",
+    ),
+    "add study": (
+        "add", "study", "--no-input", "--title", "A different piece", "--author", "Okafor, C.",
+        "--year", "2020", "--type", "review", "--doi", "10.5555/Okafor",
+    ),
+    "add study --force": (
+        "add", "study", "--no-input", "--force", "--id", "krause-2012", "--title",
+        "Pilot Project: Anonymized Application Procedure", "--author", "Krause, A.",
+        "--year", "2012", "--type", "quasi-experimental", "--doi", "10.1234/IZA.44",
+    ),
+    "import": ("import", ZOTERO),
+}  # fmt: skip
+
+
+def test_changes_to_a_current_store_are_made_in_place_as_a_full_build_would(
+    tiny_kb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
+    paths = pipeline.Paths.for_root(tiny_kb)
+    for name, (*command, last) in _CHANGES.items():
+        with monkeypatch.context() as patched:
+            _refuse_reading_every_record(patched)
+            result = run_kb(*command, last, "--root", tiny_kb)
+        assert result.exit_code == 0, (name, result.output)
+        assert result.stdout.endswith(REFRESHED), name
+        assert pipeline.store_is_current(paths), name
+        assert stored_tables(paths.database) == built_from_scratch(tiny_kb, tmp_path), name
+    assert run_kb("check", "--root", tiny_kb).exit_code == 0
+    hits = search(paths.index, "Okafor different piece")
+    assert "okafor-2020" in [hit.id for hit in hits.results]
+
+
+def test_a_store_that_is_not_current_is_rebuilt_in_full(
+    tiny_kb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
+    reads = _count_full_reads(monkeypatch)
+    paths = pipeline.Paths.for_root(tiny_kb)
+    targets = tiny_kb / "recommendations/targets.yaml"
+    targets.write_text(targets.read_text().replace("Publish representation", "Set"))
+    assert not pipeline.store_is_current(paths)
+    added = run_kb(*_CHANGES["add evidence"], "--root", tiny_kb)
+    assert added.stdout.endswith(REFRESHED)
+    assert reads == [tiny_kb]
+    assert pipeline.store_is_current(paths)
+    assert stored_tables(paths.database) == built_from_scratch(tiny_kb, tmp_path)
+
+
+def test_a_record_that_differs_from_the_store_is_read_in_full(
+    tiny_kb: Path, tmp_path: Path, monkeypatch
+) -> None:
+    assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
+    reads = _count_full_reads(monkeypatch)
+    paths = pipeline.Paths.for_root(tiny_kb)
+    # Changed behind the store's back: its time is set back to before the store was built.
+    path = tiny_kb / "evidence/studies/krause-2012.yaml"
+    built = paths.database.stat().st_mtime
+    path.write_text(path.read_text().replace("container: IZA", "container: IZA Bonn"))
+    os.utime(path, (built - 60, built - 60))
+    assert pipeline.store_is_current(paths)
+    added = run_kb(*_CHANGES["add evidence"], "--root", tiny_kb)
+    assert added.stdout.endswith(REFRESHED)
+    assert reads == [tiny_kb]  # the store may have missed other changes too
+    assert _study(tiny_kb, "krause-2012")["container"] == "IZA Bonn"
+    assert stored_tables(paths.database) == built_from_scratch(tiny_kb, tmp_path)
+
+
 # --- Two writers at once ---------------------------------------------------------------------
 
 
-def test_concurrent_writers_lose_nothing(tiny_kb: Path) -> None:
+@pytest.mark.parametrize("store_first", [False, True], ids=["no store", "current store"])
+def test_concurrent_writers_lose_nothing(tiny_kb: Path, tmp_path: Path, store_first: bool) -> None:
+    if store_first:
+        assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
     link = [str(KB), "add", "evidence", "krause-2012", "targets", "--root", str(tiny_kb)]
     link += [*NO_INPUT_LINK, "--quote", TARGETS_QUOTE]
     study = [str(KB), "add", "study", "--root", str(tiny_kb), "--no-input", "--type", "review"]
@@ -286,6 +396,8 @@ def test_concurrent_writers_lose_nothing(tiny_kb: Path) -> None:
         "public-health-wales-nd.yaml",
     ]
     assert run_kb("check", "--root", tiny_kb).exit_code == 0
+    assert pipeline.store_is_current(pipeline.Paths.for_root(tiny_kb))
+    assert stored_tables(tiny_kb / "build" / "kb.sqlite") == built_from_scratch(tiny_kb, tmp_path)
 
 
 # --- kb fmt ----------------------------------------------------------------------------------
