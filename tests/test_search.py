@@ -15,6 +15,7 @@ from benchmarks.search_baseline import load_cases, measure
 from kb import pipeline, search, store
 from kb.errors import KnowledgeBaseError, RecordsInvalid, SearchQueryError
 from kb.search import index as search_index
+from kb.search import ranking
 from tests.conftest import DATA, REPOSITORY, run_kb
 
 
@@ -72,6 +73,32 @@ def test_stems_uk_and_us_spelling_and_acronym_plurals() -> None:
     assert analysed("behavior") == analysed("behaviours")
     assert analysed("GPs CVs") == ["gp", "cv"]
     assert analysed("the women's health") == ["women", "health"]
+
+
+@pytest.mark.parametrize("stem", [True, False])
+def test_word_cache_gives_the_filter_chain_tokens(stem: bool) -> None:
+    texts = [path.read_text(encoding="utf-8") for path in sorted(DATA.glob("tiny/**/*.yaml"))]
+    texts.append("The the anti-racist lens: GPs' CVs, Cénat’s women's over-sampling organized")
+    options = [
+        {"mode": "index", "positions": True, "boosts": True},
+        {"mode": "index", "positions": True, "chars": True},
+        {"mode": "query", "chars": True, "removestops": False},
+        {"mode": "index", "positions": True, "chars": True, "removestops": False},
+        {"mode": "query", "positions": True},
+        {"mode": "query", "start_pos": 3, "positions": True},  # through the chain itself
+    ]
+    cached, chain = search.text_analyzer(stem), search.analysis._filter_chain(stem)
+    for text in texts:
+        for option in options:
+
+            def tokens(analyzer, option=option, text=text) -> list[tuple]:
+                names = ("text", "pos", "startchar", "endchar", "stopped", "boost")
+                return [
+                    tuple(getattr(token, name, None) for name in names)
+                    for token in analyzer(text, **option)
+                ]
+
+            assert tokens(cached) == tokens(chain), option
 
 
 def test_joined_form_keeps_phrase_positions() -> None:
@@ -303,6 +330,40 @@ def test_build_counts_documents_by_type(tiny_kb: Path) -> None:
     }  # fmt: skip
 
 
+def test_update_builds_only_the_documents_of_changed_records(tiny_kb: Path, monkeypatch) -> None:
+    paths = built(tiny_kb)
+    asked: list[object] = []
+    original = search_index.index_documents
+
+    def spy(engine, only=None):
+        asked.append(only)
+        return original(engine, only)
+
+    monkeypatch.setattr(search_index, "index_documents", spy)
+    add_note(tiny_kb, "evidence/studies/krause-2012.yaml", "Reviewed blind.")
+    counts = search.update_index(pipeline.current_store(paths), paths.index)
+    assert counts == {"added": 0, "updated": 1, "deleted": 0, "unchanged": 5}
+    assert ids(paths, "reviewed") == ["krause-2012"]
+    assert asked == [
+        {
+            "recommendation": set(),
+            "study": {"krause-2012"},
+            "evidence": {"krause-2012--anonymise"},
+            "example": set(),
+            "figure": set(),
+        }
+    ]
+    asked.clear()
+    assert search.update_index(pipeline.current_store(paths), paths.index)["unchanged"] == 6
+    assert asked == []  # nothing changed: nothing built
+
+    # Without the saved digests (an index from an older version), every document is compared.
+    (paths.index / search_index.DIGESTS).unlink()
+    assert search.update_index(pipeline.current_store(paths), paths.index)["unchanged"] == 6
+    assert asked == [None]
+    assert (paths.index / search_index.DIGESTS).is_file()
+
+
 def test_failed_build_leaves_the_previous_index(tiny_kb: Path, monkeypatch) -> None:
     paths = built(tiny_kb)
     before = sorted(path.name for path in paths.index.iterdir())
@@ -455,6 +516,46 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"the knowledge base in the repository is invalid now ({invalid})")
     search.build_index(store.open_store(paths.database), paths.index)
     return paths.index
+
+
+def exhaustive(index_dir: Path, text: str) -> tuple[list[tuple[float, int]], int]:
+    """Every matching document scored, with no pruning: what ranking.rank must agree with."""
+    with index.open_dir(index_dir).searcher() as searcher:
+        parser = search.query._parser(searcher.schema)
+        parsed = parser.parse(search.clean_query(text), normalize=False)
+        matches = search.find_synonyms(search.clean_query(text))
+        parsed = search.query._filters_first(
+            search.query._with_synonyms(parsed, matches, parser)
+        ).normalize()
+        tree = ranking._Index(searcher)
+        root = ranking._node(tree, parsed)
+        scores = ranking._final(tree, root.scores(None, True))
+        return ranking._best(scores, 10), len(root.docs(True))
+
+
+def test_pruned_ranking_agrees_with_scoring_everything(real_index: Path) -> None:
+    for case in load_cases():
+        with index.open_dir(real_index).searcher() as searcher:
+            corrected = search.query._correct(search.clean_query(case["query"]), searcher)
+        top, total = exhaustive(real_index, corrected)
+        found = search.search(real_index, case["query"])
+        assert [result.score for result in found.results] == [round(s, 4) for s, _ in top]
+        assert found.total == total, case["query"]
+        assert not found.total_estimated
+
+
+def test_a_phrase_with_too_many_documents_to_check_is_counted_roughly(
+    tiny: pipeline.Paths, monkeypatch
+) -> None:
+    text = '"anonymised applications" OR targets'
+    exact = search.search(tiny.index, text)
+    assert (exact.total, exact.total_estimated) == (5, False)
+    monkeypatch.setattr(ranking, "PHRASE_COUNT_BUDGET", 0)  # check a sample of every phrase
+    rough = search.search(tiny.index, text)
+    assert (rough.total, rough.total_estimated) == (5, True)
+    assert rough.results == exact.results  # the ranking itself is always exact
+    result = run_kb("search", text, "--limit", "1", "--root", tiny.root)
+    assert result.output.splitlines()[0] == f'1 of about 5 results for "{text}"'
 
 
 def test_relevance_on_the_real_knowledge_base(real_index: Path, capsys) -> None:

@@ -111,7 +111,8 @@ def search(
     if not shown:
         click.echo(f'no results for "{found.query}"')
     elif shown < found.total:
-        click.echo(f'{shown} of {found.total} results for "{found.query}"')
+        about = "about " if found.total_estimated else ""
+        click.echo(f'{shown} of {about}{found.total} results for "{found.query}"')
     else:
         click.echo(f'{found.total} result{"s" if found.total != 1 else ""} for "{found.query}"')
     if found.did_you_mean:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.analysis import (
+    Analyzer,
     CharsetFilter,
     Filter,
     LowercaseFilter,
@@ -21,6 +22,7 @@ from whoosh.analysis import (
     StopFilter,
     StripFilter,
     SubstitutionFilter,
+    Token,
 )
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
@@ -113,6 +115,105 @@ class UkSpelling(Filter):
             yield token
 
 
+def _filter_chain(stem: bool) -> Any:
+    chain = RegexTokenizer(_WORD) | AcronymPlurals() | LowercaseFilter() | CharsetFilter(accent_map)
+    if not stem:
+        return chain | JoinedForms()
+    return chain | StopFilter() | JoinedForms() | UkSpelling() | StemFilter(lang="en")
+
+
+# What each distinct word becomes, per analyser: (texts, relative positions, character
+# offsets, stopped), and how many positions it takes. Shared by the process, bounded.
+_WORD_CACHE: dict[tuple[bool, str, str, bool], tuple[int, tuple[tuple[Any, ...], ...]]] = {}
+_WORD_CACHE_SIZE = 500_000
+_PLAIN_OPTIONS = {"positions", "chars", "mode", "removestops", "boosts"}
+_WORD_PATTERN = re.compile(_WORD)
+
+
+class WordCache(Analyzer):
+    """The filter chain of ``text_analyzer``, run once per distinct word and then remembered.
+
+    Every filter in the chain looks at one word at a time, so a word always yields the same
+    tokens; only positions depend on what came before (stop words and joined forms shift
+    them), and that is replayed here. Indexing 10,000 studies meets a few hundred thousand
+    words but only tens of thousands of distinct ones. Calls with other options (start
+    positions, originals, no tokenising) go through the chain itself.
+    """
+
+    def __init__(self, stem: bool = True) -> None:
+        self.stem = stem
+        self.chain = _filter_chain(stem)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WordCache) and other.stem == self.stem
+
+    def __hash__(self) -> int:
+        return hash((WordCache, self.stem))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"stem": self.stem}  # the index's schema stores the analyser
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["stem"])
+
+    def has_morph(self) -> bool:
+        return self.stem
+
+    def _word(self, word: str, mode: str, removestops: bool) -> tuple[int, tuple[Any, ...]]:
+        key = (self.stem, word, mode, removestops)
+        found = _WORD_CACHE.get(key)
+        if found is None:
+            tokens = tuple(
+                (token.text, token.pos, token.startchar, token.endchar, token.stopped)
+                for token in self.chain(
+                    word, positions=True, chars=True, mode=mode, removestops=removestops
+                )
+            )
+            taken = max((token[1] for token in tokens), default=-1) + 1
+            if len(_WORD_CACHE) >= _WORD_CACHE_SIZE:
+                _WORD_CACHE.clear()
+            found = _WORD_CACHE[key] = (taken, tokens)
+        return found
+
+    def __call__(self, value: str, **options: Any) -> Iterator[Any]:
+        if not options.keys() <= _PLAIN_OPTIONS:
+            return self.chain(value, **options)
+        return self._tokens(value, **options)
+
+    def _tokens(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        mode: str = "",
+        removestops: bool = True,
+        **options: Any,
+    ) -> Iterator[Any]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **options)
+        position = 0  # of the next kept word: stop words after the first kept one take none
+        shift = 0  # positions added by joined forms so far
+        kept = False
+        for number, match in enumerate(_WORD_PATTERN.finditer(value)):
+            taken, outputs = self._word(match.group(), mode, removestops)
+            stop = not outputs or outputs[0][4]
+            if stop and not kept:  # stop words before the first kept word still count
+                position += 1
+            start = match.start()
+            for text, offset, first, last, stopped in outputs:
+                token.text = text
+                token.boost = 1.0
+                token.stopped = stopped
+                if positions:  # a stop word kept (removestops=False) keeps its own position
+                    token.pos = number + shift if stop else position + offset
+                if chars:
+                    token.startchar, token.endchar = start + first, start + last
+                yield token
+            if not stop:
+                kept = True
+                position += taken
+                shift += taken - 1
+
+
 def text_analyzer(stem: bool = True) -> Any:
     """English analyser: lower case, accents folded, stop words, joined forms, UK spelling, stems.
 
@@ -120,10 +221,7 @@ def text_analyzer(stem: bool = True) -> Any:
     keeps the position of "racist" and phrases match whichever spelling was used. Without
     ``stem``, words are kept as written: the vocabulary the spelling corrector suggests from.
     """
-    chain = RegexTokenizer(_WORD) | AcronymPlurals() | LowercaseFilter() | CharsetFilter(accent_map)
-    if not stem:
-        return chain | JoinedForms()
-    return chain | StopFilter() | JoinedForms() | UkSpelling() | StemFilter(lang="en")
+    return WordCache(stem)
 
 
 def _value_list(stored: bool = False) -> KEYWORD:

@@ -13,11 +13,14 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from whoosh import index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
 
 from kb.folder_swap import recover_folder, replace_folder
 from kb.models import (
@@ -93,23 +96,62 @@ def _with_digest(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "digest": hashlib.sha256(content).hexdigest()[:16]}
 
 
-def index_documents(engine: Engine) -> list[dict[str, Any]]:
+Selection = dict[str, set[str]]  # record IDs by document type
+
+
+def _rows(opened: Any, model: Any, column: Any = None, ids: Iterable[str] | None = None) -> list:
+    """Every row of ``model``, or those whose ``column`` is one of ``ids``."""
+    if ids is None:
+        return list(opened.exec(select(model)))
+    wanted = sorted(set(ids))
+    found: list = []
+    for start in range(0, len(wanted), 500):  # SQLite limits the parameters of one query
+        found.extend(opened.exec(select(model).where(column.in_(wanted[start : start + 500]))))
+    return found
+
+
+def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[str, Any]]:
     """One index document per searchable record, each with the digest of its indexed content.
 
     A document folds in its row's ``digest`` column and every value it borrows from related
     rows (themes, titles), so the digest changes exactly when the document must be re-indexed.
+    With ``only``, just the documents of those records, reading just the rows they need.
     """
+    wanted = only or {}
+    every = only is None
     with session(engine) as opened:
-        sources = {row.id: row for row in opened.exec(select(SourceRow))}
-        themes = {row.id: row for row in opened.exec(select(ThemeRow))}
-        recommendations = list(opened.exec(select(RecommendationRow)))
-        rec_themes = list(opened.exec(select(RecommendationThemeRow)))
-        studies = {row.id: row for row in opened.exec(select(StudyRow))}
-        evidence = list(opened.exec(select(EvidenceRow)))
-        examples = list(opened.exec(select(ExampleRow)))
-        example_recs = list(opened.exec(select(ExampleRecommendationRow)))
-        figures = list(opened.exec(select(FigureRow)))
-        figure_themes = list(opened.exec(select(FigureThemeRow)))
+        sources = {row.id: row for row in _rows(opened, SourceRow)}
+        themes = {row.id: row for row in _rows(opened, ThemeRow)}
+        if every:
+            evidence = _rows(opened, EvidenceRow)
+        else:
+            evidence = _rows(opened, EvidenceRow, EvidenceRow.id, wanted.get("evidence", ()))
+            evidence += _rows(opened, EvidenceRow, EvidenceRow.study_id, wanted.get("study", ()))
+            evidence = list({row.id: row for row in evidence}.values())
+        study_ids = None if every else {*wanted.get("study", ()), *(r.study_id for r in evidence)}
+        studies = {row.id: row for row in _rows(opened, StudyRow, StudyRow.id, study_ids)}
+        example_ids = None if every else wanted.get("example", set())
+        examples = _rows(opened, ExampleRow, ExampleRow.id, example_ids)
+        example_recs = _rows(
+            opened, ExampleRecommendationRow, ExampleRecommendationRow.example_id, example_ids
+        )
+        rec_ids = None
+        if not every:
+            rec_ids = {*wanted.get("recommendation", ()), *(r.recommendation_id for r in evidence)}
+            rec_ids |= {link.recommendation_id for link in example_recs}
+        recommendations = _rows(opened, RecommendationRow, RecommendationRow.id, rec_ids)
+        rec_themes = _rows(
+            opened, RecommendationThemeRow, RecommendationThemeRow.recommendation_id, rec_ids
+        )
+        figure_ids = None if every else wanted.get("figure", set())
+        figures = _rows(opened, FigureRow, FigureRow.id, figure_ids)
+        figure_themes = _rows(opened, FigureThemeRow, FigureThemeRow.figure_id, figure_ids)
+    if not every:  # documents only for the records asked for; the rest were context
+        rec_docs = [r for r in recommendations if r.id in wanted.get("recommendation", ())]
+        evidence_docs = [r for r in evidence if r.id in wanted.get("evidence", ())]
+        study_docs = [r for r in studies.values() if r.id in wanted.get("study", ())]
+    else:
+        rec_docs, evidence_docs, study_docs = recommendations, evidence, list(studies.values())
 
     def with_ancestors(theme_ids: Iterable[str]) -> list[str]:
         found: list[str] = []
@@ -145,7 +187,7 @@ def index_documents(engine: Engine) -> list[dict[str, Any]]:
         document["prior"] = round(100 * PRIOR[kind if row_type == "recommendation" else row_type])
         documents.append(_with_digest(document))
 
-    for rec in sorted(recommendations, key=lambda row: row.id):
+    for rec in sorted(rec_docs, key=lambda row: row.id):
         theme_ids = themes_of[rec.id]
         add(
             rec.kind,
@@ -169,7 +211,7 @@ def index_documents(engine: Engine) -> list[dict[str, Any]]:
             year=year_of(rec.source_id),
             row_digest=rec.digest,
         )
-    for study in sorted(studies.values(), key=lambda row: row.id):
+    for study in sorted(study_docs, key=lambda row: row.id):
         cited = citation(study.authors, study.year, study.publisher or study.container or study.id)
         findings = findings_of[study.id]
         add(
@@ -193,7 +235,7 @@ def index_documents(engine: Engine) -> list[dict[str, Any]]:
             source=_lines(finding.source_id for finding in findings),
             row_digest=study.digest,
         )
-    for row in sorted(evidence, key=lambda row: row.id):
+    for row in sorted(evidence_docs, key=lambda row: row.id):
         study = studies[row.study_id]
         rec = by_rec.get(row.recommendation_id)
         cited = citation(study.authors, study.year, study.publisher or study.container or study.id)
@@ -265,9 +307,132 @@ def _stamp_version(index_dir: Path) -> int | None:
         return None
 
 
+class _LengthsInMemory:
+    """A new segment's per-document reader whose field lengths are read once per field.
+
+    Whoosh asks it for the length of every posting it writes; the stock reader looks the
+    column up on disk each time, and for fields without lengths (IDs, keywords) checks that the
+    file exists, a system call per posting: most of the time of a commit.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._lengths: dict[str, bytes | None] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+    def _column(self, fieldname: str) -> bytes | None:
+        if fieldname not in self._lengths:
+            column = f"_{fieldname}_len"
+            found = None
+            if self._reader.has_column(column):
+                lengths = self._reader.column_reader(column, LENGTHS_COLUMN)
+                found = lengths._dbfile.get(lengths._basepos, lengths._count)
+            self._lengths[fieldname] = found
+        return self._lengths[fieldname]
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        lengths = self._column(fieldname)
+        if lengths is None:
+            return default
+        encoded = lengths[docnum] if docnum < len(lengths) else 0
+        return byte_to_length(encoded) if encoded else None  # as Whoosh's reader answers
+
+
+class _Writer(SegmentWriter):
+    """Whoosh's segment writer, with field lengths kept in memory while postings are written."""
+
+    def per_document_reader(self) -> Any:
+        return _LengthsInMemory(super().per_document_reader())
+
+
 def _add_all(writer: Any, documents: list[dict[str, Any]]) -> None:
     for document in documents:
         writer.add_document(**document)
+
+
+# --- What the index was built from -----------------------------------------------------------
+
+DIGESTS = "kb-digests.json"
+# Record tables whose ``digest`` column changes with the record (links live in their records).
+_RECORD_TABLES = {
+    "source": SourceRow,
+    "theme": ThemeRow,
+    "recommendation": RecommendationRow,
+    "study": StudyRow,
+    "example": ExampleRow,
+    "figure": FigureRow,
+}
+_DOCUMENT_TABLES = {
+    "recommendation": RecommendationRow,
+    "study": StudyRow,
+    "evidence": EvidenceRow,
+    "example": ExampleRow,
+    "figure": FigureRow,
+}
+
+
+# Plain column reads (no ORM objects): a few thousand rows a millisecond.
+
+
+def _record_digests(engine: Engine) -> dict[str, dict[str, str]]:
+    """Each record's digest in the store, by table."""
+    with engine.connect() as connection:
+        return {
+            name: dict(connection.execute(select(model.id, model.digest)).all())
+            for name, model in _RECORD_TABLES.items()
+        }
+
+
+def _document_keys(engine: Engine) -> set[str]:
+    """The key of every document the store holds records for, without building them."""
+    with engine.connect() as connection:
+        return {
+            f"{name}:{row_id}"
+            for name, model in _DOCUMENT_TABLES.items()
+            for row_id in connection.execute(select(model.id)).scalars()
+        }
+
+
+def _write_digests(folder: Path, records: dict[str, Any], documents: dict[str, str]) -> None:
+    content = {"schema_version": SCHEMA_VERSION, "records": records, "documents": documents}
+    (folder / DIGESTS).write_text(json.dumps(content, separators=(",", ":")) + "\n")
+
+
+def _read_digests(folder: Path) -> dict[str, Any] | None:
+    try:
+        content = json.loads((folder / DIGESTS).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(content, dict) or content.get("schema_version") != SCHEMA_VERSION:
+        return None
+    return content
+
+
+def _affected(engine: Engine, changed: dict[str, set[str]]) -> Selection:
+    """The documents built from the changed records: their own, and those borrowing from them.
+
+    A recommendation lends its title and themes to its evidence links, to the studies behind
+    them and to its practice examples; a study lends its citation to its evidence links.
+    """
+    recs, studies = changed["recommendation"], changed["study"]
+    with session(engine) as opened:
+        links = _rows(opened, EvidenceRow, EvidenceRow.recommendation_id, recs)
+        links += _rows(opened, EvidenceRow, EvidenceRow.study_id, studies)
+        examples = _rows(
+            opened, ExampleRecommendationRow, ExampleRecommendationRow.recommendation_id, recs
+        )
+    return {
+        "recommendation": set(recs),
+        "study": studies | {link.study_id for link in links if link.recommendation_id in recs},
+        "evidence": {link.id for link in links},
+        "example": changed["example"] | {link.example_id for link in examples},
+        "figure": set(changed["figure"]),
+    }
+
+
+# --- Building and updating --------------------------------------------------------------------
 
 
 def build_index(engine: Engine, index_dir: Path) -> dict[str, int]:
@@ -278,11 +443,13 @@ def build_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     build changes nothing, and a killed one leaves the old index to be put back.
     """
     index_dir = Path(index_dir)
+    records = _record_digests(engine)
     documents = index_documents(engine)
 
     def write(folder: Path) -> None:
-        with index.create_in(folder, make_schema()).writer() as writer:
+        with _Writer(index.create_in(folder, make_schema())) as writer:
             _add_all(writer, documents)
+        _write_digests(folder, records, {doc["key"]: doc["digest"] for doc in documents})
         _write_stamp(folder)
 
     replace_folder(index_dir, write)
@@ -290,6 +457,50 @@ def build_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     for document in documents:
         counts[document["type"]] += 1
     return counts
+
+
+class _Changes(NamedTuple):
+    documents: list[dict[str, Any]]  # to (re)index
+    removed: set[str]  # keys to delete
+    indexed: dict[str, str]  # digest of each document in the index before
+    keys: set[str]  # every document key of the store
+    records: dict[str, dict[str, str]]  # every record's digest in the store
+
+
+def _changes(engine: Engine, saved: dict[str, Any] | None, opened: Any) -> _Changes:
+    """What to re-index and delete to bring the index in line with the store.
+
+    With the digests saved by the last build or update, only documents built from records
+    whose digest changed are built again; without them (or when a source or theme changed,
+    which many documents borrow from), every document is built and compared.
+    """
+    records = _record_digests(engine)
+    previous = saved["records"] if saved else None
+    if previous is not None and all(
+        previous.get(name) == records[name] for name in ("source", "theme")
+    ):
+        indexed: dict[str, str] = saved["documents"]
+        keys = _document_keys(engine)
+        changed = {
+            name: {
+                row_id
+                for row_id in records[name].keys() | previous.get(name, {}).keys()
+                if records[name].get(row_id) != previous.get(name, {}).get(row_id)
+            }
+            for name in _RECORD_TABLES
+        }
+        selection = _affected(engine, changed)
+        for key in keys - indexed.keys():  # new documents, e.g. a new evidence link
+            kind, row_id = key.split(":", 1)
+            selection[kind].add(row_id)
+        documents = index_documents(engine, selection) if any(selection.values()) else []
+    else:
+        with opened.searcher() as searcher:
+            indexed = {fields["key"]: fields["digest"] for fields in searcher.all_stored_fields()}
+        documents = index_documents(engine)
+        keys = {document["key"] for document in documents}
+    changed_documents = [doc for doc in documents if indexed.get(doc["key"]) != doc["digest"]]
+    return _Changes(changed_documents, indexed.keys() - keys, indexed, keys, records)
 
 
 def update_index(engine: Engine, index_dir: Path) -> dict[str, int]:
@@ -304,25 +515,26 @@ def update_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     if _stamp_version(index_dir) != SCHEMA_VERSION or not index.exists_in(index_dir):
         built = build_index(engine, index_dir)
         return {"added": sum(built.values()), "updated": 0, "deleted": 0, "unchanged": 0}
-    documents = {document["key"]: document for document in index_documents(engine)}
     opened = index.open_dir(index_dir)
-    with opened.searcher() as searcher:
-        indexed = {fields["key"]: fields["digest"] for fields in searcher.all_stored_fields()}
-    changed = [doc for key, doc in documents.items() if indexed.get(key) != doc["digest"]]
-    removed = sorted(indexed.keys() - documents.keys())
+    saved = _read_digests(index_dir)
+    changed, removed, indexed, keys, records = _changes(engine, saved, opened)
     if changed or removed:
-        with opened.writer() as writer:
-            for key in removed:
+        with _Writer(opened) as writer:
+            for key in sorted(removed):
                 writer.delete_by_term("key", key)
             for document in changed:
                 writer.update_document(**document)
+    if changed or removed or saved is None or saved["records"] != records:
+        digests = {key: digest for key, digest in indexed.items() if key not in removed}
+        digests.update((document["key"], document["digest"]) for document in changed)
+        _write_digests(index_dir, records, digests)
     _write_stamp(index_dir)
     added = sum(1 for document in changed if document["key"] not in indexed)
     return {
         "added": added,
         "updated": len(changed) - added,
         "deleted": len(removed),
-        "unchanged": len(documents) - len(changed),
+        "unchanged": len(keys) - len(changed),
     }
 
 
