@@ -140,12 +140,17 @@ def build_site(
     Returns the pipeline's result and the number of pages.
     """
     staging = staging or staging_folder(paths)
-    built = pipeline.build(paths, DOCS, staging, site_info(), progress=progress)
-    started = time.perf_counter()
-    pages, rendered = mkdocs_build(staging, site, reuse=not full)
-    seconds = time.perf_counter() - started
-    kept = "" if rendered == pages else f" ({rendered} rendered, the rest kept from before)"
-    progress(pipeline.Step("mkdocs", f"{pages} pages in {site}{kept}", seconds))
+    pages = 0
+
+    def generate() -> pipeline.Step:
+        nonlocal pages
+        started = time.perf_counter()
+        pages, rendered = mkdocs_build(staging, site, reuse=not full)
+        kept = "" if rendered == pages else f" ({rendered} rendered, the rest kept from before)"
+        detail = f"{pages} pages in {site}{kept}"
+        return pipeline.Step("mkdocs", detail, time.perf_counter() - started)
+
+    built = pipeline.build(paths, DOCS, staging, site_info(), progress=progress, alongside=generate)
     return built, pages
 
 

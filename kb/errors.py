@@ -77,3 +77,7 @@ class PageClash(KnowledgeBaseError):
 
 class SiteBuildFailed(KnowledgeBaseError):
     """MkDocs could not build the site; the previous site is unchanged."""
+
+
+class IndexBuildFailed(KnowledgeBaseError):
+    """The worker process building the search index stopped without finishing."""
