@@ -128,8 +128,8 @@ class JsonFrontMatter(BasePlugin):  # type: ignore[type-arg]
 
 # A top-level heading whose section, to the next heading, Material's search leaves out.
 _EXCLUDED_SECTION = "\n<h2 data-search-exclude"
-_HEADING = re.compile(r"<h[1-6][\s>]")
-_EXCLUDED_HEADING = re.compile(r"<h[1-6] data-search-exclude[\s>]")
+# A heading's start tag; Material's search starts a section at each one that has an id.
+_HEADING = re.compile(r"<h[1-6](?:\s[^>]*)?>")
 # What Material's search plugin removes from every page once it has indexed it.
 _SEARCH_ATTRIBUTES = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
@@ -137,14 +137,16 @@ _SEARCH_ATTRIBUTES = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 def indexed_end(content: str) -> int | None:
     """Where the part of a page's HTML that Material's search can index ends: at the first
     top-level heading marked ``data-search-exclude`` when every heading after it is marked
-    too (the sections of record pages that hold evidence tables and citations). None when
-    the whole page must be read."""
+    too (the sections of record pages that hold evidence tables and citations). Headings
+    without an id start no section, so they do not count. None when the whole page must be
+    read."""
     cut = content.find(_EXCLUDED_SECTION)
     if cut < 0:
         return None
-    rest = content[cut:]
-    if len(_HEADING.findall(rest)) != len(_EXCLUDED_HEADING.findall(rest)):
-        return None
+    for heading in _HEADING.finditer(content, cut):
+        tag = heading.group()
+        if " id=" in tag and " data-search-exclude" not in tag:
+            return None
     return cut
 
 
