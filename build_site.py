@@ -116,7 +116,7 @@ def mkdocs_build(
         (folder / SITE_STAMP).write_text(json.dumps({"inputs": inputs}) + "\n")
 
     try:
-        replace_folder(site, build_into)
+        replace_folder(site, build_into, discard_in_background=True)
     except MkDocsException as error:
         raise SiteBuildFailed(
             f"mkdocs build failed ({error}); {counter.count} warnings above. "

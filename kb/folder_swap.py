@@ -6,13 +6,17 @@ the new one to ``NAME``. Then the old one is renamed to ``.NAME.PID.del`` and de
 ``.old`` folder is always whole. A process killed between the two renames leaves no ``NAME``
 but a whole ``.NAME.PID.old``: ``recover_folder``, which every build and every reader of the
 folder calls first, renames it back, and deletes whatever else a dead process left. Folders of
-a process still running are left alone. It is the folder version of
+a process still running are left alone. With ``discard_in_background`` the replaced folder is
+renamed ``.NAME.PID.gone`` and deleted by a process of its own, which outlives this one: a
+site's thousands of folders take most of a minute to remove on some file systems, and nothing
+needs to wait for that. It is the folder version of
 ``kb.store.write_atomically``; the search index (``build/index``) and the site (``site/``) use
 it.
 """
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -20,6 +24,7 @@ from typing import TypeVar
 
 Built = TypeVar("Built")
 _KINDS = ("tmp", "old", "del")
+_GONE = "gone"  # being deleted in the background (``delete_in_background``)
 
 
 def _alive(pid: int) -> bool:
@@ -50,7 +55,9 @@ def recover_folder(folder: Path) -> None:
         if not path.name.startswith(prefix):
             continue
         pid, _, kind = path.name[len(prefix) :].partition(".")
-        if pid.isdigit() and kind in _KINDS and not _alive(int(pid)):
+        if pid.isdigit() and kind == _GONE and not _alive(int(pid)):
+            delete_in_background(path)  # again, in case that deletion was stopped
+        elif pid.isdigit() and kind in _KINDS and not _alive(int(pid)):
             left.append((path, kind))
     if not left:
         return
@@ -67,7 +74,23 @@ def recover_folder(folder: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def replace_folder(folder: Path, build: Callable[[Path], Built]) -> Built:
+def delete_in_background(folder: Path) -> None:
+    """Delete ``folder`` in a new process that carries on after this one ends."""
+    try:
+        subprocess.Popen(
+            ["rm", "-rf", "--", str(folder)],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:  # no rm here: delete it now
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def replace_folder(
+    folder: Path, build: Callable[[Path], Built], discard_in_background: bool = False
+) -> Built:
     """Call ``build(empty_folder)``, then swap the folder it filled in for ``folder``.
 
     Returns what ``build`` returns. If ``build`` fails, ``folder`` is as it was and the new
@@ -90,7 +113,10 @@ def replace_folder(folder: Path, build: Callable[[Path], Built]) -> Built:
             raise
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
-        if previous.exists() and folder.exists():
+        if previous.exists() and folder.exists() and discard_in_background:
+            os.replace(previous, _sibling(folder, _GONE))  # a name that is never put back
+            delete_in_background(_sibling(folder, _GONE))
+        elif previous.exists() and folder.exists():
             os.replace(previous, discarded)  # the name that is never put back
             shutil.rmtree(discarded, ignore_errors=True)
     return built

@@ -144,9 +144,11 @@ def _index_worker(database: Path, index_dir: Path, results: Any) -> None:
     _die_with_parent()
     from kb import search
 
+    started = time.perf_counter()
     engine = store.open_store(database)
     try:
-        results.send(("done", search.update_index(engine, index_dir)))
+        counts = search.update_index(engine, index_dir)
+        results.send(("done", (counts, time.perf_counter() - started)))
     except KnowledgeBaseError as error:
         results.send(("failed", str(error)))
     finally:
@@ -160,7 +162,8 @@ class IndexInBackground:
     The index serves the command line, not the site, so nothing after the store waits for it;
     on a machine with two cores it costs the build no time. ``wait`` gives its counts, or
     raises ``IndexBuildFailed``; ``stop`` ends it early, leaving the previous index (the
-    index is swapped in whole, ``kb.folder_swap``).
+    index is swapped in whole, ``kb.folder_swap``). ``seconds`` is how long the worker took,
+    once ``wait`` has returned.
     """
 
     def __init__(self, paths: Paths) -> None:
@@ -169,7 +172,7 @@ class IndexInBackground:
         self._process = context.Process(
             target=_index_worker, args=(paths.database, paths.index, sending), daemon=True
         )
-        self.started = time.perf_counter()
+        self.seconds = 0.0
         self._process.start()
         sending.close()
 
@@ -184,7 +187,8 @@ class IndexInBackground:
                 f"the search index was not updated: {value or 'its worker process stopped'}"
                 f" (exit code {self._process.exitcode}); the previous index is unchanged"
             )
-        return value  # type: ignore[no-any-return]
+        counts, self.seconds = value
+        return counts  # type: ignore[no-any-return]
 
     def stop(self) -> None:
         self._process.terminate()
@@ -249,5 +253,6 @@ def build(
         raise
     indexed = indexing.wait()
     detail = ", ".join(f"{count} {name}" for name, count in indexed.items())
-    finished("index", f"{detail} (in parallel with the steps after store)", indexing.started)
+    steps.append(Step("index", f"{detail} (alongside the steps after store)", indexing.seconds))
+    progress(steps[-1])
     return Built(records, len(rendered.pages), warnings, steps)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,34 @@ def test_the_new_folder_replaces_the_old(tmp_path: Path) -> None:
     assert replace_folder(folder, lambda new: (new / "version").write_text("new")) == 3
     assert contents(folder) == {"version": "new"}
     assert siblings(folder) == []
+
+
+def _gone_soon(path: Path) -> bool:
+    for _ in range(200):
+        if not path.exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_old_folder_can_be_deleted_in_the_background(tmp_path: Path) -> None:
+    folder = old_folder(tmp_path)
+    for number in range(50):
+        (folder / f"page-{number}").mkdir()
+    replace_folder(folder, lambda new: (new / "version").write_text("new"), True)
+    assert contents(folder) == {"version": "new"}
+    assert siblings(folder) in ([], [f".built.{os.getpid()}.gone"])
+    assert _gone_soon(tmp_path / f".built.{os.getpid()}.gone")
+
+
+def test_a_background_deletion_that_was_stopped_is_started_again(tmp_path: Path) -> None:
+    folder = old_folder(tmp_path)
+    dead = 2**22 + 12345  # above Linux's default pid_max: no such process
+    gone = tmp_path / f".built.{dead}.gone"
+    (gone / "page").mkdir(parents=True)
+    recover_folder(folder)
+    assert contents(folder) == {"version": "old"}
+    assert _gone_soon(gone)
 
 
 def test_a_failed_build_leaves_the_old_folder(tmp_path: Path) -> None:

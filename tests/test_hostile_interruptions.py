@@ -110,8 +110,12 @@ def timed(command: list[str | Path]) -> float:
 
 
 def temporary_appears(folder: Path, prefix: str) -> Callable[[], bool]:
+    """True once a folder being built (``kb.folder_swap``'s ``.NAME.PID.tmp``) appears."""
     return lambda: (
-        folder.is_dir() and any(path.name.startswith(prefix) for path in folder.iterdir())
+        folder.is_dir()
+        and any(
+            path.name.startswith(prefix) and path.name.endswith(".tmp") for path in folder.iterdir()
+        )
     )
 
 
