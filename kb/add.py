@@ -37,7 +37,6 @@ from kb.errors import ChangeRefused, Problem, RecordExists, RecordNotFound, Reco
 from kb.importers import ImportEntry, read_references
 from kb.load import RecordFile, load_records, read_record
 from kb.models import ID_PATTERN, Study
-from kb.search import update_index
 from kb.settings import setting_value
 from kb.validate import KnowledgeBase, check_record, validate_records
 from kb.write import record_path, record_text, repository_lock, write_record
@@ -254,6 +253,8 @@ class _Stored:
                     _store_written(self.paths.root, path, connection)
         except (_Unsure, SQLAlchemyError, OSError):
             return refresh(self.paths)
+        from kb.search import update_index  # here: Whoosh is slow to import
+
         update_index(self.engine, self.paths.index)
         return _refreshed(self.paths)
 
@@ -318,6 +319,8 @@ def refresh(paths: pipeline.Paths) -> str:
         )
     engine = store.open_store(paths.database)
     try:
+        from kb.search import update_index  # here: Whoosh is slow to import
+
         update_index(engine, paths.index)
     finally:
         engine.dispose()

@@ -17,12 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.cli import main
 from tests.conftest import REPOSITORY, run_kb
 
-pytestmark = pytest.mark.skipif(
-    "import" not in main.commands, reason="`kb import` does not exist yet"
-)
 KB = str(REPOSITORY / ".venv" / "bin" / "kb")
 FIFTY_MB = 50 * 1024 * 1024
 

@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.cli import main
 from tests.conftest import DATA, run_kb
 
-pytestmark = pytest.mark.skipif(
-    "search" not in main.commands, reason="`kb search` does not exist yet"
-)
 # Anything a terminal could act on, other than the line feeds between lines of output.
 TERMINAL_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 invalid input (with a message naming file, line, record
 """
 
 import functools
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -65,7 +66,37 @@ def json_output(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A command group that imports a subcommand's module only when that command is run (or
+    help lists it), so `kb add` does not pay for networkx and Whoosh."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # command name → "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "add": "kb.cli.reviewer:add",
+        "fmt": "kb.cli.reviewer:fmt",
+        "graph": "kb.cli.graph:graph",
+        "import": "kb.cli.reviewer:import_references",
+        "search": "kb.cli.search:search",
+        "synth": "kb.cli.synth:synth",
+    },
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="kb")
 def main() -> None:
     """Keep an evidence-synthesis knowledge base: recommendations, studies and their evidence.
@@ -214,22 +245,3 @@ def export(root: str | None, database: str | None, output_format: str) -> None:
     else:
         references = citations.all_references(document)
         click.echo(citations.WRITERS[output_format](references), nl=False)
-
-
-from kb.cli.graph import graph  # noqa: E402
-
-main.add_command(graph)
-
-from kb.cli.synth import synth  # noqa: E402
-
-main.add_command(synth)
-
-from kb.cli.reviewer import add, fmt, import_references  # noqa: E402
-
-main.add_command(add)
-main.add_command(import_references)
-main.add_command(fmt)
-
-from kb.cli.search import search  # noqa: E402
-
-main.add_command(search)
