@@ -19,6 +19,7 @@ memory with ``os.wait4``.
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import time
@@ -108,11 +109,19 @@ def build(paths: pipeline.Paths, work: Path, options: argparse.Namespace) -> dic
 
     def measured(done: pipeline.Step) -> None:
         report(done)
+        # The index is built by a worker process of its own, which reports its peak itself.
+        worker_peak = re.search(r"peak memory (\d+) MB", done.detail)
         steps.append(
             {
                 "name": done.name,
                 "seconds": done.seconds,
-                "peak_rss_mb": peak_rss_mb() if windows else None,
+                "peak_rss_mb": (
+                    float(worker_peak.group(1))
+                    if worker_peak
+                    else peak_rss_mb()
+                    if windows
+                    else None
+                ),
                 "detail": done.detail,
             }
         )

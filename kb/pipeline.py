@@ -8,6 +8,7 @@ import ctypes
 import math
 import multiprocessing
 import os
+import resource
 import signal
 import time
 from collections.abc import Callable
@@ -148,7 +149,8 @@ def _index_worker(database: Path, index_dir: Path, results: Any) -> None:
     engine = store.open_store(database)
     try:
         counts = search.update_index(engine, index_dir)
-        results.send(("done", (counts, time.perf_counter() - started)))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KB
+        results.send(("done", (counts, time.perf_counter() - started, peak_mb)))
     except KnowledgeBaseError as error:
         results.send(("failed", str(error)))
     finally:
@@ -162,8 +164,8 @@ class IndexInBackground:
     The index serves the command line, not the site, so nothing after the store waits for it;
     on a machine with two cores it costs the build no time. ``wait`` gives its counts, or
     raises ``IndexBuildFailed``; ``stop`` ends it early, leaving the previous index (the
-    index is swapped in whole, ``kb.folder_swap``). ``seconds`` is how long the worker took,
-    once ``wait`` has returned.
+    index is swapped in whole, ``kb.folder_swap``). ``seconds`` and ``peak_mb`` are how long
+    the worker took and its peak memory, once ``wait`` has returned.
     """
 
     def __init__(self, paths: Paths) -> None:
@@ -172,7 +174,7 @@ class IndexInBackground:
         self._process = context.Process(
             target=_index_worker, args=(paths.database, paths.index, sending), daemon=True
         )
-        self.seconds = 0.0
+        self.seconds = self.peak_mb = 0.0
         self._process.start()
         sending.close()
 
@@ -187,7 +189,7 @@ class IndexInBackground:
                 f"the search index was not updated: {value or 'its worker process stopped'}"
                 f" (exit code {self._process.exitcode}); the previous index is unchanged"
             )
-        counts, self.seconds = value
+        counts, self.seconds, self.peak_mb = value
         return counts  # type: ignore[no-any-return]
 
     def stop(self) -> None:
@@ -253,6 +255,7 @@ def build(
         raise
     indexed = indexing.wait()
     detail = ", ".join(f"{count} {name}" for name, count in indexed.items())
-    steps.append(Step("index", f"{detail} (alongside the steps after store)", indexing.seconds))
+    detail += f" (alongside the steps after store; peak memory {indexing.peak_mb:.0f} MB)"
+    steps.append(Step("index", detail, indexing.seconds))
     progress(steps[-1])
     return Built(records, len(rendered.pages), warnings, steps)
