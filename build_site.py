@@ -30,8 +30,14 @@ from kb.render import SiteInfo
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
 DOCS = REPOSITORY / "docs"
-# Besides the generated pages, what goes into every page of the site.
-SITE_INPUTS = (REPOSITORY / "overrides", DOCS)
+# Besides the generated pages, what goes into every page of the site: a change to any of it
+# (or to mkdocs.yml, or the MkDocs and Material versions) makes the next build render them all.
+SITE_INPUTS = (
+    REPOSITORY / "overrides",
+    DOCS,
+    REPOSITORY / "kb" / "site_markdown.py",
+    REPOSITORY / "kb" / "site_plugins.py",
+)
 # What the site was built from, kept in the site (a small file, not a page; kb.site_plugins).
 SITE_STAMP = ".kb-site-inputs.json"
 

@@ -21,8 +21,9 @@ build safe:
 
 A dirty build is only right when every page not re-rendered would come out the same, which
 holds when nothing but the generated pages changed: ``site_inputs_digest`` covers the rest
-(the MkDocs configuration, the theme overrides, the hand-written pages, and the MkDocs and
-Material versions), and a full build runs whenever it differs from the previous build's.
+(the MkDocs configuration, the theme overrides, the hand-written pages, this module and the
+Markdown extension, and the MkDocs and Material versions), and a full build runs whenever it
+differs from the previous build's.
 """
 
 import hashlib
