@@ -15,7 +15,9 @@ from benchmarks.search_baseline import load_cases, measure
 from kb import pipeline, search, store
 from kb.errors import KnowledgeBaseError, RecordsInvalid, SearchQueryError
 from kb.search import index as search_index
-from kb.search import ranking
+from kb.search import postings, ranking
+from kb.search.nodes import build_tree
+from kb.search.postings import PostingsReader
 from tests.conftest import DATA, REPOSITORY, run_kb
 
 
@@ -107,6 +109,7 @@ def test_joined_form_keeps_phrase_positions() -> None:
         ("anti", 0),
         ("racist", 1),
         ("antiracist", 1),
+        ("~antiracist", 1),  # the synonym group's token (antiracist is a synonym term)
         ("len", 2),
     ]
 
@@ -122,6 +125,25 @@ def test_spelling_variants_find_each_other_in_a_hand_built_kb(tiny_kb: Path) -> 
 
 
 # --- Synonyms ---------------------------------------------------------------------------------
+
+
+def test_synonym_terms_are_indexed_as_their_group_token() -> None:
+    [group] = [group for group in search.load_synonyms() if "BAME" in group.terms]
+    token = search.analysis.group_token(group)
+    text = "Black, Asian and minority ethnic staff, and BAME people"
+    tokens = search.text_analyzer()(text, mode="index", positions=True, chars=True)
+    found = [(t.pos, text[t.startchar : t.endchar]) for t in tokens if t.text == token]
+    assert found == [(3, "Black, Asian and minority ethnic"), (5, "BAME")]
+    assert token not in analysed(text)  # a query's words stay words
+
+
+def test_notes_are_searched_for_words_no_title_or_statement_holds(tiny_kb: Path) -> None:
+    add_note(tiny_kb, "recommendations/targets.yaml", "Publish quarterly; anonymised data.")
+    paths = built(tiny_kb)
+    assert ids(paths, "quarterly") == ["targets"]  # only in a note
+    # "anonymised" is in a statement, so notes are not searched for it.
+    assert "targets" not in ids(paths, "anonymised")
+    assert "targets" in ids(paths, "context:anonymised")
 
 
 def test_synonym_groups_are_well_formed() -> None:
@@ -364,6 +386,39 @@ def test_update_builds_only_the_documents_of_changed_records(tiny_kb: Path, monk
     assert (paths.index / search_index.DIGESTS).is_file()
 
 
+def test_compact_postings_are_whoosh_postings(tiny_kb: Path, monkeypatch) -> None:
+    monkeypatch.setattr(postings, "COMPACT_MIN_POSTINGS", 1)  # every list, even short ones
+    paths = built(tiny_kb)
+    before = search.search(paths.index, "applications targets")
+    add_note(tiny_kb, "recommendations/targets.yaml", "Targets at board level.")
+    search.update_index(pipeline.current_store(paths), paths.index)  # a second segment
+    with index.open_dir(paths.index).searcher() as searcher:
+        readers = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
+        assert len(readers) == 2 and any(reader.has_deletions() for reader in readers)
+        compared = 0
+        for reader in readers:
+            for fieldname, text in reader.all_terms():
+                if fieldname not in postings.RANKED_FIELDS:
+                    continue
+                ids_, weights, _ = postings._block_postings(reader.postings(fieldname, text))
+                table = postings._segment_lengths(reader, fieldname)
+                expected = (ids_, weights, bytes(table[docnum] for docnum in ids_))
+                found = postings._compact_postings(reader, fieldname, text)
+                assert found is not None, (fieldname, text)
+                compact_ids, compact_weights, lengths, pairs = found
+                assert (list(compact_ids), list(compact_weights), bytes(lengths)) == expected
+                pairs_found = set(zip(weights, expected[2], strict=True))
+                if not reader.has_deletions():  # else it may hold a deleted document's pair
+                    assert set(pairs) <= pairs_found
+                assert all(any(w >= x and n <= y for w, n in pairs) for x, y in pairs_found)
+                compared += 1
+        assert compared > 50
+    after = search.search(paths.index, "applications targets")
+    assert [r.id for r in after.results] == [r.id for r in before.results]
+    assert after.total == before.total
+    assert ids(paths, "board") == ["targets"]
+
+
 def test_failed_build_leaves_the_previous_index(tiny_kb: Path, monkeypatch) -> None:
     paths = built(tiny_kb)
     before = sorted(path.name for path in paths.index.iterdir())
@@ -433,6 +488,10 @@ def test_update_builds_a_missing_or_outdated_index(tiny_kb: Path, monkeypatch) -
     assert not search.index_is_current(paths.index, paths.database)
     assert search.update_index(engine, paths.index)["added"] == 6
     assert search.index_is_current(paths.index, paths.database)
+    # The index holds the synonym groups' tokens: new synonyms mean a new index.
+    monkeypatch.setattr(search_index, "_synonyms_digest", lambda: "other synonyms")
+    assert not search.index_is_current(paths.index, paths.database)
+    assert search.update_index(engine, paths.index)["added"] == 6
 
 
 def test_cli_builds_then_refreshes_the_index(tiny_kb: Path) -> None:
@@ -521,16 +580,11 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def exhaustive(index_dir: Path, text: str) -> tuple[list[tuple[float, int]], int]:
     """Every matching document scored, with no pruning: what ranking.rank must agree with."""
     with index.open_dir(index_dir).searcher() as searcher:
-        parser = search.query._parser(searcher.schema)
-        parsed = parser.parse(search.clean_query(text), normalize=False)
-        matches = search.find_synonyms(search.clean_query(text))
-        parsed = search.query._filters_first(
-            search.query._with_synonyms(parsed, matches, parser)
-        ).normalize()
-        tree = ranking._Index(searcher)
-        root = ranking._node(tree, parsed)
-        scores = ranking._final(tree, root.scores(None, True))
-        return ranking._best(scores, 10), len(root.docs(True))
+        parsed, _ = search.query.query_tree(searcher, search.clean_query(text))
+        tree = PostingsReader(searcher)
+        root = build_tree(tree, parsed)
+        scores = ranking.final_scores(tree, root.scores(None, True))
+        return ranking.best(scores, 10), len(root.docs(True))
 
 
 def test_pruned_ranking_agrees_with_scoring_everything(real_index: Path) -> None:

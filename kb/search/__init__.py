@@ -1,8 +1,10 @@
 """Full-text search: a Whoosh index of the store in ``build/index``, and `kb search`'s query.
 
 One step per module: ``analysis`` (tokeniser, schema, synonyms), ``index`` (building and
-updating the index from the store) and ``query`` (parsing, scoring, highlighting). Every
-public name is re-exported here, so ``from kb.search import search`` keeps working.
+updating the index from the store), ``query`` (parsing, synonyms, spelling, highlighting),
+and for ranking ``postings`` (reading postings lists fast), ``nodes`` (the query as a tree
+that scores documents) and ``ranking`` (the top documents and the total). Every public name
+is re-exported here, so ``from kb.search import search`` keeps working.
 See docs/search.md.
 """
 
@@ -15,6 +17,7 @@ from kb.search.analysis import (
     UkSpelling,
     _stems,
     find_synonyms,
+    group_token,
     load_synonyms,
     make_schema,
     text_analyzer,
@@ -33,6 +36,7 @@ from kb.search.index import (
 )
 from kb.search.query import (
     COORDINATION,
+    DEFAULT_FIELDS,
     FIELD_BOOSTS,
     FIELD_TIEBREAK,
     FILTER_FIELDS,
@@ -40,6 +44,7 @@ from kb.search.query import (
     MAX_QUERY_CHARS,
     QUERY_FIELDS,
     SHORT_TEXT,
+    SYNONYM_FIELDS,
     SYNONYM_WEIGHT,
     SearchResult,
     SearchResults,
@@ -50,6 +55,7 @@ from kb.search.query import (
 
 __all__ = [
     "COORDINATION",
+    "DEFAULT_FIELDS",
     "FIELD_BOOSTS",
     "FIELD_TIEBREAK",
     "FILTER_FIELDS",
@@ -61,6 +67,7 @@ __all__ = [
     "SHORT_TEXT",
     "STAMP",
     "SYNONYMS_FILE",
+    "SYNONYM_FIELDS",
     "SYNONYM_WEIGHT",
     "TYPES",
     "AcronymPlurals",
@@ -76,6 +83,7 @@ __all__ = [
     "citation",
     "clean_query",
     "find_synonyms",
+    "group_token",
     "index_documents",
     "index_is_current",
     "load_synonyms",

@@ -115,11 +115,12 @@ class UkSpelling(Filter):
             yield token
 
 
-def _filter_chain(stem: bool) -> Any:
+def _filter_chain(stem: bool, synonyms: bool = True) -> Any:
     chain = RegexTokenizer(_WORD) | AcronymPlurals() | LowercaseFilter() | CharsetFilter(accent_map)
     if not stem:
         return chain | JoinedForms()
-    return chain | StopFilter() | JoinedForms() | UkSpelling() | StemFilter(lang="en")
+    stemmed = chain | StopFilter() | JoinedForms() | UkSpelling() | StemFilter(lang="en")
+    return stemmed | SynonymTokens() if synonyms else stemmed
 
 
 # What each distinct word becomes, per analyser: (texts, relative positions, character
@@ -140,21 +141,26 @@ class WordCache(Analyzer):
     positions, originals, no tokenising) go through the chain itself.
     """
 
-    def __init__(self, stem: bool = True) -> None:
+    def __init__(self, stem: bool = True, synonyms: bool = True) -> None:
         self.stem = stem
-        self.chain = _filter_chain(stem)
+        self.synonyms = stem and synonyms
+        self.chain = _filter_chain(stem, self.synonyms)
+        self.words = _filter_chain(stem, synonyms=False)  # synonyms span words: added here
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, WordCache) and other.stem == self.stem
+        return isinstance(other, WordCache) and (other.stem, other.synonyms) == (
+            self.stem,
+            self.synonyms,
+        )
 
     def __hash__(self) -> int:
-        return hash((WordCache, self.stem))
+        return hash((WordCache, self.stem, self.synonyms))
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"stem": self.stem}  # the index's schema stores the analyser
+        return {"stem": self.stem, "synonyms": self.synonyms}  # the schema stores the analyser
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["stem"])
+        self.__init__(state["stem"], state.get("synonyms", True))
 
     def has_morph(self) -> bool:
         return self.stem
@@ -165,7 +171,7 @@ class WordCache(Analyzer):
         if found is None:
             tokens = tuple(
                 (token.text, token.pos, token.startchar, token.endchar, token.stopped)
-                for token in self.chain(
+                for token in self.words(
                     word, positions=True, chars=True, mode=mode, removestops=removestops
                 )
             )
@@ -193,6 +199,8 @@ class WordCache(Analyzer):
         position = 0  # of the next kept word: stop words after the first kept one take none
         shift = 0  # positions added by joined forms so far
         kept = False
+        synonyms = _SynonymSpotter() if self.synonyms and mode == "index" and positions else None
+        watched = _synonym_stems() if synonyms is not None else frozenset()
         for number, match in enumerate(_WORD_PATTERN.finditer(value)):
             taken, outputs = self._word(match.group(), mode, removestops)
             stop = not outputs or outputs[0][4]
@@ -208,20 +216,23 @@ class WordCache(Analyzer):
                 if chars:
                     token.startchar, token.endchar = start + first, start + last
                 yield token
+                if text in watched and not stopped:
+                    yield from synonyms.tokens(token)  # type: ignore[union-attr]
             if not stop:
                 kept = True
                 position += taken
                 shift += taken - 1
 
 
-def text_analyzer(stem: bool = True) -> Any:
+def text_analyzer(stem: bool = True, synonyms: bool = True) -> Any:
     """English analyser: lower case, accents folded, stop words, joined forms, UK spelling, stems.
 
     Joined forms come after the stop filter, which renumbers positions, so that "antiracist"
     keeps the position of "racist" and phrases match whichever spelling was used. Without
     ``stem``, words are kept as written: the vocabulary the spelling corrector suggests from.
+    With ``synonyms`` (and stems), indexing adds synonym groups' tokens (``SynonymTokens``).
     """
-    return WordCache(stem)
+    return WordCache(stem, synonyms)
 
 
 def _value_list(stored: bool = False) -> KEYWORD:
@@ -244,7 +255,7 @@ def make_schema() -> Schema:
         ),
         title=TEXT(analyzer=text),
         text=TEXT(analyzer=text, stored=True),
-        context=TEXT(analyzer=text),
+        context=TEXT(analyzer=text_analyzer(synonyms=False)),  # synonyms: titles and texts
         spell=TEXT(analyzer=text_analyzer(stem=False), phrase=False),
         theme=_value_list(),
         strength=_value_list(stored=True),
@@ -302,9 +313,6 @@ def _synonym_phrases() -> dict[tuple[str, ...], SynonymGroup]:
     return phrases
 
 
-_ANALYZER = text_analyzer()
-_SPELLING_ANALYZER = text_analyzer(stem=False)
-
 # --- Plain words of a query -------------------------------------------------------------------
 
 _SEGMENT = re.compile(
@@ -347,6 +355,7 @@ class SynonymMatch:
 
     start: int
     alternatives: tuple[str, ...]
+    token: str = ""  # the group's token in the index (group_token)
 
 
 def find_synonyms(text: str) -> list[SynonymMatch]:
@@ -368,9 +377,109 @@ def find_synonyms(text: str) -> list[SynonymMatch]:
                     if _stems(term) not in seen:
                         seen.add(_stems(term))
                         alternatives.append(term)
-                matches.append(SynonymMatch(run[sequence[position][0]].start, tuple(alternatives)))
+                start = run[sequence[position][0]].start
+                token = group_token(phrases[stems])
+                matches.append(SynonymMatch(start, tuple(alternatives), token))
                 position += size
                 break
             else:
                 position += 1
     return matches
+
+
+# --- Synonyms at index time -------------------------------------------------------------------
+
+# A multi-word synonym term matches with up to one word between its words, as in a query.
+SYNONYM_SLOP = 2
+
+
+def group_token(group: SynonymGroup) -> str:
+    """The term a synonym group is indexed as, e.g. "~bame"; "~" never comes out of a word."""
+    return "~" + "_".join(_stems(group.terms[0]))
+
+
+@cache
+def _synonym_endings() -> dict[str, tuple[tuple[tuple[str, ...], str], ...]]:
+    """Each synonym term's stems and group token, by the term's last stem."""
+    endings: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for stems, group in _synonym_phrases().items():
+        endings.setdefault(stems[-1], []).append((stems, group_token(group)))
+    return {stem: tuple(terms) for stem, terms in endings.items()}
+
+
+@cache
+def _synonym_stems() -> frozenset[str]:
+    """Every stem of every synonym term: the only tokens the spotter needs to see."""
+    return frozenset(stem for stems in _synonym_phrases() for stem in stems)
+
+
+class SynonymTokens(Filter):
+    """Add a synonym group's token after each term of the group, when indexing with positions.
+
+    See ``_SynonymSpotter``; queries and highlighting by query terms never see group tokens.
+    """
+
+    def __call__(self, tokens: Iterable[Any]) -> Iterator[Any]:
+        spotter = None
+        for token in tokens:
+            yield token
+            if token.mode != "index" or not token.positions or token.stopped:
+                continue
+            if token.text in _synonym_stems():
+                spotter = spotter or _SynonymSpotter()
+                yield from spotter.tokens(token)
+
+
+class _SynonymSpotter:
+    """Finds synonym terms in a field's stems as they go by, for their group tokens.
+
+    So a document holding "Black, Asian and minority ethnic" is indexed with the group token
+    of that group too, and a query for "BAME" looks up one term instead of checking a
+    phrase's positions in thousands of documents.
+    """
+
+    def __init__(self) -> None:
+        self.endings = _synonym_endings()
+        self.recent: list[tuple[str, int, int]] = []  # (stem, position, start character)
+        self.emitted: set[tuple[str, int]] = set()
+
+    def tokens(self, token: Any) -> Iterator[Any]:
+        """After a word's token, the group token of each synonym term that ends with it."""
+        stem, position, end = token.text, token.pos, token.endchar if token.chars else 0
+        for group, begins in self.spot(stem, position, token.startchar if token.chars else 0):
+            token.text, token.pos, token.stopped, token.boost = group, position, False, 1.0
+            if token.chars:
+                token.startchar, token.endchar = begins, end
+            yield token
+
+    def spot(self, stem: str, position: int, start: int) -> list[tuple[str, int]]:
+        """Group tokens of the terms ending with this stem, with where each term starts."""
+        window = 8 * SYNONYM_SLOP
+        recent = self.recent
+        if recent and recent[0][1] < position - window:
+            self.recent = recent = [entry for entry in recent if entry[1] >= position - window]
+        found = []
+        for stems, group in self.endings.get(stem, ()):
+            begins = self._start(stems, position, start)
+            if begins is not None and (group, position) not in self.emitted:
+                self.emitted.add((group, position))
+                found.append((group, begins))
+        recent.append((stem, position, start))
+        return found
+
+    def _start(self, stems: tuple[str, ...], position: int, start: int) -> int | None:
+        """Where a term whose last stem is at ``position`` starts, or None if it is not there."""
+        for stem in reversed(stems[:-1]):
+            before = [
+                (where, begins)
+                for text, where, begins in self.recent
+                if text == stem and 1 <= position - where <= SYNONYM_SLOP
+            ]
+            if not before:
+                return None
+            position, start = max(before)
+        return start
+
+
+_ANALYZER = text_analyzer()
+_SPELLING_ANALYZER = text_analyzer(stem=False)

@@ -35,11 +35,12 @@ from kb.models import (
     StudyRow,
     ThemeRow,
 )
-from kb.search.analysis import make_schema
+from kb.search.analysis import SYNONYMS_FILE, make_schema
+from kb.search.postings import CompactWriter
 from kb.store import session
 
 # Bump when the schema or the way documents are built changes: the next search rebuilds.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STAMP = "kb-index.json"
 TYPES = ("recommendation", "study", "evidence", "example", "figure")
 
@@ -296,14 +297,24 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
 # --- Building and updating --------------------------------------------------------------------
 
 
+def _synonyms_digest() -> str:
+    """A digest of the synonym groups: the index holds their tokens (analysis.group_token)."""
+    return hashlib.sha256(SYNONYMS_FILE.read_bytes()).hexdigest()[:16]
+
+
 def _write_stamp(index_dir: Path) -> None:
-    (index_dir / STAMP).write_text(json.dumps({"schema_version": SCHEMA_VERSION}) + "\n")
+    stamp = {"schema_version": SCHEMA_VERSION, "synonyms": _synonyms_digest()}
+    (index_dir / STAMP).write_text(json.dumps(stamp) + "\n")
 
 
 def _stamp_version(index_dir: Path) -> int | None:
+    """The index's schema version; None without a stamp or when the synonyms changed since."""
     try:
-        return json.loads((index_dir / STAMP).read_text())["schema_version"]
-    except (OSError, ValueError, KeyError, TypeError):
+        stamp = json.loads((index_dir / STAMP).read_text())
+        if stamp.get("synonyms") != _synonyms_digest():
+            return None
+        return stamp["schema_version"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -341,10 +352,17 @@ class _LengthsInMemory:
 
 
 class _Writer(SegmentWriter):
-    """Whoosh's segment writer, with field lengths kept in memory while postings are written."""
+    """Whoosh's segment writer, with field lengths kept in memory while postings are written,
+    and a compact copy of the long postings lists (kb.search.postings) written with them."""
 
     def per_document_reader(self) -> Any:
         return _LengthsInMemory(super().per_document_reader())
+
+    def _flush_segment(self) -> None:
+        compact = CompactWriter(self.fieldwriter)
+        self.fieldwriter = compact
+        super()._flush_segment()
+        compact.write(self.storage, self.get_segment())
 
 
 def _add_all(writer: Any, documents: list[dict[str, Any]]) -> None:

@@ -46,10 +46,16 @@ SHORT_TEXT = 320  # texts up to this many characters are shown whole in results
 # Query-time weight of each text field: a recommendation's own title and statement count more
 # than notes, quotes and other passing mentions.
 FIELD_BOOSTS = {"ref": 8.0, "title": 3.0, "text": 2.0, "context": 0.6}
+# The fields a plain word is looked up in. Notes, quotes and references (``context``) hold most
+# of the words of the index but rarely decide a ranking; ``context:word`` searches them.
+DEFAULT_FIELDS = ("ref", "title", "text")
+# The fields a synonym group is looked up in (as its group token, see analysis.group_token).
+SYNONYM_FIELDS = ("title", "text")
 # A document's score is scaled by (share of the query's words it matches) to this power.
 COORDINATION = 1.0
-# Synonyms the user did not type count for this share of the words they did.
-SYNONYM_WEIGHT = 0.5
+# A synonym group counts for this share of a word typed. The group is looked up as one token
+# that any of its terms gives a document, the typed word too, which so counts a little extra.
+SYNONYM_WEIGHT = 1.0
 # A word found in several fields scores as its best field plus this share of the others.
 FIELD_TIEBREAK = 0.2
 # Fields a query may name, e.g. ``theme:hsc-data strength:S3``; the keyword ones filter.
@@ -156,6 +162,42 @@ def _replace(text: str, replacements: list[tuple[int, int, str]]) -> str:
 # --- Synonyms and spelling ---------------------------------------------------------------------
 
 
+def _finds_nothing(node: query.Query, reader: Any) -> bool:
+    """True when a word (or a phrase, by its words) is in no document's field at all."""
+    if isinstance(node, query.Term):
+        return (node.fieldname, node.text) not in reader
+    if isinstance(node, query.Phrase):
+        return any((node.fieldname, word) not in reader for word in node.words)
+    return False
+
+
+def _with_notes(parsed: query.Query, reader: Any) -> query.Query:
+    """Look a word up in ``context`` too when no title or statement holds it.
+
+    Notes, quotes and references hold most of the index's words, so they are not searched for
+    every word (DEFAULT_FIELDS); but a word found only there still finds its records.
+    """
+
+    def rewrite(node: query.Query) -> query.Query:
+        if isinstance(node, _BestOf) and node.subqueries:
+            texts = [sub for sub in node.subqueries if sub.field() in ("title", "text")]
+            if texts and all(_finds_nothing(sub, reader) for sub in texts):
+                notes = texts[0].copy()
+                notes.fieldname = "context"
+                notes.boost = FIELD_BOOSTS["context"]
+                return _BestOf([*node.subqueries, notes], boost=node.boost, tiebreak=node.tiebreak)
+            return node
+        if node.is_leaf():
+            return node
+        rewritten = node.apply(rewrite)
+        for name in ("scale", "tiebreak", "minmatch"):  # apply() forgets these
+            if hasattr(node, name):
+                setattr(rewritten, name, getattr(node, name))
+        return rewritten
+
+    return rewrite(parsed)
+
+
 def _filters_first(parsed: query.Query) -> query.Query:
     """Make top-level keyword clauses (theme:..., strength:...) required; words still rank."""
     if not isinstance(parsed, _Coordinated):
@@ -167,15 +209,17 @@ def _filters_first(parsed: query.Query) -> query.Query:
     return query.And([*required, _Coordinated(ranked)] if ranked else required)
 
 
-def _with_synonyms(parsed: query.Query, matches: list[SynonymMatch], parser: Any) -> query.Query:
-    """OR each matched word with the best-scoring of its synonyms (a disjunction max).
+def _with_synonyms(parsed: query.Query, matches: list[SynonymMatch]) -> query.Query:
+    """OR each matched word with its synonym group, looked up as the group's one token.
 
-    Taking the maximum, not the sum, keeps a group of near-identical phrases ("minority
-    ethnic", "ethnic minority"...) from outweighing the rest of the query.
+    The index holds a group token wherever any term of the group occurs (analysis.py), so
+    "BAME" also finds "Black, Asian and minority ethnic" without checking phrase positions,
+    and a group of near-identical phrases counts once, not once per phrase.
     """
     alternatives = {
         match.start: _BestOf(
-            [parser.parse(f'"{term}"~2' if " " in term else term) for term in match.alternatives],
+            [query.Term(name, match.token, boost=FIELD_BOOSTS[name]) for name in SYNONYM_FIELDS],
+            tiebreak=FIELD_TIEBREAK,
             boost=SYNONYM_WEIGHT,
         )
         for match in matches
@@ -463,7 +507,8 @@ def _parser(schema: Schema) -> QueryParser:
     parser = QueryParser(None, schema, group=_CoordinatedGroup)
     parser.remove_plugin_class(plugins.OperatorsPlugin)
     parser.add_plugin(_Operators())
-    parser.add_plugin(plugins.MultifieldPlugin(list(FIELD_BOOSTS), FIELD_BOOSTS, group=_FieldMax))
+    boosts = {name: FIELD_BOOSTS[name] for name in DEFAULT_FIELDS}
+    parser.add_plugin(plugins.MultifieldPlugin(list(DEFAULT_FIELDS), boosts, group=_FieldMax))
     parser.remove_plugin_class(plugins.SingleQuotePlugin)
     parser.remove_plugin_class(plugins.EveryPlugin)
     return parser
@@ -499,12 +544,21 @@ def _filters(
 
 
 class _Results(Results):
-    """Whoosh's results, looking the query's terms up once rather than again for every hit."""
+    """Whoosh's results, looking the query's terms up once rather than again for every hit.
+
+    ``synonym_words`` are the words of the synonyms searched, marked in passages too: the
+    query looks a synonym group up as one token (analysis.group_token), not as its words.
+    """
+
+    synonym_words: frozenset[str] = frozenset()
 
     def query_terms(self, expand: bool = False, fieldname: str | None = None) -> Any:
         cache = self.__dict__.setdefault("_kb_terms", {})
         if (expand, fieldname) not in cache:
-            cache[expand, fieldname] = super().query_terms(expand=expand, fieldname=fieldname)
+            terms = set(super().query_terms(expand=expand, fieldname=fieldname))
+            if fieldname in (None, "text"):
+                terms.update(("text", word.encode()) for word in self.synonym_words)
+            cache[expand, fieldname] = terms
         return cache[expand, fieldname]
 
 
@@ -549,6 +603,22 @@ def _open_searcher(index_dir: Path) -> Any:
     return searcher
 
 
+def query_tree(searcher: Any, text: str) -> tuple[query.Query, list[SynonymMatch]]:
+    """The query to rank for a cleaned, corrected text, and the synonyms it adds."""
+    matches = find_synonyms(text)
+    try:
+        parsed = _parser(searcher.schema).parse(text, normalize=False)
+    except SearchQueryError:
+        raise
+    except Exception as error:  # Whoosh's parser has no error type of its own
+        raise SearchQueryError(f"could not read the query: {error}") from None
+    parsed = _with_notes(_with_synonyms(parsed, matches), searcher.reader())
+    parsed = _filters_first(parsed).normalize()
+    if parsed is query.NullQuery:
+        raise SearchQueryError("the query has no words to search for (only common words?)")
+    return parsed, matches
+
+
 def search(
     index_dir: Path,
     text: str,
@@ -568,23 +638,14 @@ def search(
     if not index.exists_in(index_dir):
         raise IndexMissing(f"no search index at {index_dir}; run `kb search` to build it")
     searcher = _open_searcher(Path(index_dir))
-    parser = _parser(searcher.schema)
     corrected = _correct(cleaned, searcher)
-    matches = find_synonyms(corrected)
-    try:
-        parsed = parser.parse(corrected, normalize=False)
-    except SearchQueryError:
-        raise
-    except Exception as error:  # Whoosh's parser has no error type of its own
-        raise SearchQueryError(f"could not read the query: {error}") from None
-    parsed = _filters_first(_with_synonyms(parsed, matches, parser)).normalize()
-    if parsed is query.NullQuery:
-        raise SearchQueryError("the query has no words to search for (only common words?)")
+    parsed, matches = query_tree(searcher, corrected)
     also_searched = list(dict.fromkeys(term for match in matches for term in match.alternatives))
     # Only the top documents are scored in full (kb.search.ranking); the total is exact.
     allowed = set(filters.docs(searcher)) if filters is not None else None
     ranked = rank(searcher, parsed, allowed, limit)
     hits = _Results(searcher, parsed, ranked.top)
+    hits.synonym_words = frozenset(stem for term in also_searched for stem in _stems(term))
     hits.formatter = _Bold()
     results = [_result(hits, hit) for hit in hits[:limit]]
     total, estimated = ranked.total, ranked.estimated
