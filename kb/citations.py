@@ -7,10 +7,10 @@ writer then renders it. ``kb.importers`` reads all three back, and importing an 
 creates nothing new (each entry is a duplicate of the record it came from).
 """
 
-import json
 import re
 from typing import Any
 
+from kb.export import indented_json
 from kb.models import RESEARCH_DESIGNS, StudyType
 
 Reference = dict[str, Any]
@@ -258,7 +258,7 @@ def ris(references: list[Reference]) -> str:
 
 def csl_json(references: list[Reference]) -> str:
     """A CSL-JSON file of ``references``."""
-    return json.dumps([csl_item(ref) for ref in references], indent=2, ensure_ascii=False) + "\n"
+    return indented_json([csl_item(ref) for ref in references]) + "\n"
 
 
 WRITERS = {"bibtex": bibtex, "ris": ris, "csl-json": csl_json}

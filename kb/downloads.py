@@ -13,7 +13,6 @@ carriage return) get a leading ``'``.
 
 import csv
 import io
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,8 @@ import networkx as nx
 
 from kb import citations
 from kb.citations import one_line
-from kb.graph import export_graph
+from kb.export import indented_json
+from kb.graph import graph_file
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -91,9 +91,7 @@ def write_downloads(
 
     shutil.copyfile(database, folder / "kb.sqlite")
     written.append(("kb.sqlite", "SQLite database", "Every table of the store, for SQL tools."))
-    (folder / "kb.json").write_text(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    (folder / "kb.json").write_text(indented_json(document) + "\n", encoding="utf-8")
     written.append(("kb.json", "JSON export", "The whole knowledge base as one document."))
     for key, records in document.items():
         write_csv(records, folder / "csv" / f"{key}.csv")
@@ -103,7 +101,7 @@ def write_downloads(
         ("gexf", "graph.gexf", "GEXF, for Gephi."),
         ("json", "graph.json", "node-link JSON, as networkx and D3 read it."),
     ):
-        export_graph(graph, graph_format, folder / name)
+        (folder / name).write_bytes(graph_file(graph, graph_format))
         written.append((name, f"Evidence graph ({graph_format})", what))
     references = citations.all_references(document)
     (folder / "references.bib").write_text(citations.bibtex(references), encoding="utf-8")

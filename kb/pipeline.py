@@ -214,7 +214,8 @@ def build(
     before the index is waited for; the index step is reported last.
     """
     # Imported here so that commands which never build the site stay quick to start.
-    from kb.graph import build_graph
+    from kb.export import export_document
+    from kb.graph import graph_of
     from kb.render import SiteSources, render_site
 
     steps: list[Step] = []
@@ -237,13 +238,14 @@ def build(
     indexing = IndexInBackground(paths)
     try:
         started = time.perf_counter()
-        graph = build_graph(engine)
+        document = export_document(engine)  # read once, for the graph and for the pages
+        graph = graph_of(document)
         nodes, edges = graph.number_of_nodes(), graph.number_of_edges()
         finished("graph", f"{nodes} nodes, {edges} edges", started)
 
         started = time.perf_counter()
         rendered = render_site(
-            engine, graph, SiteSources(docs, staging, paths.database), site, link_docs=link_docs
+            document, graph, SiteSources(docs, staging, paths.database), site, link_docs=link_docs
         )
         engine.dispose()
         finished("pages", f"{len(rendered.pages)} generated pages in {staging}", started)

@@ -1,5 +1,6 @@
 """The evidence graph: a hand-built knowledge base with a known answer for every function."""
 
+import enum
 import json
 import random
 import shutil
@@ -10,9 +11,12 @@ from typing import Any
 import networkx as nx
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kb import pipeline, store
 from kb.errors import RecordNotFound
+from kb.export import export_document, indented_json
 from kb.graph import (
     Item,
     SupportTable,
@@ -22,6 +26,8 @@ from kb.graph import (
     evidence_profile,
     export_graph,
     flattened,
+    graph_file,
+    graph_of,
     graph_stats,
     overall_level,
     related_recommendations,
@@ -618,6 +624,111 @@ def test_export_is_deterministic_and_atomic(
         export_graph(graph, "graphml", first)
     assert first.read_bytes() == second.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.graphml", "b.graphml"]
+
+
+def test_graph_of_the_export_document_is_the_graph_of_the_store(
+    graph: nx.MultiDiGraph, kb_root: Path
+) -> None:
+    document = export_document(pipeline.current_store(pipeline.Paths.for_root(kb_root)))
+    again = graph_of(document)
+    assert list(again.nodes(data=True)) == list(graph.nodes(data=True))
+    assert list(again.edges(keys=True, data=True)) == list(graph.edges(keys=True, data=True))
+
+
+def _awkward_graph() -> nx.MultiDiGraph:
+    """Every kind of value the exports write, and text that XML escapes or cannot hold."""
+    text = "a & b < c > d \"e\" 'f'\r\n\tg\u2028\x0b é \U0001f600 \ud800"
+    graph = nx.MultiDiGraph()
+    graph.add_node(
+        "n&<1>",
+        type="study",
+        label=text,
+        title="",
+        year=2020,
+        score=1.5,
+        big=float("inf"),
+        small=-float("inf"),
+        unknown=float("nan"),
+        flag=True,
+        off=False,
+        authors=["A, B", "C"],
+        nested={"x": [1]},
+        missing=None,
+    )
+    graph.add_node("bare")  # no attributes at all
+    graph.add_node(3, type="theme", label=None, title=" ", year="2021")  # a second type of year
+    graph.add_edge("n&<1>", 3, key="k&1", type="evidence", id='e"1', rank=0, summary=text)
+    graph.add_edge(3, "bare", key="parent", type="parent")
+    graph.add_edge(3, "bare", key=7, type="theme", rank=2.5, quote="")
+    return graph
+
+
+@pytest.mark.parametrize("format", ["graphml", "gexf"])
+@pytest.mark.parametrize("which", ["kb", "awkward"])
+def test_graph_file_writes_the_bytes_networkx_writes(
+    graph: nx.MultiDiGraph, tmp_path: Path, format: str, which: str
+) -> None:
+    exported = graph if which == "kb" else _awkward_graph()
+    path = tmp_path / f"graph.{format}"
+    export_graph(exported, format, path)  # networkx's writers
+    assert graph_file(exported, format) == path.read_bytes()
+
+
+def test_graph_file_json_is_node_link_data_as_json_dumps_writes_it(
+    graph: nx.MultiDiGraph,
+) -> None:
+    data = nx.node_link_data(graph, edges="edges")
+    expected = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    assert graph_file(graph, "json") == expected.encode()
+
+
+def test_graph_file_leaves_what_it_does_not_write_to_networkx(tmp_path: Path) -> None:
+    graph = nx.MultiDiGraph()
+    graph.add_node("a", type="study", start=2001, pid="b")  # GEXF: time and hierarchy
+    graph.add_node("b", type="theme")
+    graph.add_edge("a", "b", key="k", type="theme", weight=2.0, label="w")  # GEXF: edge fields
+    for format in ("graphml", "gexf"):
+        path = tmp_path / f"graph.{format}"
+        export_graph(graph, format, path)
+        assert graph_file(graph, format) == path.read_bytes()
+    graph.nodes["b"]["span"] = (1, 2)  # a value neither format holds
+    for format in ("graphml", "gexf"):
+        with pytest.raises((TypeError, nx.NetworkXError)):
+            graph_file(graph, format)
+
+
+_JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+_JSON_KEYS = st.text() | st.integers() | st.floats() | st.booleans() | st.none()
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(_JSON_KEYS, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(_JSON_VALUES)
+def test_indented_json_is_what_json_dumps_writes(value: Any) -> None:
+    assert indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_indented_json_writes_enumerations_and_refuses_what_json_refuses() -> None:
+    class Level(enum.StrEnum):
+        HIGH = "high"
+
+    class Count(enum.IntEnum):
+        TWO = 2
+
+    value = {"level": Level.HIGH, Level.HIGH: [Count.TWO], Count.TWO: Strength.S3}
+    assert indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    for refused in ([object()], {(1, 2): 1}):
+        with pytest.raises(TypeError):
+            json.dumps(refused, indent=2)
+        with pytest.raises(TypeError):
+            indented_json(refused)
 
 
 # --- Rule checks in `kb check` -------------------------------------------------------------------

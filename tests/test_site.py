@@ -15,6 +15,7 @@ import re
 import shutil
 import string
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import bibtexparser
+import jinja2
 import markdown
 import networkx as nx
 import pytest
@@ -31,14 +33,17 @@ import rispy
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 import build_site
 from benchmarks.browser import ARGS as CHROMIUM_ARGS
 from benchmarks.browser import CHROMIUM as BROWSER_PATH
 from kb import pipeline
 from kb.export import export_document
+from kb.graph import graph_of
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
-from kb.render.pages import relative_path, relative_url, site_path
+from kb.render.model import SiteModel
+from kb.render.pages import CurrentPage, environment, relative_path, relative_url, site_path
 from kb.store import open_store
 from kb.urls import record_url
 from tests.conftest import DATA, REPOSITORY
@@ -422,6 +427,130 @@ def _markdown_extensions(
 def _page_body(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     return text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
+
+
+def _page_environment(site: Site, page: str) -> jinja2.Environment:
+    """The pages' template environment for ``site``'s records, rendering ``page``."""
+    return environment(SiteModel(site.document, graph_of(site.document)), CurrentPage(page))
+
+
+def test_templates_print_everything_inert_but_markup(tiny_site: Site) -> None:
+    env = _page_environment(tiny_site, "studies/x/")
+    template = env.from_string(
+        "{% macro bold(text) %}<b>{{ text }}</b>{% endmacro %}"
+        '{{ value }}|{{ markup }}|{{ bold(value) }}|{{ "%.2f"|format(half) }}|{{ nothing }}'
+    )
+    value = "<i>*x*</i> [a](b)"
+    printed = template.render(value=value, markup=Markup("<i>ok</i>"), half=0.5, nothing=None)
+    assert printed == (f"{inert(value)}|<i>ok</i>|<b>{inert(value)}</b>|{inert('0.50')}|")
+
+
+def test_record_fields_are_looked_up_as_jinja_looks_them_up(tiny_site: Site) -> None:
+    ours = _page_environment(tiny_site, "")
+    jinjas = jinja2.Environment(undefined=jinja2.StrictUndefined)
+
+    class Thing:
+        title = "an attribute"
+
+    record = {"title": "a field", "items": "a field named like a method", "get": 1}
+    for thing, name in [
+        (record, "title"),
+        (record, "items"),
+        (record, "get"),
+        (record, "absent"),
+        (defaultdict(list, title="a field"), "title"),
+        (Thing(), "title"),
+        ([1], "title"),
+    ]:
+        found, expected = ours.getattr(thing, name), jinjas.getattr(thing, name)
+        if isinstance(expected, jinja2.Undefined):
+            assert isinstance(found, jinja2.StrictUndefined), name
+        else:
+            assert found == expected, name
+
+
+# The macros the record links replaced, as they were.
+_LINK_MACROS = """
+{%- macro location(loc) -%}
+section “{{ loc.section }}”{% if loc.get("page") %}, p. {{ loc.page }}{% endif %}
+{%- endmacro -%}
+{%- macro rec_link(rec_id) -%}
+<a href="{{ record('recommendation', rec_id) }}">{{ m.recommendations[rec_id].title }}</a>
+{%- endmacro -%}
+{%- macro study_link(study_id) -%}
+<a href="{{ record('study', study_id) }}">{{ m.study_label(study_id) }}</a>
+{%- endmacro -%}
+{%- macro theme_link(theme_id) -%}
+<a href="{{ record('theme', theme_id) }}">{{ m.themes[theme_id].title }}</a>
+{%- endmacro -%}
+{%- macro example_link(example_id) -%}
+<a href="{{ record('example', example_id) }}">{{ m.examples[example_id].name }}</a>
+{%- endmacro -%}
+{%- macro figure_link(figure_id) -%}
+<a href="{{ record('figure', figure_id) }}">{{ m.figures[figure_id].title }}</a>
+{%- endmacro -%}
+{%- macro source_link(source_id) -%}
+<a href="{{ record('source', source_id) }}">{{ m.sources[source_id].title }}</a>
+{%- endmacro -%}
+"""
+
+
+@pytest.mark.parametrize("name", ["tiny_site", "hostile_site"])
+def test_record_links_print_what_their_macros_printed(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    site: Site = request.getfixturevalue(name)
+    env = _page_environment(site, "themes/x/")
+    macros = env.from_string(_LINK_MACROS).module
+    for key, kind in RECORD_KEYS.items():
+        link = f"{kind if kind != 'recommendation' else 'rec'}_link"
+        for row in site.document[key]:
+            assert env.globals[link](row["id"]) == getattr(macros, link)(row["id"])
+            if row.get("location"):
+                where = row["location"]
+                assert env.globals["location"](where) == macros.location(where)
+
+
+def _generated_pages(staging: Path) -> dict[Path, Any]:
+    """Each generated Markdown page of a staging folder, with its file's status."""
+    return {
+        path: path.stat()
+        for path in staging.rglob("*.md")
+        if not (build_site.DOCS / path.relative_to(staging)).exists()
+    }
+
+
+def test_a_rebuild_keeps_each_page_that_did_not_change_as_the_same_file(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(DATA / "tiny", root)
+    paths = pipeline.Paths(root, tmp_path / "kb.sqlite", tmp_path / "index")
+    staging = tmp_path / "docs"
+    pipeline.build(paths, build_site.DOCS, staging, build_site.site_info())
+    before = _generated_pages(staging)
+    texts = {path: path.read_bytes() for path in before}
+    study = root / "evidence" / "studies" / "krause-2012.yaml"
+    study.write_text(study.read_text().replace("IZA\n", "IZA Bonn\n", 1), encoding="utf-8")
+    pipeline.build(paths, build_site.DOCS, staging, build_site.site_info())
+    after = _generated_pages(staging)
+    assert after.keys() == before.keys()
+    assert "IZA Bonn" in (staging / "studies" / "krause-2012.md").read_text()
+    unchanged = {path for path in after if path.read_bytes() == texts[path]}
+    assert 0 < len(unchanged) < len(after)
+    for path, now in after.items():
+        kept = path in unchanged
+        assert (now.st_ino == before[path].st_ino) == kept, path
+        assert (now.st_mtime_ns == before[path].st_mtime_ns) == kept, path
+    fresh = tmp_path / "fresh"
+    pipeline.build(paths, build_site.DOCS, fresh, build_site.site_info())
+    assert {
+        path.relative_to(staging): path.read_bytes()
+        for path in staging.rglob("*")
+        if path.is_file() and path.name != "kb.sqlite"
+    } == {
+        path.relative_to(fresh): path.read_bytes()
+        for path in fresh.rglob("*")
+        if path.is_file() and path.name != "kb.sqlite"
+    }
 
 
 @pytest.mark.parametrize("name", ["real_site", "hostile_site"])

@@ -9,14 +9,14 @@ function, ``kb.render.escape.inert``.
 import filecmp
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
-from sqlalchemy.engine import Engine
 
 from kb.downloads import write_downloads
-from kb.export import export_document
 from kb.render.model import SiteModel
 from kb.render.pages import PageClash, Rendered, SiteInfo, hand_written_pages, render_pages
 
@@ -65,7 +65,7 @@ class SiteSources:
 
 
 def render_site(
-    engine: Engine,
+    document: dict[str, list[dict[str, Any]]],
     graph: nx.MultiDiGraph,
     where: SiteSources,
     site: SiteInfo,
@@ -73,17 +73,19 @@ def render_site(
 ) -> Rendered:
     """Stage the hand-written docs, write the downloads and every generated page.
 
-    Everything is written into a fresh folder that then replaces ``where.staging``; a file
-    whose bytes are those of the previous build keeps the previous build's modification time,
-    so the site generator can tell which pages changed (``kb.site_plugins``).
+    ``document`` is the store's export document (``kb.export``) and ``graph`` the evidence
+    graph made from it (``kb.graph.graph_of``). Everything is written into a fresh folder that
+    then replaces ``where.staging``; a file whose bytes are those of the previous build keeps
+    the previous build's modification time (a generated page is then that build's file,
+    hard-linked), so the site generator can tell which pages changed (``kb.site_plugins``).
     """
-    document = export_document(engine)
     fresh = where.staging.with_name(f".{where.staging.name}.new")
     stage_docs(where.docs, fresh, link=link_docs)
     hand_written = list(hand_written_pages(where.docs)) if where.docs.is_dir() else []
     downloads = write_downloads(document, graph, where.database, fresh / "downloads")
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
-    rendered = render_pages(SiteModel(document, graph), fresh, site, downloads, others)
+    previous = where.staging if where.staging.is_dir() else None
+    rendered = render_pages(SiteModel(document, graph), fresh, site, downloads, others, previous)
     keep_unchanged_times(where.staging, fresh)
     if where.staging.exists():
         shutil.rmtree(where.staging)
@@ -101,10 +103,15 @@ def keep_unchanged_times(previous: Path, fresh: Path) -> int:
         for name in names:
             path = Path(directory, name)
             before = previous / path.relative_to(fresh)
-            if path.is_symlink() or not before.is_file() or before.is_symlink():
+            try:
+                now, then = path.lstat(), before.lstat()
+            except OSError:  # no such file before (or none that can be read): nothing kept
                 continue
-            if filecmp.cmp(before, path, shallow=False):
-                times = before.stat()
-                os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+            if not stat.S_ISREG(now.st_mode) or not stat.S_ISREG(then.st_mode):
+                continue
+            if os.path.samestat(now, then):  # linked by ``write_or_link``: the same file
+                kept += 1
+            elif filecmp.cmp(before, path, shallow=False):
+                os.utime(path, ns=(then.st_atime_ns, then.st_mtime_ns))
                 kept += 1
     return kept

@@ -46,6 +46,9 @@ _DROPPED = dict.fromkeys(
     ],
     None,
 )
+# The same characters, found in one pass of a regular expression: ``str.translate`` with
+# ``_DROPPED`` looks at text character by character, though it rarely holds any of them.
+_ANY_DROPPED = re.compile("[" + "".join(map(re.escape, map(chr, sorted(_DROPPED)))) + "]")
 _SPACES = re.compile(r"[ \t\r\n]+")
 _SAFE_URL = re.compile(r"(?:https?://[^\s/?#@]+(?:[/?#]\S*)?|mailto:[^\s:/]+@\S+)", re.IGNORECASE)
 # Characters PyYAML refuses or reads as line breaks even inside a quoted string.
@@ -62,7 +65,9 @@ def inert(value: Any) -> Markup:
         return Markup("")
     if isinstance(value, Markup):
         return value
-    text = str(value).translate(_DROPPED)
+    text = str(value)
+    if _ANY_DROPPED.search(text):
+        text = text.translate(_DROPPED)
     if "  " in text or "\n" in text or "\t" in text or "\r" in text:  # else nothing to collapse
         text = _SPACES.sub(" ", text)
     return Markup(_references(text))
@@ -73,7 +78,10 @@ def inert_lines(value: Any) -> Markup:
 
     Only for raw HTML ``<pre>`` blocks, where Markdown does not look at line starts.
     """
-    lines = str(value).replace("\t", " ").translate(_DROPPED).splitlines()
+    text = str(value).replace("\t", " ")
+    if _ANY_DROPPED.search(text):
+        text = text.translate(_DROPPED)
+    lines = text.splitlines()
     return Markup("\n".join(_references(line.rstrip()) for line in lines))
 
 

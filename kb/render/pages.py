@@ -14,14 +14,17 @@ here (addresses from record IDs, drawings, badges) is written as it is.
 import functools
 import html
 import inspect
+import os
 import posixpath
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
 from kb.citations import bibtex_entry, ris_entry, source_reference, study_reference
@@ -75,9 +78,10 @@ def site_path(markdown_path: str) -> str:
     return markdown_path[: -len(".md")] + "/"
 
 
-def _plain_parts(path: str) -> list[str] | None:
+@functools.lru_cache(maxsize=1 << 16)  # a build asks about each page's path many times
+def _plain_parts(path: str) -> tuple[str, ...] | None:
     """A relative path's segments, or None when it has ``.`` or ``..`` segments or is absolute."""
-    parts = [part for part in path.split("/") if part]
+    parts = tuple(part for part in path.split("/") if part)
     if path.startswith("/") or "." in parts or ".." in parts:
         return None
     return parts
@@ -97,7 +101,7 @@ def relative_path(path: str, start: str) -> str:
         if path_part != start_part:
             break
         shared += 1
-    parts = [".."] * (len(start_parts) - shared) + path_parts[shared:]
+    parts = ("..",) * (len(start_parts) - shared) + path_parts[shared:]
     return "/".join(parts) if parts else "."
 
 
@@ -152,20 +156,28 @@ def _remembered_inert() -> Callable[[Any], Markup]:
     return remembered
 
 
-@jinja2.pass_context
-def _url(context: jinja2.runtime.Context, target: str) -> Markup:
-    return Markup(html.escape(relative_url(context["page"], target)))
+@dataclass
+class CurrentPage:
+    """The site path of the page being rendered, which links are written relative to."""
+
+    path: str = ""
 
 
-@jinja2.pass_context
-def _record(
-    context: jinja2.runtime.Context,
-    record_type: str,
-    record_id: str,
-    recommendation_id: str | None = None,
-) -> Markup:
-    token(record_id)
-    return _url(context, record_url(record_type, record_id, recommendation_id))
+def _address_helpers(current: CurrentPage) -> dict[str, Callable[..., Markup]]:
+    """The templates' ``url`` and ``record``: addresses as seen from the current page.
+
+    They read the page from ``current`` rather than from the template context, so that the
+    macros, imported without the context, are made once per build instead of once per page.
+    """
+
+    def url(target: str) -> Markup:
+        return Markup(html.escape(relative_url(current.path, target)))
+
+    def record(record_type: str, record_id: str, recommendation_id: str | None = None) -> Markup:
+        token(record_id)
+        return url(record_url(record_type, record_id, recommendation_id))
+
+    return {"url": url, "record": record}
 
 
 def _paragraphs(value: Any) -> list[str]:
@@ -218,8 +230,92 @@ def _badge(level: str | None) -> Markup:
     return Markup(f'<span class="kb-badge kb-badge--{inert(key)}">{inert(text)}</span>')
 
 
-def environment() -> jinja2.Environment:
-    """The template environment: everything printed is inert unless it is ``Markup``."""
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code generator, printing ``finalize(value)`` where it prints
+    ``escape(finalize(value))``: ``finalize`` always gives ``Markup`` here, which ``escape``
+    only copies, a million times per build."""
+
+    def _output_child_pre(self, node: Any, frame: Any, finalize: Any) -> None:
+        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src:
+            self.write(f"({finalize.src}")
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, quicker at ``record.field`` on the records (plain dicts).
+
+    Jinja tries ``getattr`` first and the item only when that raises; here a plain dict's item
+    is looked up first, unless the name is one of dict's own attributes (``items``), which
+    ``getattr`` would have found. The result is the same, without the exception.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+    code_generator_class = _CodeGenerator
+
+
+def _record_links(
+    model: SiteModel, record: Callable[..., Markup], finalize: Callable[[Any], Markup]
+) -> dict[str, Callable[[Any], Markup]]:
+    """The templates' links to records, each with its title (a study's short citation, an
+    example's name) as the text, and ``location``, where in its source a record is.
+
+    Nearly every table row prints some, hundreds of thousands per build: as functions they
+    cost a fraction of what they did as macros. Both print through ``finalize``.
+    """
+
+    def link(record_type: str, record_id: str, text: Any) -> Markup:
+        return Markup(f'<a href="{record(record_type, record_id)}">{finalize(text)}</a>')
+
+    def rec_link(rec_id: str) -> Markup:
+        return link("recommendation", rec_id, model.recommendations[rec_id]["title"])
+
+    def study_link(study_id: str) -> Markup:
+        return link("study", study_id, model.study_label(study_id))
+
+    def theme_link(theme_id: str) -> Markup:
+        return link("theme", theme_id, model.themes[theme_id]["title"])
+
+    def example_link(example_id: str) -> Markup:
+        return link("example", example_id, model.examples[example_id]["name"])
+
+    def figure_link(figure_id: str) -> Markup:
+        return link("figure", figure_id, model.figures[figure_id]["title"])
+
+    def source_link(source_id: str) -> Markup:
+        return link("source", source_id, model.sources[source_id]["title"])
+
+    def location(where: dict[str, Any]) -> Markup:
+        page = f", p. {finalize(where['page'])}" if where.get("page") else ""
+        return Markup(f"section “{finalize(where['section'])}”{page}")
+
+    return {
+        "rec_link": rec_link,
+        "study_link": study_link,
+        "theme_link": theme_link,
+        "example_link": example_link,
+        "figure_link": figure_link,
+        "source_link": source_link,
+        "location": location,
+    }
+
+
+def environment(model: SiteModel, current: CurrentPage) -> jinja2.Environment:
+    """The template environment: everything printed is inert unless it is ``Markup``.
+
+    ``m`` (the model), the record links and the address helpers, which read the page being
+    written from ``current``, are globals, so the macros need nothing from a page's context.
+    """
     made_inert = _remembered_inert()
 
     def finalize(value: Any) -> Any:
@@ -229,7 +325,7 @@ def environment() -> jinja2.Environment:
         """Jinja's ``join``, but every item (and the separator) made inert."""
         return made_inert(separator).join(map(made_inert, values))
 
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.PackageLoader("kb", "templates"),
         autoescape=True,
         finalize=finalize,
@@ -256,9 +352,11 @@ def environment() -> jinja2.Environment:
     )
     for unsafe in ("safe", "urlize", "xmlattr", "indent", "wordwrap", "center", "tojson"):
         env.filters.pop(unsafe, None)
+    addresses = _address_helpers(current)
     env.globals.update(
-        url=_url,
-        record=_record,
+        **addresses,
+        **_record_links(model, addresses["record"], finalize),
+        m=model,
         level_name=_level_name,
         size=_size,
         doc_path=site_path,
@@ -334,20 +432,48 @@ def study_citation(study: dict[str, Any]) -> dict[str, str]:
 # --- Pages ----------------------------------------------------------------------------------
 
 
-class PageWriter:
-    """Renders templates into Markdown files under one folder."""
+def write_or_link(target: Path, text: str, before: Path | None) -> None:
+    """Write ``text`` to the new file ``target``; but when ``before``, the previous build's
+    file, holds exactly the bytes it would get, hard-link that file there instead.
 
-    def __init__(self, folder: Path, site: SiteInfo, model: SiteModel):
+    The link keeps the previous build's modification time, which tells the site generator
+    the page did not change (``keep_unchanged_times`` does the same for other files), and is
+    far cheaper than a new file: creating files is most of what a build asks of the
+    operating system.
+    """
+    if before is not None:
+        try:
+            if stat.S_ISREG(before.lstat().st_mode) and before.read_bytes() == text.encode():
+                os.link(before, target)
+                return
+        except OSError:  # gone, unreadable, or no hard links here: write the file
+            pass
+    target.write_text(text, encoding="utf-8")
+
+
+class PageWriter:
+    """Renders templates into Markdown files under one folder.
+
+    With ``previous``, the folder of the previous build, a page that comes out as it was is
+    that build's file, linked (``write_or_link``).
+    """
+
+    def __init__(
+        self, folder: Path, site: SiteInfo, model: SiteModel, previous: Path | None = None
+    ):
         self.folder = folder
         self.site = site
         self.model = model
-        self.env = environment()
+        self.previous = previous
+        self.current = CurrentPage()
+        self.env = environment(model, self.current)
         self.written: list[str] = []
+        self._made: set[Path] = set()  # folders known to exist
 
     def write(
         self, markdown_path: str, template: str, meta: dict[str, Any], **context: Any
     ) -> None:
-        page = site_path(markdown_path)
+        page = self.current.path = site_path(markdown_path)
         if "jsonld" in meta:
             meta = {**meta, "jsonld": jsonld.page_data(meta["jsonld"])}
         text = self.env.get_template(template).render(
@@ -358,8 +484,10 @@ class PageWriter:
             raise PageClash(
                 f"docs/{markdown_path} has the path of a generated page; rename or move it"
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
+        write_or_link(target, text, self.previous and self.previous / markdown_path)
         self.written.append(markdown_path)
 
     def absolute(self, path: str) -> str | None:
@@ -610,9 +738,14 @@ def render_pages(
     site: SiteInfo,
     downloads: list[Download],
     other_docs: list[HandWritten],
+    previous: Path | None = None,
 ) -> Rendered:
-    """Write every generated page into ``folder``; return what was written."""
-    writer = PageWriter(folder, site, model)
+    """Write every generated page into ``folder``; return what was written.
+
+    ``previous`` is the folder of the previous build, if any: pages that come out the same
+    are its files, linked (``write_or_link``).
+    """
+    writer = PageWriter(folder, site, model, previous)
     for step in (_recommendation_pages, _study_pages, _theme_pages, _other_record_pages):
         step(writer)
     _listing_pages(writer, downloads, other_docs)
