@@ -8,7 +8,7 @@ factor and a prior by kind of record. See docs/search.md.
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -87,6 +87,15 @@ _YEAR = re.compile(r"\d{4}|[\[{]\s*(\d{4})?\s*TO\s*(\d{4})?\s*[\]}]")
 # which no UTF-8 output, JSON encoder or index can take.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def _applied(node: query.Query, rewrite: Callable[[query.Query], query.Query]) -> query.Query:
+    """``node.apply(rewrite)``, keeping the attributes ``apply`` forgets."""
+    rewritten = node.apply(rewrite)
+    for name in ("scale", "tiebreak", "minmatch"):
+        if hasattr(node, name):
+            setattr(rewritten, name, getattr(node, name))
+    return rewritten
 
 
 def clean_query(text: str) -> str:
@@ -189,11 +198,7 @@ def _with_notes(parsed: query.Query, reader: Any) -> query.Query:
             return node
         if node.is_leaf():
             return node
-        rewritten = node.apply(rewrite)
-        for name in ("scale", "tiebreak", "minmatch"):  # apply() forgets these
-            if hasattr(node, name):
-                setattr(rewritten, name, getattr(node, name))
-        return rewritten
+        return _applied(node, rewrite)
 
     return rewrite(parsed)
 
@@ -236,11 +241,7 @@ def _with_synonyms(parsed: query.Query, matches: list[SynonymMatch]) -> query.Qu
             return query.Or([node, alternatives.pop(start)])
         if node.is_leaf():
             return node
-        rewritten = node.apply(rewrite)
-        for name in ("scale", "tiebreak", "minmatch"):  # apply() forgets these
-            if hasattr(node, name):
-                setattr(rewritten, name, getattr(node, name))
-        return rewritten
+        return _applied(node, rewrite)
 
     rewritten = rewrite(parsed)
     extra = list(alternatives.values())  # phrases whose words the parser dropped entirely
