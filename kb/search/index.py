@@ -37,6 +37,7 @@ from kb.models import (
 )
 from kb.search.analysis import SYNONYMS_FILE, make_schema
 from kb.search.postings import CompactWriter
+from kb.settings import setting_value
 from kb.store import session
 
 # Bump when the schema or the way documents are built changes: the next search rebuilds.
@@ -353,7 +354,11 @@ class _LengthsInMemory:
 
 class _Writer(SegmentWriter):
     """Whoosh's segment writer, with field lengths kept in memory while postings are written,
-    and a compact copy of the long postings lists (kb.search.postings) written with them."""
+    and a compact copy of the long postings lists (kb.search.postings) written with them. It
+    may hold ``KB_INDEX_MEMORY_MB`` of postings in memory before spilling them to disk."""
+
+    def __init__(self, opened: Any) -> None:
+        super().__init__(opened, limitmb=int(setting_value("index_memory_mb")))
 
     def per_document_reader(self) -> Any:
         return _LengthsInMemory(super().per_document_reader())
