@@ -23,7 +23,7 @@ import networkx as nx
 from kb import citations
 from kb.citations import one_line
 from kb.export import indented_json
-from kb.graph import graph_file
+from kb.graph_files import graph_file
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -24,15 +24,13 @@ from kb.graph import (
     disagrees,
     evidence_gaps,
     evidence_profile,
-    export_graph,
-    flattened,
-    graph_file,
     graph_of,
     graph_stats,
     overall_level,
     related_recommendations,
     studies_uses,
 )
+from kb.graph_files import export_graph, flattened, graph_file
 from kb.models import Relation, Strength
 from tests.conftest import run_kb
 

@@ -1,4 +1,5 @@
-"""`kb graph …`: question the evidence graph; each command calls one function of kb.graph."""
+"""`kb graph …`: question the evidence graph; each command calls one function of kb.graph
+(or, for export, of kb.graph_files)."""
 
 from typing import Any
 
@@ -8,15 +9,14 @@ import networkx as nx
 from kb import pipeline
 from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.graph import (
-    EXPORT_FORMATS,
     build_graph,
     evidence_gaps,
     evidence_profile,
-    export_graph,
     graph_stats,
     related_recommendations,
     studies_uses,
 )
+from kb.graph_files import EXPORT_FORMATS, export_graph
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
