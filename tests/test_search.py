@@ -242,6 +242,12 @@ def test_fielded_queries_filter_and_words_rank(tiny: pipeline.Paths) -> None:
     ]
 
 
+def test_a_field_group_searches_each_of_its_words_in_that_field(tiny: pipeline.Paths) -> None:
+    grouped = ids(tiny, "title:(callbacks OR targets)")
+    assert grouped == ids(tiny, "title:callbacks OR title:targets") == ["targets"]
+    assert "krause-2012--anonymise" in ids(tiny, "callbacks OR targets")  # in its summary
+
+
 def test_misspelt_words_are_corrected(tiny: pipeline.Paths) -> None:
     paths = tiny
     found = search.search(paths.index, "representaton targets")

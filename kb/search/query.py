@@ -149,6 +149,8 @@ def check_syntax(text: str) -> None:
                     fields = ", ".join(QUERY_FIELDS)
                     raise SearchQueryError(f"unknown field {name!r}; fields are: {fields}")
                 continue  # "Note: ..." is plain text
+            if not value and text.startswith("(", match.end()):
+                continue  # a field group, title:(pay OR gap): its words are checked on their own
             if not value:
                 raise SearchQueryError(f"{name}: needs a value right after it, e.g. {name}:x")
             if name == "year" and not _YEAR.fullmatch(value):
