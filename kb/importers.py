@@ -47,6 +47,7 @@ from bibtexparser.model import (
 from pylatexenc.latex2text import LatexNodes2Text
 
 from kb.errors import UnreadableImport
+from kb.load import undecodable_byte
 from kb.models import StudyType
 from kb.settings import setting_value
 
@@ -184,10 +185,10 @@ def decode(raw: bytes, name: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
+        byte, line = undecodable_byte(raw, error)
         raise UnreadableImport(
-            f"{name} is not UTF-8 text: byte 0x{raw[error.start]:02x} on line {line} cannot be "
-            "decoded; export it again as UTF-8"
+            f"{name} is not UTF-8 text: {byte} on line {line} cannot be decoded; "
+            "export it again as UTF-8"
         ) from None
 
 

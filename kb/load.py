@@ -287,8 +287,8 @@ def parse_record(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        return refuse(f"not UTF-8: byte 0x{raw[error.start]:02x} cannot be decoded", line)
+        byte, line = undecodable_byte(raw, error)
+        return refuse(f"not UTF-8: {byte} cannot be decoded", line)
     try:
         data, lines = parse_yaml(text)
     except YamlRefused as refused:
@@ -360,11 +360,15 @@ def read_text_file(root: Path, relative: str) -> str:
     except FileRefused as refused:
         raise FileRefused(f"file {relative} {refused}") from None
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
+        byte, line = undecodable_byte(raw, error)
         raise FileRefused(
-            f"file {relative} is not UTF-8: byte 0x{raw[error.start]:02x} on line {line} "
-            "cannot be decoded"
+            f"file {relative} is not UTF-8: {byte} on line {line} cannot be decoded"
         ) from None
+
+
+def undecodable_byte(raw: bytes, error: UnicodeDecodeError) -> tuple[str, int]:
+    """The byte that is not UTF-8, as ``byte 0x..``, and the line it is on (from 1)."""
+    return f"byte 0x{raw[error.start]:02x}", raw[: error.start].count(b"\n") + 1
 
 
 def _long_strings(value: Any, location: FieldPath) -> Iterator[tuple[FieldPath, int]]:
