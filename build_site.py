@@ -95,12 +95,8 @@ def mkdocs_build(
     inputs = site_inputs_digest(config, *SITE_INPUTS)
     stamp = site / SITE_STAMP
     previous = json.loads(stamp.read_text()) if reuse and stamp.is_file() else None
-    dirty = (
-        previous is not None
-        and previous.get("inputs") == inputs
-        and (site / SEARCH_INDEX).is_file()
-    )
     index = site / SEARCH_INDEX
+    dirty = previous is not None and previous.get("inputs") == inputs and index.is_file()
     plugin = ReusePreviousPages(json.loads(index.read_text()) if dirty else None)
 
     def build_into(folder: Path) -> None:

@@ -185,6 +185,8 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
     full build would (see the module's docstring)."""
 
     def __init__(self, previous_search_index: dict[str, Any] | None) -> None:
+        """``previous_search_index`` is the previous site's, for a dirty build; None for a full
+        build into an empty folder, where the plugin only counts what is rendered."""
         super().__init__()
         self.previous_search_index = previous_search_index
         self.rendered: set[str] = set()  # URLs of the pages this build renders
@@ -211,6 +213,8 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         logging.getLogger("mkdocs.commands.build").removeFilter(self.warning_filter)
+        if self.previous_search_index is None:  # a full build, into an empty folder
+            return
         site = Path(config.site_dir)
         self._merge_search_index(site / SEARCH_INDEX)
         produced = self.produced | {site / written for written in ALWAYS_WRITTEN}
@@ -227,8 +231,9 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
     def _merge_search_index(self, path: Path) -> None:
         """The previous index's entries for pages not re-rendered, with this build's entries,
         in the order of a full build: by page, and within a page as written."""
-        if self.previous_search_index is None or not path.is_file():
+        if not path.is_file():
             return
+        assert self.previous_search_index is not None
         current = json.loads(path.read_text(encoding="utf-8"))
         kept = [
             entry
