@@ -162,7 +162,8 @@ class IndexInBackground:
     """The search index brought up to date by another process, while the build goes on.
 
     The index serves the command line, not the site, so nothing after the store waits for it;
-    on a machine with two cores it costs the build no time. ``wait`` gives its counts, or
+    on a machine with two cores it overlaps the rest of the build, which waits only for what
+    is left of it at the end. ``wait`` gives its counts, or
     raises ``IndexBuildFailed``; ``stop`` ends it early, leaving the previous index (the
     index is swapped in whole, ``kb.folder_swap``). ``seconds`` and ``peak_mb`` are how long
     the worker took and its peak memory, once ``wait`` has returned.
@@ -220,9 +221,12 @@ def build(
 
     steps: list[Step] = []
 
+    def report(step: Step) -> None:
+        steps.append(step)
+        progress(step)
+
     def finished(name: str, detail: str, started: float) -> None:
-        steps.append(Step(name, detail, time.perf_counter() - started))
-        progress(steps[-1])
+        report(Step(name, detail, time.perf_counter() - started))
 
     started = time.perf_counter()
     knowledge_base, warnings = checked(paths)
@@ -250,14 +254,12 @@ def build(
         engine.dispose()
         finished("pages", f"{len(rendered.pages)} generated pages in {staging}", started)
         if alongside is not None:
-            steps.append(alongside())
-            progress(steps[-1])
+            report(alongside())
     except BaseException:
         indexing.stop()
         raise
     indexed = indexing.wait()
     detail = ", ".join(f"{count} {name}" for name, count in indexed.items())
     detail += f" (alongside the steps after store; peak memory {indexing.peak_mb:.0f} MB)"
-    steps.append(Step("index", detail, indexing.seconds))
-    progress(steps[-1])
+    report(Step("index", detail, indexing.seconds))
     return Built(records, len(rendered.pages), warnings, steps)
