@@ -11,7 +11,7 @@ HTML stash before either parser runs, exactly as the HTML block parser would sto
 hands their ``id`` attributes to MkDocs itself.
 
 Only such blocks are taken: the hand-written pages' HTML is parsed as usual. The output is
-byte-identical to Python-Markdown's own (``tests/test_site_markdown.py``).
+byte-identical to Python-Markdown's own (``tests/test_site.py``).
 """
 
 import re
