@@ -20,10 +20,12 @@ Evidence links are ``<study>--<recommendation>``, then ``--2``, ``--3``….
 
 import functools
 import string
+import subprocess
 import unicodedata
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,11 +37,12 @@ from kb import pipeline, store
 from kb.duplicates import DuplicateFinder, Reference, family_name
 from kb.errors import ChangeRefused, Problem, RecordExists, RecordNotFound, RecordsInvalid
 from kb.importers import ImportEntry, read_references
-from kb.load import RecordFile, load_records, read_record
-from kb.models import ID_PATTERN, Study
+from kb.levels import appraised_level
+from kb.load import MAX_TEXT_BYTES, RecordFile, load_records, read_record, undecodable_byte
+from kb.models import ID_PATTERN, Basis, Study
 from kb.settings import setting_value
 from kb.validate import KnowledgeBase, check_record, validate_records
-from kb.write import record_path, record_text, repository_lock, write_record
+from kb.write import record_path, record_text, repository_lock, write_record, write_text
 
 _Result = TypeVar("_Result")
 
@@ -458,6 +461,23 @@ def _add_study(
     return Written(_shown(paths, path), study.id, records.refresh([path]))
 
 
+def reviewer_name(root: Path) -> str | None:
+    """The reviewer's name as git knows it (``git config user.name``), or None."""
+    try:
+        found = subprocess.run(
+            ["git", "config", "user.name"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    name = found.stdout.strip()
+    return name or None
+
+
 def add_evidence(
     paths: pipeline.Paths,
     study_id: str,
@@ -465,8 +485,23 @@ def add_evidence(
     finding: dict[str, Any],
     finding_id: str | None = None,
 ) -> Written:
-    """Append an evidence link to a study; the source and section default to the
-    recommendation's."""
+    """Append an evidence link to a study.
+
+    A link from a source report (``basis: source``) takes the recommendation's source and
+    section unless given. An appraisal (``basis: appraisal``) quotes the study itself, and
+    its level, unless given, is the one its appraisal gives (``kb.levels.appraised_level``).
+    Who recorded it defaults to git's ``user.name``, and when to today.
+    """
+    finding = dict(finding)
+    if not finding.get("recorded_by"):
+        finding["recorded_by"] = reviewer_name(paths.root)
+        if not finding["recorded_by"]:
+            raise ChangeRefused(
+                "say who is recording this link: give --by NAME, or set your name with "
+                "`git config user.name NAME`"
+            )
+    finding.setdefault("recorded_on", None)
+    finding["recorded_on"] = finding["recorded_on"] or date.today().isoformat()
     with repository_lock(paths.root):
         return _change(
             paths,
@@ -492,21 +527,29 @@ def _add_evidence(
     if recommendation is None:
         raise RecordNotFound(f"no valid recommendation has ID '{recommendation_id}'")
     source, section = recommendation
-    location = {
-        "section": finding.pop("section", None) or section,
-        "page": finding.pop("page", None),
-    }
-    new = {
+    new: dict[str, Any] = {
         "id": finding_id
         or new_finding_id(
             study_id, recommendation_id, records.ids_starting(f"{study_id}--{recommendation_id}")
         ),
         "recommendation": recommendation_id,
-        **finding,
-        "source": finding.get("source") or source,
-        "location": {key: value for key, value in location.items() if value is not None},
     }
-    new = {key: value for key, value in new.items() if value is not None}
+    location = {"section": finding.pop("section", None), "page": finding.pop("page", None)}
+    if finding.get("basis") == Basis.APPRAISAL:
+        if location["section"] or location["page"]:
+            new["location"] = {key: value for key, value in location.items() if value}
+        if not finding.get("strength") and finding.get("appraisal"):
+            appraisal = finding["appraisal"]
+            finding["strength"] = appraised_level(
+                study.type, appraisal.get("downgrades", ()), appraisal.get("upgrades", ())
+            ).level.value
+        new.update(finding)
+    else:
+        location["section"] = location["section"] or section
+        new.update(finding)
+        new["source"] = finding.get("source") or source
+        new["location"] = {key: value for key, value in location.items() if value is not None}
+    new = {key: value for key, value in new.items() if value not in (None, [], {})}
     data = study.model_dump(mode="json", exclude_none=True)
     data["findings"] = [*data.get("findings", []), new]
     changed, errors = records.check_change(old_file, RecordFile(old_file.path, "study", data))
@@ -515,6 +558,74 @@ def _add_evidence(
     path = paths.root / old_file.path
     write_record(path, changed, force=True)
     return Written(_shown(paths, path), new["id"], records.refresh([path]))
+
+
+TEXTS_FOLDER = Path("evidence", "texts")
+
+
+def add_text(
+    paths: pipeline.Paths, study_id: str, file: Path, part: str, force: bool = False
+) -> Written:
+    """Keep a study's abstract or excerpt beside the records, so appraisals can quote it.
+
+    The text is copied to ``evidence/texts/STUDY.txt`` and the study's ``text`` and
+    ``text_part`` set; the study, with every appraisal quoting it, is then checked as `kb
+    check` would. If anything is wrong, the text and the study are left as they were.
+    """
+    text = read_outside_text(file)
+    with repository_lock(paths.root):
+        return _change(paths, lambda records: _add_text(records, study_id, text, part, force))
+
+
+def read_outside_text(file: Path) -> str:
+    """A text file a reviewer gives: UTF-8 (with or without a byte-order mark), not empty,
+    within the size cap for held texts; ``ChangeRefused`` says what is wrong with it."""
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        raise ChangeRefused(f"cannot read {file}: {error.strerror or error}") from None
+    if len(raw) > MAX_TEXT_BYTES:
+        raise ChangeRefused(f"{file} is over {MAX_TEXT_BYTES // (1024 * 1024)} MiB")
+    if b"\0" in raw:
+        raise ChangeRefused(f"{file} is not a text file (it holds NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        byte, line = undecodable_byte(raw, error)
+        raise ChangeRefused(f"{file} is not UTF-8: {byte} on line {line}") from None
+    if not text.strip():
+        raise ChangeRefused(f"{file} is empty")
+    return text
+
+
+def _add_text(records: _Records, study_id: str, text: str, part: str, force: bool) -> Written:
+    paths = records.paths
+    found = records.study(study_id)
+    if found is None:
+        raise RecordNotFound(f"no valid study has ID '{study_id}'; run `kb check`")
+    old_file, study = found
+    relative = (TEXTS_FOLDER / f"{study_id}.txt").as_posix()
+    target = paths.root / relative
+    if (study.text or target.exists()) and not force:
+        held = study.text or relative
+        raise RecordExists(f"study {study_id} already has a held text ({held}); use --force")
+    previous = target.read_bytes() if target.exists() else None
+    data = study.model_dump(mode="json", exclude_none=True)
+    data.update(text=relative, text_part=part)
+    write_text(target, text)
+    try:
+        changed, errors = records.check_change(old_file, RecordFile(old_file.path, "study", data))
+        if errors or changed is None:
+            raise ChangeRefused(f"nothing was written: {'; '.join(errors)}")
+        path = paths.root / old_file.path
+        write_record(path, changed, force=True)
+    except BaseException:
+        if previous is None:
+            target.unlink(missing_ok=True)
+        else:
+            target.write_bytes(previous)
+        raise
+    return Written(relative, study_id, records.refresh([path]))
 
 
 @dataclass

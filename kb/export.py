@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
+from kb.levels import Headline, headline, overall_level
 from kb.models import (
     EvidenceRow,
     ExampleRecommendationRow,
@@ -57,6 +58,24 @@ def _columns(row: SQLModel, exclude: set[str]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in type(row).model_fields if name not in exclude}
 
 
+def recommendation_headlines(
+    recommendations: list[RecommendationRow], evidence: list[EvidenceRow]
+) -> dict[str, Headline]:
+    """Each statement's headline level (``kb.levels.headline``), from its evidence links."""
+    items: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for link in evidence:
+        items[link.recommendation_id].append(
+            {"study": link.study_id, "relation": link.relation, "strength": link.strength}
+        )
+    headlines = {}
+    for row in recommendations:
+        level, reason = overall_level(items[row.id])
+        headlines[row.id] = headline(
+            row.kind, level, reason, row.judgement_level, row.judgement_basis
+        )
+    return headlines
+
+
 def _all(opened: Any, table: type[SQLModel], *order: Any) -> list[Any]:
     statement = select(table)
     return list(opened.exec(statement.order_by(*order) if order else statement))
@@ -79,6 +98,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         figure_studies = _all(opened, FigureStudyRow)
         figure_themes = _all(opened, FigureThemeRow)
 
+    headlines = recommendation_headlines(recommendations, evidence)
     themes_of = _grouped(rec_themes, "recommendation_id", "theme_id")
     responds_to = _grouped(responses, "recommendation_id", "recurring_id")
     studies_of_example = _grouped(example_studies, "example_id", "study_id")
@@ -113,17 +133,20 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 "statement": row.statement,
                 "themes": themes_of[row.id],
                 "source": row.source_id,
-                "strength": row.judgement_level,
+                "strength": headlines[row.id].level,
+                "headline": headlines[row.id].as_dict(),
                 "location": {"section": row.section, "page": row.page},
                 "position": row.position,
-                "actors": row.actors,
-                "recommendation_strength": row.recommendation_strength,
+                "addressed_to": row.addressed_to,
+                "involves": row.involves,
+                "wording": row.wording,
                 "responds_to": responds_to[row.id],
                 "area_of_focus": row.area_of_focus,
                 "evidence_judgement": None
                 if row.judgement_level is None
                 else {
                     "level": row.judgement_level,
+                    "basis": row.judgement_basis,
                     "quote": row.judgement_quote,
                     "location": {"section": row.judgement_section, "page": row.judgement_page}
                     if row.judgement_section
@@ -136,7 +159,11 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         ],
         "studies": [
             {
-                **{name: getattr(row, name) for name in Study.model_fields if name != "findings"},
+                **{
+                    name: row.text_path if name == "text" else getattr(row, name)
+                    for name in Study.model_fields
+                    if name != "findings"
+                },
                 "doi_url": doi_url(row.doi),
             }
             for row in studies
@@ -146,14 +173,23 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 "id": row.id,
                 "study": row.study_id,
                 "recommendation": row.recommendation_id,
+                "claim": row.claim,
                 "relation": row.relation,
                 "strength": row.strength,
                 "direction": row.direction,
                 "horizon": row.horizon,
                 "summary": row.summary,
+                "basis": row.basis,
                 "quote": row.quote,
+                "quote_unchecked": row.quote_unchecked,
                 "source": row.source_id,
-                "location": {"section": row.section, "page": row.page},
+                "location": {"section": row.section, "page": row.page}
+                if row.section is not None
+                else None,
+                "appraisal": row.appraisal,
+                "above_ceiling": row.above_ceiling,
+                "recorded_by": row.recorded_by,
+                "recorded_on": row.recorded_on,
                 "note": row.note,
             }
             for row in evidence

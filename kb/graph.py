@@ -18,7 +18,17 @@ from sqlalchemy.engine import Engine
 
 from kb.errors import RecordNotFound
 from kb.export import export_document
+from kb.levels import (
+    best_support,
+    computed_rank,
+    contradicts,
+    headline,
+    overall_level,
+    rank,
+    supports,
+)
 from kb.models import Direction, Relation, Strength
+from kb.quotes import shared_passages
 from kb.urls import record_url
 
 NODE_TYPES = ("source", "theme", "recommendation", "study", "example", "figure")
@@ -52,8 +62,9 @@ NODE_ATTRIBUTES = {
     "sources": ("source", ("title", "authors", "publisher", "year", "series", "url")),
     "themes": ("theme", ("title", "parent", "source", "section")),
     "recommendations": ("recommendation", (
-        "title", "statement", "kind", "source", "section", "page", "position", "actors",
-        "recommendation_strength", "judgement_level", "judgement_quote", "area_of_focus")),
+        "title", "statement", "kind", "source", "section", "page", "position", "addressed_to",
+        "involves", "wording", "judgement_level", "judgement_basis", "judgement_quote",
+        "area_of_focus")),
     "studies": ("study", (
         "title", "authors", "year", "study_type", "container", "doi", "doi_url", "url",
         "setting", "in_reference_list")),
@@ -62,7 +73,8 @@ NODE_ATTRIBUTES = {
     "figures": ("figure", ("title", "value", "source", "section")),
 }
 EVIDENCE_ATTRIBUTES = (
-    "id", "relation", "strength", "direction", "horizon", "summary", "quote", "section", "page")
+    "id", "claim", "relation", "strength", "direction", "horizon", "summary", "basis", "quote",
+    "quote_unchecked", "source_report", "section", "page", "recorded_by", "recorded_on")
 # fmt: on
 
 
@@ -71,9 +83,15 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     judgement = row.get("evidence_judgement") or {}
     return {
         **row,
+        "section": None,
+        "page": None,
+        # "source" names an edge's end in node-link JSON, so an evidence link's source
+        # report is kept as "source_report".
+        "source_report": row.get("source"),
         **(row.get("location") or {}),
         "study_type": row.get("type"),
         "judgement_level": judgement.get("level"),
+        "judgement_basis": judgement.get("basis"),
         "judgement_quote": judgement.get("quote"),
     }
 
@@ -149,13 +167,6 @@ def graph_of(document: dict[str, list[dict[str, Any]]]) -> nx.MultiDiGraph:
 # --- Reading the graph ----------------------------------------------------------------------
 
 
-_RANKS = {level.value: level.rank for level in Strength}
-
-
-def _rank(level: str) -> int:
-    return _RANKS[level]
-
-
 def _of_type(graph: nx.MultiDiGraph, node_type: str) -> list[str]:
     return sorted(node for node, kind in graph.nodes(data="type") if kind == node_type)
 
@@ -185,7 +196,11 @@ def _item(graph: nx.MultiDiGraph, study_id: str, link: dict[str, Any]) -> Item:
         "strength": link["strength"],
         "direction": link["direction"],
         "horizon": link["horizon"],
+        "basis": link["basis"],
+        "claim": link["claim"],
         "summary": link["summary"],
+        "quote": link["quote"],
+        "source": link["source_report"],
     }
 
 
@@ -199,80 +214,8 @@ def _evidence(graph: nx.MultiDiGraph, recommendation_id: str) -> list[Item]:
     return sorted(items, key=lambda item: item["id"])
 
 
-def _supports(item: Item) -> bool:
-    return item["relation"] == Relation.SUPPORTS and _rank(item["strength"]) >= 1
-
-
-def _contradicts(item: Item) -> bool:
-    return item["relation"] == Relation.CONTRADICTS and _rank(item["strength"]) >= 1
-
-
 def _strongest_first(items: list[Item]) -> list[Item]:
-    return sorted(items, key=lambda item: (-_rank(item["strength"]), item["study"], item["id"]))
-
-
-def overall_level(items: list[Item]) -> tuple[str, str]:
-    """The computed overall level of a body of evidence, and the reason for it, in words.
-
-    1. Supporting items are ``supports`` links at S1 or above; each study counts once, at its
-       strongest. S0 links are gaps, whatever their relation; ``qualifies``, ``context`` and
-       ``practice-example`` links do not count.
-    2. No supporting item: S0.
-    3. Otherwise the higher of: the highest level at least two studies reach, and one level
-       below the strongest study (a single study is not yet a body of evidence); never below
-       S1, since some support exists.
-    4. Any contradicting item (``contradicts`` at S1 or above) lowers that one level, again
-       never below S1.
-    """
-    best = _best_support(items)
-    if not best:
-        return "S0", "no supporting evidence"
-    ranks = sorted(best.values(), reverse=True)
-    second = ranks[1] if len(ranks) > 1 else 0
-    level = _supported_level(ranks)
-    if level == second:
-        studies = sum(rank >= level for rank in ranks)
-        reason = f"{studies} studies support it at S{level} or above"
-    elif ranks[0] == 1:
-        reason = "one study supports it, at S1"
-    else:
-        reason = (
-            f"one level below its strongest supporting study (S{ranks[0]}), which no "
-            "other study matches"
-        )
-    contradicting = sum(_contradicts(item) for item in items)
-    if contradicting:
-        level = max(level - 1, 1)
-        reason += (
-            f"; one level lower for {contradicting} contradicting "
-            f"item{'s' if contradicting > 1 else ''}"
-        )
-    return f"S{level}", reason
-
-
-def _best_support(items: list[Item]) -> dict[str, int]:
-    """Each supporting study's strongest supporting rank (rule 1 of ``overall_level``)."""
-    best: dict[str, int] = {}
-    for item in items:
-        if _supports(item):
-            best[item["study"]] = max(best.get(item["study"], 0), _rank(item["strength"]))
-    return best
-
-
-def _supported_level(ranks: list[int]) -> int:
-    """Rule 3 of ``overall_level``: the level of supporting ranks (strongest first, not empty)
-    before any contradicting item lowers it. Only the two strongest matter."""
-    second = ranks[1] if len(ranks) > 1 else 0
-    return max(second, ranks[0] - 1, 1)
-
-
-def _computed_rank(ranks: list[int], contradicting: int) -> int:
-    """``overall_level``'s level as a rank, from the supporting ranks (strongest first) and
-    the number of contradicting items, without the reasons."""
-    if not ranks:
-        return 0
-    level = _supported_level(ranks)
-    return max(level - 1, 1) if contradicting else level
+    return sorted(items, key=lambda item: (-rank(item["strength"]), item["study"], item["id"]))
 
 
 @dataclass(frozen=True)
@@ -288,7 +231,7 @@ class Support:
     @property
     def level(self) -> str:
         """The computed overall level (``overall_level``'s, without the reason)."""
-        return f"S{_computed_rank(self.top_ranks, self.contradicting.total())}"
+        return f"S{computed_rank(self.top_ranks, self.contradicting.total())}"
 
     def level_without(self, study_id: str) -> str:
         """The computed overall level if every link from ``study_id`` were taken away."""
@@ -299,17 +242,17 @@ class Support:
             # changes neither.
             ranks.remove(self.best[study_id])
         contradicting = self.contradicting.total() - self.contradicting[study_id]
-        return f"S{_computed_rank(ranks, contradicting)}"
+        return f"S{computed_rank(ranks, contradicting)}"
 
 
 def support_of(graph: nx.MultiDiGraph, recommendation_id: str) -> Support:
     """The ``Support`` of one recommendation, read from its evidence links and examples."""
     items = _evidence(graph, recommendation_id)
-    best = _best_support(items)
+    best = best_support(items)
     return Support(
         best=best,
         top_ranks=sorted(best.values(), reverse=True)[:3],
-        contradicting=Counter(item["study"] for item in items if _contradicts(item)),
+        contradicting=Counter(item["study"] for item in items if contradicts(item)),
         examples=frozenset(_linked_from(graph, recommendation_id, "example")),
     )
 
@@ -333,15 +276,6 @@ class SupportTable:
         return support
 
 
-def disagrees(computed: str, judged: str | None) -> bool:
-    """True when the source's judgement and the computed level differ by two or more levels,
-    or when one says there is no evidence (S0) and the other that there is some."""
-    if judged is None:
-        return False
-    difference = abs(_rank(computed) - _rank(judged))
-    return difference >= 2 or (_rank(computed) == 0) != (_rank(judged) == 0)
-
-
 def _counts(values: list[str], vocabulary: list[str]) -> dict[str, int]:
     counted = Counter(values)
     return {value: counted[value] for value in vocabulary}
@@ -350,6 +284,9 @@ def _counts(values: list[str], vocabulary: list[str]) -> dict[str, int]:
 def evidence_profile(graph: nx.MultiDiGraph, recommendation_id: str) -> dict[str, Any]:
     """How well a recommendation is supported, and by what, beside the source's own judgement.
 
+    ``headline`` is the level it is shown with (``kb.levels.headline``). ``studies`` counts the
+    studies behind its links, and ``shared_passages`` groups the links that rest on one passage
+    of a text (one sentence citing several studies): they are not independent support.
     Counts by relation, strength and direction cover every vocabulary value (zeros included);
     counts by study type list the types present. ``strongest_supporting`` holds the three
     strongest supporting items, ``contradicting`` every contradicting one.
@@ -357,22 +294,30 @@ def evidence_profile(graph: nx.MultiDiGraph, recommendation_id: str) -> dict[str
     node = _node(graph, recommendation_id, "recommendation")
     items = _evidence(graph, recommendation_id)
     level, reason = overall_level(items)
+    shown = headline(node["kind"], level, reason, node["judgement_level"], node["judgement_basis"])
+    shared = shared_passages(
+        [(item["id"], item["source"] or item["study"], item["quote"]) for item in items]
+    )
     return {
         "id": recommendation_id,
         "title": node["title"],
         "kind": node["kind"],
+        "headline": shown.as_dict(),
         "links": len(items),
+        "studies": len({item["study"] for item in items}),
+        "passages": len(items) - sum(len(group) - 1 for group in shared),
+        "shared_passages": shared,
         "by_relation": _counts([i["relation"] for i in items], [r.value for r in Relation]),
         "by_strength": _counts([i["strength"] for i in items], [s.value for s in Strength]),
         "by_study_type": dict(sorted(Counter(i["study_type"] for i in items).items())),
         "by_direction": _counts([i["direction"] for i in items], [d.value for d in Direction]),
-        "strongest_supporting": _strongest_first(list(filter(_supports, items)))[:STRONGEST_SHOWN],
-        "contradicting": _strongest_first(list(filter(_contradicts, items))),
+        "strongest_supporting": _strongest_first(list(filter(supports, items)))[:STRONGEST_SHOWN],
+        "contradicting": _strongest_first(list(filter(contradicts, items))),
         "examples": _linked_from(graph, recommendation_id, "example"),
         "computed_level": level,
         "reason": reason,
         "judgement_level": node["judgement_level"],
-        "disagrees": disagrees(level, node["judgement_level"]),
+        "disagrees": shown.flagged,
     }
 
 
@@ -402,7 +347,7 @@ def evidence_gaps(graph: nx.MultiDiGraph) -> dict[str, list[Item]]:
         if node["kind"] != "recommendation":
             continue
         items = _evidence(graph, rec)
-        best = max((_rank(item["strength"]) for item in items), default=None)
+        best = max((rank(item["strength"]) for item in items), default=None)
         if best is not None and best <= 1:
             weak.append(
                 {
@@ -419,7 +364,7 @@ def evidence_gaps(graph: nx.MultiDiGraph) -> dict[str, list[Item]]:
             )
     themes = []
     for theme, recs in _theme_members(graph).items():
-        ranks = [_rank(item["strength"]) for rec in recs for item in _evidence(graph, rec)]
+        ranks = [rank(item["strength"]) for rec in recs for item in _evidence(graph, rec)]
         if max(ranks, default=0) < 3:
             themes.append(
                 {
@@ -463,7 +408,7 @@ def studies_uses(
                 "links": sorted(links_to[rec], key=lambda item: item["id"]),
                 "level": level,
                 "level_without": without,
-                "drops": _rank(without) < _rank(level),
+                "drops": rank(without) < rank(level),
             }
         )
     cited_by = sorted(u for u, _, kind in graph.in_edges(study_id, data="type") if kind == "cites")

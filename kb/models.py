@@ -108,10 +108,52 @@ class RecommendationKind(Labelled):
     GOVERNMENT_ACTION = "government-action"
 
 
-class RecommendationStrength(Labelled):
-    STRONG = "strong"
+class Wording(Labelled):
+    """Our reading of how a statement is worded: never a grade of its evidence."""
+
+    IMPERATIVE = "imperative"
     CONDITIONAL = "conditional"
-    RESEARCH_ONLY = "research-only"
+    RESEARCH = "research"
+
+
+class JudgementBasis(Labelled):
+    """Whether the source states an overall judgement of the evidence or we infer it."""
+
+    STATED = "stated"
+    INFERRED = "inferred"
+
+
+class Basis(Labelled):
+    """What an evidence link rests on: a source report's words, or a reviewer's appraisal."""
+
+    SOURCE = "source"
+    APPRAISAL = "appraisal"
+
+
+class TextPart(Labelled):
+    """How much of a study a held text is."""
+
+    ABSTRACT = "abstract"
+    EXCERPT = "excerpt"
+    FULL_TEXT = "full-text"
+
+
+class Downgrade(Labelled):
+    """GRADE's reasons to rate a study's evidence down."""
+
+    RISK_OF_BIAS = "risk-of-bias"
+    INCONSISTENCY = "inconsistency"
+    INDIRECTNESS = "indirectness"
+    IMPRECISION = "imprecision"
+    PUBLICATION_BIAS = "publication-bias"
+
+
+class Upgrade(Labelled):
+    """GRADE's reasons to rate non-randomised evidence up."""
+
+    LARGE_EFFECT = "large-effect"
+    DOSE_RESPONSE = "dose-response"
+    PLAUSIBLE_CONFOUNDING = "plausible-confounding"
 
 
 class EvaluationStatus(Labelled):
@@ -159,9 +201,24 @@ LABELS = {
     "key-message": "Key message",
     "recurring": "Recurring recommendation",
     "government-action": "Government action",
-    "strong": "Strong",
+    "imperative": "Imperative",
     "conditional": "Conditional",
-    "research-only": "Research only",
+    "research": "Calls for research",
+    "stated": "Stated by the source",
+    "inferred": "Inferred by us",
+    "source": "From the source report",
+    "appraisal": "Reviewer's appraisal",
+    "abstract": "Abstract",
+    "excerpt": "Excerpt",
+    "full-text": "Full text",
+    "risk-of-bias": "Risk of bias",
+    "inconsistency": "Inconsistency",
+    "indirectness": "Indirectness",
+    "imprecision": "Imprecision",
+    "publication-bias": "Publication bias",
+    "large-effect": "Large effect",
+    "dose-response": "Dose-response gradient",
+    "plausible-confounding": "Plausible confounding would reduce the effect",
     "evaluated": "Evaluated",
     "not-evaluated": "Not evaluated",
     "under-development": "Under development",
@@ -208,6 +265,7 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe
 # The largest whole number a record may hold: well inside SQLite's 64-bit integers.
 MAX_WHOLE_NUMBER = 999_999_999
 _DIGITS = re.compile(r"[0-9]{1,9}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Characters RFC 3986 never allows unescaped in an address; some end an HTML attribute or a
 # Markdown link, so a record has to percent-encode them.
 _URL_UNSAFE = re.compile(r'[\s"<>\\^`{|}]')
@@ -266,6 +324,23 @@ def _check_year(value: int) -> int:
     return value
 
 
+def _iso_date(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD, and nothing else (pydantic would take a number too)."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    if isinstance(value, int | float):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+def _check_date(value: date) -> date:
+    if value > date.today():
+        raise ValueError("must not be in the future")
+    if value.year < 1800:
+        raise ValueError("must be after 1800")
+    return value
+
+
 def _check_relative_path(value: str) -> str:
     parts = value.split("/")
     if value.startswith("/") or "\\" in value or ":" in parts[0] or ".." in parts:
@@ -296,6 +371,7 @@ Doi = Annotated[str, PlainText, AfterValidator(_check_doi)]
 RelativePath = Annotated[Text, AfterValidator(_check_relative_path)]
 WholeNumber = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=MAX_WHOLE_NUMBER)]
 Year = Annotated[int, BeforeValidator(_whole_number), AfterValidator(_check_year)]
+Date = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_check_date)]
 
 
 class Record(BaseModel):
@@ -343,10 +419,15 @@ class Theme(Record):
 
 
 class EvidenceJudgement(Record):
-    """The source's own overall judgement of a recommendation's evidence."""
+    """The source's overall judgement of a recommendation's evidence, as the source states it
+    or as we infer it from the source's words (``basis`` says which)."""
 
     level: Strength
-    quote: Text = Field(description="Verbatim passage of the source that expresses it.")
+    basis: JudgementBasis = Field(
+        description="`stated` when the source itself judges this evidence; `inferred` when it "
+        "is our reading of nearby text."
+    )
+    quote: Text = Field(description="Verbatim passage of the source that states or grounds it.")
     location: Location | None = None
     note: Text | None = None
 
@@ -362,8 +443,18 @@ class Recommendation(Record):
     themes: RecordIds = Field(min_length=1)
     location: Location
     position: WholeNumber | None = Field(None, description="Place in its list, from 1.")
-    actors: list[Text] = Field(default_factory=list, description="Who it is addressed to.")
-    recommendation_strength: RecommendationStrength | None = None
+    addressed_to: list[Text] = Field(
+        default_factory=list,
+        description="Who the source asks to act, only where it says so; empty when it does not.",
+    )
+    involves: list[Text] = Field(
+        default_factory=list,
+        description="Who is to be involved, engaged, consulted, funded or supported, in the "
+        "source's words.",
+    )
+    wording: Wording | None = Field(
+        None, description="Our reading of the wording; never a grade of the evidence."
+    )
     responds_to: RecordIds = Field(
         default_factory=list, description="Recurring recommendations this one answers."
     )
@@ -374,19 +465,81 @@ class Recommendation(Record):
     note: Text | None = None
 
 
+_RatingLevels = Annotated[int, BeforeValidator(_whole_number), Field(ge=1, le=2)]
+
+
+class DowngradeRating(Record):
+    """A reason to rate the evidence down, by how many levels and why."""
+
+    domain: Downgrade
+    levels: _RatingLevels = Field(description="1 for a serious concern, 2 for a very serious one.")
+    reason: Text
+
+
+class UpgradeRating(Record):
+    """A reason to rate non-randomised evidence up, by how many levels and why."""
+
+    domain: Upgrade
+    levels: _RatingLevels = Field(description="1, or 2 for a very large effect.")
+    reason: Text
+
+
+class Appraisal(Record):
+    """A reviewer's structured reading of a study itself, in the manner of GRADE."""
+
+    design: Text = Field(description="What the study did, in our words.")
+    population: Text = Field(description="Who was studied.")
+    setting: Text = Field(description="Where and in what kind of service or organisation.")
+    sample_size: Text | None = Field(None, description="As the study states it, where it does.")
+    downgrades: list[DowngradeRating] = Field(
+        default_factory=list, description="Each domain that lowered the level."
+    )
+    upgrades: list[UpgradeRating] = Field(
+        default_factory=list, description="Each domain that raised the level."
+    )
+    rationale: Text = Field(description="Why the evidence bears on the recommendation as rated.")
+
+
 class Finding(Record):
     """What one study says about one recommendation: an evidence link."""
 
     id: RecordId
     recommendation: RecordId
+    claim: Text | None = Field(
+        None,
+        description="Which part of the recommendation the link bears on; needed when a study "
+        "has more than one link to the same recommendation.",
+    )
     relation: Relation
     strength: Strength
     direction: Direction
     horizon: Horizon
     summary: Text = Field(description="One sentence in our own words.")
-    quote: Text = Field(description="Verbatim passage of the source report.")
-    source: RecordId
-    location: Location
+    basis: Basis = Field(
+        description="`source`: what a source report says of the study; `appraisal`: a "
+        "reviewer's own reading of the study."
+    )
+    quote: Text = Field(
+        description="Verbatim passage: of the source report (basis source) or of the study's "
+        "held text (basis appraisal)."
+    )
+    quote_unchecked: bool = Field(
+        False,
+        description="True when the quote's text is not held, so it cannot be checked; `kb "
+        "check` warns and the site says so.",
+    )
+    source: RecordId | None = Field(None, description="The source report quoted (basis source).")
+    location: Location | None = Field(
+        None, description="Where the quote is: required for basis source."
+    )
+    appraisal: Appraisal | None = Field(None, description="Required for basis appraisal.")
+    above_ceiling: Text | None = Field(
+        None,
+        description="Why a source link is rated above its study type's usual ceiling, in the "
+        "source's words where possible.",
+    )
+    recorded_by: Text = Field(description="Who encoded or appraised the link.")
+    recorded_on: Date = Field(description="When, as YYYY-MM-DD.")
     note: Text | None = None
 
 
@@ -409,6 +562,10 @@ class Study(Record):
     reference: Text | None = Field(None, description="The reference-list entry verbatim.")
     cited_as: list[Text] = Field(default_factory=list, description="In-text citation forms.")
     in_reference_list: bool = True
+    text: RelativePath | None = Field(
+        None, description="Path of the study's held text (abstract or excerpt), from the root."
+    )
+    text_part: TextPart | None = Field(None, description="What the held text is; needed with text.")
     note: Text | None = None
     findings: list[Finding] = Field(default_factory=list)
 
@@ -513,10 +670,12 @@ class RecommendationRow(Origin, table=True):
     section: str
     page: int | None = None
     position: int | None = None
-    actors: list[str] = _json_column()
-    recommendation_strength: str | None = None
+    addressed_to: list[str] = _json_column()
+    involves: list[str] = _json_column()
+    wording: str | None = None
     area_of_focus: list[str] = _json_column()
     judgement_level: str | None = TableField(default=None, index=True)
+    judgement_basis: str | None = None
     judgement_quote: str | None = None
     judgement_section: str | None = None
     judgement_page: int | None = None
@@ -556,6 +715,8 @@ class StudyRow(Origin, table=True):
     reference: str | None = None
     cited_as: list[str] = _json_column()
     in_reference_list: bool = True
+    text_path: str | None = None
+    text_part: str | None = None
     note: str | None = None
 
 
@@ -564,15 +725,24 @@ class EvidenceRow(SQLModel, table=True):
     id: str = TableField(primary_key=True)
     study_id: str = TableField(foreign_key="study.id", index=True)
     recommendation_id: str = TableField(foreign_key="recommendation.id", index=True)
+    claim: str | None = None
     relation: str
     strength: str = TableField(index=True)
     direction: str
     horizon: str
     summary: str
+    basis: str = TableField(index=True)
     quote: str
-    source_id: str = TableField(foreign_key="source.id")
-    section: str
+    quote_unchecked: bool = False
+    source_id: str | None = TableField(default=None, foreign_key="source.id")
+    section: str | None = None
     page: int | None = None
+    appraisal: dict[str, Any] | None = TableField(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    above_ceiling: str | None = None
+    recorded_by: str
+    recorded_on: str
     note: str | None = None
     line: int
     rank: int = 0

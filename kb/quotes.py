@@ -95,3 +95,39 @@ def find_quote(quote: str, normalised_source: str) -> int:
             return -1
         position += len(part)
     return start
+
+
+# A part of a quote this short ("These include:") says nothing about which passage it is.
+_SHORTEST_SHARED_PART = 6
+
+
+def shared_passages(quotes: list[tuple[str, str, str]]) -> list[list[str]]:
+    """Group quotes that rest on the same passage of the same text.
+
+    ``quotes`` holds (key, text ID, quote). Two quotes share a passage when, in the same text,
+    a part of one (between ellipses, at least six words) holds a part of the other. Returns
+    each group of two or more keys, in the order first met; a key in no group is its own
+    passage.
+    """
+    parts = [
+        (key, text, [p for p in quote_parts(quote) if len(p.split()) >= _SHORTEST_SHARED_PART])
+        for key, text, quote in quotes
+    ]
+    group_of = {key: index for index, (key, _, _) in enumerate(parts)}
+
+    def root(index: int) -> int:
+        while group_of[parts[index][0]] != index:
+            index = group_of[parts[index][0]]
+        return index
+
+    for first in range(len(parts)):
+        for second in range(first + 1, len(parts)):
+            if parts[first][1] != parts[second][1]:
+                continue
+            if any(a in b or b in a for a in parts[first][2] for b in parts[second][2]):
+                low, high = sorted((root(first), root(second)))
+                group_of[parts[high][0]] = low
+    groups: dict[int, list[str]] = {}
+    for index, (key, _, _) in enumerate(parts):
+        groups.setdefault(root(index), []).append(key)
+    return [members for members in groups.values() if len(members) > 1]

@@ -21,7 +21,12 @@ from kb.models import ID_PATTERN, RECORD_MODELS, STRENGTH_DEFINITIONS, Labelled,
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "reference-records.md"
 
-_CHECKS = {"_check_url": "URL", "_check_doi": "DOI", "_check_year": "year"}
+_CHECKS = {
+    "_check_url": "URL",
+    "_check_doi": "DOI",
+    "_check_year": "year",
+    "_check_date": "date (YYYY-MM-DD)",
+}
 _INTRO = """\
 <!-- Generated from kb/models.py by `python -m kb.reference`; do not edit by hand. -->
 

@@ -7,7 +7,9 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from kb.export import recommendation_headlines
 from kb.models import (
+    Basis,
     EvidenceRow,
     ExampleRow,
     FigureRow,
@@ -29,7 +31,8 @@ def knowledge_base_stats(engine: Engine) -> dict[str, Any]:
             return opened.exec(select(func.count()).select_from(table)).one()
 
         recommendations = list(opened.exec(select(RecommendationRow)))
-        evidence = list(opened.exec(select(EvidenceRow.recommendation_id, EvidenceRow.strength)))
+        links = list(opened.exec(select(EvidenceRow)))
+        evidence = [(link.recommendation_id, link.strength) for link in links]
         theme_links = list(opened.exec(select(RecommendationThemeRow)))
         themes = {row.id: row.title for row in opened.exec(select(ThemeRow))}
         studies = list(opened.exec(select(StudyRow.type, StudyRow.in_reference_list)))
@@ -45,6 +48,7 @@ def knowledge_base_stats(engine: Engine) -> dict[str, Any]:
         example_status = Counter(opened.exec(select(ExampleRow.evaluation_status)))
 
     levels = [level.value for level in Strength]
+    headlines = recommendation_headlines(recommendations, links)
     linked = {rec_id for rec_id, _ in evidence}
     by_id = {rec.id: rec for rec in recommendations}
     lists: dict[str, list[RecommendationRow]] = {}
@@ -58,6 +62,18 @@ def knowledge_base_stats(engine: Engine) -> dict[str, Any]:
         "evidence_by_strength": {
             level: sum(strength == level for _, strength in evidence) for level in levels
         },
+        "recommendations_by_headline": {
+            level: sum(
+                headlines[r.id].level == level
+                for r in recommendations
+                if r.kind == "recommendation"
+            )
+            for level in levels
+        },
+        "evidence_by_basis": {
+            basis.value: sum(link.basis == basis for link in links) for basis in Basis
+        },
+        "unchecked_quotes": sum(link.quote_unchecked for link in links),
         "recommendations_by_judgement": {
             level: sum(
                 r.judgement_level == level for r in recommendations if r.kind == "recommendation"

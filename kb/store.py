@@ -135,10 +135,12 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
                 "section": rec.location.section,
                 "page": rec.location.page,
                 "position": rec.position,
-                "actors": rec.actors,
-                "recommendation_strength": rec.recommendation_strength,
+                "addressed_to": rec.addressed_to,
+                "involves": rec.involves,
+                "wording": rec.wording,
                 "area_of_focus": rec.area_of_focus,
                 "judgement_level": judgement.level.value if judgement else None,
+                "judgement_basis": judgement.basis.value if judgement else None,
                 "judgement_quote": judgement.quote if judgement else None,
                 "judgement_section": judgement.location.section
                 if judgement and judgement.location
@@ -162,7 +164,8 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
     for study in kb.studies.values():
         rows[StudyRow].append(
             {
-                **study.model_dump(exclude={"findings"}),
+                **study.model_dump(exclude={"findings", "text"}),
+                "text_path": study.text,
                 "doi_key": study.doi.lower() if study.doi else None,
                 **_origin(kb, study.id, study),
             }
@@ -171,12 +174,18 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
         for rank, finding in enumerate(study.findings):
             rows[EvidenceRow].append(
                 {
-                    **finding.model_dump(exclude={"recommendation", "source", "location"}),
+                    **finding.model_dump(
+                        exclude={"recommendation", "source", "location", "appraisal"}
+                    ),
                     "study_id": study.id,
                     "recommendation_id": finding.recommendation,
                     "source_id": finding.source,
-                    "section": finding.location.section,
-                    "page": finding.location.page,
+                    "section": finding.location.section if finding.location else None,
+                    "page": finding.location.page if finding.location else None,
+                    "appraisal": finding.appraisal.model_dump(mode="json")
+                    if finding.appraisal
+                    else None,
+                    "recorded_on": finding.recorded_on.isoformat(),
                     "rank": rank,
                     "line": record_file.line_of(("findings", rank)),
                 }

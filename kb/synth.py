@@ -18,13 +18,16 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 from kb.dump import dump_record
 from kb.errors import KnowledgeBaseError, NotAKnowledgeBase
+from kb.levels import usual_ceiling
 from kb.load import load_records
 from kb.models import (
+    Basis,
     Direction,
     EvaluationStatus,
     EvidenceJudgement,
@@ -32,10 +35,10 @@ from kb.models import (
     Figure,
     Finding,
     Horizon,
+    JudgementBasis,
     Location,
     Recommendation,
     RecommendationKind,
-    RecommendationStrength,
     Record,
     Relation,
     Source,
@@ -43,6 +46,7 @@ from kb.models import (
     Study,
     StudyType,
     Theme,
+    Wording,
 )
 
 T = TypeVar("T")
@@ -54,8 +58,9 @@ STUDIES_PER_FIGURE = 15
 MOST_LINKS = 60  # the busiest hub study's evidence links, at most
 WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 
-# Study types whose findings stay at S3 or below, so the output raises no warnings.
-_OPINION_TYPES = {StudyType.COMMENTARY, StudyType.EXPERT_COMMUNICATION, StudyType.POLICY_GUIDANCE}
+# Who and when the synthetic evidence links say they were recorded.
+_RECORDED_BY = "Synthetic generator"
+_RECORDED_ON = date(2026, 1, 1)
 # Rough shares in the real records; every value keeps some weight so each appears. Studies
 # awaiting classification are left out: they are a reviewer's to-do, and `kb check` warns.
 _TYPE_SHARES = {
@@ -100,6 +105,7 @@ _DIRECTIONS = {
     Direction.HARM: 3,
     Direction.NOT_ASSESSED: 24,
 }
+_JUDGEMENT_BASES = {JudgementBasis.STATED: 30, JudgementBasis.INFERRED: 70}
 _HORIZONS = {Horizon.SHORT_TERM: 15, Horizon.LONG_TERM: 10, Horizon.NOT_STATED: 75}
 _KINDS = {
     RecommendationKind.RECOMMENDATION: 65,
@@ -195,7 +201,7 @@ def _walk(corpus: Corpus, kind: str, data: dict[str, Any]) -> None:
             corpus.containers.append(value)
         elif key == "setting" and isinstance(value, list):
             corpus.settings.extend(item for item in value if isinstance(item, str))
-        elif key == "actors" and isinstance(value, list):
+        elif key in ("addressed_to", "involves") and isinstance(value, list):
             corpus.actors.extend(item for item in value if isinstance(item, str))
 
 
@@ -377,6 +383,7 @@ class _Generator:
         self.draw = draw
         self.ids = _Ids()
         self.passages = _Passages()
+        self.unseen_strengths = list(Strength)  # each level appears where a study allows it
 
     # Sources and themes
 
@@ -440,7 +447,7 @@ class _Generator:
         draw = self.draw
         positions: Counter[str] = Counter()
         drafts: list[dict[str, Any]] = []
-        strengths = dict.fromkeys(RecommendationStrength, 1)
+        wordings = dict.fromkeys(Wording, 1)
         for index in range(count):
             theme = themes[index] if index < len(themes) else draw.rng.choice(themes)
             positions[theme.id] += 1
@@ -457,12 +464,14 @@ class _Generator:
                 "location": Location(section=theme.title, page=draw.rng.randint(1, 80)),
                 "position": positions[theme.id],
             }
-            if draw.maybe(0.4):
-                draft["actors"] = draw.rng.sample(
+            if draw.maybe(0.2):
+                draft["addressed_to"] = draw.rng.sample(draw.corpus.actors, 1)
+            if draw.maybe(0.3):
+                draft["involves"] = draw.rng.sample(
                     draw.corpus.actors, min(len(draw.corpus.actors), draw.rng.randint(1, 2))
                 )
             if kind == RecommendationKind.RECOMMENDATION:
-                draft["recommendation_strength"] = draw.covering(positions["*"], strengths)
+                draft["wording"] = draw.covering(positions["*"], wordings)
                 positions["*"] += 1
             if kind == RecommendationKind.RECURRING:
                 questions = [draw.sentence(draw.rng.randint(50, 140), end="?")]
@@ -509,6 +518,7 @@ class _Generator:
             self.passages.add(rec.source, section, quote)
             judgement = EvidenceJudgement(
                 level=level,
+                basis=draw.covering(judged, _JUDGEMENT_BASES),
                 quote=quote,
                 location=Location(section=section),
                 note=draw.prose("judgement", "note") if draw.maybe(0.5) else None,
@@ -562,9 +572,14 @@ class _Generator:
         index: int,
     ) -> Finding:
         draw = self.draw
-        strength = draw.covering(index, _STRENGTHS)
-        if study_type in _OPINION_TYPES and strength.rank >= 4:
-            strength = Strength.S3
+        # Never above the study type's usual ceiling, as reviewers rate: no warning.
+        ceiling = usual_ceiling(study_type).rank
+        allowed = [level for level in self.unseen_strengths if level.rank <= ceiling]
+        if allowed:
+            strength = allowed[0]
+            self.unseen_strengths.remove(strength)
+        else:
+            strength = draw.weighted({k: w for k, w in _STRENGTHS.items() if k.rank <= ceiling})
         quote = draw.prose("finding", "quote")
         section = titles[rec.themes[0]]
         self.passages.add(rec.source, section, quote)
@@ -576,9 +591,12 @@ class _Generator:
             direction=draw.covering(index, _DIRECTIONS),
             horizon=draw.covering(index, _HORIZONS),
             summary=draw.sentence(draw.length("finding", "summary")),
+            basis=Basis.SOURCE,
             quote=quote,
             source=rec.source,
             location=Location(section=section),
+            recorded_by=_RECORDED_BY,
+            recorded_on=_RECORDED_ON,
             note=draw.prose("finding", "note") if draw.maybe(0.8) else None,
         )
 

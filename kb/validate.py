@@ -15,9 +15,12 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from kb.errors import Problem
+from kb.levels import NOT_UPGRADED, ONE_LEVEL_ONLY, appraised_level, link_ceiling
 from kb.load import FieldPath, FileRefused, RecordFile, format_field, read_text_file
 from kb.models import (
     RECORD_MODELS,
+    Appraisal,
+    Basis,
     Example,
     Figure,
     Finding,
@@ -27,6 +30,7 @@ from kb.models import (
     Source,
     Study,
     StudyType,
+    TextPart,
     Theme,
 )
 from kb.quotes import find_quote, normalise_text
@@ -78,12 +82,27 @@ def _field_location(data: Any, loc: tuple[Any, ...], error_type: str) -> FieldPa
     return tuple(path)
 
 
-def _message(error: dict[str, Any]) -> str:
+# Keys that records used to have, by kind of record and where they sit, with what replaced
+# them: ``kb check`` names the new keys instead of calling the old ones unknown.
+RENAMED_KEYS: dict[tuple[str, str], str] = {
+    ("recommendation", "actors"): (
+        "no longer used: write who the source asks to act as `addressed_to` (empty when it "
+        "does not say) and who is to be involved as `involves`"
+    ),
+    ("recommendation", "recommendation_strength"): (
+        "renamed to `wording` (imperative, conditional or research): our reading of the "
+        "wording, never a grade"
+    ),
+}
+
+
+def _message(error: dict[str, Any], kind_of_record: str = "") -> str:
     kind = error["type"]
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return "unknown field"
+        renamed = RENAMED_KEYS.get((kind_of_record, str(error["loc"][-1])))
+        return renamed or "unknown field"
     if kind == "enum":
         return "must be one of: " + error["ctx"]["expected"].replace("'", "")
     if kind == "string_pattern_mismatch":
@@ -104,7 +123,7 @@ def _schema_problems(record: RecordFile, error: ValidationError) -> Iterator[Pro
             record.line_of(location),
             record.record_id,
             format_field(location),
-            _message(detail),
+            _message(detail, record.kind),
         )
 
 
@@ -147,7 +166,7 @@ class _Checker:
         self.kb = knowledge_base
         self.others = others
         self.problems: list[Problem] = []
-        self._texts: dict[str, str | None] = {}
+        self._texts: dict[str, HeldText | None] = {}
         self._found: dict[tuple[str, str], bool] = {}
         self._other_files: dict[str, RecordFile] = {}
 
@@ -180,8 +199,8 @@ class _Checker:
                 return
         self.report(record_id, location, f"no {kinds.replace('|', ' or ')} has ID '{target}'")
 
-    def source_text(self, source_id: str) -> str | None:
-        """The normalised full text of a source, or None when it has none that can be read.
+    def source_text(self, source_id: str) -> "HeldText | None":
+        """A source's held text, or None when no source has this ID.
 
         The first call for a source reads its file and reports why it could not be read.
         """
@@ -191,28 +210,97 @@ class _Checker:
                 found = self.others.source(source_id)
                 if found is not None:
                     self._other_files[source_id], source = found
-            text = None
-            if source is not None and source.text:
-                try:
-                    text = _normalised(read_text_file(self.kb.root, source.text))
-                except FileRefused as refused:
-                    self.report(source_id, ("text",), str(refused))
-            self._texts[source_id] = text
+            self._texts[source_id] = (
+                None if source is None else self._read(source_id, "source", source.text)
+            )
         return self._texts[source_id]
 
-    def verbatim(self, record_id: str, location: FieldPath, text: str, source_id: str) -> None:
-        """Report ``text`` unless it is found in the source's text."""
-        source_text = self.source_text(source_id)
-        if source_text is None:
+    def study_text(self, study: Study) -> "HeldText":
+        """A study's held text (an abstract or excerpt, ``kb add text``)."""
+        key = f"study:{study.id}"
+        if key not in self._texts:
+            self._texts[key] = self._read(study.id, "study", study.text)
+        held = self._texts[key]
+        assert held is not None
+        return held
+
+    def _read(self, record_id: str, kind: str, path: str | None) -> "HeldText":
+        name = f"{kind} '{record_id}'"
+        if path is None:
+            return HeldText(name, None, held=False)
+        try:
+            return HeldText(name, _normalised(read_text_file(self.kb.root, path)), held=True)
+        except FileRefused as refused:
+            self.report(record_id, ("text",), str(refused))
+            return HeldText(name, None, held=True)
+
+    def in_source(
+        self, record_id: str, location: FieldPath, text: str, source_id: str | None
+    ) -> None:
+        """Report ``text`` unless it is found in the held text of source ``source_id``."""
+        if source_id is not None:
+            self.verbatim(record_id, location, text, self.source_text(source_id))
+
+    def verbatim(
+        self,
+        record_id: str,
+        location: FieldPath,
+        text: str,
+        held: "HeldText | None",
+        unchecked: bool = False,
+        quiet_when_not_held: bool = False,
+    ) -> None:
+        """Report ``text`` unless it is found in ``held``; report a text that is not held,
+        as an error, or as a warning when the record says the quote is unchecked."""
+        if held is None or (held.held and held.text is None):
+            return  # no such record, or a text that cannot be read: reported already
+        if held.text is None:
+            if quiet_when_not_held:
+                return
+            if unchecked:
+                self.report(
+                    record_id,
+                    location,
+                    f"not checked: {held.name} holds no text to check it against",
+                    "warning",
+                )
+            else:
+                self.report(record_id, location, _NOT_HELD[held.name.split(" ")[0]](held.name))
             return
-        found = self._found.get((source_id, text))
+        if unchecked:
+            self.report(
+                record_id,
+                (*location[:-1], "quote_unchecked"),
+                f"{held.name} holds its text, so the quote can be checked: remove quote_unchecked",
+                "warning",
+            )
+        found = self._found.get((held.name, text))
         if found is None:  # sections and shared quotes recur: look each up once
-            found = self._found[source_id, text] = _found_in(text, source_text)
+            found = self._found[held.name, text] = _found_in(text, held.text)
         if not found:
             shown = text if len(text) <= 60 else text[:57] + "..."
-            self.report(
-                record_id, location, f"not found verbatim in source '{source_id}': {shown!r}"
-            )
+            self.report(record_id, location, f"not found verbatim in {held.name}: {shown!r}")
+
+
+@dataclass(frozen=True)
+class HeldText:
+    """The text a quote is checked against: a source's full text or a study's held text."""
+
+    name: str  # "source 'x'" or "study 'x'", for messages
+    text: str | None  # normalised; None when not held or unreadable
+    held: bool  # whether the record names a text file
+
+
+_NOT_HELD = {
+    "source": lambda name: (
+        f"{name} holds no text to check this against; add its full text (`text:` in its "
+        "record), or for an evidence link set `quote_unchecked: true`"
+    ),
+    "study": lambda name: (
+        f"{name} holds no text to check this quote against; store its abstract with `kb add "
+        f"text {name.split(chr(39))[1]} FILE`, or set `quote_unchecked: true`"
+    ),
+}
 
 
 @functools.lru_cache(maxsize=4)
@@ -252,7 +340,7 @@ def _check_themes(check: _Checker) -> None:
     for theme in check.kb.themes.values():
         check.require(theme.id, ("parent",), theme.parent, "theme")
         check.require(theme.id, ("source",), theme.source, "source")
-        check.verbatim(theme.id, ("location", "section"), theme.location.section, theme.source)
+        check.in_source(theme.id, ("location", "section"), theme.location.section, theme.source)
         seen = {theme.id}
         parent = theme.parent
         while parent in check.kb.themes:
@@ -276,15 +364,15 @@ def _check_recommendations(check: _Checker) -> None:
                 check.report(
                     rec.id, ("responds_to", index), f"'{target}' is not a recurring recommendation"
                 )
-        check.verbatim(rec.id, ("statement",), rec.statement, rec.source)
-        check.verbatim(rec.id, ("location", "section"), rec.location.section, rec.source)
+        check.in_source(rec.id, ("statement",), rec.statement, rec.source)
+        check.in_source(rec.id, ("location", "section"), rec.location.section, rec.source)
         for index, question in enumerate(rec.area_of_focus):
-            check.verbatim(rec.id, ("area_of_focus", index), question, rec.source)
+            check.in_source(rec.id, ("area_of_focus", index), question, rec.source)
         judgement = rec.evidence_judgement
         if judgement is not None:
-            check.verbatim(rec.id, ("evidence_judgement", "quote"), judgement.quote, rec.source)
+            check.in_source(rec.id, ("evidence_judgement", "quote"), judgement.quote, rec.source)
             if judgement.location is not None:
-                check.verbatim(
+                check.in_source(
                     rec.id,
                     ("evidence_judgement", "location", "section"),
                     judgement.location.section,
@@ -312,10 +400,6 @@ def _check_studies(check: _Checker) -> None:
     )
 
 
-# Study types whose findings should rarely be rated S4 or S5 (rigorous causal evidence).
-_OPINION_TYPES = (StudyType.COMMENTARY, StudyType.EXPERT_COMMUNICATION, StudyType.POLICY_GUIDANCE)
-
-
 def _check_study(check: _Checker, study: Study) -> None:
     """The checks of one study and its evidence links: the same in ``kb check`` and for a
     study checked alone against the store (``check_record``)."""
@@ -326,24 +410,219 @@ def _check_study(check: _Checker, study: Study) -> None:
             "type is not yet classified; read the study and choose its design",
             "warning",
         )
+    if study.text is not None and study.text_part is None:
+        check.report(study.id, ("text_part",), "say what the held text is: " + _TEXT_PARTS)
+    if study.text is None and study.text_part is not None:
+        check.report(study.id, ("text_part",), "there is no held text (`text`) to describe")
+    if study.text is not None:
+        check.study_text(study)  # reports a text that is missing or cannot be read
     for index, finding in enumerate(study.findings):
         where = ("findings", index)
         check.require(
             study.id, (*where, "recommendation"), finding.recommendation, "recommendation"
         )
-        check.require(study.id, (*where, "source"), finding.source, "source")
-        check.verbatim(study.id, (*where, "quote"), finding.quote, finding.source)
-        check.verbatim(
-            study.id, (*where, "location", "section"), finding.location.section, finding.source
+        if finding.basis == Basis.SOURCE:
+            _check_source_link(check, study, finding, where)
+        else:
+            _check_appraised_link(check, study, finding, where)
+    _check_pairs(check, study)
+    _check_notes(check, study)
+
+
+_TEXT_PARTS = ", ".join(part.value for part in TextPart)
+
+
+def _check_source_link(check: _Checker, study: Study, finding: Finding, where: FieldPath) -> None:
+    """A link resting on a source report's words: the quote is the report's."""
+    for name in ("source", "location"):
+        if getattr(finding, name) is None:
+            check.report(
+                study.id, (*where, name), f"required when basis is source: {_SOURCE_FIELDS[name]}"
+            )
+    if finding.appraisal is not None:
+        check.report(
+            study.id,
+            (*where, "appraisal"),
+            "an appraisal needs `basis: appraisal` (and then quotes the study, not a source)",
         )
-        if finding.strength.rank >= 4 and study.type in _OPINION_TYPES:
+    check.require(study.id, (*where, "source"), finding.source, "source")
+    if finding.source is not None:
+        held = check.source_text(finding.source)
+        check.verbatim(
+            study.id, (*where, "quote"), finding.quote, held, unchecked=finding.quote_unchecked
+        )
+        if finding.location is not None:
+            check.verbatim(
+                study.id,
+                (*where, "location", "section"),
+                finding.location.section,
+                held,
+                quiet_when_not_held=True,
+            )
+    ceiling = link_ceiling(study.type, finding.relation)
+    if finding.strength.rank > ceiling.rank and finding.above_ceiling is None:
+        check.report(
+            study.id,
+            (*where, "strength"),
+            f"{finding.strength} is above the usual ceiling for a study of type {study.type} "
+            f"({ceiling}); lower it, or say in `above_ceiling` what in the source justifies it",
+            "warning",
+        )
+    elif finding.strength.rank <= ceiling.rank and finding.above_ceiling is not None:
+        check.report(
+            study.id,
+            (*where, "above_ceiling"),
+            f"{finding.strength} is not above the usual ceiling for a study of type "
+            f"{study.type} ({ceiling}); remove above_ceiling",
+            "warning",
+        )
+
+
+_SOURCE_FIELDS = {
+    "source": "the ID of the source report whose words the quote is",
+    "location": "the section of the source the quote is in",
+}
+
+
+def _check_appraised_link(
+    check: _Checker, study: Study, finding: Finding, where: FieldPath
+) -> None:
+    """A reviewer's appraisal of the study itself: the quote is the study's own words."""
+    if finding.source is not None:
+        check.report(
+            study.id,
+            (*where, "source"),
+            "an appraised link quotes the study itself, not a source report: remove source "
+            "(or use `basis: source` for a source report's words)",
+        )
+    if finding.above_ceiling is not None:
+        check.report(
+            study.id,
+            (*where, "above_ceiling"),
+            "an appraisal's level follows from its domains: remove above_ceiling",
+        )
+    check.verbatim(
+        study.id,
+        (*where, "quote"),
+        finding.quote,
+        check.study_text(study),
+        unchecked=finding.quote_unchecked,
+    )
+    appraisal = finding.appraisal
+    if appraisal is None:
+        check.report(
+            study.id,
+            (*where, "appraisal"),
+            "required when basis is appraisal: design, population, setting, rationale, and "
+            "each domain that moved the level",
+        )
+        return
+    if study.type == StudyType.UNCLASSIFIED:
+        check.report(
+            study.id,
+            (*where, "basis"),
+            "classify the study's type before appraising it: the appraisal starts from it",
+        )
+        return
+    _check_domains(check, study, appraisal, where)
+    result = appraised_level(
+        study.type,
+        [rating.model_dump() for rating in appraisal.downgrades],
+        [rating.model_dump() for rating in appraisal.upgrades],
+    )
+    if finding.strength != result.level:
+        check.report(
+            study.id,
+            (*where, "strength"),
+            f"the appraisal gives {result.level} ({result.explained()}), not {finding.strength}",
+        )
+
+
+def _check_domains(check: _Checker, study: Study, appraisal: Appraisal, where: FieldPath) -> None:
+    for key, ratings in (("downgrades", appraisal.downgrades), ("upgrades", appraisal.upgrades)):
+        seen: set[str] = set()
+        for index, rating in enumerate(ratings):
+            place = (*where, "appraisal", key, index)
+            if rating.domain in seen:
+                check.report(
+                    study.id, (*place, "domain"), f"{rating.domain} is rated twice; rate it once"
+                )
+            seen.add(rating.domain)
+            if key == "upgrades" and study.type in NOT_UPGRADED:
+                check.report(
+                    study.id,
+                    (*place, "domain"),
+                    f"GRADE rates up only non-randomised evidence, not a {study.type}",
+                )
+            if rating.domain in ONE_LEVEL_ONLY and rating.levels > 1:
+                check.report(study.id, (*place, "levels"), f"{rating.domain} moves one level")
+
+
+def _check_pairs(check: _Checker, study: Study) -> None:
+    """One link per study and recommendation, unless each says which claim it bears on."""
+    links: dict[str, list[int]] = {}
+    for index, finding in enumerate(study.findings):
+        links.setdefault(finding.recommendation, []).append(index)
+    for recommendation, indexes in links.items():
+        if len(indexes) < 2:
+            continue
+        claims = [study.findings[index].claim for index in indexes]
+        if None in claims or len(set(claims)) < len(claims):
             check.report(
                 study.id,
-                (*where, "strength"),
-                f"{finding.strength} from "
-                f"a study of type {study.type}; S4 and S5 need rigorous research",
+                ("findings", indexes[1]),
+                f"{len(indexes)} links to {recommendation} from this study; merge them into one, "
+                "or give each a different `claim` saying which part it bears on",
                 "warning",
             )
+
+
+# A note that gives a study's design as the reason for a level ("Blog post, hence S1") names
+# the design in the clause before "hence/so/→ S<level>". Phrases that name a design plainly,
+# longest first; a note naming one that is not the study's type contradicts it.
+_DESIGN_PHRASES: list[tuple[str, StudyType]] = [
+    ("systematic review", StudyType.SYSTEMATIC_REVIEW),
+    ("meta-analysis", StudyType.SYSTEMATIC_REVIEW),
+    ("randomised", StudyType.RANDOMISED_TRIAL),
+    ("randomized", StudyType.RANDOMISED_TRIAL),
+    ("monitoring data", StudyType.STATISTICS),
+    ("statistics", StudyType.STATISTICS),
+    ("data analysis report", StudyType.STATISTICS),
+    ("expert communication", StudyType.EXPERT_COMMUNICATION),
+    ("personal communication", StudyType.EXPERT_COMMUNICATION),
+    ("guidance", StudyType.POLICY_GUIDANCE),
+    ("manifesto", StudyType.POLICY_GUIDANCE),
+    ("strategy", StudyType.POLICY_GUIDANCE),
+    ("blog", StudyType.COMMENTARY),
+    ("commentary", StudyType.COMMENTARY),
+    ("magazine", StudyType.COMMENTARY),
+    ("qualitative", StudyType.QUALITATIVE),
+    ("evidence review", StudyType.REVIEW),
+    ("literature review", StudyType.REVIEW),
+]
+_REASON_CLAUSE = re.compile(
+    r"([^.;:]*?)(?:,\s*)?\b(?:hence|so|therefore)\s+S[0-5]\b|([^.;:]*?)→\s*S[0-5]\b"
+)
+
+
+def _check_notes(check: _Checker, study: Study) -> None:
+    """Warn when a link's note gives a design as the reason for its level that is not the
+    study's type (the note or the type is out of date)."""
+    for index, finding in enumerate(study.findings):
+        if finding.note is None:
+            continue
+        for match in _REASON_CLAUSE.finditer(finding.note):
+            clause = (match.group(1) or match.group(2) or "").lower()
+            named = [kind for phrase, kind in _DESIGN_PHRASES if phrase in clause]
+            if named and study.type not in named:
+                check.report(
+                    study.id,
+                    ("findings", index, "note"),
+                    f"the note gives the reason as {named[0].label.lower()}, but the study's "
+                    f"type is {study.type}; correct the type or the note",
+                    "warning",
+                )
+                break
 
 
 def _shared_dois(studies: Iterable[tuple[RecordFile, str, str]]) -> Iterator[Problem]:
@@ -370,8 +649,8 @@ def _check_examples_and_figures(check: _Checker) -> None:
             check.require(example.id, ("studies", index), study, "study")
         for index, rec in enumerate(example.recommendations):
             check.require(example.id, ("recommendations", index), rec, "recommendation")
-        check.verbatim(example.id, ("quote",), example.quote, example.source)
-        check.verbatim(
+        check.in_source(example.id, ("quote",), example.quote, example.source)
+        check.in_source(
             example.id, ("location", "section"), example.location.section, example.source
         )
     for figure in check.kb.figures.values():
@@ -380,8 +659,8 @@ def _check_examples_and_figures(check: _Checker) -> None:
             check.require(figure.id, ("studies", index), study, "study")
         for index, theme in enumerate(figure.themes):
             check.require(figure.id, ("themes", index), theme, "theme")
-        check.verbatim(figure.id, ("quote",), figure.quote, figure.source)
-        check.verbatim(figure.id, ("location", "section"), figure.location.section, figure.source)
+        check.in_source(figure.id, ("quote",), figure.quote, figure.source)
+        check.in_source(figure.id, ("location", "section"), figure.location.section, figure.source)
 
 
 def _check_evidence_rules(check: _Checker) -> None:

@@ -21,16 +21,15 @@ from kb.graph import (
     Item,
     SupportTable,
     build_graph,
-    disagrees,
     evidence_gaps,
     evidence_profile,
     graph_of,
     graph_stats,
-    overall_level,
     related_recommendations,
     studies_uses,
 )
 from kb.graph_files import export_graph, flattened, graph_file
+from kb.levels import disagrees, overall_level
 from kb.models import Relation, Strength
 from tests.conftest import run_kb
 
@@ -65,7 +64,11 @@ def _rec(rec_id: str, theme: str, judged: str | None, **extra: Any) -> dict[str,
         **extra,
     }
     if judged:
-        record["evidence_judgement"] = {"level": judged, "quote": f"Evidence is {judged}."}
+        record["evidence_judgement"] = {
+            "level": judged,
+            "basis": "stated",
+            "quote": f"Evidence is {judged}.",
+        }
     return record
 
 
@@ -85,9 +88,12 @@ def _finding(
         "direction": direction,
         "horizon": "short-term",
         "summary": f"{study} on {rec}.",
+        "basis": "source",
         "quote": "As the report says.",
         "source": "rep",
         "location": {"section": "Evidence"},
+        "recorded_by": "A reviewer",
+        "recorded_on": "2026-01-01",
     }
 
 
@@ -117,7 +123,9 @@ def _example(example_id: str, recs: list[str], studies: list[str]) -> dict[str, 
 
 
 RECORDS = {
-    "evidence/sources": [{"id": "rep", "title": "The Report", "year": 2021}],
+    "evidence/sources": [
+        {"id": "rep", "title": "The Report", "year": 2021, "text": "evidence/sources/rep.txt"}
+    ],
     "recommendations/themes": [
         _theme("health"),
         _theme("care", "health"),
@@ -182,8 +190,18 @@ RECORDS = {
 }
 
 
+# The report's text: every passage the records quote from it.
+REPORT_TEXT = """Health. Care. Work. Other. Recommendations. Evidence. Examples.
+Do r-none. Do r-gap. Do r-two. Do r-one. Do r-contra. Do r-weak. Do r-recur.
+Evidence is S0. Evidence is S3. Evidence is S4. Evidence is S5.
+As the report says. A scheme ran. 5% do.
+"""
+
+
 def write_kb(root: Path, records: dict[str, list[dict[str, Any]]]) -> Path:
-    """Write each record to FOLDER/ID.yaml below ``root``."""
+    """Write each record to FOLDER/ID.yaml below ``root``, and the report's text."""
+    (root / "evidence" / "sources").mkdir(parents=True, exist_ok=True)
+    (root / "evidence" / "sources" / "rep.txt").write_text(REPORT_TEXT, encoding="utf-8")
     for folder, folder_records in records.items():
         (root / folder).mkdir(parents=True, exist_ok=True)
         for record in folder_records:
@@ -237,14 +255,20 @@ def test_graph_nodes_and_edges_carry_what_pages_need(graph: nx.MultiDiGraph) -> 
     assert graph.edges["s-b", "r-two", "s-b--r-two-caveat"] == {
         "type": "evidence",
         "id": "s-b--r-two-caveat",
+        "claim": None,
         "relation": "qualifies",
         "strength": "S2",
         "direction": "mixed",
         "horizon": "short-term",
         "summary": "s-b on r-two.",
+        "basis": "source",
         "quote": "As the report says.",
+        "quote_unchecked": False,
+        "source_report": "rep",
         "section": "Evidence",
         "page": None,
+        "recorded_by": "A reviewer",
+        "recorded_on": "2026-01-01",
     }
     assert sorted(
         (u, v, k) for u, v, k, kind in graph.edges(keys=True, data="type") if kind != "evidence"
@@ -362,7 +386,19 @@ def test_profile_counts_and_items(graph: nx.MultiDiGraph) -> None:
         "id": "r-two",
         "title": "Title of r-two",
         "kind": "recommendation",
+        "headline": {
+            "level": "S4",
+            "label": "Good",
+            "reason": "2 studies support it at S4 or above",
+            "source_level": None,
+            "source_basis": None,
+            "explanation": "",
+            "flagged": False,
+        },
         "links": 3,
+        "studies": 2,
+        "passages": 3,  # the quote is too short to say which passage it is
+        "shared_passages": [],
         "by_relation": {
             "supports": 2,
             "qualifies": 1,
@@ -383,7 +419,11 @@ def test_profile_counts_and_items(graph: nx.MultiDiGraph) -> None:
                 "strength": "S4",
                 "direction": "positive",
                 "horizon": "short-term",
+                "basis": "source",
+                "claim": None,
                 "summary": "s-a on r-two.",
+                "quote": "As the report says.",
+                "source": "rep",
             },
             {
                 "id": "s-b--r-two",
@@ -394,7 +434,11 @@ def test_profile_counts_and_items(graph: nx.MultiDiGraph) -> None:
                 "strength": "S4",
                 "direction": "positive",
                 "horizon": "short-term",
+                "basis": "source",
+                "claim": None,
                 "summary": "s-b on r-two.",
+                "quote": "As the report says.",
+                "source": "rep",
             },
         ],
         "contradicting": [],
@@ -735,13 +779,19 @@ def test_indented_json_writes_enumerations_and_refuses_what_json_refuses() -> No
 def test_check_warns_about_levels_that_do_not_fit(kb_root: Path) -> None:
     result = run_kb("check", "--root", kb_root)
     assert result.exit_code == 0
+    ceiling = "lower it, or say in `above_ceiling` what in the source justifies it"
     assert result.output == (
-        "evidence/studies/s-blog.yaml:8: s-blog: findings[0].strength: warning: S4 from a "
-        "study of type commentary; S4 and S5 need rigorous research\n"
+        "evidence/studies/s-a.yaml:40: s-a: findings[2].strength: warning: S5 is above the "
+        f"usual ceiling for a study of type randomised-trial (S4); {ceiling}\n"
+        "evidence/studies/s-b.yaml:21: s-b: findings[1]: warning: 2 links to r-two from this "
+        "study; merge them into one, or give each a different `claim` saying which part it "
+        "bears on\n"
+        "evidence/studies/s-blog.yaml:8: s-blog: findings[0].strength: warning: S4 is above the "
+        f"usual ceiling for a study of type commentary (S1); {ceiling}\n"
         "recommendations/r-weak.yaml:10: r-weak: evidence_judgement.level: warning: judged S4, "
         "but all 1 of its evidence links are S1 or below\n"
         "ok: 1 sources, 4 themes, 7 recommendations, 7 studies, 2 examples, 1 figures, "
-        "10 evidence links; 0 errors, 2 warnings\n"
+        "10 evidence links; 0 errors, 4 warnings\n"
     )
 
 
@@ -755,10 +805,13 @@ def test_cli_profile(kb_root: Path) -> None:
         result.output
         == """\
 r-contra: Title of r-contra
+  headline level      S4
   computed level      S4  (2 studies support it at S5 or above; one level lower for 1 \
 contradicting item)
   source's judgement  S5
-  evidence links      4
+  The report itself judges the evidence S5 (strong); the headline is S4 because 2 studies \
+support it at S5 or above; one level lower for 1 contradicting item.
+  evidence links      4 from 4 studies
     by relation      supports 2, qualifies 1, contradicts 1
     by strength      S2 1, S4 1, S5 2
     by study type    commentary 1, observational 1, randomised-trial 1, systematic-review 1
@@ -775,7 +828,7 @@ contradicting item)
 
 def test_cli_profile_flags_disagreement_and_unknown_ids(kb_root: Path) -> None:
     result = run_kb("graph", "profile", "--root", kb_root, "r-one")
-    assert result.output.splitlines()[2] == "  source's judgement  S5  DISAGREES"
+    assert result.output.splitlines()[3] == "  source's judgement  S5  DISAGREES"
     missing = run_kb("graph", "profile", "--root", kb_root, "nothing")
     assert missing.exit_code == 1
     assert missing.stderr == (
@@ -957,6 +1010,10 @@ def _random_graph(rng: random.Random) -> nx.MultiDiGraph:
             "direction": "positive",
             "horizon": "short",
             "summary": "",
+            "basis": "source",
+            "claim": None,
+            "quote": f"Passage {number}.",
+            "source_report": "rep",
         }
         graph.add_edge(study, rec, key=link["id"], **link)
     for example in ("ex-1", "ex-2"):

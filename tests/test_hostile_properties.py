@@ -8,6 +8,7 @@
 
 import copy
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,14 @@ from kb.models import (
     RECORD_MODELS,
     Direction,
     Horizon,
+    JudgementBasis,
     Recommendation,
     RecommendationKind,
-    RecommendationStrength,
     Relation,
     Strength,
     Study,
     StudyType,
+    Wording,
 )
 from kb.quotes import normalise_text, quote_parts
 from tests.conftest import DATA
@@ -94,8 +96,9 @@ def knowledge_bases(draw: st.DrawFn) -> tuple[list[Recommendation], list[Study]]
             "themes": ["recruitment"],
             "location": draw(locations()),
             "position": draw(st.none() | st.integers(1, 999)),
-            "actors": draw(st.lists(texts, max_size=3)),
-            "recommendation_strength": draw(st.none() | st.sampled_from(RecommendationStrength)),
+            "addressed_to": draw(st.lists(texts, max_size=2)),
+            "involves": draw(st.lists(texts, max_size=3)),
+            "wording": draw(st.none() | st.sampled_from(Wording)),
             "responds_to": draw(
                 st.lists(st.sampled_from(others), max_size=2, unique=True)
                 if (others := [other for other in recurring if other != rec_id])
@@ -104,6 +107,7 @@ def knowledge_bases(draw: st.DrawFn) -> tuple[list[Recommendation], list[Study]]
             "area_of_focus": draw(st.lists(quotable, max_size=2)),
             "evidence_judgement": {
                 "level": draw(st.sampled_from(Strength)),
+                "basis": draw(st.sampled_from(JudgementBasis)),
                 "quote": draw(quotable),
                 # The export keeps no page for a judgement: see test_export_keeps_every_page.
                 "location": draw(st.none() | locations(with_page=False)),
@@ -128,14 +132,19 @@ def knowledge_bases(draw: st.DrawFn) -> tuple[list[Recommendation], list[Study]]
                 {
                     "id": finding_id,
                     "recommendation": draw(st.sampled_from(targets)),
+                    "claim": draw(st.none() | texts),
                     "relation": draw(st.sampled_from(Relation)),
                     "strength": draw(st.sampled_from(Strength)),
                     "direction": draw(st.sampled_from(Direction)),
                     "horizon": draw(st.sampled_from(Horizon)),
                     "summary": draw(texts),
+                    "basis": "source",
                     "quote": draw(quotable),
                     "source": "tiny-report",
                     "location": draw(locations()),
+                    "above_ceiling": draw(st.none() | texts),
+                    "recorded_by": draw(texts),
+                    "recorded_on": draw(st.dates(date(1990, 1, 1), date(2026, 1, 1))),
                     "note": draw(st.none() | texts),
                 }
             )
@@ -191,7 +200,7 @@ def exported_records(document: dict[str, Any]) -> dict[str, Any]:
     """Recommendations and studies rebuilt from the export document, by ID."""
     records: dict[str, Any] = {}
     for rec in document["recommendations"]:
-        records[rec["id"]] = Recommendation.model_validate(without(rec, "strength"))
+        records[rec["id"]] = Recommendation.model_validate(without(rec, "strength", "headline"))
     findings: dict[str, list[dict[str, Any]]] = {}
     for link in document["evidence"]:
         findings.setdefault(link["study"], []).append(without(link, "study"))
@@ -267,7 +276,9 @@ MINIMAL = {
         "source": "s",
         "themes": ["t"],
         "location": {"section": "S"},
-        "evidence_judgement": {"level": "S1", "quote": "Q"},
+        "addressed_to": ["A"],
+        "involves": ["I"],
+        "evidence_judgement": {"level": "S1", "basis": "stated", "quote": "Q"},
     },
     "study": {
         "id": "st",
@@ -282,9 +293,14 @@ MINIMAL = {
                 "direction": "positive",
                 "horizon": "long-term",
                 "summary": "S",
+                "claim": "C",
+                "basis": "source",
                 "quote": "Q",
                 "source": "s",
                 "location": {"section": "S"},
+                "above_ceiling": "A",
+                "recorded_by": "R",
+                "recorded_on": "2026-01-01",
             }
         ],
     },
@@ -320,7 +336,8 @@ TEXT_FIELDS = [
     ("theme", ("note",)),
     ("recommendation", ("title",)),
     ("recommendation", ("statement",)),
-    ("recommendation", ("actors", 0)),
+    ("recommendation", ("addressed_to", 0)),
+    ("recommendation", ("involves", 0)),
     ("recommendation", ("area_of_focus", 0)),
     ("recommendation", ("evidence_judgement", "quote")),
     ("recommendation", ("evidence_judgement", "note")),
@@ -340,6 +357,9 @@ TEXT_FIELDS = [
     ("study", ("findings", 0, "quote")),
     ("study", ("findings", 0, "location", "section")),
     ("study", ("findings", 0, "note")),
+    ("study", ("findings", 0, "claim")),
+    ("study", ("findings", 0, "above_ceiling")),
+    ("study", ("findings", 0, "recorded_by")),
     ("example", ("name",)),
     ("example", ("description",)),
     ("example", ("place",)),

@@ -1,6 +1,7 @@
 """The reviewer's commands: `kb add study`, `kb add evidence`, `kb fmt`, `kb export` formats,
 concurrent writers, the generated record format reference, and the whole reviewer story."""
 
+import html
 import os
 import subprocess
 import sys
@@ -28,6 +29,12 @@ REFRESHED = "updated the store (build/kb.sqlite) and the search index (build/ind
 TARGETS_QUOTE = "There is little evidence about whether targets alone work."
 NO_INPUT_LINK = (
     "--no-input",
+    "--basis",
+    "source",
+    "--by",
+    "Test Reviewer",
+    "--on",
+    "2026-11-30",
     "--relation",
     "context",
     "--strength",
@@ -189,9 +196,12 @@ def test_add_evidence(tiny_kb: Path) -> None:
         "direction": "not-assessed",
         "horizon": "not-stated",
         "summary": "The report found little evidence on whether targets alone work.",
+        "basis": "source",
         "quote": TARGETS_QUOTE,
         "source": "tiny-report",
         "location": {"section": "Recruitment"},
+        "recorded_by": "Test Reviewer",
+        "recorded_on": "2026-11-30",
     }
     again = run_kb(*args, "--quote", "There is little evidence … targets alone work.")
     assert again.stdout.splitlines()[0] == (
@@ -228,7 +238,8 @@ def test_add_evidence_refusals_write_nothing(tiny_kb: Path, store_first: bool, m
     missing = run_kb("add", "evidence", "krause-2012", "targets", "--root", tiny_kb, "--no-input")
     assert missing.exit_code == 2
     assert (
-        "Error: missing --relation, --strength, --direction, --horizon, --summary, --quote: "
+        "Error: missing --basis, --relation, --strength, --direction, --horizon, --summary, "
+        "--quote: "
         "give them, or leave out --no-input to be asked" in missing.stderr
     )
     bad_level = run_kb(*link, "krause-2012", "targets", "--quote", "x", "--strength", "S9")
@@ -468,7 +479,7 @@ def test_export_reference_formats(tiny_kb: Path) -> None:
     csv = run_kb("export", "--format", "csv", "--root", tiny_kb)
     assert csv.stdout.splitlines()[0] == (
         "id,authors,year,title,container,volume,issue,pages,publisher,url,doi,type,setting,"
-        "reference,cited_as,in_reference_list,note,doi_url"
+        "reference,cited_as,in_reference_list,text,text_part,note,doi_url"
     )
     assert run_kb("export", "--root", tiny_kb).stdout.startswith('{\n  "sources": [')
 
@@ -522,23 +533,49 @@ def test_reviewer_story(tiny_kb: Path, tmp_path: Path) -> None:
         path = tiny_kb / "evidence" / "studies" / f"{study_id}.yaml"
         path.write_text(path.read_text().replace("type: unclassified", f"type: {design}"))
 
+    # Neither study is cited by the report: each gets a held text and an appraised link.
+    # (Test texts, written for this test; not the studies' own words.)
+    abstracts = {
+        "paradies-2015": "Test abstract. Racism was associated with poorer mental and "
+        "physical health across the studies reviewed.",
+        "okafor-2020": "Test excerpt. Targets on their own rarely change who is promoted.",
+    }
+    for study_id, text in abstracts.items():
+        held = tmp_path / f"{study_id}.txt"
+        held.write_text(text, encoding="utf-8")
+        kept = run_kb("add", "text", study_id, held, "--root", tiny_kb)
+        assert kept.stdout.splitlines()[0] == (
+            f"kept evidence/texts/{study_id}.txt for study {study_id}"
+        )
     first = run_kb(
         "add", "evidence", "paradies-2015", "anonymise", "--root", tiny_kb, "--no-input",
-        "--relation", "context", "--strength", "S3", "--direction", "harm",
-        "--horizon", "long-term",
+        "--basis", "appraisal", "--by", "Test Reviewer", "--on", "2026-11-30",
+        "--relation", "context", "--direction", "harm", "--horizon", "long-term",
         "--summary",
         "A meta-analysis links racism to poorer health, a harm fair hiring aims to reduce.",
-        "--quote", "Anonymised applications reduced callback gaps in a pilot",
+        "--quote", "Racism was associated with poorer mental and physical health",
+        "--design", "Systematic review and meta-analysis of observational studies.",
+        "--population", "Adults and children in the studies reviewed.",
+        "--setting", "Mostly the United States.",
+        "--downgrade", "indirectness", "2", "Health outcomes, not hiring.",
+        "--rationale", "Background on the harm that fair hiring addresses.",
     )  # fmt: skip
     assert first.exit_code == 0, first.stderr
     second = run_kb(
         "add", "evidence", "okafor-2020", "targets", "--root", tiny_kb, "--no-input",
-        "--relation", "qualifies", "--strength", "S1", "--direction", "not-assessed",
-        "--horizon", "not-stated",
+        "--basis", "appraisal", "--by", "Test Reviewer", "--on", "2026-11-30",
+        "--relation", "qualifies", "--direction", "not-assessed", "--horizon", "not-stated",
         "--summary", "A blogger doubts that representation targets work on their own.",
-        "--quote", TARGETS_QUOTE,
+        "--quote", "Targets on their own rarely change who is promoted.",
+        "--design", "Opinion piece.", "--population", "None studied.",
+        "--setting", "UK workplaces.", "--rationale", "An argument, not evidence of effect.",
     )  # fmt: skip
     assert second.exit_code == 0, second.stderr
+    paradies = _study(tiny_kb, "paradies-2015")
+    assert paradies["text"] == "evidence/texts/paradies-2015.txt"
+    # A systematic review starts at S5; two levels down for indirectness gives S3.
+    assert paradies["findings"][0]["strength"] == "S3"
+    assert _study(tiny_kb, "okafor-2020")["findings"][0]["strength"] == "S1"
 
     check = run_kb("check", "--root", tiny_kb)
     assert check.stdout == (
@@ -561,5 +598,11 @@ def test_reviewer_story(tiny_kb: Path, tmp_path: Path) -> None:
     assert "#evidence-paradies-2015--anonymise" in study_page
     pages = staging / "recommendations"
     # Pages write punctuation as character references, so look for words between it.
-    assert "links racism to poorer health" in (pages / "anonymise.md").read_text()
+    anonymise = html.unescape((pages / "anonymise.md").read_text())
+    assert "links racism to poorer health" in anonymise
+    # The page says the link is a reviewer's appraisal, by whom and when, and how its level
+    # follows; a context link does not move the headline (one study at S2 gives S1).
+    assert "appraised by Test Reviewer on 2026-11-30" in anonymise
+    assert "starts at S5 (a good systematic review); down 2 for indirectness" in anonymise
+    assert 'kb-badge kb-badge--s1">S1 Expert opinion' in anonymise
     assert "doubts that representation targets work" in (pages / "targets.md").read_text()

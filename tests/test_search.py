@@ -209,7 +209,9 @@ def test_filters(tiny: pipeline.Paths) -> None:
         "krause-2012",
         "wales-staff-share",
     ]
-    assert sorted(ids(paths, text, min_strength="S2")) == ["anonymise", "krause-2012--anonymise"]
+    # A recommendation's strength is its headline level: one study at S2 gives S1.
+    assert sorted(ids(paths, text, min_strength="S2")) == ["krause-2012--anonymise"]
+    assert sorted(ids(paths, text, min_strength="S1")) == ["anonymise", "krause-2012--anonymise"]
     assert ids(paths, text, min_strength="S3") == []
     evidence = ["krause-2012", "krause-2012--anonymise"]  # a study takes its findings' direction
     assert sorted(ids(paths, text, direction="positive")) == evidence
@@ -374,7 +376,7 @@ def test_update_builds_only_the_documents_of_changed_records(tiny_kb: Path, monk
     assert ids(paths, "reviewed") == ["krause-2012"]
     assert asked == [
         {
-            "recommendation": set(),
+            "recommendation": {"anonymise"},  # its headline level rests on the study's links
             "study": {"krause-2012"},
             "evidence": {"krause-2012--anonymise"},
             "example": set(),
@@ -556,6 +558,7 @@ def test_cli_json(tiny: pipeline.Paths) -> None:
         "strength": "S2",
         "url": "recommendations/anonymise/#evidence-krause-2012--anonymise",
         "highlights": ["A **pilot** found anonymised applications narrowed gaps in callbacks."],
+        "headline": "",
     }
     assert hit["score"] > 0
 

@@ -724,7 +724,7 @@ def test_explorer_rows_carry_their_facets(tiny_site: Site) -> None:
     assert rows == [
         {
             "data-theme": "recruitment",
-            "data-level": "S2",
+            "data-level": "S1",  # the headline: one study at S2
             "data-kind": "recommendation",
             "data-direction": "positive",
             "data-actor": "",
@@ -746,17 +746,32 @@ def test_gap_map_cells_link_to_their_recommendations(tiny_site: Site) -> None:
     links = [a["href"] for tag, a in page.elements if tag == "a" and "level=" in a.get("href", "")]
     assert links == [
         "../recommendations/?theme=recruitment&level=S0&kind=recommendation",
-        "../recommendations/?theme=recruitment&level=S2&kind=recommendation",
+        "../recommendations/?theme=recruitment&level=S1&kind=recommendation",
     ]
     assert "S0 No evidence found (gap)" in page.all_text
 
 
-def test_recommendation_page_shows_both_levels_and_explains_them(tiny_site: Site) -> None:
+def test_recommendation_page_shows_one_headline_and_explains_a_difference(
+    tiny_site: Site,
+) -> None:
     text = parse(tiny_site.html("recommendations/anonymise/")).all_text
-    assert "Strength of evidence: S2 Very limited (the source's judgement)" in text
-    assert "S1 Expert opinion Expert opinion or consensus" in text  # computed, with its meaning
-    assert "one level below its strongest supporting study (S2)" in text
+    assert "Strength of evidence: S1 Expert opinion · from 1 study in 1 evidence link" in text
+    assert "S1 Expert opinion Expert opinion or consensus" in text  # the level, with its meaning
+    assert (
+        "The report itself judges the evidence S2 (very limited); the headline is S1 because "
+        "one level below its strongest supporting study (S2), which no other study matches."
+    ) in text
+    assert "The report's own judgement" in text
     assert "Anonymised applications reduced callback gaps in a pilot" in text
+    # Every evidence row says what it rests on, and who recorded it when.
+    assert "From the report, section “Recruitment”; encoded by Fixture author on 2026" in text
+
+
+def test_statements_that_are_not_recommendations_are_not_judged(real_site: Site) -> None:
+    for path in ("recommendations/hsc-action-1/", "recommendations/hsc-summary-3/"):
+        text = parse(real_site.html(path)).all_text
+        assert "Strength of evidence: Not judged · Only recommendations are rated" in text
+        assert "No evidence found" not in text
 
 
 def test_cite_this_blocks_are_valid_bibtex_and_ris(tiny_site: Site) -> None:

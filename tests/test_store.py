@@ -79,7 +79,21 @@ def test_export_json_shape(tiny_kb: Path) -> None:
     assert {"id", "title", "statement", "themes", "source", "strength"} <= set(recommendation)
     assert recommendation["id"] == "anonymise"
     assert recommendation["themes"] == ["recruitment"]
-    assert recommendation["strength"] == "S2"
+    # The headline is the level computed from the links: one study at S2 gives S1, beside
+    # the report's own S2 (kb.levels.headline).
+    assert recommendation["strength"] == "S1"
+    assert recommendation["headline"] == {
+        "level": "S1",
+        "label": "Expert opinion",
+        "reason": "one level below its strongest supporting study (S2), which no other study "
+        "matches",
+        "source_level": "S2",
+        "source_basis": "stated",
+        "explanation": "The report itself judges the evidence S2 (very limited); the headline "
+        "is S1 because one level below its strongest supporting study (S2), which no other "
+        "study matches.",
+        "flagged": False,
+    }
     study = document["studies"][0]
     assert {"id", "authors", "year", "title", "type", "doi", "url"} <= set(study)
     assert study["authors"] == ["Krause, A.", "Rinne, U."]
@@ -89,15 +103,22 @@ def test_export_json_shape(tiny_kb: Path) -> None:
             "id": "krause-2012--anonymise",
             "study": "krause-2012",
             "recommendation": "anonymise",
+            "claim": None,
             "relation": "supports",
             "strength": "S2",
             "direction": "positive",
             "horizon": "short-term",
             "summary": "A pilot found anonymised applications narrowed gaps in callbacks.",
+            "basis": "source",
             "quote": "Anonymised applications reduced callback gaps in a pilot "
             "(Krause et al., 2012).",
+            "quote_unchecked": False,
             "source": "tiny-report",
             "location": {"section": "Recruitment", "page": None},
+            "appraisal": None,
+            "above_ceiling": None,
+            "recorded_by": "Fixture author",
+            "recorded_on": "2026-11-26",
             "note": None,
         }
     ]

@@ -172,12 +172,16 @@ def stats(root: str | None, database: str | None, as_json: bool) -> None:
         ("Records", "counts"),
         ("Statements by kind", "statements_by_kind"),
         ("Evidence links by strength", "evidence_by_strength"),
+        ("Evidence links by basis", "evidence_by_basis"),
+        ("Recommendations by headline level", "recommendations_by_headline"),
         ("Recommendations by the source's judgement", "recommendations_by_judgement"),
         ("Studies by type", "studies_by_type"),
     ):
         click.echo(heading)
         for name, count in figures[key].items():
             click.echo(f"  {name or 'not judged':<24}{count:>6}")
+        if key == "evidence_by_basis":
+            click.echo(f"  {'quotes not checked':<24}{figures['unchecked_quotes']:>6}")
     click.echo(f"  {'not in a reference list':<24}{figures['studies_not_in_reference_list']:>6}")
     click.echo(
         "Recommendation lists  (recommendations, positions complete, judged, "
@@ -206,7 +210,17 @@ def show(root: str | None, database: str | None, record_id: str, as_json: bool) 
         json_output(described)
         return
     click.echo(f"{described['type']} {record_id}")
+    headline = described["record"].get("headline")
+    if headline:
+        level = (
+            f"{headline['level']} {headline['label']}" if headline["level"] else headline["label"]
+        )
+        click.echo(f"  strength of evidence: {level} ({headline['reason']})")
+        if headline["explanation"]:
+            click.echo(f"  {headline['explanation']}")
     for key, value in described["record"].items():
+        if key in ("headline", "strength"):
+            continue
         if value not in (None, [], ""):
             click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
     click.echo(f"referred to by {len(described['referred_by'])} records")

@@ -59,12 +59,21 @@ def profile(root: str | None, database: str | None, recommendation_id: str, as_j
         json_output(result)
         return
     click.echo(f"{result['id']}: {result['title']}")
+    headline = result["headline"]
+    click.echo(f"  headline level      {headline['level'] or headline['label']}")
     click.echo(f"  computed level      {result['computed_level']}  ({result['reason']})")
     click.echo(
         f"  source's judgement  {result['judgement_level'] or 'none'}"
         + ("  DISAGREES" if result["disagrees"] else "")
     )
-    click.echo(f"  evidence links      {result['links']}")
+    if headline["explanation"]:
+        click.echo(f"  {headline['explanation']}")
+    shared = result["shared_passages"]
+    click.echo(
+        f"  evidence links      {result['links']} from {result['studies']} "
+        f"stud{'y' if result['studies'] == 1 else 'ies'}"
+        + (f"; {sum(map(len, shared))} rest on {len(shared)} shared passages" if shared else "")
+    )
     for name in ("by_relation", "by_strength", "by_study_type", "by_direction"):
         counts = ", ".join(f"{key} {count}" for key, count in result[name].items() if count)
         click.echo(f"    {name.replace('_', ' '):<17}{counts or '-'}")

@@ -13,7 +13,17 @@ from kb import add as adding
 from kb.cli import knowledge_base_options, paths_from
 from kb.fmt import format_records
 from kb.importers import FORMATS
-from kb.models import Direction, Horizon, Relation, Strength, StudyType
+from kb.models import (
+    Basis,
+    Direction,
+    Downgrade,
+    Horizon,
+    Relation,
+    Strength,
+    StudyType,
+    TextPart,
+    Upgrade,
+)
 
 _TITLE_WIDTH = 60
 
@@ -128,15 +138,62 @@ def _ask_study(details: dict[str, Any]) -> dict[str, Any]:
 @knowledge_base_options
 @click.argument("study_id", metavar="STUDY-ID")
 @click.argument("recommendation_id", metavar="RECOMMENDATION-ID")
+@click.option(
+    "--basis",
+    type=_choice(Basis),
+    help="source: what a source report says of the study; appraisal: your own reading of it.",
+)
+@click.option("--claim", help="Which part of the recommendation it bears on (for a 2nd link).")
 @click.option("--relation", type=_choice(Relation), help="How the study bears on it.")
-@click.option("--strength", type=_choice(Strength), help="Strength of this evidence, S0–S5.")
+@click.option(
+    "--strength",
+    type=_choice(Strength),
+    help="Strength of this evidence, S0–S5 [appraisal: default the level it gives].",
+)
 @click.option("--direction", type=_choice(Direction), help="Direction of the effect.")
 @click.option("--horizon", type=_choice(Horizon), help="Time horizon of the effect.")
 @click.option("--summary", help="One sentence in our own words.")
-@click.option("--quote", help="Verbatim passage of the source; checked against its text.")
-@click.option("--source", help="Source report ID [default: the recommendation's].")
+@click.option(
+    "--quote",
+    help="Verbatim passage: of the source report (basis source) or of the study's held text "
+    "(basis appraisal, see `kb add text`); checked against it.",
+)
+@click.option(
+    "--quote-unchecked",
+    is_flag=True,
+    help="The quote's text is not held, so it cannot be checked; say so plainly.",
+)
+@click.option("--source", help="Source report ID [basis source; default: the recommendation's].")
 @click.option("--section", help="Heading of the quote's section [default: the recommendation's].")
 @click.option("--page", type=click.IntRange(min=1), help="Page of the quote.")
+@click.option("--above-ceiling", help="Why a source link is above its study type's usual ceiling.")
+@click.option("--design", help="Appraisal: what the study did, in your words.")
+@click.option("--population", help="Appraisal: who was studied.")
+@click.option("--setting", "appraisal_setting", help="Appraisal: where, in what service.")
+@click.option("--sample-size", help="Appraisal: the sample size, as the study states it.")
+@click.option(
+    "--downgrade",
+    "downgrades",
+    nargs=3,
+    multiple=True,
+    metavar="DOMAIN LEVELS REASON",
+    help="Appraisal: rate down 1 or 2 levels for a GRADE domain ("
+    + ", ".join(domain.value for domain in Downgrade)
+    + "); repeat.",
+)
+@click.option(
+    "--upgrade",
+    "upgrades",
+    nargs=3,
+    multiple=True,
+    metavar="DOMAIN LEVELS REASON",
+    help="Appraisal: rate non-randomised evidence up ("
+    + ", ".join(domain.value for domain in Upgrade)
+    + "); repeat.",
+)
+@click.option("--rationale", help="Appraisal: why the evidence bears on it as rated.")
+@click.option("--by", "recorded_by", help="Who records it [default: git config user.name].")
+@click.option("--on", "recorded_on", help="When, YYYY-MM-DD [default: today].")
 @click.option("--note", help="Why this strength, or anything a later reviewer should know.")
 @click.option("--id", "finding_id", help="Link ID [default: STUDY-ID--RECOMMENDATION-ID].")
 @click.option("--no-input", is_flag=True, help="Never prompt: fail when a value is missing.")
@@ -147,18 +204,25 @@ def add_evidence(
     recommendation_id: str,
     finding_id: str | None,
     no_input: bool,
-    **finding: Any,
+    **options: Any,
 ) -> None:
     """Link a study to a recommendation: append an evidence link to the study's record.
 
-    Both must exist. The quote must appear verbatim in the source's text, and the link is
-    checked as `kb check` would check it; if anything is wrong nothing is written.
+    Both must exist. A link says what it rests on (--basis). From a source report, the
+    quote is the report's words about the study, checked against the report's text. An
+    appraisal is your own reading of the study: the quote comes from its held text (`kb
+    add text`), you describe the study (--design, --population, --setting, --sample-size),
+    rate it down or up by GRADE domain, and its level follows by the rule on the
+    methodology page. The link is checked as `kb check` would check it; if anything is
+    wrong nothing is written.
 
-    Example: kb add evidence krause-2012 targets --relation context --strength S2
-    --direction not-assessed --horizon not-stated --summary "..." --quote "..."
+    Example: kb add evidence behaghel-2015 hsc-recruitment-1 --basis appraisal
+    --relation contradicts --direction harm --horizon short-term --summary "..."
+    --quote "..." --design "..." --population "..." --setting "France"
+    --downgrade indirectness 1 "French private firms, not UK health and social care"
+    --rationale "..."
     """
-    required = {name: finding[name] for name in _EVIDENCE_PROMPTS}
-    finding.update(_missing(no_input, required, _EVIDENCE_PROMPTS))
+    finding = _evidence_from(options, no_input)
     paths = paths_from(root, database)
     written = adding.add_evidence(paths, study_id, recommendation_id, finding, finding_id)
     click.echo(f"added {written.record_id} to {written.path}")
@@ -166,6 +230,7 @@ def add_evidence(
 
 
 _EVIDENCE_PROMPTS = {
+    "basis": ("Basis (source: a report's words; appraisal: your reading)", _choice(Basis)),
     "relation": ("Relation", _choice(Relation)),
     "strength": ("Strength", _choice(Strength)),
     "direction": ("Direction", _choice(Direction)),
@@ -173,6 +238,135 @@ _EVIDENCE_PROMPTS = {
     "summary": ("Summary (one sentence, our own words)", str),
     "quote": ("Quote (verbatim from the source)", str),
 }
+_APPRAISAL_PROMPTS = {
+    "design": ("Design (what the study did, in your words)", str),
+    "population": ("Population (who was studied)", str),
+    "appraisal_setting": ("Setting (where, in what service)", str),
+    "rationale": ("Rationale (why it bears on the recommendation as rated)", str),
+}
+
+
+def _ratings(
+    given: tuple[tuple[str, str, str], ...], domains: type, option: str
+) -> list[dict[str, Any]]:
+    """``--downgrade``/``--upgrade`` values as ratings, with usage errors for bad ones."""
+    ratings = []
+    for domain, levels, reason in given:
+        if domain not in {member.value for member in domains}:
+            allowed = ", ".join(member.value for member in domains)
+            raise click.BadParameter(
+                f"unknown domain {domain!r}; use one of: {allowed}", param_hint=option
+            )
+        if levels not in ("1", "2"):
+            raise click.BadParameter(f"levels must be 1 or 2, not {levels!r}", param_hint=option)
+        ratings.append({"domain": domain, "levels": int(levels), "reason": reason})
+    return ratings
+
+
+def _ask_ratings(kind: str, domains: type) -> list[dict[str, Any]]:
+    ratings = []
+    allowed = click.Choice(["", *(member.value for member in domains)])
+    while True:
+        domain = click.prompt(
+            f"Rate {kind} for a domain ({', '.join(m.value for m in domains)}; blank when done)",
+            type=allowed,
+            default="",
+            show_default=False,
+            show_choices=False,
+        )
+        if not domain:
+            return ratings
+        levels = click.prompt("By how many levels", type=click.IntRange(1, 2), default=1)
+        reason = click.prompt("Why")
+        ratings.append({"domain": domain, "levels": levels, "reason": reason})
+
+
+def _evidence_from(options: dict[str, Any], no_input: bool) -> dict[str, Any]:
+    """The evidence link the options describe, asking for what is missing (unless no_input)."""
+    basis = options["basis"]
+    if basis is None and not no_input:
+        text, kind = _EVIDENCE_PROMPTS["basis"]
+        basis = click.prompt(text, type=kind)
+    appraised = basis == Basis.APPRAISAL
+    required = {
+        name: basis if name == "basis" else options[name]
+        for name in _EVIDENCE_PROMPTS
+        if not (appraised and name == "strength")
+    }
+    values = _missing(no_input, required, _EVIDENCE_PROMPTS)
+    finding: dict[str, Any] = {
+        **values,
+        "claim": options["claim"],
+        "quote_unchecked": options["quote_unchecked"] or None,
+        "above_ceiling": options["above_ceiling"],
+        "recorded_by": options["recorded_by"],
+        "recorded_on": options["recorded_on"],
+        "note": options["note"],
+        "section": options["section"],
+        "page": options["page"],
+    }
+    if appraised:
+        finding["strength"] = options["strength"]
+        asked = _missing(
+            no_input,
+            {name: options[name] for name in _APPRAISAL_PROMPTS},
+            _APPRAISAL_PROMPTS,
+        )
+        downgrades = _ratings(options["downgrades"], Downgrade, "--downgrade")
+        upgrades = _ratings(options["upgrades"], Upgrade, "--upgrade")
+        if not no_input and not options["downgrades"] and not options["upgrades"]:
+            downgrades = _ask_ratings("down", Downgrade)
+            upgrades = _ask_ratings("up", Upgrade)
+        finding["appraisal"] = {
+            "design": asked["design"],
+            "population": asked["population"],
+            "setting": asked["appraisal_setting"],
+            "sample_size": options["sample_size"],
+            "downgrades": downgrades,
+            "upgrades": upgrades,
+            "rationale": asked["rationale"],
+        }
+        finding["appraisal"] = {k: v for k, v in finding["appraisal"].items() if v is not None}
+    else:
+        finding["source"] = options["source"]
+        for name in ("design", "population", "appraisal_setting", "sample_size", "rationale"):
+            if options[name]:
+                raise click.UsageError(
+                    f"--{name.replace('appraisal_', '').replace('_', '-')} is for an appraisal: "
+                    "add --basis appraisal"
+                )
+        if options["downgrades"] or options["upgrades"]:
+            raise click.UsageError("--downgrade and --upgrade are for an appraisal")
+    return {name: value for name, value in finding.items() if value is not None}
+
+
+@add.command("text")
+@knowledge_base_options
+@click.argument("study_id", metavar="STUDY-ID")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--part",
+    type=_choice(TextPart),
+    default=TextPart.ABSTRACT.value,
+    show_default=True,
+    help="What the text is.",
+)
+@click.option("--force", is_flag=True, help="Replace the study's held text.")
+def add_text(
+    root: str | None, database: str | None, study_id: str, file: Path, part: str, force: bool
+) -> None:
+    """Keep a study's abstract or excerpt, so an appraisal can quote it and be checked.
+
+    FILE (UTF-8 text) is copied to evidence/texts/STUDY-ID.txt and the study's `text` and
+    `text_part` set. Copy the text from the publisher's page exactly; quotes from it are
+    then checked word for word. If the study's appraisals no longer match the text, nothing
+    is written.
+
+    Example: kb add text behaghel-2015 abstract.txt --part abstract
+    """
+    written = adding.add_text(paths_from(root, database), study_id, file, part, force)
+    click.echo(f"kept {written.path} for study {written.record_id}")
+    click.echo(written.refreshed)
 
 
 def _shorten(text: str, width: int = _TITLE_WIDTH) -> str:

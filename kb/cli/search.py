@@ -8,7 +8,7 @@ import click
 from kb import pipeline
 from kb import search as library
 from kb.cli import json_output, knowledge_base_options, paths_from
-from kb.models import LABELS, Direction, Strength
+from kb.models import Direction, Strength
 
 _KIND_NAMES = {
     "recommendation": "recommendation",
@@ -120,7 +120,9 @@ def search(
     if found.also_searched:
         click.echo(f"also searched: {', '.join(found.also_searched)}")
     for number, result in enumerate(found.results, 1):
-        badge = f" [{result.strength} {LABELS[result.strength]}]" if result.strength else ""
+        badge = f" {result.strength_badge}" if result.strength_badge else ""
         click.echo(f"\n{number}. {_kind(result)}: {result.title}{badge}")
+        if result.headline:
+            click.echo(f"   {result.headline}")
         click.echo(f"   {_bold(_passage(result), styled)}")
         click.echo(f"   {result.id} · {result.url}")

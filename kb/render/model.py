@@ -4,9 +4,9 @@
 recommendation and by study, themes with their ancestors, examples and figures by what they
 cite) and holds each recommendation's evidence profile. It knows nothing of Markdown or HTML.
 
-The level a recommendation is *shown* with is the source's own judgement where the source gave
-one, otherwise the level computed from its evidence links (``kb.graph.overall_level``); pages
-always show both.
+The level a recommendation is *shown* with is its headline level (``kb.levels.headline``):
+the level computed from its evidence links, with the source's own judgement beside it where the
+two differ. Statements that are not recommendations are "Not judged".
 """
 
 import re
@@ -146,12 +146,14 @@ class SiteModel:
     # --- Levels ----------------------------------------------------------------------------
 
     def shown_level(self, rec_id: str) -> str | None:
-        """The source's judgement where given, else the computed level."""
-        judged = self.recommendations[rec_id]["strength"]
-        return judged or self.profiles[rec_id]["computed_level"]
+        """The headline level; None for a statement that is not judged."""
+        level: str | None = self.recommendations[rec_id]["strength"]
+        return level
 
-    def level_basis(self, rec_id: str) -> str:
-        return "source" if self.recommendations[rec_id]["strength"] else "computed"
+    def headline_of(self, rec_id: str) -> Row:
+        """The headline level with its reason, and the source's judgement where it differs."""
+        headline: Row = self.recommendations[rec_id]["headline"]
+        return headline
 
     def study_label(self, study_id: str) -> str:
         return self.graph.nodes[study_id]["label"]
@@ -176,7 +178,7 @@ class SiteModel:
             "level": [self.shown_level(rec_id) or NOT_JUDGED],
             "kind": [rec["kind"]],
             "direction": sorted({link["direction"] for link in links}),
-            "actor": sorted({slug(actor) for actor in rec["actors"]}),
+            "actor": sorted({slug(actor) for actor in [*rec["addressed_to"], *rec["involves"]]}),
             "type": sorted({self.studies[link["study"]]["type"] for link in links}),
         }
 
@@ -184,15 +186,15 @@ class SiteModel:
         """Actor slug → the most common spelling of that actor."""
         spellings: dict[str, Counter[str]] = defaultdict(Counter)
         for rec in self.recommendations.values():
-            for actor in rec["actors"]:
+            for actor in [*rec["addressed_to"], *rec["involves"]]:
                 spellings[slug(actor)][actor] += 1
         return {key: counts.most_common(1)[0][0] for key, counts in sorted(spellings.items())}
 
     def headline(self) -> dict[str, Any]:
         """The home page's figures."""
         recs = [r for r in self.recommendations.values() if r["kind"] == "recommendation"]
-        judged = Counter(r["strength"] for r in recs)
-        computed = Counter(self.profiles[r["id"]]["computed_level"] for r in recs)
+        judged = Counter((r["evidence_judgement"] or {}).get("level") for r in recs)
+        computed = Counter(r["strength"] for r in recs)
         total = len(recs) or 1
         return {
             "recommendations": len(recs),

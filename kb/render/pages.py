@@ -30,18 +30,30 @@ from markupsafe import Markup
 from kb.citations import bibtex_entry, ris_entry, source_reference, study_reference
 from kb.downloads import Download
 from kb.errors import PageClash
-from kb.graph import disagrees, overall_level
+from kb.levels import (
+    USUAL_CEILING,
+    appraised_level,
+    disagrees,
+    headline,
+    link_ceiling,
+    overall_level,
+)
 from kb.models import (
     LABELS,
     STRENGTH_DEFINITIONS,
+    Basis,
     Direction,
+    Downgrade,
     EvaluationStatus,
     Horizon,
+    JudgementBasis,
     RecommendationKind,
-    RecommendationStrength,
     Relation,
     Strength,
     StudyType,
+    TextPart,
+    Upgrade,
+    Wording,
 )
 from kb.render import jsonld
 from kb.render.escape import front_matter, inert, inert_lines, safe_url
@@ -230,6 +242,18 @@ def _badge(level: str | None) -> Markup:
     return Markup(f'<span class="kb-badge kb-badge--{inert(key)}">{inert(text)}</span>')
 
 
+def _appraised_steps(link: dict[str, Any], study_type: str) -> str:
+    """How an appraised link's level follows from its appraisal, domain reasons included."""
+    appraisal = link["appraisal"]
+    result = appraised_level(study_type, appraisal["downgrades"], appraisal["upgrades"])
+    reasons = [
+        f"{rating['domain'].replace('-', ' ')}: {rating['reason']}"
+        for rating in [*appraisal["downgrades"], *appraisal["upgrades"]]
+    ]
+    because = f" ({'; '.join(reasons)})" if reasons else ""
+    return f"{result.explained()} → {result.level}{because}"
+
+
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
@@ -347,6 +371,7 @@ def environment(model: SiteModel, current: CurrentPage) -> jinja2.Environment:
         safe_url=safe_url,
         label=_label,
         badge=_badge,
+        appraised_steps=_appraised_steps,
         level_label=level_label,
         level_definition=level_definition,
     )
@@ -524,6 +549,11 @@ def _recommendation_pages(writer: PageWriter) -> None:
             source=source,
             profile=m.profiles[rec_id],
             links=links,
+            passage_of={
+                link_id: len(group)
+                for group in m.profiles[rec_id]["shared_passages"]
+                for link_id in group
+            },
             related=m.related(rec_id),
             cite=recommendation_citation(rec, source, writer.site),
         )
@@ -614,8 +644,8 @@ def _explorer_rows(m: SiteModel) -> list[dict[str, Any]]:
                 "rec": rec,
                 "facets": {name: " ".join(values) for name, values in facets.items()},
                 "level": m.shown_level(rec_id),
-                "basis": m.level_basis(rec_id),
-                "computed": m.profiles[rec_id]["computed_level"],
+                "headline": m.headline_of(rec_id),
+                "judged": (rec["evidence_judgement"] or {}).get("level"),
                 "links": len(m.evidence_of_rec[rec_id]),
             }
         )
@@ -644,7 +674,7 @@ def _explorer_facets(m: SiteModel) -> list[tuple[str, str, list[tuple[str, str]]
             "Direction of evidence",
             [(d.value, d.label) for d in Direction if d.value in used_directions],
         ),
-        ("actor", "Addressed to", list(m.actor_names().items())),
+        ("actor", "Who it names", list(m.actor_names().items())),
         (
             "type",
             "Evidence type",
@@ -696,13 +726,18 @@ def _listing_pages(writer: PageWriter, downloads: list[Download], other_docs: li
             ("horizon", "Time horizon", Horizon),
             ("study-type", "Study type", StudyType),
             ("kind", "Kind of statement", RecommendationKind),
-            (
-                "recommendation-strength",
-                "Strength of a recommendation's wording",
-                RecommendationStrength,
-            ),
+            ("wording", "How a recommendation is worded (our reading, not a grade)", Wording),
+            ("judgement-basis", "Basis of the source's judgement", JudgementBasis),
+            ("basis", "Basis of an evidence link", Basis),
+            ("text-part", "What a study's held text is", TextPart),
+            ("downgrade", "Reasons to rate an appraisal down (GRADE)", Downgrade),
+            ("upgrade", "Reasons to rate an appraisal up (GRADE)", Upgrade),
             ("evaluation-status", "Evaluation status of a practice example", EvaluationStatus),
         ],
+        ceilings=[(study_type, level, why) for study_type, (level, why) in USUAL_CEILING.items()],
+        ceiling_rule=doc_blocks(link_ceiling.__doc__)[1:],
+        appraisal_rule=doc_blocks(appraised_level.__doc__)[1:],
+        headline_rule=doc_blocks(headline.__doc__)[1:],
         overall_rule=doc_blocks(overall_level.__doc__)[1:],  # the rule, without its summary
         disagreement_rule=[
             (kind, re.sub(r"^True when (.)", lambda match: match.group(1).upper(), text))

@@ -259,6 +259,7 @@ def make_schema() -> Schema:
         spell=TEXT(analyzer=text_analyzer(stem=False), phrase=False),
         theme=_value_list(),
         strength=_value_list(stored=True),
+        headline=STORED(),  # a recommendation's headline level, explained where it differs
         direction=_value_list(),
         study_type=_value_list(),
         year=NUMERIC(int, stored=True),

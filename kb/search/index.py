@@ -23,6 +23,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from kb.folder_swap import recover_folder, replace_folder
+from kb.levels import Headline, headline, overall_level
 from kb.models import (
     EvidenceRow,
     ExampleRecommendationRow,
@@ -41,7 +42,7 @@ from kb.settings import setting_value
 from kb.store import session
 
 # Bump when the schema or the way documents are built changes: the next search rebuilds.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STAMP = "kb-index.json"
 TYPES = ("recommendation", "study", "evidence", "example", "figure")
 
@@ -109,6 +110,27 @@ def _rows(opened: Any, model: Any, column: Any = None, ids: Iterable[str] | None
     found: list = []
     for start in range(0, len(wanted), 500):  # SQLite limits the parameters of one query
         found.extend(opened.exec(select(model).where(column.in_(wanted[start : start + 500]))))
+    return found
+
+
+def _headlines(
+    engine: Engine, recommendations: list[RecommendationRow], links: list[EvidenceRow] | None
+) -> dict[str, Headline]:
+    """The headline level (``kb.levels.headline``) of each recommendation to be indexed, from
+    all of its evidence links (``links``, or read from the store when not given)."""
+    if links is None:
+        with session(engine) as opened:
+            ids = [row.id for row in recommendations]
+            links = _rows(opened, EvidenceRow, EvidenceRow.recommendation_id, ids)
+    items: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for link in links:
+        items[link.recommendation_id].append(
+            {"study": link.study_id, "relation": link.relation, "strength": link.strength}
+        )
+    found = {}
+    for row in recommendations:
+        level, reason = overall_level(items[row.id])
+        found[row.id] = headline(row.kind, level, reason, row.judgement_level, row.judgement_basis)
     return found
 
 
@@ -189,8 +211,10 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
         document["prior"] = round(100 * PRIOR[kind if row_type == "recommendation" else row_type])
         documents.append(_with_digest(document))
 
+    headlines = _headlines(engine, rec_docs, evidence if every else None)
     for rec in sorted(rec_docs, key=lambda row: row.id):
         theme_ids = themes_of[rec.id]
+        shown = headlines[rec.id]
         add(
             rec.kind,
             "recommendation",
@@ -200,15 +224,17 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
             text=rec.statement,
             context=_paragraphs(
                 rec.area_of_focus,
-                rec.actors,
+                rec.addressed_to,
+                rec.involves,
                 rec.judgement_quote,
                 rec.judgement_note,
                 rec.note,
                 [themes[theme].title for theme in theme_ids if theme in themes],
             ),
             theme=_lines(with_ancestors(theme_ids)),
-            strength=rec.judgement_level,
-            actor=_lines(rec.actors),
+            strength=shown.level,
+            headline=shown.explanation,
+            actor=_lines([*rec.addressed_to, *rec.involves]),
             source=rec.source_id,
             year=year_of(rec.source_id),
             row_digest=rec.digest,
@@ -447,7 +473,8 @@ def _affected(engine: Engine, changed: dict[str, set[str]]) -> Selection:
             opened, ExampleRecommendationRow, ExampleRecommendationRow.recommendation_id, recs
         )
     return {
-        "recommendation": set(recs),
+        # A study's links weigh in each linked recommendation's headline level.
+        "recommendation": set(recs) | {link.recommendation_id for link in links},
         "study": studies | {link.study_id for link in links if link.recommendation_id in recs},
         "evidence": {link.id for link in links},
         "example": changed["example"] | {link.example_id for link in examples},
@@ -516,6 +543,15 @@ def _changes(engine: Engine, saved: dict[str, Any] | None, opened: Any) -> _Chan
         for key in keys - indexed.keys():  # new documents, e.g. a new evidence link
             kind, row_id = key.split(":", 1)
             selection[kind].add(row_id)
+        # A link that went, or moved, took its weight from the recommendation it was on.
+        gone = {key for key in indexed.keys() - keys if key.startswith("evidence:")}
+        gone |= {f"evidence:{link_id}" for link_id in selection["evidence"]}
+        if gone:
+            with opened.searcher() as searcher:
+                for key in gone:
+                    fields = searcher.document(key=key)
+                    if fields and fields.get("recommendation"):
+                        selection["recommendation"].update(fields["recommendation"].split("\n"))
         documents = index_documents(engine, selection) if any(selection.values()) else []
     else:
         with opened.searcher() as searcher:

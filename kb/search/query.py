@@ -23,6 +23,7 @@ from whoosh.searching import Results
 
 from kb.errors import IndexMissing, SearchQueryError
 from kb.folder_swap import recover_folder
+from kb.levels import NOT_JUDGED
 from kb.models import LABELS, Strength
 from kb.search.analysis import (
     _SEGMENT,
@@ -320,11 +321,17 @@ class SearchResult:
     strength: str | None
     url: str
     highlights: list[str] = field(default_factory=list)
+    headline: str = ""  # for a recommendation whose source judges its evidence differently
 
     @property
     def strength_badge(self) -> str:
-        """E.g. "[S3 Limited]", or "" when the record has no strength level."""
-        return f"[{self.strength} {LABELS[self.strength]}]" if self.strength else ""
+        """E.g. "[S3 Limited]"; "[Not judged]" for a statement that is not a recommendation;
+        "" for other records without a level."""
+        if self.strength:
+            return f"[{self.strength} {LABELS[self.strength]}]"
+        if self.type == "recommendation":
+            return f"[{NOT_JUDGED}]"
+        return ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -582,6 +589,7 @@ def _result(hits: Any, hit: Any) -> SearchResult:
         strength=hit.get("strength"),
         url=record_url(hit["type"], hit["id"], hit.get("recommendation")),
         highlights=list(hit.highlights("text", top=2)) if text else [],
+        headline=hit.get("headline", ""),
     )
 
 

@@ -1,0 +1,381 @@
+"""The rules an evidence link is held to: its basis, the text its quote is checked against,
+an appraisal's level, one link per study and recommendation, and the field meanings that
+replaced old keys. Each case is named for the problem it makes, with the exact lines `kb
+check` prints; a study's problems are the same when it is checked alone against the store.
+"""
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kb import pipeline, store
+from kb.load import load_records
+from kb.validate import check_record, validate_records
+from tests.conftest import run_kb
+
+STUDY = "evidence/studies/krause-2012.yaml"
+REC = "recommendations/anonymise.yaml"
+EXAMPLE = "evidence/examples/blind-cv-pilot.yaml"
+ABSTRACT = "Pilot results. Callbacks for applicants with foreign names rose by a third."
+
+Edit = Callable[[Path], None]
+
+
+def _edit(path: str, change: Callable[[dict[str, Any]], None]) -> Edit:
+    """An edit of one record file: load it, change its data, write it back."""
+
+    def edit(root: Path) -> None:
+        data = yaml.safe_load((root / path).read_text(encoding="utf-8"))
+        change(data)
+        (root / path).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+    return edit
+
+
+def _link(**changes: Any) -> Edit:
+    """Change krause-2012's evidence link; a value of None removes the field."""
+
+    def change(data: dict[str, Any]) -> None:
+        link = data["findings"][0]
+        link.update(changes)
+        for key in [key for key, value in link.items() if value is None]:
+            del link[key]
+
+    return _edit(STUDY, change)
+
+
+def _study(**changes: Any) -> Edit:
+    return _edit(STUDY, lambda data: data.update(changes))
+
+
+def _held_text(root: Path) -> None:
+    """krause-2012 keeps its abstract (invented for the test) beside the records."""
+    (root / "evidence" / "texts").mkdir(parents=True, exist_ok=True)
+    (root / "evidence" / "texts" / "krause-2012.txt").write_text(ABSTRACT, encoding="utf-8")
+    _study(text="evidence/texts/krause-2012.txt", text_part="abstract")(root)
+
+
+def _second_source(root: Path) -> None:
+    """A source whose text the knowledge base does not hold (metadata only)."""
+    (root / "evidence" / "sources" / "other-report.yaml").write_text(
+        "id: other-report\ntitle: Another report\nyear: 2020\n", encoding="utf-8"
+    )
+
+
+APPRAISAL = {
+    "design": "A pilot of anonymised applications in eight organisations.",
+    "population": "Job applicants.",
+    "setting": "Germany.",
+    "downgrades": [{"domain": "risk-of-bias", "levels": 1, "reason": "No control group."}],
+    "rationale": "A direct test of anonymised applications.",
+}
+APPRAISED = {
+    "basis": "appraisal",
+    "source": None,
+    "location": None,
+    "quote": "Callbacks for applicants with foreign names rose by a third.",
+    "appraisal": APPRAISAL,
+    "strength": "S2",  # an evaluation report starts at S3; down one for risk of bias
+}
+
+CASES: dict[str, tuple[list[Edit], list[str]]] = {
+    "appraised-link-is-valid": ([_held_text, _link(**APPRAISED)], []),
+    "quote-of-a-source-whose-text-is-not-held": (
+        [_second_source, _link(source="other-report")],
+        [
+            f"{STUDY}:18: krause-2012: findings[0].quote: source 'other-report' holds no text to "
+            "check this against; add its full text (`text:` in its record), or for an evidence "
+            "link set `quote_unchecked: true`",
+        ],
+    ),
+    "unchecked-quote-of-a-source-whose-text-is-not-held": (
+        [_second_source, _link(source="other-report", quote_unchecked=True)],
+        [
+            f"{STUDY}:18: krause-2012: findings[0].quote: warning: not checked: source "
+            "'other-report' holds no text to check it against",
+        ],
+    ),
+    "unchecked-quote-whose-text-is-held": (
+        [_link(quote_unchecked=True)],
+        [
+            f"{STUDY}:26: krause-2012: findings[0].quote_unchecked: warning: source 'tiny-report' "
+            "holds its text, so the quote can be checked: remove quote_unchecked",
+        ],
+    ),
+    "appraisal-of-a-study-without-a-held-text": (
+        [_link(**APPRAISED)],
+        [
+            f"{STUDY}:18: krause-2012: findings[0].quote: study 'krause-2012' holds no text to "
+            "check this quote against; store its abstract with `kb add text krause-2012 FILE`, or"
+            " set `quote_unchecked: true`",
+        ],
+    ),
+    "appraisal-quote-not-in-the-held-text": (
+        [_held_text, _link(**{**APPRAISED, "quote": "Callbacks doubled."})],
+        [
+            f"{STUDY}:18: krause-2012: findings[0].quote: not found verbatim in study "
+            "'krause-2012': 'Callbacks doubled.'",
+        ],
+    ),
+    "appraisal-at-a-level-its-domains-do-not-give": (
+        [_held_text, _link(**{**APPRAISED, "strength": "S3"})],
+        [
+            f"{STUDY}:14: krause-2012: findings[0].strength: the appraisal gives S2 (starts at S3 "
+            "(an evaluation, often uncontrolled); down 1 for risk of bias), not S3",
+        ],
+    ),
+    "appraisal-of-an-unclassified-study": (
+        [_held_text, _study(type="unclassified"), _link(**APPRAISED)],
+        [
+            f"{STUDY}:8: krause-2012: type: warning: type is not yet classified; read the study "
+            "and choose its design",
+            f"{STUDY}:19: krause-2012: findings[0].basis: classify the study's type before "
+            "appraising it: the appraisal starts from it",
+        ],
+    ),
+    "appraisal-that-names-a-source": (
+        [_held_text, _link(**{**APPRAISED, "source": "tiny-report"})],
+        [
+            f"{STUDY}:19: krause-2012: findings[0].source: an appraised link quotes the study "
+            "itself, not a source report: remove source (or use `basis: source` for a source "
+            "report's words)",
+        ],
+    ),
+    "appraisal-basis-without-an-appraisal": (
+        [_held_text, _link(**{**APPRAISED, "appraisal": None})],
+        [
+            f"{STUDY}:11: krause-2012: findings[0].appraisal: required when basis is appraisal: "
+            "design, population, setting, rationale, and each domain that moved the level",
+        ],
+    ),
+    "source-basis-with-an-appraisal": (
+        [_link(appraisal=APPRAISAL)],
+        [
+            f"{STUDY}:27: krause-2012: findings[0].appraisal: an appraisal needs `basis: "
+            "appraisal` (and then quotes the study, not a source)",
+        ],
+    ),
+    "source-link-without-a-location": (
+        [_link(location=None)],
+        [
+            f"{STUDY}:11: krause-2012: findings[0].location: required when basis is source: the "
+            "section of the source the quote is in",
+        ],
+    ),
+    "upgrade-of-randomised-evidence": (
+        [
+            _held_text,
+            _study(type="randomised-trial"),
+            _link(
+                **{
+                    **APPRAISED,
+                    "strength": "S4",
+                    "appraisal": {
+                        **APPRAISAL,
+                        "downgrades": [],
+                        "upgrades": [{"domain": "large-effect", "levels": 1, "reason": "A third."}],
+                    },
+                }
+            ),
+        ],
+        [
+            f"{STUDY}:29: krause-2012: findings[0].appraisal.upgrades[0].domain: GRADE rates up "
+            "only non-randomised evidence, not a randomised-trial",
+        ],
+    ),
+    "dose-response-by-two-levels": (
+        [
+            _held_text,
+            _study(type="observational"),
+            _link(
+                **{
+                    **APPRAISED,
+                    "strength": "S4",
+                    "appraisal": {
+                        **APPRAISAL,
+                        "downgrades": [],
+                        "upgrades": [
+                            {"domain": "dose-response", "levels": 2, "reason": "A gradient."}
+                        ],
+                    },
+                }
+            ),
+        ],
+        [
+            f"{STUDY}:30: krause-2012: findings[0].appraisal.upgrades[0].levels: dose-response "
+            "moves one level",
+        ],
+    ),
+    "domain-rated-twice": (
+        [
+            _held_text,
+            _link(
+                **{
+                    **APPRAISED,
+                    "strength": "S2",
+                    "appraisal": {
+                        **APPRAISAL,
+                        "downgrades": [
+                            {"domain": "imprecision", "levels": 1, "reason": "Small."},
+                            {"domain": "imprecision", "levels": 1, "reason": "Very small."},
+                        ],
+                    },
+                }
+            ),
+        ],
+        [
+            f"{STUDY}:30: krause-2012: findings[0].appraisal.downgrades[1].domain: imprecision is "
+            "rated twice; rate it once",
+        ],
+    ),
+    "held-text-without-its-part": (
+        [_held_text, _study(text_part=None)],
+        [
+            f"{STUDY}:27: krause-2012: text_part: say what the held text is: abstract, excerpt, "
+            "full-text",
+        ],
+    ),
+    "recorded-on-in-the-future": (
+        [_link(recorded_on="2999-01-01")],
+        [
+            f"{EXAMPLE}:9: blind-cv-pilot: studies[0]: no study has ID 'krause-2012'",
+            f"{STUDY}:25: krause-2012: findings[0].recorded_on: must not be in the future",
+        ],
+    ),
+    "recorded-on-not-a-date": (
+        [_link(recorded_on="last week")],
+        [
+            f"{EXAMPLE}:9: blind-cv-pilot: studies[0]: no study has ID 'krause-2012'",
+            f"{STUDY}:25: krause-2012: findings[0].recorded_on: must be a date written YYYY-MM-DD",
+        ],
+    ),
+    "link-without-a-basis": (
+        [_link(basis=None)],
+        [
+            f"{EXAMPLE}:9: blind-cv-pilot: studies[0]: no study has ID 'krause-2012'",
+            f"{STUDY}:11: krause-2012: findings[0].basis: required field is missing",
+        ],
+    ),
+    "link-above-its-study-type-ceiling": (
+        [_link(strength="S4")],
+        [
+            f"{STUDY}:14: krause-2012: findings[0].strength: warning: S4 is above the usual "
+            "ceiling for a study of type evaluation-report (S3); lower it, or say in "
+            "`above_ceiling` what in the source justifies it",
+        ],
+    ),
+    "above-ceiling-reason-that-is-not-needed": (
+        [_link(above_ceiling="The report calls it robust.")],
+        [
+            f"{STUDY}:26: krause-2012: findings[0].above_ceiling: warning: S2 is not above the "
+            "usual ceiling for a study of type evaluation-report (S3); remove above_ceiling",
+        ],
+    ),
+    "above-ceiling-with-its-reason": ([_link(strength="S4", above_ceiling="Robust.")], []),
+    "two-links-to-one-recommendation": (
+        [
+            _edit(
+                STUDY,
+                lambda data: data["findings"].append(
+                    {**copy.deepcopy(data["findings"][0]), "id": "k2"}
+                ),
+            )
+        ],
+        [
+            f"{STUDY}:26: krause-2012: findings[1]: warning: 2 links to anonymise from this study;"
+            " merge them into one, or give each a different `claim` saying which part it bears on",
+        ],
+    ),
+    "two-links-each-with-its-claim": ([], []),  # written by _two_claims below
+    "note-that-names-another-design": (
+        [_link(note="A blog post, hence S2.")],
+        [
+            f"{STUDY}:26: krause-2012: findings[0].note: warning: the note gives the reason as "
+            "commentary / blog / news, but the study's type is evaluation-report; correct the "
+            "type or the note",
+        ],
+    ),
+    "old-key-actors": (
+        [_edit(REC, lambda data: data.update(actors=["Employers"]))],
+        [
+            f"{EXAMPLE}:10: blind-cv-pilot: recommendations[0]: no recommendation has ID "
+            "'anonymise'",
+            f"{STUDY}:12: krause-2012: findings[0].recommendation: no recommendation has ID "
+            "'anonymise'",
+            f"{REC}:16: anonymise: actors: no longer used: write who the source asks to act as "
+            "`addressed_to` (empty when it does not say) and who is to be involved as `involves`",
+        ],
+    ),
+    "old-key-recommendation-strength": (
+        [_edit(REC, lambda data: data.update(recommendation_strength="strong"))],
+        [
+            f"{EXAMPLE}:10: blind-cv-pilot: recommendations[0]: no recommendation has ID "
+            "'anonymise'",
+            f"{STUDY}:12: krause-2012: findings[0].recommendation: no recommendation has ID "
+            "'anonymise'",
+            f"{REC}:15: anonymise: recommendation_strength: renamed to `wording` (imperative, "
+            "conditional or research): our reading of the wording, never a grade",
+        ],
+    ),
+    "judgement-without-a-basis": (
+        [_edit(REC, lambda data: data["evidence_judgement"].pop("basis"))],
+        [
+            f"{EXAMPLE}:10: blind-cv-pilot: recommendations[0]: no recommendation has ID "
+            "'anonymise'",
+            f"{STUDY}:12: krause-2012: findings[0].recommendation: no recommendation has ID "
+            "'anonymise'",
+            f"{REC}:12: anonymise: evidence_judgement.basis: required field is missing",
+        ],
+    ),
+}
+
+
+def _two_claims(root: Path) -> None:
+    """Two links from krause-2012 to anonymise, each saying which claim it bears on."""
+    data = yaml.safe_load((root / STUDY).read_text(encoding="utf-8"))
+    first = {**data["findings"][0], "claim": "callbacks"}
+    data["findings"] = [first, {**copy.deepcopy(first), "id": "k2", "claim": "hiring"}]
+    (root / STUDY).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+CASES["two-links-each-with-its-claim"] = ([_two_claims], [])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rule(tiny_kb: Path, case: str) -> None:
+    edits, expected = CASES[case]
+    for edit in edits:
+        edit(tiny_kb)
+    result = run_kb("check", "--root", tiny_kb)
+    *lines, summary = result.output.splitlines()
+    assert lines == expected
+    errors = [line for line in expected if ": warning: " not in line]
+    assert result.exit_code == (1 if errors else 0), summary
+
+
+@pytest.mark.parametrize(
+    "case", sorted(name for name, (_, lines) in CASES.items() if all(STUDY in x for x in lines))
+)
+def test_rule_is_the_same_for_a_study_checked_alone(tiny_kb: Path, case: str) -> None:
+    """`kb add` checks a changed study against the store: the same problems, in the same words."""
+    edits, _ = CASES[case]
+    for edit in edits:
+        if edit in (_held_text, _second_source):
+            edit(tiny_kb)
+    assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
+    for edit in edits:
+        if edit not in (_held_text, _second_source):
+            edit(tiny_kb)
+    records, _ = load_records(tiny_kb, max_file_bytes=1 << 20, max_field_chars=20_000)
+    _, every = validate_records(tiny_kb, records)
+    [study_file] = [record for record in records if record.path == STUDY]
+    engine = store.open_store(pipeline.Paths.for_root(tiny_kb).database)
+    with engine.connect() as connection:
+        _, alone = check_record(
+            tiny_kb, study_file, store.StoredRecords(connection, leave_out=[STUDY])
+        )
+    assert alone == [problem for problem in every if problem.path == STUDY]
