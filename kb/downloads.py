@@ -32,10 +32,17 @@ def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list):
-        value = "; ".join(one_line(item) for item in value)
+        value = "; ".join(one_line(_list_item(item)) for item in value)
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def _list_item(item: Any) -> str:
+    """One item of a list cell: a mapping (an appraisal's domain) as "key: value, …"."""
+    if isinstance(item, dict):
+        return ", ".join(f"{key}: {value}" for key, value in item.items())
+    return str(item)
 
 
 def _flat_row(record: dict[str, Any]) -> dict[str, Any]:

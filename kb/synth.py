@@ -505,14 +505,22 @@ class _Generator:
         titles = {theme.id: theme.title for theme in themes}
         out = []
         judged = 0
+        unseen = list(Strength)
         for rec in recommendations:
             if rec.kind != RecommendationKind.RECOMMENDATION and not draw.maybe(0.2):
                 out.append(rec)
                 continue
-            level = draw.covering(judged, _STRENGTHS)
+            # S4 and S5 only where some link is above S1, so `kb check` does not warn.
+            weak = rec.id in strongest and strongest[rec.id] <= 1
+            allowed = [level for level in unseen if not (weak and level.rank >= 4)]
+            if allowed:
+                level = allowed[0]
+                unseen.remove(level)
+            else:
+                level = draw.weighted(_STRENGTHS)
+                if weak and level.rank >= 4:
+                    level = Strength(f"S{draw.rng.randint(1, 3)}")
             judged += 1
-            if level.rank >= 4 and rec.id in strongest and strongest[rec.id] <= 1:
-                level = Strength(f"S{draw.rng.randint(1, 3)}")
             quote = draw.prose("judgement", "quote")
             section = titles[rec.themes[0]]
             self.passages.add(rec.source, section, quote)
@@ -561,7 +569,28 @@ class _Generator:
                 findings.append(self.finding(study_id, study_type, rec, titles, finding_index))
                 finding_index += 1
             out.append(self.study(study_id, study_type, authors, year, findings))
-        return out
+        return self.cover_strengths(out)
+
+    def cover_strengths(self, studies: list[Study]) -> list[Study]:
+        """Give a level no link has yet to a link whose study's type allows it and whose own
+        level other links share, so that every level appears when the links allow it."""
+        seen = Counter(finding.strength for study in studies for finding in study.findings)
+        for level in reversed(Strength):
+            if seen[level]:
+                continue
+            for index, study in enumerate(studies):
+                if usual_ceiling(study.type).rank < level.rank:
+                    continue
+                spare = [n for n, f in enumerate(study.findings) if seen[f.strength] > 1]
+                if spare:
+                    finding = study.findings[spare[0]]
+                    seen[finding.strength] -= 1
+                    seen[level] += 1
+                    findings = list(study.findings)
+                    findings[spare[0]] = finding.model_copy(update={"strength": level})
+                    studies[index] = study.model_copy(update={"findings": findings})
+                    break
+        return studies
 
     def finding(
         self,
@@ -575,8 +604,8 @@ class _Generator:
         # Never above the study type's usual ceiling, as reviewers rate: no warning.
         ceiling = usual_ceiling(study_type).rank
         allowed = [level for level in self.unseen_strengths if level.rank <= ceiling]
-        if allowed:
-            strength = allowed[0]
+        if allowed:  # the highest first, while a study that allows it is at hand
+            strength = allowed[-1]
             self.unseen_strengths.remove(strength)
         else:
             strength = draw.weighted({k: w for k, w in _STRENGTHS.items() if k.rank <= ceiling})

@@ -5,7 +5,13 @@ check` prints; a study's problems are the same when it is checked alone against 
 """
 
 import copy
+import csv
+import html
+import io
+import json
+import subprocess
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +19,10 @@ import pytest
 import yaml
 
 from kb import pipeline, store
+from kb.downloads import csv_text
+from kb.graph import build_graph
 from kb.load import load_records
+from kb.render import SiteInfo
 from kb.validate import check_record, validate_records
 from tests.conftest import run_kb
 
@@ -379,3 +388,96 @@ def test_rule_is_the_same_for_a_study_checked_alone(tiny_kb: Path, case: str) ->
             tiny_kb, study_file, store.StoredRecords(connection, leave_out=[STUDY])
         )
     assert alone == [problem for problem in every if problem.path == STUDY]
+
+
+# --- An appraised link, end to end -------------------------------------------------------------
+
+
+def test_appraised_link_round_trip(tiny_kb: Path, tmp_path: Path) -> None:
+    """kb add text and kb add evidence --basis appraisal, then kb check, the store, the JSON
+    and CSV exports, the graph and the site all carry the appraisal and its provenance."""
+    subprocess.run(["git", "init", "-q"], cwd=tiny_kb, check=True)
+    subprocess.run(["git", "config", "user.name", "Ada Reviewer"], cwd=tiny_kb, check=True)
+    held = tmp_path / "abstract.txt"
+    held.write_text(ABSTRACT, encoding="utf-8")
+    assert run_kb("add", "text", "krause-2012", held, "--root", tiny_kb).exit_code == 0
+    added = run_kb(
+        "add", "evidence", "krause-2012", "targets", "--root", tiny_kb, "--no-input",
+        "--basis", "appraisal", "--claim", "callbacks", "--relation", "context",
+        "--direction", "positive", "--horizon", "short-term",
+        "--summary", "A pilot of anonymised applications raised callbacks.",
+        "--quote", "Callbacks for applicants with foreign names rose by a third.",
+        "--design", "An uncontrolled pilot.", "--population", "Job applicants.",
+        "--setting", "Germany.", "--sample-size", "Eight organisations.",
+        "--downgrade", "risk-of-bias", "1", "No comparison group.",
+        "--rationale", "Background to targets.",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    link = yaml.safe_load((tiny_kb / STUDY).read_text())["findings"][1]
+    assert link["strength"] == "S2"  # an evaluation report starts at S3; down one
+    assert link["recorded_by"] == "Ada Reviewer"  # from git, as no --by was given
+    assert link["recorded_on"] == date.today().isoformat()
+    assert run_kb("check", "--root", tiny_kb).output.endswith("0 errors, 0 warnings\n")
+
+    document = json.loads(run_kb("export", "--root", tiny_kb).output)
+    [exported] = [row for row in document["evidence"] if row["recommendation"] == "targets"]
+    assert exported["basis"] == "appraisal" and exported["source"] is None
+    assert exported["appraisal"] == {
+        "design": "An uncontrolled pilot.",
+        "population": "Job applicants.",
+        "setting": "Germany.",
+        "sample_size": "Eight organisations.",
+        "downgrades": [{"domain": "risk-of-bias", "levels": 1, "reason": "No comparison group."}],
+        "upgrades": [],
+        "rationale": "Background to targets.",
+    }
+    [study] = document["studies"]
+    assert (study["text"], study["text_part"]) == ("evidence/texts/krause-2012.txt", "abstract")
+    table = run_kb("export", "--format", "csv", "--root", tiny_kb).output
+    assert "text,text_part" in table.splitlines()[0]
+    rows = list(csv.DictReader(io.StringIO(csv_text(document["evidence"]))))
+    assert rows[1]["appraisal_design"] == "An uncontrolled pilot."
+    assert rows[1]["appraisal_downgrades"] == (
+        "domain: risk-of-bias, levels: 1, reason: No comparison group."
+    )
+
+    paths = pipeline.Paths.for_root(tiny_kb)
+    graph = build_graph(store.open_store(paths.database))
+    edge = graph.edges["krause-2012", "targets", "krause-2012--targets"]
+    assert (edge["basis"], edge["recorded_by"], edge["source_report"]) == (
+        "appraisal",
+        "Ada Reviewer",
+        None,
+    )
+    staging = tmp_path / "staging"
+    pipeline.build(paths, docs=tmp_path / "docs", staging=staging, site=SiteInfo("Test", None))
+    page = html.unescape((staging / "recommendations" / "targets.md").read_text())
+    assert f"appraised by Ada Reviewer on {date.today().isoformat()}" in page
+    assert "From the study's abstract" in page
+    assert "starts at S3 (an evaluation, often uncontrolled); down 1 for risk of bias → S2" in page
+    assert "Sample: Eight organisations." in page
+
+
+def test_unchecked_quote_is_refused_without_the_flag_and_labelled_with_it(
+    tiny_kb: Path, tmp_path: Path
+) -> None:
+    _second_source(tiny_kb)
+    link = (
+        "add", "evidence", "krause-2012", "targets", "--root", tiny_kb, "--no-input",
+        "--basis", "source", "--source", "other-report", "--by", "Ada", "--on", "2026-12-01",
+        "--relation", "context", "--strength", "S1", "--direction", "not-assessed",
+        "--horizon", "not-stated", "--summary", "Another report mentions the pilot.",
+        "--quote", "Words we cannot check.",
+    )  # fmt: skip
+    refused = run_kb(*link)
+    assert refused.exit_code == 1
+    assert "source 'other-report' holds no text to check this against" in refused.stderr
+    accepted = run_kb(*link, "--quote-unchecked")
+    assert accepted.exit_code == 0, accepted.stderr
+    assert "1 warnings" in run_kb("check", "--root", tiny_kb).output
+    assert "  quotes not checked           1\n" in run_kb("stats", "--root", tiny_kb).output
+    staging = tmp_path / "staging"
+    paths = pipeline.Paths.for_root(tiny_kb)
+    pipeline.build(paths, docs=tmp_path / "docs", staging=staging, site=SiteInfo("Test", None))
+    page = html.unescape((staging / "recommendations" / "targets.md").read_text())
+    assert "Not checked against a held text." in page

@@ -495,9 +495,12 @@ def test_record_format_reference_is_generated_from_the_models() -> None:
 
 def test_reviewer_commands_are_documented() -> None:
     guide = (REPOSITORY / "docs" / "reviewers-guide.md").read_text(encoding="utf-8")
-    for command in ("kb add study", "kb add evidence", "kb import", "kb fmt --check", "kb check"):
+    commands = ("kb add study", "kb add evidence", "kb add text", "kb import", "kb fmt --check")
+    for command in (*commands, "kb check"):
         assert f"`{command}" in guide, command
-    for args in (["add", "study"], ["add", "evidence"], ["import"], ["fmt"], ["export"]):
+    for option in ("--basis appraisal", "--downgrade", "--quote-unchecked", "--claim"):
+        assert option in guide, option
+    for args in (["add", "study"], ["add", "evidence"], ["add", "text"], ["import"], ["fmt"]):
         assert "Example:" in run_kb(*args, "--help").stdout
 
 
