@@ -1,0 +1,72 @@
+"""Read reference exports (RIS, BibTeX, CSL-JSON) into the fields of study records.
+
+Each reader turns a file into numbered entries, each either a dict of ``Study`` fields or the
+reasons it cannot be read, so one bad entry never stops the rest. What is read:
+
+- **Text**: UTF-8 with or without a byte-order mark, UTF-16 with one (EndNote on Windows),
+  any line endings. NUL bytes or undecodable bytes mean the file is not an export at all.
+- **RIS** with rispy: Zotero, EndNote, Mendeley; Web of Science tagged files (``FN``/``PT``)
+  too. Records are split at ``TY``/``ER`` lines first, so a record cut off at the end of the
+  file (no ``ER``) or lines outside any record are reported instead of silently dropped.
+- **BibTeX** with bibtexparser v2: LaTeX accents and escapes decoded (``Caf{\\'e}`` → Café),
+  ``{Braced Names}`` read as organisations, broken entries reported with their line.
+- **CSL-JSON** (Better BibTeX, Zotero): a list of items, each checked against the schema's
+  required ``id`` and ``type`` and its name and date shapes.
+
+Names become 'Family, I.' (the record format); a name in one field (``World Health
+Organization``) is an organisation's and is kept whole. The year is the first four-digit year
+of the date; none is left empty. A DOI given only as a doi.org URL becomes the DOI.
+
+**Types are never guessed.** An export's item type says what kind of publication it is, not
+the study's design, so only the clear cases are mapped (``BOOK_TYPES``, ``COMMENTARY_TYPES``,
+``DATASET_TYPES``, ``COMMUNICATION_TYPES``); everything else, journal articles and reports
+included, is imported as ``unclassified`` for a reviewer to classify (``kb check`` warns).
+
+In: a file's path (and optionally its format). Out: its format and its ``ImportEntry`` list;
+``UnreadableImport`` when the file as a whole cannot be read. One module a step: ``text``
+(bytes to text, format detection), ``ris``, ``bibtex`` and ``csl`` (one reader each), with
+``fields`` and ``names`` shared by the readers. The package imports kb's errors, models,
+settings and ``load.undecodable_byte``, never the store, the CLI or ``kb.add``.
+"""
+
+from pathlib import Path
+
+from kb.errors import UnreadableImport
+from kb.importers.bibtex import bibtex_entries
+from kb.importers.csl import csl_entries
+from kb.importers.fields import MAX_NESTING, ImportEntry, study_type
+from kb.importers.ris import ris_entries
+from kb.importers.text import decode, detect_format, read_capped
+from kb.settings import setting_value
+
+__all__ = ["FORMATS", "MAX_NESTING", "ImportEntry", "read_references", "study_type"]
+
+FORMATS = ("ris", "bibtex", "csl-json")
+
+
+def read_references(
+    path: Path, format_name: str | None = None, max_bytes: int | None = None
+) -> tuple[str, list[ImportEntry]]:
+    """Read an export file; return its format and its entries, readable or not.
+
+    ``max_bytes`` defaults to the ``max_import_bytes`` setting.
+    """
+    if max_bytes is None:
+        max_bytes = int(setting_value("max_import_bytes"))
+    text = decode(read_capped(path, max_bytes), path.name)
+    if not text.strip():
+        raise UnreadableImport(f"{path.name} is empty")
+    chosen = format_name or detect_format(text)
+    if chosen is None:
+        raise UnreadableImport(
+            f"cannot tell which format {path.name} is in; name it with "
+            "--format ris, --format bibtex or --format csl-json"
+        )
+    reader = {"ris": ris_entries, "bibtex": bibtex_entries, "csl-json": csl_entries}[chosen]
+    try:
+        entries = reader(text)
+    except UnreadableImport as error:
+        raise UnreadableImport(f"{path.name}: {error}") from None
+    if not entries:
+        raise UnreadableImport(f"{path.name} holds no {chosen} references")
+    return chosen, entries
