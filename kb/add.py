@@ -32,7 +32,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kb import pipeline, store
-from kb.duplicates import DuplicateFinder, Reference, family_name
+from kb.dump import record_data
+from kb.duplicates import DuplicateFinder, Match, Reference, family_name
 from kb.errors import ChangeRefused, Problem, RecordExists, RecordNotFound, RecordsInvalid
 from kb.importers import ImportEntry, read_references
 from kb.load import RecordFile, load_records, read_record
@@ -332,13 +333,19 @@ def refresh(paths: pipeline.Paths) -> str:
 
 @dataclass
 class Planned:
-    """What happens to one entry: ``create`` a study, ``skip`` a duplicate, ``flag`` a bad one."""
+    """What happens to one entry: ``create`` a study, ``skip`` a duplicate, ``flag`` a bad one.
+
+    ``details`` is the line shown for it; ``match`` the study a skipped entry duplicates, and
+    ``problems`` why a flagged one cannot be imported.
+    """
 
     entry: ImportEntry
     action: str
     record_id: str | None
     details: str
     study: Study | None = None
+    match: Match | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -365,10 +372,10 @@ class _Planner:
 
     def _decide(self, entry: ImportEntry, record_id: str | None) -> Planned:
         if entry.problems:
-            return Planned(entry, "flag", None, f"{entry.where}: {'; '.join(entry.problems)}")
+            return _flag(entry, entry.problems)
         fields = entry.fields
         if not (fields.get("title") or fields.get("authors") or fields.get("doi")):
-            return Planned(entry, "flag", None, f"{entry.where}: no title, authors or DOI")
+            return _flag(entry, ["no title, authors or DOI"])
         reference = Reference(
             "",
             fields.get("title"),
@@ -379,7 +386,7 @@ class _Planner:
         match = self.finder.find(reference)
         if match and (match.kind == "same-doi" or not self.allow_duplicate):
             hint = "" if match.kind == "same-doi" else "; --allow-duplicate adds it anyway"
-            return Planned(entry, "skip", match.existing_id, f"{match}{hint}")
+            return Planned(entry, "skip", match.existing_id, f"{match}{hint}", match=match)
         record_id = record_id or suggest_study_id(
             fields.get("authors", []), fields.get("year"), fields.get("title"), self.taken
         )
@@ -389,10 +396,14 @@ class _Planner:
             # What `kb check` would refuse in the file as written: its size, a field's length.
             _, problems = record_text(record_path(self.root, "study", record_id), study)
         if problems:
-            return Planned(entry, "flag", None, f"{entry.where}: {'; '.join(problems)}")
+            return _flag(entry, problems)
         self.taken.add(record_id)
         self.finder.add(replace(reference, id=record_id))
         return Planned(entry, "create", record_id, study.title or "(no title)", study)
+
+
+def _flag(entry: ImportEntry, problems: list[str]) -> Planned:
+    return Planned(entry, "flag", None, f"{entry.where}: {'; '.join(problems)}", problems=problems)
 
 
 # --- Commands --------------------------------------------------------------------------------
@@ -528,6 +539,43 @@ class ImportResult:
 
     def count(self, action: str) -> int:
         return sum(planned.action == action for planned in self.planned)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What was (or would be) created, skipped and flagged, for ``kb import --json``."""
+        created, skipped, flagged = [], [], []
+        for planned in self.planned:
+            entry = planned.entry
+            where = {"entry": entry.number, "key": entry.key, "line": entry.line}
+            if planned.action == "create" and planned.study is not None:
+                study_id = planned.study.id
+                created.append(
+                    {
+                        **where,
+                        "id": study_id,
+                        "file": record_path(Path(), "study", study_id).as_posix(),
+                        "study": record_data(planned.study),
+                    }
+                )
+            elif planned.action == "skip" and planned.match is not None:
+                skipped.append(
+                    {
+                        **where,
+                        "duplicate_of": planned.match.existing_id,
+                        "match": planned.match.kind,
+                        "score": round(planned.match.score, 1),
+                        "reason": str(planned.match),
+                    }
+                )
+            else:
+                flagged.append({**where, "problems": planned.problems})
+        return {
+            "format": self.format,
+            "created": created,
+            "skipped": skipped,
+            "flagged": flagged,
+            "written": self.written,
+            "refreshed": self.refreshed,
+        }
 
 
 def import_references(

@@ -1,5 +1,6 @@
 """`kb import`: real-world exports (one file per quirk), duplicates, and round trips."""
 
+import json
 import random
 from pathlib import Path
 
@@ -175,6 +176,77 @@ def test_dry_run_table(tiny_kb: Path) -> None:
         "dry run: would create 3, skip 1, flag 0; nothing written\n"
     )
     assert not (tiny_kb / ".kb.lock").exists()
+
+
+def test_json_says_what_was_created_skipped_and_flagged(tiny_kb: Path, tmp_path: Path) -> None:
+    export = tmp_path / "three.ris"
+    export.write_text(
+        "TY  - JOUR\nID  - one\nTI  - New study\nAU  - Smith, Jane\nPY  - 2020\nER  - \n\n"
+        "TY  - RPRT\nTI  - Again\nDO  - https://doi.org/10.1234/IZA.44\nER  - \n\n"
+        "TY  - JOUR\nPY  - 2021\nER  - \n"
+    )
+    result = run_kb("import", export, "--root", tiny_kb, "--json")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: 1 of 3 entries in three.ris cannot be imported (flagged above)\n"
+    )
+    assert result.stdout == (
+        "{\n"
+        '  "file": "three.ris",\n'
+        '  "dry_run": false,\n'
+        '  "format": "ris",\n'
+        '  "created": [\n'
+        "    {\n"
+        '      "entry": 1,\n'
+        '      "key": "one",\n'
+        '      "line": 1,\n'
+        '      "id": "smith-2020",\n'
+        '      "file": "evidence/studies/smith-2020.yaml",\n'
+        '      "study": {\n'
+        '        "id": "smith-2020",\n'
+        '        "authors": [\n'
+        '          "Smith, J."\n'
+        "        ],\n"
+        '        "year": 2020,\n'
+        '        "title": "New study",\n'
+        '        "type": "unclassified"\n'
+        "      }\n"
+        "    }\n"
+        "  ],\n"
+        '  "skipped": [\n'
+        "    {\n"
+        '      "entry": 2,\n'
+        '      "key": null,\n'
+        '      "line": 8,\n'
+        '      "duplicate_of": "krause-2012",\n'
+        '      "match": "same-doi",\n'
+        '      "score": 100.0,\n'
+        '      "reason": "same DOI as krause-2012"\n'
+        "    }\n"
+        "  ],\n"
+        '  "flagged": [\n'
+        "    {\n"
+        '      "entry": 3,\n'
+        '      "key": null,\n'
+        '      "line": 13,\n'
+        '      "problems": [\n'
+        '        "no title, authors or DOI"\n'
+        "      ]\n"
+        "    }\n"
+        "  ],\n"
+        '  "written": [\n'
+        '    "evidence/studies/smith-2020.yaml"\n'
+        "  ],\n"
+        '  "refreshed": "updated the store (build/kb.sqlite) and the search index (build/index)"\n'
+        "}\n"
+    )
+    assert _studies(tiny_kb) == ["krause-2012", "smith-2020"]
+    dry_run = json.loads(run_kb("import", export, "--root", tiny_kb, "--json", "--dry-run").stdout)
+    assert (dry_run["dry_run"], dry_run["created"], dry_run["written"]) == (True, [], [])
+    assert [(s["entry"], s["duplicate_of"]) for s in dry_run["skipped"]] == [
+        (1, "smith-2020"),
+        (2, "krause-2012"),
+    ]
 
 
 def test_flagged_entries_name_the_entry_and_the_reason(tiny_kb: Path) -> None:

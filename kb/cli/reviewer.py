@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from kb import add as adding
-from kb.cli import knowledge_base_options, paths_from
+from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.fmt import format_records
 from kb.importers import FORMATS
 from kb.models import Direction, Horizon, Relation, Strength, StudyType
@@ -191,6 +191,7 @@ def _shorten(text: str, width: int = _TITLE_WIDTH) -> str:
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
 @click.option("--allow-duplicate", is_flag=True, help="Also add likely duplicates.")
 @click.option("--all-or-nothing", is_flag=True, help="Write nothing if any entry is flagged.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 def import_references(
     root: str | None,
     database: str | None,
@@ -199,6 +200,7 @@ def import_references(
     dry_run: bool,
     allow_duplicate: bool,
     all_or_nothing: bool,
+    as_json: bool,
 ) -> None:
     """Add the studies of a reference export (RIS, BibTeX or CSL-JSON).
 
@@ -208,11 +210,30 @@ def import_references(
     type is `unclassified` unless the export's item type says it plainly (book, blog, data
     set); classify them before linking evidence. Exit code 1 when any entry is flagged.
 
+    With --json, prints one object instead: "created" (each with its ID, file and study
+    fields), "skipped" (each with the record it duplicates: "duplicate_of"), "flagged" (each
+    with its "problems"), the files "written" and what was "refreshed".
+
     Example: kb import zotero.ris --dry-run
     """
     result = adding.import_references(
         paths_from(root, database), file, format_name, dry_run, allow_duplicate, all_or_nothing
     )
+    flag = result.count("flag")
+    if as_json:
+        json_output({"file": file.name, "dry_run": dry_run, **result.as_dict()})
+    else:
+        _print_import_table(result, dry_run, all_or_nothing)
+    if flag:
+        click.echo(
+            f"error: {flag} of {len(result.planned)} entries in {file.name} cannot be imported "
+            "(flagged above)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _print_import_table(result: adding.ImportResult, dry_run: bool, all_or_nothing: bool) -> None:
     number_width = len(str(len(result.planned)))
     id_width = max([2, *(len(p.record_id or "-") for p in result.planned)])
     click.echo(f"{'#':>{number_width}}  action  {'id':<{id_width}}  details")
@@ -231,13 +252,6 @@ def import_references(
         click.echo(f"created {create}, skipped {skip}, flagged {flag}")
         if result.refreshed:
             click.echo(result.refreshed)
-    if flag:
-        click.echo(
-            f"error: {flag} of {len(result.planned)} entries in {file.name} cannot be imported "
-            "(flagged above)",
-            err=True,
-        )
-        sys.exit(1)
 
 
 @click.command()

@@ -140,7 +140,9 @@ def bibtex_entries(text: str) -> list[ImportEntry]:
         if isinstance(block, DuplicateBlockKeyBlock):  # a repeated key: read it all the same
             block = block.ignore_error_block
         if isinstance(block, Entry):
-            entry = ImportEntry(len(entries) + 1, f"{block.key}, line {line}")
+            entry = ImportEntry(
+                len(entries) + 1, f"{block.key}, line {line}", key=block.key, line=line
+            )
             try:
                 entry.fields = _bibtex_fields(block)
             except ValueError as error:
@@ -149,7 +151,12 @@ def bibtex_entries(text: str) -> list[ImportEntry]:
         elif isinstance(block, DuplicateFieldKeyBlock):
             names = ", ".join(sorted(block.duplicate_keys))
             entries.append(
-                ImportEntry(len(entries) + 1, f"line {line}", problems=[f"{names} given twice"])
+                ImportEntry(
+                    len(entries) + 1,
+                    f"line {line}",
+                    problems=[f"{names} given twice"],
+                    line=line,
+                )
             )
         elif isinstance(block, ParsingFailedBlock):
             reason = getattr(block.error, "abort_reason", None) or str(block.error)
@@ -158,6 +165,7 @@ def bibtex_entries(text: str) -> list[ImportEntry]:
                     len(entries) + 1,
                     f"line {line}",
                     problems=[f"not valid BibTeX: {' '.join(reason.split())}"],
+                    line=line,
                 )
             )
     return entries

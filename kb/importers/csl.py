@@ -116,7 +116,8 @@ def csl_entries(text: str) -> list[ImportEntry]:
     entries = []
     for number, item in enumerate(items, 1):
         key = item.get("id") if isinstance(item, dict) else None
-        entry = ImportEntry(number, f"{key}, item {number}" if key else f"item {number}")
+        key = str(key) if key not in (None, "") else None
+        entry = ImportEntry(number, f"{key}, item {number}" if key else f"item {number}", key=key)
         try:
             entry.fields = _csl_fields(item)
         except ValueError as error:

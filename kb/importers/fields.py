@@ -30,12 +30,18 @@ _DOI_URL = re.compile(r"^https?://(?:dx\.)?doi\.org/", re.IGNORECASE)
 
 @dataclass
 class ImportEntry:
-    """One reference of an import file: its study fields, or why it cannot be read."""
+    """One reference of an import file: its study fields, or why it cannot be read.
+
+    ``where`` says where it is for people (``key, line 12``); ``key`` (citation key, RIS ``ID``
+    or CSL ``id``) and ``line`` (its first line; None for CSL-JSON items) say it for scripts.
+    """
 
     number: int
     where: str
     fields: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    key: str | None = None
+    line: int | None = None
 
     @property
     def label(self) -> str:

@@ -91,9 +91,10 @@ def ris_entries(text: str) -> list[ImportEntry]:
     for first_line, chunk, ended in chunks:
         records = rispy.loads("\n".join(chunk), implementation=parser)
         where = f"line {first_line}"
-        if records and records[0].get("id"):
-            where = f"{records[0]['id']}, {where}"
-        entry = ImportEntry(len(entries) + 1, where)
+        key = str(records[0]["id"]) if records and records[0].get("id") else None
+        if key:
+            where = f"{key}, {where}"
+        entry = ImportEntry(len(entries) + 1, where, key=key, line=first_line)
         if not ended:
             entry.problems.append(
                 "the record has no ER line: it is cut off (is the file truncated?)"
@@ -113,6 +114,7 @@ def ris_entries(text: str) -> list[ImportEntry]:
                     f"(from line {stray[0]}); each record starts with a "
                     f"{'PT' if web_of_science else 'TY'} line"
                 ],
+                line=stray[0],
             )
         )
     return entries
