@@ -3,6 +3,7 @@
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -66,6 +67,46 @@ SAMPLES = {
         ("flag", "-"),
     ],
 }
+
+
+# One file of our own per quirk that other citation tools read and kb once got wrong (issue
+# 14), and what a dry run makes of each entry: (action, ID, fields the study has) for a created
+# entry, (action, the record it duplicates, {}) for a skipped one.
+QUIRKS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    # JabRef writes UTF-16BE without a byte-order mark (its header line names the encoding).
+    "bibtex-utf16be-no-bom.bib": [
+        (
+            "create",
+            "becares-2019",
+            {
+                "authors": ["Bécares, L.", "Nazroo, J."],
+                "title": "Ethnic inequalities in general practice: a résumé of survey evidence",
+                "container": "Ethnicity & Health",
+            },
+        )
+    ],
+    # Classic Mac line ends (CR only): the format is still detected.
+    "bibtex-cr-line-ends.bib": [
+        ("create", "shankley-2020", {"title": "Ethnic minorities and housing in Britain"})
+    ],
+}
+
+
+@pytest.mark.parametrize("name", QUIRKS)
+def test_quirks_other_tools_read(tiny_kb: Path, name: str) -> None:
+    result = run_kb("import", IMPORTS / name, "--root", tiny_kb, "--dry-run", "--json")
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+    report = json.loads(result.stdout)
+    outcomes = sorted(
+        [(c["entry"], "create", c["id"], c["study"]) for c in report["created"]]
+        + [(s["entry"], "skip", s["duplicate_of"], {}) for s in report["skipped"]]
+        + [(f["entry"], "flag", "-", {}) for f in report["flagged"]],
+        key=lambda outcome: outcome[0],
+    )
+    expected = QUIRKS[name]
+    assert [row[1:3] for row in outcomes] == [row[:2] for row in expected]
+    for (*_, study), (*_, fields) in zip(outcomes, expected, strict=True):
+        assert {field: study.get(field) for field in fields} == fields
 
 
 def _studies(root: Path) -> list[str]:

@@ -45,7 +45,6 @@ STILL_WRONG = {
     "citation-js/ris-oeb-header-empty-tags.ris": "an export header is flagged",
     "jabref/RisImporterTest3.ris": "'Given Family' names read as organisations",
     "jabref/RisImporterTestScience.ris": "a protocol-relative UR flags the entry",
-    "jabref/encoding-utf-16BE-with-header.bib": "CR-only BibTeX not detected",
     "rispy/example_empty_tag.ris": "Embase 'Surname Initial' read as an organisation",
     "rispy/example_extraneous_data.ris": "export headers are flagged",
     "zotero-translators/bibtex-case06-markup-doi.bib": "LaTeX math left raw",

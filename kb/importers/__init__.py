@@ -3,8 +3,9 @@
 Each reader turns a file into numbered entries, each either a dict of ``Study`` fields or the
 reasons it cannot be read, so one bad entry never stops the rest. What is read:
 
-- **Text**: UTF-8 with or without a byte-order mark, UTF-16 with one (EndNote on Windows),
-  any line endings. NUL bytes or undecodable bytes mean the file is not an export at all.
+- **Text**: UTF-8 with or without a byte-order mark, UTF-16 with one (EndNote on Windows) or
+  without (JabRef), any line endings (CR alone too). Other NUL bytes, or undecodable bytes,
+  mean the file is not an export at all.
 - **RIS** with rispy: Zotero, EndNote, Mendeley; Web of Science tagged files (``FN``/``PT``)
   too. Records are split at ``TY``/``ER`` lines first, so a record cut off at the end of the
   file (no ``ER``) or lines outside any record are reported instead of silently dropped.

@@ -58,7 +58,7 @@ def _is_tag(line: str, tag: str) -> bool:
 
 def ris_entries(text: str) -> list[ImportEntry]:
     """RIS records, or Web of Science tagged ones, each parsed by rispy on its own."""
-    lines = text.splitlines()
+    lines = text.split("\n")
     web_of_science = any(line.startswith("FN ") or line.startswith("PT ") for line in lines[:3])
     parser = rispy.WokParser if web_of_science else rispy.RisParser
     to_fields = _wos_fields if web_of_science else _ris_fields
