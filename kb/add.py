@@ -35,7 +35,7 @@ from kb import pipeline, store
 from kb.dump import record_data
 from kb.duplicates import DuplicateFinder, Match, Reference, family_name
 from kb.errors import ChangeRefused, Problem, RecordExists, RecordNotFound, RecordsInvalid
-from kb.importers import ImportEntry, read_references
+from kb.importers import ImportEntry, References, read_references
 from kb.load import RecordFile, load_records, read_record
 from kb.models import ID_PATTERN, Study
 from kb.settings import setting_value
@@ -536,6 +536,7 @@ class ImportResult:
     planned: list[Planned]
     written: list[str]
     refreshed: str | None
+    ignored: list[int] = field(default_factory=list)  # lines outside any entry
 
     def count(self, action: str) -> int:
         return sum(planned.action == action for planned in self.planned)
@@ -546,6 +547,7 @@ class ImportResult:
         for planned in self.planned:
             entry = planned.entry
             where = {"entry": entry.number, "key": entry.key, "line": entry.line}
+            notes = {"notes": entry.notes} if entry.notes else {}
             if planned.action == "create" and planned.study is not None:
                 study_id = planned.study.id
                 created.append(
@@ -554,6 +556,7 @@ class ImportResult:
                         "id": study_id,
                         "file": record_path(Path(), "study", study_id).as_posix(),
                         "study": record_data(planned.study),
+                        **notes,
                     }
                 )
             elif planned.action == "skip" and planned.match is not None:
@@ -564,15 +567,17 @@ class ImportResult:
                         "match": planned.match.kind,
                         "score": round(planned.match.score, 1),
                         "reason": str(planned.match),
+                        **notes,
                     }
                 )
             else:
-                flagged.append({**where, "problems": planned.problems})
+                flagged.append({**where, "problems": planned.problems, **notes})
         return {
             "format": self.format,
             "created": created,
             "skipped": skipped,
             "flagged": flagged,
+            "ignored_lines": self.ignored,
             "written": self.written,
             "refreshed": self.refreshed,
         }
@@ -587,32 +592,29 @@ def import_references(
     all_or_nothing: bool = False,
 ) -> ImportResult:
     """Plan the studies of a reference export and, unless a dry run, write the new ones."""
-    found_format, entries = read_references(file, format_name)
+    found = read_references(file, format_name)
     with nullcontext() if dry_run else repository_lock(paths.root):
         return _change(
             paths,
-            lambda records: _import(
-                records, found_format, entries, dry_run, allow_duplicate, all_or_nothing
-            ),
+            lambda records: _import(records, found, dry_run, allow_duplicate, all_or_nothing),
         )
 
 
 def _import(
     records: _Records,
-    found_format: str,
-    entries: list[ImportEntry],
+    found: References,
     dry_run: bool,
     allow_duplicate: bool,
     all_or_nothing: bool,
 ) -> ImportResult:
     paths = records.paths
     planner = _Planner.over(paths.root, records, allow_duplicate)
-    for entry in entries:
+    for entry in found.entries:
         planner.plan(entry)
     creating = [planned for planned in planner.planned if planned.study is not None]
     flagged = any(planned.action == "flag" for planned in planner.planned)
     if dry_run or not creating or (all_or_nothing and flagged):
-        return ImportResult(found_format, planner.planned, [], None)
+        return ImportResult(found.format, planner.planned, [], None, found.ignored)
     written: list[Path] = []
     try:
         for planned in creating:
@@ -627,8 +629,9 @@ def _import(
         raise
     refreshed = records.refresh(written)
     return ImportResult(
-        found_format,
+        found.format,
         planner.planned,
         [_shown(paths, path) for path in written],
         refreshed,
+        found.ignored,
     )

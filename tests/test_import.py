@@ -57,7 +57,7 @@ SAMPLES = {
     "mendeley.bib": [("create", "kline-2014"), ("create", "nhs-employers-2019")],
     # RIS whose last record is cut off: the two whole records import, the third is flagged.
     "truncated.ris": [("create", "wood-2009"), ("create", "cabinet-office-2017"), ("flag", "-")],
-    # BibTeX with a broken entry and one whose URL has no scheme.
+    # BibTeX with a broken entry and one whose URL has a space in it.
     "broken-entry.bib": [("create", "ahmed-2021"), ("flag", "-"), ("flag", "-")],
     # CSL-JSON items that break the schema: no type, authors as a string, nothing to cite.
     "csl-schema-errors.json": [
@@ -89,7 +89,88 @@ QUIRKS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "bibtex-cr-line-ends.bib": [
         ("create", "shankley-2020", {"title": "Ethnic minorities and housing in Britain"})
     ],
+    # RIS: an A1 first author, then AU co-authors (rispy keeps the two tags apart).
+    "ris-a1-then-au.ris": [
+        ("create", "rahman-2021", {"authors": ["Rahman, F.", "Owusu, K.", "Jenkins, R."]})
+    ],
+    # Embase RIS: 'Surname Initials.' without a comma.
+    "ris-embase-surname-initial.ris": [
+        (
+            "create",
+            "mensah-2022",
+            {"authors": ["Mensah, K.", "Llewellyn, J. A."], "doi": "10.5555/kb.quirk.embase"},
+        )
+    ],
+    # RIS with 'Given Family' names without a comma; an organisation alone stays whole.
+    "ris-given-family.ris": [
+        ("create", "okonkwo-2019", {"authors": ["Okonkwo, A.", "Wiśniewski, T.", "van Dijk, H."]}),
+        ("create", "social-care-wales-2023", {"authors": ["Social Care Wales"]}),
+    ],
+    # RIS URLs: protocol-relative, without a scheme, and a local attachment (left out).
+    "ris-relative-url.ris": [
+        ("create", "patel-2020", {"url": "https://www.example.org/memory-assessment", "notes": []}),
+        (
+            "create",
+            "hughes-2022",
+            {
+                "url": "https://example.org/community-health-workers",
+                "notes": [
+                    "url 'example.org/community-health-workers' has no scheme: read as "
+                    "https://example.org/community-health-workers"
+                ],
+            },
+        ),
+        (
+            "create",
+            "ali-2018",
+            {
+                "url": None,
+                "notes": [
+                    "url 'internal-pdf://0123456789/care-home-staffing.pdf' left out: not a "
+                    "web address"
+                ],
+            },
+        ),
+    ],
+    # RIS with an export header before each record (ignored and reported; exit code 0).
+    "ris-export-header.ris": [
+        (
+            "create",
+            "clarke-2017",
+            {"title": "Racial discrimination and blood pressure: a cohort study"},
+        ),
+        ("create", "begum-2019", {"title": "Neighbourhood deprivation and diabetes care"}),
+    ],
+    # RIS tags written 'TY - ' with one space, and a continuation line.
+    "ris-single-space-tags.ris": [
+        (
+            "create",
+            "adeyemi-2021",
+            {
+                "authors": ["Adeyemi, G.", "Morgan, S."],
+                "title": "Trust in maternity services among Black women",
+                "container": "Midwifery Studies",
+            },
+        )
+    ],
+    # RIS with no TI or T1 but a short title (ST).
+    "ris-short-title-only.ris": [
+        (
+            "create",
+            "kowalczyk-2016",
+            {
+                "title": "Polish migrants and GP registration",
+                "notes": ["title from ST (short title): the record has no TI or T1"],
+            },
+        )
+    ],
+    # Web of Science with initials run together ('Nkemelu, PS') and no full names (AF).
+    "wos-run-together-initials.txt": [
+        ("create", "nkemelu-2018", {"authors": ["Nkemelu, P. S.", "Howells, D. J."]})
+    ],
 }
+# Lines a quirk file holds outside any entry, ignored and reported.
+QUIRK_IGNORED = {"ris-export-header.ris": [1, 2, 3, 11, 12]}
 
 
 @pytest.mark.parametrize("name", QUIRKS)
@@ -98,7 +179,10 @@ def test_quirks_other_tools_read(tiny_kb: Path, name: str) -> None:
     assert (result.exit_code, result.stderr) == (0, ""), result.output
     report = json.loads(result.stdout)
     outcomes = sorted(
-        [(c["entry"], "create", c["id"], c["study"]) for c in report["created"]]
+        [
+            (c["entry"], "create", c["id"], {**c["study"], "notes": c.get("notes", [])})
+            for c in report["created"]
+        ]
         + [(s["entry"], "skip", s["duplicate_of"], {}) for s in report["skipped"]]
         + [(f["entry"], "flag", "-", {}) for f in report["flagged"]],
         key=lambda outcome: outcome[0],
@@ -107,6 +191,7 @@ def test_quirks_other_tools_read(tiny_kb: Path, name: str) -> None:
     assert [row[1:3] for row in outcomes] == [row[:2] for row in expected]
     for (*_, study), (*_, fields) in zip(outcomes, expected, strict=True):
         assert {field: study.get(field) for field in fields} == fields
+    assert report["ignored_lines"] == QUIRK_IGNORED.get(name, [])
 
 
 def _studies(root: Path) -> list[str]:
@@ -275,6 +360,7 @@ def test_json_says_what_was_created_skipped_and_flagged(tiny_kb: Path, tmp_path:
         "      ]\n"
         "    }\n"
         "  ],\n"
+        '  "ignored_lines": [],\n'
         '  "written": [\n'
         '    "evidence/studies/smith-2020.yaml"\n'
         "  ],\n"

@@ -243,6 +243,14 @@ def _print_import_table(result: adding.ImportResult, dry_run: bool, all_or_nothi
             f"{planned.record_id or '-':<{id_width}}  "
             + (_shorten(planned.details) if planned.action == "create" else planned.details)
         )
+        for note in planned.entry.notes:
+            click.echo(f"{'':>{number_width + 2 + 6 + 2 + id_width + 2}}note: {note}")
+    if result.ignored:
+        lines = _line_ranges(result.ignored)
+        click.echo(
+            f"ignored {_plural(len(result.ignored), 'line')} outside any entry ({lines}): "
+            "export headers or notes, not references"
+        )
     create, skip, flag = (result.count(action) for action in ("create", "skip", "flag"))
     if dry_run:
         click.echo(f"dry run: would create {create}, skip {skip}, flag {flag}; nothing written")
@@ -252,6 +260,23 @@ def _print_import_table(result: adding.ImportResult, dry_run: bool, all_or_nothi
         click.echo(f"created {create}, skipped {skip}, flagged {flag}")
         if result.refreshed:
             click.echo(result.refreshed)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _line_ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] → 'lines 1-3 and 7'."""
+    ranges: list[list[int]] = []
+    for number in numbers:
+        if ranges and number == ranges[-1][-1] + 1:
+            ranges[-1].append(number)
+        else:
+            ranges.append([number])
+    shown = [str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in ranges]
+    listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return f"line{'s' if len(numbers) > 1 else ''} {listed}"
 
 
 @click.command()

@@ -35,20 +35,27 @@ from pathlib import Path
 from kb.errors import UnreadableImport
 from kb.importers.bibtex import bibtex_entries
 from kb.importers.csl import csl_entries
-from kb.importers.fields import MAX_NESTING, ImportEntry, study_type
+from kb.importers.fields import MAX_NESTING, ImportEntry, References, study_type
 from kb.importers.ris import ris_entries
 from kb.importers.text import decode, detect_format, read_capped
 from kb.settings import setting_value
 
-__all__ = ["FORMATS", "MAX_NESTING", "ImportEntry", "read_references", "study_type"]
+__all__ = [
+    "FORMATS",
+    "MAX_NESTING",
+    "ImportEntry",
+    "References",
+    "read_references",
+    "study_type",
+]
 
 FORMATS = ("ris", "bibtex", "csl-json")
 
 
 def read_references(
     path: Path, format_name: str | None = None, max_bytes: int | None = None
-) -> tuple[str, list[ImportEntry]]:
-    """Read an export file; return its format and its entries, readable or not.
+) -> References:
+    """Read an export file: its format, its entries (readable or not), the lines it ignored.
 
     ``max_bytes`` defaults to the ``max_import_bytes`` setting.
     """
@@ -65,9 +72,9 @@ def read_references(
         )
     reader = {"ris": ris_entries, "bibtex": bibtex_entries, "csl-json": csl_entries}[chosen]
     try:
-        entries = reader(text)
+        found = reader(text)
     except UnreadableImport as error:
         raise UnreadableImport(f"{path.name}: {error}") from None
-    if not entries:
+    if not found.entries:
         raise UnreadableImport(f"{path.name} holds no {chosen} references")
-    return chosen, entries
+    return found

@@ -19,7 +19,7 @@ from bibtexparser.model import (
 )
 from pylatexenc.latex2text import LatexNodes2Text
 
-from kb.importers.fields import MAX_NESTING, ImportEntry, study_fields, year_of
+from kb.importers.fields import MAX_NESTING, ImportEntry, References, study_fields, year_of
 from kb.importers.names import person
 
 _LATEX = LatexNodes2Text(math_mode="verbatim")
@@ -85,7 +85,7 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def _bibtex_fields(entry: Entry) -> dict[str, Any]:
+def _bibtex_fields(entry: Entry, notes: list[str]) -> dict[str, Any]:
     values = {item.key.lower(): str(item.value) for item in entry.fields}
     for name, value in values.items():  # before any is decoded, so each problem names its field
         if latex_nesting(value) > MAX_NESTING:
@@ -105,6 +105,7 @@ def _bibtex_fields(entry: Entry) -> dict[str, Any]:
     authors = values.get("author") or values.get("editor") or ""
     return study_fields(
         entry.entry_type,
+        notes,
         authors=[bibtex_name(name) for name in split_multiple_persons_names(authors)],
         year=year_of(values.get("year") or values.get("date")),
         title=text("title"),
@@ -130,7 +131,7 @@ def _quiet(logger_name: str) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def bibtex_entries(text: str) -> list[ImportEntry]:
+def bibtex_entries(text: str) -> References:
     """BibTeX entries in file order; a broken entry is reported with its line."""
     with _quiet("bibtexparser"):
         library = bibtexparser.parse_string(text)
@@ -144,7 +145,7 @@ def bibtex_entries(text: str) -> list[ImportEntry]:
                 len(entries) + 1, f"{block.key}, line {line}", key=block.key, line=line
             )
             try:
-                entry.fields = _bibtex_fields(block)
+                entry.fields = _bibtex_fields(block, entry.notes)
             except ValueError as error:
                 entry.problems.append(str(error))
             entries.append(entry)
@@ -168,4 +169,4 @@ def bibtex_entries(text: str) -> list[ImportEntry]:
                     line=line,
                 )
             )
-    return entries
+    return References("bibtex", entries)

@@ -5,7 +5,14 @@ import re
 from typing import Any
 
 from kb.errors import UnreadableImport
-from kb.importers.fields import MAX_NESTING, ImportEntry, clean, study_fields, year_of
+from kb.importers.fields import (
+    MAX_NESTING,
+    ImportEntry,
+    References,
+    clean,
+    study_fields,
+    year_of,
+)
 from kb.importers.names import person
 
 # CSL 1.0.2 item types (plus 1.0.1's), for checking CSL-JSON items against the schema.
@@ -47,7 +54,7 @@ def _csl_year(issued: Any) -> int | None:
     return year_of(issued.get("raw") or issued.get("literal"))
 
 
-def _csl_fields(item: Any) -> dict[str, Any]:
+def _csl_fields(item: Any, notes: list[str]) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise ValueError("a CSL item must be an object")
     if item.get("id") in (None, ""):
@@ -66,6 +73,7 @@ def _csl_fields(item: Any) -> dict[str, Any]:
             raise ValueError(f"'{key}' must be text")
     return study_fields(
         item["type"],
+        notes,
         authors=[_csl_name(name) for name in names],
         year=_csl_year(item.get("issued")),
         title=clean(item.get("title")),
@@ -97,7 +105,7 @@ def _json_too_deep(text: str) -> bool:
     return False
 
 
-def csl_entries(text: str) -> list[ImportEntry]:
+def csl_entries(text: str) -> References:
     """CSL-JSON items: a list of objects (a single object is read as a list of one)."""
     if _json_too_deep(text):
         raise UnreadableImport(
@@ -119,8 +127,8 @@ def csl_entries(text: str) -> list[ImportEntry]:
         key = str(key) if key not in (None, "") else None
         entry = ImportEntry(number, f"{key}, item {number}" if key else f"item {number}", key=key)
         try:
-            entry.fields = _csl_fields(item)
+            entry.fields = _csl_fields(item, entry.notes)
         except ValueError as error:
             entry.problems.append(str(error))
         entries.append(entry)
-    return entries
+    return References("csl-json", entries)

@@ -42,10 +42,21 @@ class ImportEntry:
     problems: list[str] = field(default_factory=list)
     key: str | None = None
     line: int | None = None
+    notes: list[str] = field(default_factory=list)  # what was read other than as written
 
     @property
     def label(self) -> str:
         return f"entry {self.number} ({self.where})"
+
+
+@dataclass
+class References:
+    """What a reader found in a file: its format, its entries, and the numbers of the lines
+    outside any entry that it ignored (export headers, notes between records)."""
+
+    format: str
+    entries: list[ImportEntry]
+    ignored: list[int] = field(default_factory=list)
 
 
 def study_type(item_type: str | None) -> StudyType:
@@ -63,18 +74,17 @@ def study_type(item_type: str | None) -> StudyType:
 
 
 def year_of(value: Any) -> int | None:
-    """The first four-digit year in a date, or None."""
+    """The first four-digit year in a date, or None (also for ``0000``, an unknown year)."""
     found = _YEAR.search(str(value)) if value is not None else None
-    return int(found.group(1)) if found else None
+    return (int(found.group(1)) or None) if found else None
 
 
 def clean(value: Any) -> str | None:
+    """Text on one line, or None when empty; of a list, its first non-empty item."""
+    if isinstance(value, list):
+        return next((text for item in value if (text := clean(item))), None)
     if value is None:
         return None
-    if isinstance(value, list):
-        value = value[0] if value else None
-        if value is None:
-            return None
     text = " ".join(str(value).split())
     return text or None
 
@@ -86,12 +96,40 @@ def pages(start: Any, end: Any) -> str | None:
     return start or end
 
 
-def study_fields(item_type: str | None, **values: Any) -> dict[str, Any]:
-    """Drop empty values, move a doi.org URL into ``doi``, add the type."""
+def study_fields(
+    item_type: str | None, notes: list[str] | None = None, **values: Any
+) -> dict[str, Any]:
+    """Drop empty values, read the URL as a web address (``web_address``) and move a doi.org
+    one into ``doi``, add the type. What is read other than as written is added to ``notes``."""
     fields = {name: value for name, value in values.items() if value not in (None, "", [])}
-    url = fields.get("url")
-    if url and _DOI_URL.match(url):
-        fields.setdefault("doi", url)
-        del fields["url"]
+    if fields.get("url"):
+        url = web_address(fields.pop("url"), notes if notes is not None else [])
+        if url and _DOI_URL.match(url):
+            fields.setdefault("doi", url)
+        elif url:
+            fields["url"] = url
     fields["type"] = study_type(item_type).value
     return fields
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_HOST = re.compile(r"^(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:[/?#]\S*)?$")
+
+
+def web_address(url: str, notes: list[str]) -> str | None:
+    """An export's URL as an http(s) address, or None when it is not one.
+
+    A protocol-relative ``//host/path`` (ScienceDirect writes them) is read as https; a host
+    name without a scheme (``washingtonpost.com``) as ``https://`` that, with a note. Anything
+    else (``file:``, ``internal-pdf:``, a relative path) is left out, with a note, so the rest
+    of the entry still imports.
+    """
+    if re.match(r"^https?://", url, re.IGNORECASE) or _DOI_URL.match(url):
+        return url
+    if url.startswith("//") and _HOST.match(url[2:]):
+        return f"https:{url}"
+    if not _SCHEME.match(url) and _HOST.match(url):
+        notes.append(f"url {url!r} has no scheme: read as https://{url}")
+        return f"https://{url}"
+    notes.append(f"url {url!r} left out: not a web address")
+    return None

@@ -1,22 +1,64 @@
-"""RIS records (Zotero, EndNote, Mendeley) and Web of Science tagged records, with rispy."""
+"""RIS records (Zotero, EndNote, Mendeley, Embase…) and Web of Science tagged records, with rispy.
 
+Records are split at their first and last tags (``TY``/``ER``; ``PT``/``ER`` in Web of
+Science) here, then each is parsed by rispy with its own tag mapping, so that a record cut off
+at the end of the file (no ``ER``) is flagged rather than half-read. What rispy does not do is
+done here, each for a dialect that other tools read:
+
+- Lines outside any record that are not tags (``Record #1 of 2``, ``Provider: OEB``: export
+  headers) are ignored and reported as such; tag lines outside any record are a record whose
+  ``TY`` is missing, and are flagged.
+- ``TY - JOUR`` with one space before the hyphen, as some exports write it (Zotero reads it):
+  when a file's first record is written so, tags with one space are read throughout that file.
+- ``A1`` first authors followed by ``AU`` ones are all authors, in that order (rispy keeps
+  them apart); names without a comma are read as ``kb.importers.names.ris_names`` says.
+- No ``TI``/``T1`` but a short title (``ST``): the short title is the title, with a note.
+- A tag given twice (``PB  -`` empty, then ``PB  - Griffith Institute``) keeps its first
+  non-empty value, where rispy would keep the empty one.
+"""
+
+import re
 from typing import Any
 
 import rispy
 
-from kb.importers.fields import ImportEntry, clean, pages, study_fields, year_of
-from kb.importers.names import comma_name
+from kb.importers.fields import ImportEntry, References, clean, pages, study_fields, year_of
+from kb.importers.names import comma_name, ris_names
 
 _WOS_TYPES = {"b": "book"}
 
 
-def _ris_fields(record: dict[str, Any]) -> dict[str, Any]:
-    authors = record.get("authors") or record.get("first_authors") or []
+class _OneSpaceRisParser(rispy.RisParser):
+    """rispy's RIS parser, reading ``TY - JOUR`` (one space before the hyphen) as a tag too."""
+
+    def parse_line(self, line: str) -> tuple[str, str] | tuple[None, str]:
+        matched = _ONE_OR_TWO_SPACES.match(line)
+        if matched:
+            return matched.group(1), line[matched.end() :].strip()
+        return None, line.strip()
+
+
+_TWO_SPACES = re.compile(r"([A-Z][A-Z0-9])  -(?: |$)")
+_ONE_OR_TWO_SPACES = re.compile(r"([A-Z][A-Z0-9]) {1,2}-(?: |$)")
+_WOS_TAG = re.compile(r"([A-Z][A-Z0-9])(?: |$)")
+
+
+def _ris_fields(record: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    authors = list(dict.fromkeys([*record.get("first_authors", []), *record.get("authors", [])]))
+    title = clean(record.get("title")) or clean(record.get("primary_title"))
+    if not title and clean(record.get("short_title")):
+        title = clean(record.get("short_title"))
+        notes.append("title from ST (short title): the record has no TI or T1")
     return study_fields(
-        record.get("type_of_reference"),
-        authors=[comma_name(name) for name in authors if name.strip()],
-        year=year_of(record.get("year") or record.get("publication_year") or record.get("date")),
-        title=clean(record.get("title") or record.get("primary_title")),
+        clean(record.get("type_of_reference")),
+        notes,
+        authors=ris_names(authors),
+        year=year_of(
+            clean(record.get("year"))
+            or clean(record.get("publication_year"))
+            or clean(record.get("date"))
+        ),
+        title=title,
         container=clean(
             record.get("journal_name")
             or record.get("alternate_title3")
@@ -32,12 +74,13 @@ def _ris_fields(record: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _wos_fields(record: dict[str, Any]) -> dict[str, Any]:
+def _wos_fields(record: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     people = record.get("author_full_name") or record.get("authors") or []
     groups = record.get("group_authors") or []
-    item_type = _WOS_TYPES.get(str(record.get("publication_type", "")).strip().lower())
+    item_type = _WOS_TYPES.get((clean(record.get("publication_type")) or "").lower())
     return study_fields(
         item_type,
+        notes,
         authors=[comma_name(name) for name in people if name.strip()]
         + [" ".join(group.split()) for group in groups if group.strip()],
         year=year_of(record.get("publication_year") or record.get("publication_date")),
@@ -52,69 +95,109 @@ def _wos_fields(record: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _is_tag(line: str, tag: str) -> bool:
-    return line[:2] == tag and (line[2:5] == "  -" or not line[2:].strip())
-
-
-def ris_entries(text: str) -> list[ImportEntry]:
+def ris_entries(text: str) -> References:
     """RIS records, or Web of Science tagged ones, each parsed by rispy on its own."""
     lines = text.split("\n")
-    web_of_science = any(line.startswith("FN ") or line.startswith("PT ") for line in lines[:3])
-    parser = rispy.WokParser if web_of_science else rispy.RisParser
-    to_fields = _wos_fields if web_of_science else _ris_fields
+    web_of_science = any(line.startswith(("FN ", "PT ")) for line in lines[:3])
+    first_type = next((line for line in lines if re.match(r"TY {1,2}-", line)), "")
+    if web_of_science:
+        parser: rispy.RisParser = rispy.WokParser(enforce_list_tags=False)
+        tag, to_fields, first = _WOS_TAG, _wos_fields, "PT"
+    elif first_type.startswith("TY -"):
+        parser, tag, to_fields, first = (
+            _OneSpaceRisParser(enforce_list_tags=False),
+            _ONE_OR_TWO_SPACES,
+            _ris_fields,
+            "TY",
+        )
+    else:
+        parser = rispy.RisParser(enforce_list_tags=False)
+        tag, to_fields, first = _TWO_SPACES, _ris_fields, "TY"
 
-    def starts(line: str) -> bool:
-        return line.startswith("PT ") if web_of_science else _is_tag(line, "TY")
+    def tag_of(line: str) -> str | None:
+        matched = tag.match(line)
+        return matched.group(1) if matched else ("ER" if line.rstrip() == "ER" else None)
 
-    def ends(line: str) -> bool:
-        return line.rstrip() == "ER" if web_of_science else _is_tag(line, "ER")
+    found = References("ris", [])
+    # In file order: (first line, its lines, ended with ER) for a record, or (first line, [],
+    # last line) for a run of lines outside any record that holds tags: a record that lost its
+    # first tag.
+    records: list[tuple[int, list[str], bool | int]] = []
+    run: list[int] = []  # lines outside any record, since the last blank line
 
-    entries: list[ImportEntry] = []
-    chunks: list[tuple[int, list[str], bool]] = []  # (first line, lines, ended with ER)
-    stray: list[int] = []
+    def close_run() -> None:
+        if any(tag_of(lines[number - 1]) for number in run):
+            records.append((run[0], [], run[-1]))
+        else:
+            found.ignored.extend(run)
+        run.clear()
+
     current: tuple[int, list[str]] | None = None
     for number, line in enumerate(lines, 1):
-        if starts(line):
+        line_tag = tag_of(line)
+        if line_tag == first:
+            close_run()
             if current:
-                chunks.append((*current, False))
+                records.append((*current, False))
             current = (number, [line])
         elif current is not None:
             current[1].append(line)
-            if ends(line):
-                chunks.append((*current, True))
+            if line_tag == "ER":
+                records.append((*current, True))
                 current = None
-        elif line.strip() and not (web_of_science and line[:3] in ("FN ", "VR ", "EF")):
-            stray.append(number)
+        elif not line.strip():
+            close_run()
+        elif not (web_of_science and line_tag in ("FN", "VR", "EF")):
+            run.append(number)
+    close_run()
     if current:
-        chunks.append((*current, False))
+        records.append((*current, False))
 
-    for first_line, chunk, ended in chunks:
-        records = rispy.loads("\n".join(chunk), implementation=parser)
-        where = f"line {first_line}"
-        key = str(records[0]["id"]) if records and records[0].get("id") else None
-        if key:
-            where = f"{key}, {where}"
-        entry = ImportEntry(len(entries) + 1, where, key=key, line=first_line)
-        if not ended:
-            entry.problems.append(
-                "the record has no ER line: it is cut off (is the file truncated?)"
+    for first_line, chunk, ended in records:
+        number = len(found.entries) + 1
+        if chunk:
+            found.entries.append(
+                _entry(number, first_line, chunk, ended is True, parser, to_fields)
             )
-        elif not records:
-            entry.problems.append("not a RIS record")
-        else:
-            entry.fields = to_fields(records[0])
-        entries.append(entry)
-    if stray:
-        entries.append(
+            continue
+        found.entries.append(
             ImportEntry(
-                len(entries) + 1,
-                f"line {stray[0]}",
+                number,
+                f"line {first_line}",
                 problems=[
-                    f"{len(stray)} line{'s' if len(stray) > 1 else ''} outside any record "
-                    f"(from line {stray[0]}); each record starts with a "
-                    f"{'PT' if web_of_science else 'TY'} line"
+                    f"lines {first_line}-{ended} hold tags outside any record: each record starts "
+                    f"with a {first} line (is it missing?)"
                 ],
-                line=stray[0],
+                line=first_line,
             )
         )
-    return entries
+    return found
+
+
+def _entry(
+    number: int,
+    first_line: int,
+    chunk: list[str],
+    ended: bool,
+    parser: rispy.RisParser,
+    to_fields: Any,
+) -> ImportEntry:
+    try:
+        records = parser.parse("\n".join(chunk))
+    except (AttributeError, KeyError, TypeError, ValueError) as error:  # rispy fails inside
+        return ImportEntry(
+            number,
+            f"line {first_line}",
+            problems=[f"cannot read this record: {error}"],
+            line=first_line,
+        )
+    key = clean(records[0].get("id")) if records else None
+    where = f"{key}, line {first_line}" if key else f"line {first_line}"
+    entry = ImportEntry(number, where, key=key, line=first_line)
+    if not ended:
+        entry.problems.append("the record has no ER line: it is cut off (is the file truncated?)")
+    elif not records:
+        entry.problems.append("not a RIS record")
+    else:
+        entry.fields = to_fields(records[0], entry.notes)
+    return entry
