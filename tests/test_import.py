@@ -89,6 +89,47 @@ QUIRKS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "bibtex-cr-line-ends.bib": [
         ("create", "shankley-2020", {"title": "Ethnic minorities and housing in Britain"})
     ],
+    # BibTeX @string macros, # concatenation, a string made of strings, a month macro.
+    "bibtex-string-macros.bib": [
+        (
+            "create",
+            "jones-2021",
+            {
+                "authors": ["Jones, C.", "Begum, N."],
+                "title": "Ethnic pay gaps in the National Health Service Wales",
+                "container": "Journal of Health and Social Research",
+                "year": 2021,
+            },
+        )
+    ],
+    # LaTeX logos that pylatexenc drops, biblatex's \hyphen and \mkbibquote.
+    "bibtex-latex-logos-and-hyphens.bib": [
+        ("create", "evans-2015", {"title": "Typesetting equality reports with LaTeX and BibTeX"}),
+        ("create", "osei-2019", {"title": "Culturally-competent care and the “hard to reach”"}),
+    ],
+    # LaTeX math and \textsuperscript: Unicode sub- and superscripts.
+    "bibtex-latex-math.bib": [
+        (
+            "create",
+            "ng-2020",
+            {
+                "title": "Vitamin D₃ and β-thalassaemia screening: R² by ethnic group",
+                "container": "Journal of the 2ⁿᵈ Screening Network",
+            },
+        )
+    ],
+    # CSL-JSON rich text: <i>, <b>, <span class="nocase"> removed, <sub>/<sup> in Unicode
+    # where Unicode has the character ('c' has no subscript form).
+    "csl-rich-text.json": [
+        (
+            "create",
+            "adebayo-2022",
+            {
+                "title": "Sickle cell care in Wales: HbA1c, pain and eGFR at 10³ sites",
+                "container": "Haematology in Practice",
+            },
+        )
+    ],
     # RIS: an A1 first author, then AU co-authors (rispy keeps the two tags apart).
     "ris-a1-then-au.ris": [
         ("create", "rahman-2021", {"authors": ["Rahman, F.", "Owusu, K.", "Jenkins, R."]})
@@ -620,6 +661,46 @@ def test_duplicates_on_import(tiny_kb: Path, tmp_path: Path) -> None:
         ("skip", "smith-2020"),
         ("skip", "smith-2020"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "flag"),
+    [
+        pytest.param(
+            "@article{a, title = {T}, author = {Smith, J.}, journal = undefined_journal}\n",
+            "1  flag    -   a, line 1: journal: 'undefined_journal' is not a string defined with "
+            "@string",
+            id="undefined-string",
+        ),
+        pytest.param(
+            "@article{a, title = {T}, author = {Smith, J.}, journal = x # { Review}}\n",
+            "1  flag    -   a, line 1: journal: 'x # { Review}' is not a string defined with "
+            "@string",
+            id="undefined-string-in-concatenation",
+        ),
+        pytest.param(
+            "@set{s, entryset = {a,b}}\n",
+            "1  flag    -   s, line 1: a biblatex @set only groups other entries; import those",
+            id="biblatex-set",
+        ),
+        pytest.param(
+            "@article{a, title = {\\sqrt\\sqrt}, author = {Smith, J.}}\n",
+            "1  flag    -   a, line 1: title: cannot read the LaTeX in '\\sqrt\\sqrt'",
+            id="unreadable-latex",
+        ),
+    ],
+)
+def test_broken_bibtex_entries_are_flagged_naming_the_field(
+    tiny_kb: Path, tmp_path: Path, content: str, flag: str
+) -> None:
+    export = tmp_path / "broken.bib"
+    export.write_text(content)
+    result = run_kb("import", export, "--root", tiny_kb, "--dry-run")
+    assert result.stdout.splitlines()[1] == flag
+    assert result.exit_code == 1
+    assert (
+        result.stderr == "error: 1 of 1 entries in broken.bib cannot be imported (flagged above)\n"
+    )
 
 
 # --- Round trips -----------------------------------------------------------------------------

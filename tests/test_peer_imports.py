@@ -37,13 +37,7 @@ def _corpus() -> Path:
 PEER = _corpus()
 # Files kb does not yet import as their authors expect, and why; each fix removes its line.
 STILL_WRONG = {
-    "better-bibtex/creator-types-365-uppercase-doi-825.csl.json": "CSL rich text in titles",
-    "better-bibtex/pandoc-latex-schomd-citation-export.csl.json": "CSL rich text in titles",
-    "bibtexparser/article_with_strings.bib": "@string concatenation stored literally",
-    "bibtexparser/biber-examples.bib": "crossref, \\TeX, \\hyphen",
-    "bibtexparser/crossref_entries.bib": "crossref not resolved; a child skipped as its parent",
-    "zotero-translators/bibtex-case06-markup-doi.bib": "LaTeX math left raw",
-    "zotero-translators/bibtex-case22-crlf-math.bib": "LaTeX math left raw",
+    "bibtexparser/crossref_entries.bib": "a crossref child skipped as its own parent",
 }
 EXPECTED: dict[str, list[dict[str, Any]]] = {}
 if (PEER / "expected.json").is_file():

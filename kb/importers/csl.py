@@ -1,4 +1,9 @@
-"""CSL-JSON items (Better BibTeX, Zotero), checked against the CSL schema's shapes."""
+"""CSL-JSON items (Better BibTeX, Zotero), checked against the CSL schema's shapes.
+
+Titles, container titles and publishers may hold CSL rich text (``<i>``, ``<sub>``…), read
+as plain text by ``kb.importers.markup.csl_text``; an item with no title but a short one
+(``title-short``) takes that, with a note.
+"""
 
 import json
 import re
@@ -13,6 +18,7 @@ from kb.importers.fields import (
     study_fields,
     year_of,
 )
+from kb.importers.markup import csl_text
 from kb.importers.names import person
 
 # CSL 1.0.2 item types (plus 1.0.1's), for checking CSL-JSON items against the schema.
@@ -68,20 +74,24 @@ def _csl_fields(item: Any, notes: list[str]) -> dict[str, Any]:
     names = item.get("author", [])
     if not isinstance(names, list):
         raise ValueError("'author' must be a list of names")
-    for key in ("title", "container-title", "publisher", "URL", "DOI"):
+    for key in ("title", "title-short", "container-title", "publisher", "URL", "DOI"):
         if key in item and not isinstance(item[key], str):
             raise ValueError(f"'{key}' must be text")
+    title = clean(csl_text(item.get("title") or ""))
+    if not title and clean(item.get("title-short")):
+        title = clean(csl_text(item["title-short"]))
+        notes.append("title from 'title-short': the item has no 'title'")
     return study_fields(
         item["type"],
         notes,
         authors=[_csl_name(name) for name in names],
         year=_csl_year(item.get("issued")),
-        title=clean(item.get("title")),
-        container=clean(item.get("container-title")),
+        title=title,
+        container=clean(csl_text(item.get("container-title") or "")),
         volume=clean(item.get("volume")),
         issue=clean(item.get("issue")),
         pages=clean(item.get("page")),
-        publisher=clean(item.get("publisher")),
+        publisher=clean(csl_text(item.get("publisher") or "")),
         url=clean(item.get("URL")),
         doi=clean(item.get("DOI")),
     )

@@ -43,6 +43,7 @@ class ImportEntry:
     key: str | None = None
     line: int | None = None
     notes: list[str] = field(default_factory=list)  # what was read other than as written
+    parent: str | None = None  # the key of the entry it is part of (BibTeX crossref)
 
     @property
     def label(self) -> str:
