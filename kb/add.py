@@ -118,7 +118,12 @@ def _errors(problems: list[Problem], path: str) -> list[str]:
 
 def _reference(record: Any) -> Reference:
     return Reference(
-        record.id, record.title, record.year, tuple(record.authors), getattr(record, "doi", None)
+        record.id,
+        record.title,
+        record.year,
+        tuple(record.authors),
+        getattr(record, "doi", None),
+        getattr(record, "container", None),
     )
 
 
@@ -228,7 +233,14 @@ class _Stored:
         with self.engine.connect() as connection:
             rows = store.references(connection)
         return [
-            Reference(row["id"], row["title"], row["year"], tuple(row["authors"]), row["doi"])
+            Reference(
+                row["id"],
+                row["title"],
+                row["year"],
+                tuple(row["authors"]),
+                row["doi"],
+                row["container"],
+            )
             for row in rows
             if row["id"] != leave_out
         ]
@@ -350,13 +362,27 @@ class Planned:
 
 @dataclass
 class _Planner:
-    """Decides entry by entry, remembering the studies it plans so later entries see them."""
+    """Decides entry by entry, remembering the studies it plans so later entries see them.
+
+    ``related`` maps an entry's key (case folded) to the keys of its BibTeX crossref parent and
+    children: an entry is never skipped as a duplicate of the study made from one of them.
+    """
 
     root: Path
     taken: set[str]
     finder: DuplicateFinder
     allow_duplicate: bool = False
     planned: list[Planned] = field(default_factory=list)
+    related: dict[str, set[str]] = field(default_factory=dict)
+    created: dict[str, str] = field(default_factory=dict)  # entry key (case folded) → study ID
+
+    def relate(self, entries: list[ImportEntry]) -> None:
+        """Learn which entries are parts or wholes of which (their crossref keys)."""
+        for entry in entries:
+            if entry.key and entry.parent:
+                child, parent = entry.key.casefold(), entry.parent.casefold()
+                self.related.setdefault(child, set()).add(parent)
+                self.related.setdefault(parent, set()).add(child)
 
     @classmethod
     def over(
@@ -382,9 +408,21 @@ class _Planner:
             fields.get("year"),
             tuple(fields.get("authors", ())),
             fields.get("doi"),
+            fields.get("container"),
         )
-        match = self.finder.find(reference)
-        if match and (match.kind == "same-doi" or not self.allow_duplicate):
+        key = (entry.key or "").casefold()
+        ignore = {
+            self.created[other] for other in self.related.get(key, ()) if other in self.created
+        }
+        match = self.finder.find(reference, ignore)
+        if match and match.kind == "untitled" and not self.allow_duplicate:
+            why = f"{match}: add its title, or import it with --allow-duplicate"
+            return _flag(entry, [why], match)
+        if (
+            match
+            and match.kind != "untitled"
+            and (match.kind == "same-doi" or not self.allow_duplicate)
+        ):
             hint = "" if match.kind == "same-doi" else "; --allow-duplicate adds it anyway"
             return Planned(entry, "skip", match.existing_id, f"{match}{hint}", match=match)
         record_id = record_id or suggest_study_id(
@@ -399,11 +437,14 @@ class _Planner:
             return _flag(entry, problems)
         self.taken.add(record_id)
         self.finder.add(replace(reference, id=record_id))
+        if key:
+            self.created.setdefault(key, record_id)
         return Planned(entry, "create", record_id, study.title or "(no title)", study)
 
 
-def _flag(entry: ImportEntry, problems: list[str]) -> Planned:
-    return Planned(entry, "flag", None, f"{entry.where}: {'; '.join(problems)}", problems=problems)
+def _flag(entry: ImportEntry, problems: list[str], match: Match | None = None) -> Planned:
+    details = f"{entry.where}: {'; '.join(problems)}"
+    return Planned(entry, "flag", None, details, match=match, problems=problems)
 
 
 # --- Commands --------------------------------------------------------------------------------
@@ -571,7 +612,10 @@ class ImportResult:
                     }
                 )
             else:
-                flagged.append({**where, "problems": planned.problems, **notes})
+                possible = (
+                    {"possible_duplicate_of": planned.match.existing_id} if planned.match else {}
+                )
+                flagged.append({**where, "problems": planned.problems, **possible, **notes})
         return {
             "format": self.format,
             "created": created,
@@ -609,6 +653,7 @@ def _import(
 ) -> ImportResult:
     paths = records.paths
     planner = _Planner.over(paths.root, records, allow_duplicate)
+    planner.relate(found.entries)
     for entry in found.entries:
         planner.plan(entry)
     creating = [planned for planned in planner.planned if planned.study is not None]

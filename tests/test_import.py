@@ -2,6 +2,7 @@
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,22 @@ QUIRKS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
                 "year": 2021,
             },
         )
+    ],
+    # BibTeX crossref: children before their parent take its year, publisher and (the first)
+    # its title as book title; none is skipped as a duplicate of another.
+    "bibtex-crossref.bib": [
+        (
+            "create",
+            "hussain-2018",
+            {
+                "year": 2018,
+                "container": "Community health champions",
+                "publisher": "Race Equality Press",
+                "pages": "12-19",
+            },
+        ),
+        ("create", "hussain-2018b", {"year": 2018, "container": "Conference programme"}),
+        ("create", "hussain-2018c", {"title": "Community health champions", "year": 2018}),
     ],
     # LaTeX logos that pylatexenc drops, biblatex's \hyphen and \mkbibquote.
     "bibtex-latex-logos-and-hyphens.bib": [
@@ -606,13 +623,15 @@ def test_indexed_duplicate_detection_finds_what_comparing_with_every_one_finds()
             expected = next(r.id for r in known if doi_key(r.doi) == doi_key(new.doi))
             assert str(finder.find(new)) == f"same DOI as {expected}"
             continue
-        best = None
-        for reference in known:
+        best, rank = None, None
+        for order, reference in enumerate(known):
             if new.doi and reference.doi and doi_key(new.doi) != doi_key(reference.doi):
                 continue
             score = _score(_comparable(new), _comparable(reference))
-            if score >= LIKELY_THRESHOLD and (best is None or score > best.score):
-                best = Match("likely", reference.id, score)
+            alike = fuzz.ratio(_comparable(new)[0], _comparable(reference)[0])
+            if score >= LIKELY_THRESHOLD and (rank is None or (score, alike, -order) > rank):
+                rank = (score, alike, -order)
+                best = Match("likely" if new.title else "untitled", reference.id, score)
         assert finder.find(new) == best, new
 
 
@@ -663,6 +682,43 @@ def test_duplicates_on_import(tiny_kb: Path, tmp_path: Path) -> None:
     ]
 
 
+def test_an_entry_without_a_title_is_flagged_not_skipped(tiny_kb: Path, tmp_path: Path) -> None:
+    export = tmp_path / "untitled.ris"
+    export.write_text(
+        "TY  - RPRT\nAU  - Krause, Annabelle\nPY  - 2012\nER  - \n\n"
+        "TY  - RPRT\nAU  - Krause, Annabelle\nPY  - 2013\nER  - \n"
+    )
+    result = run_kb("import", export, "--root", tiny_kb, "--dry-run")
+    assert result.stdout.splitlines()[1:3] == [
+        "1  flag    -            line 1: no title to tell it from krause-2012, which has the same "
+        "first author and year: add its title, or import it with --allow-duplicate",
+        "2  create  krause-2013  (no title)",
+    ]
+    assert result.exit_code == 1
+    report = json.loads(run_kb("import", export, "--root", tiny_kb, "--dry-run", "--json").stdout)
+    assert report["flagged"][0]["possible_duplicate_of"] == "krause-2012"
+    allowed = run_kb("import", export, "--root", tiny_kb, "--dry-run", "--allow-duplicate")
+    assert _rows(allowed.stdout) == [("create", "krause-2012b"), ("create", "krause-2013")]
+
+
+def test_a_part_is_never_a_duplicate_of_its_whole() -> None:
+    volume = Reference("volume", "Community health champions", 2018, ("Hussain, A.",))
+    paper = Reference(
+        "",
+        "Community health champions in Cardiff",
+        2018,
+        ("Hussain, A.",),
+        None,
+        "Community health champions",
+    )
+    assert DuplicateFinder([volume]).find(replace(paper, container=None)) == Match(
+        "likely", "volume", 100.0
+    )
+    assert DuplicateFinder([volume]).find(paper) is None
+    assert DuplicateFinder([replace(paper, id="paper")]).find(volume) is None
+    assert DuplicateFinder([volume]).find(replace(paper, container=None), ignore={"volume"}) is None
+
+
 @pytest.mark.parametrize(
     ("content", "flag"),
     [
@@ -704,6 +760,23 @@ def test_broken_bibtex_entries_are_flagged_naming_the_field(
 
 
 # --- Round trips -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("export_format", ["bibtex", "ris", "csl-json"])
+def test_quirks_round_trip(tiny_kb: Path, tmp_path: Path, export_format: str) -> None:
+    """Import every quirk file, export the knowledge base, import that: nothing new."""
+    for name in QUIRKS:
+        assert run_kb("import", IMPORTS / name, "--root", tiny_kb).exit_code == 0, name
+    created = len(_studies(tiny_kb))
+    exported = run_kb("export", "--format", export_format, "--root", tiny_kb)
+    path = tmp_path / f"export.{export_format}"
+    path.write_text(exported.stdout, encoding="utf-8")
+    report = json.loads(run_kb("import", path, "--root", tiny_kb, "--json").stdout)
+    assert (report["created"], report["flagged"], report["ignored_lines"]) == ([], [], [])
+    skipped = {entry["key"]: entry["duplicate_of"] for entry in report["skipped"]}
+    assert len(skipped) == created + 1  # every study, and the source report
+    assert all(key == record for key, record in skipped.items()), skipped  # each its own
+    assert len(_studies(tiny_kb)) == created
 
 
 @pytest.mark.parametrize("export_format", ["bibtex", "ris", "csl-json"])

@@ -35,10 +35,6 @@ def _corpus() -> Path:
 
 
 PEER = _corpus()
-# Files kb does not yet import as their authors expect, and why; each fix removes its line.
-STILL_WRONG = {
-    "bibtexparser/crossref_entries.bib": "a crossref child skipped as its own parent",
-}
 EXPECTED: dict[str, list[dict[str, Any]]] = {}
 if (PEER / "expected.json").is_file():
     for expectation in json.loads((PEER / "expected.json").read_text(encoding="utf-8")):
@@ -48,16 +44,7 @@ if (PEER / "expected.json").is_file():
         for path in PEER.rglob("*")
         if path.is_file() and path.name not in ("SOURCES.md", "expected.json")
     )
-    PARAMS = [
-        pytest.param(
-            name,
-            id=name,
-            marks=[pytest.mark.xfail(reason=STILL_WRONG[name], strict=True)]
-            if name in STILL_WRONG
-            else [],
-        )
-        for name in FILES
-    ]
+    PARAMS = [pytest.param(name, id=name) for name in FILES]
 else:
     PARAMS = [
         pytest.param(
