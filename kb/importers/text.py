@@ -1,4 +1,8 @@
-"""The text of an export file: its size capped, its encoding read, its format detected."""
+"""The text of an export file: its size capped, its encoding read, its format detected.
+
+UTF-16 without a byte-order mark is recognised here by where its NUL bytes fall: Python's
+codecs need to be told the encoding, and no library kb keeps guesses encodings.
+"""
 
 import re
 from pathlib import Path
