@@ -211,6 +211,11 @@ QUIRKS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
             },
         )
     ],
+    # RIS with empty tags (PB, DO) before the real value, as the OEB database writes; the
+    # value runs on to a second line.
+    "ris-empty-tags.ris": [
+        ("create", "kaur-2014", {"publisher": "Race Equality Press", "doi": None})
+    ],
     # RIS with no TI or T1 but a short title (ST).
     "ris-short-title-only.ris": [
         (

@@ -14,7 +14,8 @@ done here, each for a dialect that other tools read:
   them apart); names without a comma are read as ``kb.importers.names.ris_names`` says.
 - No ``TI``/``T1`` but a short title (``ST``): the short title is the title, with a note.
 - A tag given twice (``PB  -`` empty, then ``PB  - Griffith Institute``) keeps its first
-  non-empty value, where rispy would keep the empty one.
+  non-empty value, where rispy would keep the empty one: empty tags are left out before
+  rispy reads the record.
 """
 
 import re
@@ -101,17 +102,17 @@ def ris_entries(text: str) -> References:
     web_of_science = any(line.startswith(("FN ", "PT ")) for line in lines[:3])
     first_type = next((line for line in lines if re.match(r"TY {1,2}-", line)), "")
     if web_of_science:
-        parser: rispy.RisParser = rispy.WokParser(enforce_list_tags=False)
+        parser: rispy.RisParser = rispy.WokParser()
         tag, to_fields, first = _WOS_TAG, _wos_fields, "PT"
     elif first_type.startswith("TY -"):
         parser, tag, to_fields, first = (
-            _OneSpaceRisParser(enforce_list_tags=False),
+            _OneSpaceRisParser(),
             _ONE_OR_TWO_SPACES,
             _ris_fields,
             "TY",
         )
     else:
-        parser = rispy.RisParser(enforce_list_tags=False)
+        parser = rispy.RisParser()
         tag, to_fields, first = _TWO_SPACES, _ris_fields, "TY"
 
     def tag_of(line: str) -> str | None:
@@ -141,7 +142,8 @@ def ris_entries(text: str) -> References:
                 records.append((*current, False))
             current = (number, [line])
         elif current is not None:
-            current[1].append(line)
+            if not (line_tag and line_tag != "ER" and not tag.sub("", line, count=1).strip()):
+                current[1].append(line)  # an empty tag says nothing, and would hide a later one
             if line_tag == "ER":
                 records.append((*current, True))
                 current = None
