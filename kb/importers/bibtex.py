@@ -108,6 +108,10 @@ NOT_REFERENCES = {
     "set": "a biblatex @set only groups other entries; import those",
     "xdata": "a biblatex @xdata only holds fields for other entries to take",
 }
+# The longest text a @string may grow to, and the longest chain of crossrefs followed: far
+# beyond real files, short of what a hostile file could make cost.
+LONGEST_STRING = 100_000
+CROSSREF_DEPTH = 8
 _KEPT = "kb_verbatim"  # parser_metadata key: the values kept as written
 _PROBLEMS = "kb_problems"  # parser_metadata key: what is wrong with the entry
 _NOTES = "kb_notes"  # parser_metadata key: what was read other than as written
@@ -147,7 +151,9 @@ class ConcatenateStrings(LibraryMiddleware):
 
     A part is a braced or quoted text, a number, or the name of a string defined before (or of
     a month). A concatenation with a part nobody defined is left as it is: the entry is then
-    flagged, naming the field, when kb reads that field.
+    flagged, naming the field, when kb reads that field. Strings that would grow past
+    ``LONGEST_STRING`` characters (each doubling the last: a few lines make gigabytes) are
+    not resolved, and a field using one is flagged.
     """
 
     @classmethod
@@ -156,40 +162,66 @@ class ConcatenateStrings(LibraryMiddleware):
 
     def transform(self, library: Library) -> Library:
         strings: dict[str, str] = dict(MONTHS)
+        too_long: set[str] = set()
         for string in library.strings:
-            text = self._resolve(str(string.value), strings)
+            try:
+                text = self._resolve(str(string.value), strings, too_long)
+            except _TooLong:
+                too_long.add(string.key.lower())
+                continue
             if text is not None:
                 string.value = "{" + text + "}"
                 strings[string.key.lower()] = text
         for entry in library.entries:
             for field in entry.fields:
                 value = field.value
-                if isinstance(value, str) and "#" in value and len(_parts(value) or ()) > 1:
-                    text = self._resolve(value, strings)
-                    if text is not None:
-                        field.value = "{" + text + "}"
+                if not isinstance(value, str):
+                    continue
+                try:
+                    if "#" in value and len(_parts(value) or ()) > 1:
+                        text = self._resolve(value, strings, too_long)
+                        if text is not None:
+                            field.value = "{" + text + "}"
+                    elif value.strip().lower() in too_long:  # a plain reference to one
+                        raise _TooLong
+                except _TooLong:
+                    entry.parser_metadata.setdefault(_PROBLEMS, []).append(
+                        f"{field.key}: its @string macros grow past {LONGEST_STRING:,} characters"
+                    )
+                    field.value = "{}"
         return library
 
     @staticmethod
-    def _resolve(value: str, strings: dict[str, str]) -> str | None:
-        texts = []
+    def _resolve(value: str, strings: dict[str, str], too_long: set[str]) -> str | None:
+        """The text of a concatenation; None when a part is not defined. Raises ``_TooLong``."""
+        texts, length = [], 0
         for part in _parts(value) or [None]:
             if part is None:
                 return None
             text = _enclosed_text(part)
+            if text is None and part.lower() in too_long:
+                raise _TooLong
             if text is None:
                 text = part if part.isdigit() else strings.get(part.lower())
             if text is None:
                 return None
+            length += len(text)
+            if length > LONGEST_STRING:
+                raise _TooLong
             texts.append(text)
         return "".join(texts)
+
+
+class _TooLong(Exception):
+    """A @string or concatenation grows past ``LONGEST_STRING`` characters."""
 
 
 class InheritCrossref(LibraryMiddleware):
     """Give each entry with a ``crossref`` the fields it lacks from its parent (see above).
 
-    Parents may themselves have parents; a chain that loops, or a parent not in the file, is
-    noted on the child and nothing more is inherited.
+    Parents may themselves have parents, up to ``CROSSREF_DEPTH`` levels (BibTeX itself reads
+    one); a chain that loops or goes deeper, or a parent not in the file, is noted on the
+    child and nothing more is inherited.
     """
 
     @classmethod
@@ -206,8 +238,14 @@ class InheritCrossref(LibraryMiddleware):
             while "crossref" in child.fields_dict:
                 parent_key = str(child.fields_dict["crossref"].value).strip()
                 parent = by_key.get(parent_key.casefold())
-                if parent is None or parent_key.casefold() in seen:
-                    why = "is not in this file" if parent is None else "loops back"
+                why = None
+                if parent is None:
+                    why = "is not in this file"
+                elif parent_key.casefold() in seen:
+                    why = "loops back"
+                elif len(seen) > CROSSREF_DEPTH:
+                    why = f"is more than {CROSSREF_DEPTH} crossrefs away"
+                if parent is None or why:
                     entry.parser_metadata.setdefault(_NOTES, []).append(
                         f"crossref {parent_key!r} {why}: nothing inherited from it"
                     )
