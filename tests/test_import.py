@@ -439,6 +439,26 @@ def test_json_says_what_was_created_skipped_and_flagged(tiny_kb: Path, tmp_path:
     ]
 
 
+def test_the_table_shows_notes_and_ignored_lines(tiny_kb: Path, tmp_path: Path) -> None:
+    export = tmp_path / "notes.ris"
+    export.write_text(
+        "Provider: An online library\n\n"
+        "TY  - JOUR\nAU  - Hughes, Gareth\nST  - Community health workers\nPY  - 2022\n"
+        "UR  - example.org/chw\nER  - \n"
+    )
+    result = run_kb("import", export, "--root", tiny_kb, "--dry-run")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "#  action  id           details\n"
+        "1  create  hughes-2022  Community health workers\n"
+        "                        note: title from ST (short title): the record has no TI or T1\n"
+        "                        note: url 'example.org/chw' has no scheme: read as "
+        "https://example.org/chw\n"
+        "ignored 1 line outside any entry (line 1): export headers or notes, not references\n"
+        "dry run: would create 1, skip 0, flag 0; nothing written\n"
+    )
+
+
 def test_flagged_entries_name_the_entry_and_the_reason(tiny_kb: Path) -> None:
     result = run_kb("import", IMPORTS / "broken-entry.bib", "--root", tiny_kb)
     assert result.exit_code == 1
