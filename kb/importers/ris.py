@@ -19,6 +19,7 @@ done here, each for a dialect that other tools read:
 """
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import rispy
@@ -120,32 +121,30 @@ def ris_entries(text: str) -> References:
         return matched.group(1) if matched else ("ER" if line.rstrip() == "ER" else None)
 
     found = References("ris", [])
-    # In file order: (first line, its lines, ended with ER) for a record, or (first line, [],
-    # last line) for a run of lines outside any record that holds tags: a record that lost its
-    # first tag.
-    records: list[tuple[int, list[str], bool | int]] = []
+    chunks: list[_Chunk] = []  # records, and runs of tag lines outside any, in file order
     run: list[int] = []  # lines outside any record, since the last blank line
 
     def close_run() -> None:
-        if any(tag_of(lines[number - 1]) for number in run):
-            records.append((run[0], [], run[-1]))
+        if any(tag_of(lines[number - 1]) for number in run):  # a record that lost its start
+            chunks.append(_Chunk(run[0], [], ended=False, last_line=run[-1]))
         else:
             found.ignored.extend(run)
         run.clear()
 
-    current: tuple[int, list[str]] | None = None
+    current: _Chunk | None = None
     for number, line in enumerate(lines, 1):
         line_tag = tag_of(line)
         if line_tag == first:
             close_run()
             if current:
-                records.append((*current, False))
-            current = (number, [line])
+                chunks.append(current)
+            current = _Chunk(number, [line])
         elif current is not None:
             if not (line_tag and line_tag != "ER" and not tag.sub("", line, count=1).strip()):
-                current[1].append(line)  # an empty tag says nothing, and would hide a later one
+                current.lines.append(line)  # an empty tag says nothing, and would hide a later one
             if line_tag == "ER":
-                records.append((*current, True))
+                current.ended = True
+                chunks.append(current)
                 current = None
         elif not line.strip():
             close_run()
@@ -153,39 +152,42 @@ def ris_entries(text: str) -> References:
             run.append(number)
     close_run()
     if current:
-        records.append((*current, False))
+        chunks.append(current)
 
-    for first_line, chunk, ended in records:
+    for chunk in chunks:
         number = len(found.entries) + 1
-        if chunk:
-            found.entries.append(
-                _entry(number, first_line, chunk, ended is True, parser, to_fields)
-            )
+        if chunk.lines:
+            found.entries.append(_entry(number, chunk, parser, to_fields))
             continue
         found.entries.append(
             ImportEntry(
                 number,
-                f"line {first_line}",
+                f"line {chunk.first_line}",
                 problems=[
-                    f"lines {first_line}-{ended} hold tags outside any record: each record starts "
-                    f"with a {first} line (is it missing?)"
+                    f"lines {chunk.first_line}-{chunk.last_line} hold tags outside any record: "
+                    f"each record starts with a {first} line (is it missing?)"
                 ],
-                line=first_line,
+                line=chunk.first_line,
             )
         )
     return found
 
 
-def _entry(
-    number: int,
-    first_line: int,
-    chunk: list[str],
-    ended: bool,
-    parser: rispy.RisParser,
-    to_fields: Any,
-) -> ImportEntry:
+@dataclass
+class _Chunk:
+    """A record's lines from its first tag, whether its ``ER`` was reached; or, with no lines,
+    a run of tag lines outside any record (from ``first_line`` to ``last_line``)."""
+
+    first_line: int
+    lines: list[str]
+    ended: bool = False
+    last_line: int = 0
+
+
+def _entry(number: int, chunk: _Chunk, parser: rispy.RisParser, to_fields: Any) -> ImportEntry:
+    first_line = chunk.first_line
     try:
-        records = parser.parse("\n".join(chunk))
+        records = parser.parse("\n".join(chunk.lines))
     except (AttributeError, KeyError, TypeError, ValueError) as error:  # rispy fails inside
         return ImportEntry(
             number,
@@ -196,7 +198,7 @@ def _entry(
     key = clean(records[0].get("id")) if records else None
     where = f"{key}, line {first_line}" if key else f"line {first_line}"
     entry = ImportEntry(number, where, key=key, line=first_line)
-    if not ended:
+    if not chunk.ended:
         entry.problems.append("the record has no ER line: it is cut off (is the file truncated?)")
     elif not records:
         entry.problems.append("not a RIS record")
