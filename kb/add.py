@@ -34,9 +34,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from kb import pipeline, store
-from kb.duplicates import DuplicateFinder, Reference, family_name
+from kb.dump import record_data
+from kb.duplicates import DuplicateFinder, Match, Reference, family_name
 from kb.errors import ChangeRefused, Problem, RecordExists, RecordNotFound, RecordsInvalid
-from kb.importers import ImportEntry, read_references
+from kb.importers import ImportEntry, References, read_references
 from kb.levels import appraised_level
 from kb.load import MAX_TEXT_BYTES, RecordFile, load_records, read_record, undecodable_byte
 from kb.models import ID_PATTERN, Basis, Study
@@ -120,7 +121,12 @@ def _errors(problems: list[Problem], path: str) -> list[str]:
 
 def _reference(record: Any) -> Reference:
     return Reference(
-        record.id, record.title, record.year, tuple(record.authors), getattr(record, "doi", None)
+        record.id,
+        record.title,
+        record.year,
+        tuple(record.authors),
+        getattr(record, "doi", None),
+        getattr(record, "container", None),
     )
 
 
@@ -230,7 +236,14 @@ class _Stored:
         with self.engine.connect() as connection:
             rows = store.references(connection)
         return [
-            Reference(row["id"], row["title"], row["year"], tuple(row["authors"]), row["doi"])
+            Reference(
+                row["id"],
+                row["title"],
+                row["year"],
+                tuple(row["authors"]),
+                row["doi"],
+                row["container"],
+            )
             for row in rows
             if row["id"] != leave_out
         ]
@@ -335,24 +348,44 @@ def refresh(paths: pipeline.Paths) -> str:
 
 @dataclass
 class Planned:
-    """What happens to one entry: ``create`` a study, ``skip`` a duplicate, ``flag`` a bad one."""
+    """What happens to one entry: ``create`` a study, ``skip`` a duplicate, ``flag`` a bad one.
+
+    ``details`` is the line shown for it; ``match`` the study a skipped entry duplicates, and
+    ``problems`` why a flagged one cannot be imported.
+    """
 
     entry: ImportEntry
     action: str
     record_id: str | None
     details: str
     study: Study | None = None
+    match: Match | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Planner:
-    """Decides entry by entry, remembering the studies it plans so later entries see them."""
+    """Decides entry by entry, remembering the studies it plans so later entries see them.
+
+    ``related`` maps an entry's key (case folded) to the keys of its BibTeX crossref parent and
+    children: an entry is never skipped as a duplicate of the study made from one of them.
+    """
 
     root: Path
     taken: set[str]
     finder: DuplicateFinder
     allow_duplicate: bool = False
     planned: list[Planned] = field(default_factory=list)
+    related: dict[str, set[str]] = field(default_factory=dict)
+    created: dict[str, str] = field(default_factory=dict)  # entry key (case folded) → study ID
+
+    def relate(self, entries: list[ImportEntry]) -> None:
+        """Learn which entries are parts or wholes of which (their crossref keys)."""
+        for entry in entries:
+            if entry.key and entry.parent:
+                child, parent = entry.key.casefold(), entry.parent.casefold()
+                self.related.setdefault(child, set()).add(parent)
+                self.related.setdefault(parent, set()).add(child)
 
     @classmethod
     def over(
@@ -368,21 +401,33 @@ class _Planner:
 
     def _decide(self, entry: ImportEntry, record_id: str | None) -> Planned:
         if entry.problems:
-            return Planned(entry, "flag", None, f"{entry.where}: {'; '.join(entry.problems)}")
+            return _flag(entry, entry.problems)
         fields = entry.fields
         if not (fields.get("title") or fields.get("authors") or fields.get("doi")):
-            return Planned(entry, "flag", None, f"{entry.where}: no title, authors or DOI")
+            return _flag(entry, ["no title, authors or DOI"])
         reference = Reference(
             "",
             fields.get("title"),
             fields.get("year"),
             tuple(fields.get("authors", ())),
             fields.get("doi"),
+            fields.get("container"),
         )
-        match = self.finder.find(reference)
-        if match and (match.kind == "same-doi" or not self.allow_duplicate):
+        key = (entry.key or "").casefold()
+        ignore = {
+            self.created[other] for other in self.related.get(key, ()) if other in self.created
+        }
+        match = self.finder.find(reference, ignore)
+        if match and match.kind == "untitled" and not self.allow_duplicate:
+            why = f"{match}: add its title, or import it with --allow-duplicate"
+            return _flag(entry, [why], match)
+        if (
+            match
+            and match.kind != "untitled"
+            and (match.kind == "same-doi" or not self.allow_duplicate)
+        ):
             hint = "" if match.kind == "same-doi" else "; --allow-duplicate adds it anyway"
-            return Planned(entry, "skip", match.existing_id, f"{match}{hint}")
+            return Planned(entry, "skip", match.existing_id, f"{match}{hint}", match=match)
         record_id = record_id or suggest_study_id(
             fields.get("authors", []), fields.get("year"), fields.get("title"), self.taken
         )
@@ -392,10 +437,17 @@ class _Planner:
             # What `kb check` would refuse in the file as written: its size, a field's length.
             _, problems = record_text(record_path(self.root, "study", record_id), study)
         if problems:
-            return Planned(entry, "flag", None, f"{entry.where}: {'; '.join(problems)}")
+            return _flag(entry, problems)
         self.taken.add(record_id)
         self.finder.add(replace(reference, id=record_id))
+        if key:
+            self.created.setdefault(key, record_id)
         return Planned(entry, "create", record_id, study.title or "(no title)", study)
+
+
+def _flag(entry: ImportEntry, problems: list[str], match: Match | None = None) -> Planned:
+    details = f"{entry.where}: {'; '.join(problems)}"
+    return Planned(entry, "flag", None, details, match=match, problems=problems)
 
 
 # --- Commands --------------------------------------------------------------------------------
@@ -636,9 +688,54 @@ class ImportResult:
     planned: list[Planned]
     written: list[str]
     refreshed: str | None
+    ignored: list[int] = field(default_factory=list)  # lines outside any entry
 
     def count(self, action: str) -> int:
         return sum(planned.action == action for planned in self.planned)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What was (or would be) created, skipped and flagged, for ``kb import --json``."""
+        created, skipped, flagged = [], [], []
+        for planned in self.planned:
+            entry = planned.entry
+            where = {"entry": entry.number, "key": entry.key, "line": entry.line}
+            notes = {"notes": entry.notes} if entry.notes else {}
+            if planned.action == "create" and planned.study is not None:
+                study_id = planned.study.id
+                created.append(
+                    {
+                        **where,
+                        "id": study_id,
+                        "file": record_path(Path(), "study", study_id).as_posix(),
+                        "study": record_data(planned.study),
+                        **notes,
+                    }
+                )
+            elif planned.action == "skip" and planned.match is not None:
+                skipped.append(
+                    {
+                        **where,
+                        "duplicate_of": planned.match.existing_id,
+                        "match": planned.match.kind,
+                        "score": round(planned.match.score, 1),
+                        "reason": str(planned.match),
+                        **notes,
+                    }
+                )
+            else:
+                possible = (
+                    {"possible_duplicate_of": planned.match.existing_id} if planned.match else {}
+                )
+                flagged.append({**where, "problems": planned.problems, **possible, **notes})
+        return {
+            "format": self.format,
+            "created": created,
+            "skipped": skipped,
+            "flagged": flagged,
+            "ignored_lines": self.ignored,
+            "written": self.written,
+            "refreshed": self.refreshed,
+        }
 
 
 def import_references(
@@ -650,32 +747,30 @@ def import_references(
     all_or_nothing: bool = False,
 ) -> ImportResult:
     """Plan the studies of a reference export and, unless a dry run, write the new ones."""
-    found_format, entries = read_references(file, format_name)
+    found = read_references(file, format_name)
     with nullcontext() if dry_run else repository_lock(paths.root):
         return _change(
             paths,
-            lambda records: _import(
-                records, found_format, entries, dry_run, allow_duplicate, all_or_nothing
-            ),
+            lambda records: _import(records, found, dry_run, allow_duplicate, all_or_nothing),
         )
 
 
 def _import(
     records: _Records,
-    found_format: str,
-    entries: list[ImportEntry],
+    found: References,
     dry_run: bool,
     allow_duplicate: bool,
     all_or_nothing: bool,
 ) -> ImportResult:
     paths = records.paths
     planner = _Planner.over(paths.root, records, allow_duplicate)
-    for entry in entries:
+    planner.relate(found.entries)
+    for entry in found.entries:
         planner.plan(entry)
     creating = [planned for planned in planner.planned if planned.study is not None]
     flagged = any(planned.action == "flag" for planned in planner.planned)
     if dry_run or not creating or (all_or_nothing and flagged):
-        return ImportResult(found_format, planner.planned, [], None)
+        return ImportResult(found.format, planner.planned, [], None, found.ignored)
     written: list[Path] = []
     try:
         for planned in creating:
@@ -690,8 +785,9 @@ def _import(
         raise
     refreshed = records.refresh(written)
     return ImportResult(
-        found_format,
+        found.format,
         planner.planned,
         [_shown(paths, path) for path in written],
         refreshed,
+        found.ignored,
     )

@@ -10,9 +10,17 @@ Two rules, in order:
    series note added) and must reach ``LIKELY_THRESHOLD`` (90). The years must be equal and
    the first authors' family names must score at least 90 too, unless either side lacks
    them. So a changed colon, dash, capital or accent still matches, while the same title in
-   another year (an annual report) or by another first author does not. When either has no
-   title (a record made from an in-text citation alone), the same year and first author make
-   a likely duplicate.
+   another year (an annual report) or by another first author does not. Of several alike, the
+   one whose whole title is most alike (``fuzz.ratio``) is named. When the known
+   reference has no title (a record made from an in-text citation alone), the same year and
+   first author make a likely duplicate. When the new one has no title, the same year and
+   first author are only a **possible** duplicate (``untitled``): too little to tell two works
+   apart, so the caller asks the reviewer rather than dropping it.
+
+A part is never a duplicate of the whole it is in, nor the whole of its part: a reference
+whose container (``booktitle``, journal) is the other's title is a different work (a paper
+and its proceedings volume). Callers that know more (a BibTeX ``crossref``) pass the IDs a
+reference must not be matched with as ``ignore``.
 
 References with different DOIs are never likely duplicates: a DOI names one work.
 
@@ -27,7 +35,7 @@ year, or of its year.
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -48,11 +56,13 @@ class Reference:
     year: int | None = None
     authors: tuple[str, ...] = ()
     doi: str | None = None
+    container: str | None = None
 
 
 @dataclass(frozen=True)
 class Match:
-    """An existing reference that a new one duplicates: ``same-doi`` or ``likely``."""
+    """An existing reference that a new one duplicates: ``same-doi`` or ``likely``; or, for a
+    new reference without a title, may duplicate: ``untitled``."""
 
     kind: str
     existing_id: str
@@ -61,6 +71,11 @@ class Match:
     def __str__(self) -> str:
         if self.kind == "same-doi":
             return f"same DOI as {self.existing_id}"
+        if self.kind == "untitled":
+            return (
+                f"no title to tell it from {self.existing_id}, which has the same first author "
+                "and year"
+            )
         return f"likely duplicate of {self.existing_id} ({self.score:.0f}% alike)"
 
 
@@ -234,6 +249,7 @@ class _Known:
     id: str
     doi: str | None
     order: int
+    container: str = ""
 
 
 @dataclass
@@ -276,27 +292,46 @@ class DuplicateFinder:
         if key:
             self._by_doi.setdefault(key, reference.id)
         comparable = _comparable(reference)
-        self._by_year[comparable[1] or None].add(_Known(comparable, reference.id, key, self._count))
+        container = _plain(reference.container or "")
+        known = _Known(comparable, reference.id, key, self._count, container)
+        self._by_year[comparable[1] or None].add(known)
         self._count += 1
 
-    def find(self, reference: Reference) -> Match | None:
-        """The same-DOI or best likely-duplicate match for ``reference``, or None."""
+    def find(self, reference: Reference, ignore: Collection[str] = ()) -> Match | None:
+        """The same-DOI or best likely-duplicate match for ``reference``, or None; never one
+        of the IDs in ``ignore``, nor the reference's part or whole."""
         key = doi_key(reference.doi)
-        if key and key in self._by_doi:
+        if key and key in self._by_doi and self._by_doi[key] not in ignore:
             return Match("same-doi", self._by_doi[key], 100.0)
         new = _comparable(reference)
-        _, year, author = new
+        title, year, author = new
+        container = _plain(reference.container or "")
         if year:  # the same year, or none
             years = [self._by_year[known] for known in (year, None) if known in self._by_year]
         else:
             years = list(self._by_year.values())
-        best: tuple[float, int, str] | None = None  # the highest score, the first known
+        # The highest score; of equal scores, the title most alike as a whole (the same title
+        # before one it is a part of), then the first known.
+        best: tuple[float, float, int] | None = None
+        best_id = ""
         for known in (known for found in years for known in found.candidates(author)):
             if key and known.doi and key != known.doi:
                 continue
+            if known.id in ignore or _part_and_whole(title, container, known):
+                continue
             score = _score(new, known.comparable)
-            if score >= LIKELY_THRESHOLD and (
-                best is None or (score, -known.order) > (best[0], -best[1])
-            ):
-                best = (score, known.order, known.id)
-        return Match("likely", best[2], best[0]) if best else None
+            if score >= LIKELY_THRESHOLD:
+                rank = (score, fuzz.ratio(title, known.comparable[0]), -known.order)
+                if best is None or rank > best:
+                    best, best_id = rank, known.id
+        if best is None:
+            return None
+        return Match("likely" if title else "untitled", best_id, best[0])
+
+
+def _part_and_whole(title: str, container: str, known: _Known) -> bool:
+    """Whether one reference is in the other: its container is the other's title."""
+    known_title = known.comparable[0]
+    return bool(
+        (container and container == known_title) or (known.container and known.container == title)
+    )

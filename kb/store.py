@@ -467,16 +467,25 @@ def recommendation_location(
 
 def references(connection: Connection) -> list[dict[str, Any]]:
     """What duplicate detection compares of every stored study, then of every source (ID,
-    title, year, authors, DOI), each in the order ``kb check`` reads their files."""
+    title, year, authors, DOI, container), each in the order ``kb check`` reads their files."""
     study, source = _table(StudyRow), _table(SourceRow)
     queries = (
-        select(study.c.id, study.c.title, study.c.year, study.c.authors, study.c.doi, study.c.file),
+        select(
+            study.c.id,
+            study.c.title,
+            study.c.year,
+            study.c.authors,
+            study.c.doi,
+            study.c.container,
+            study.c.file,
+        ),
         select(
             source.c.id,
             source.c.title,
             source.c.year,
             source.c.authors,
             null().label("doi"),
+            null().label("container"),
             source.c.file,
         ),
     )

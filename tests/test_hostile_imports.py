@@ -31,6 +31,22 @@ def ris_entry(
     return "\n".join([*lines, "ER  - ", "", ""])
 
 
+def crossref_chain(length: int) -> bytes:
+    """BibTeX entries each the crossref child of the next, with unalike titles and authors."""
+    chance = random.Random(42)
+
+    def word() -> str:
+        return "".join(chance.choices("abcdefghijklmnopqrstuvwxyz", k=10))
+
+    entries = [
+        f"@inbook{{c{n}, title = {{{word()} {word()}}}, author = {{{word().title()}, A.}}, "
+        f"crossref = {{c{n + 1}}}}}\n"
+        for n in range(length)
+    ]
+    entries.append(f"@book{{c{length}, title = {{Whole}}, author = {{Smith, J.}}, year = 2015}}\n")
+    return "".join(entries).encode()
+
+
 def random_bytes(size: int, head: bytes = b"") -> bytes:
     chance = random.Random(42)
     return head + bytes(chance.randrange(256) for _ in range(size))
@@ -159,6 +175,34 @@ CASES = [
         json.dumps([{"id": "x", "type": "article", "title": ["x"], "author": "me"}]).encode(),
         1,
         "1  flag",
+    ),
+    Case(
+        "bibtex-string-doubling",
+        "bomb.bib",
+        (
+            "@string{s0 = {ha}}\n"
+            + "".join(f"@string{{s{n} = s{n - 1} # s{n - 1}}}\n" for n in range(1, 64))
+            + "@article{a, title = s63, author = {Smith, J.}, year = 2015}\n"
+        ).encode(),
+        1,
+        "1  flag    -   a, line 65: title: its @string macros grow past 100,000 characters",
+    ),
+    Case(
+        "bibtex-crossref-chain",
+        "chain.bib",
+        lambda: crossref_chain(1_000),
+        0,
+        "1001  create  smith-2015",
+        created=1_001,
+    ),
+    Case(
+        "bibtex-crossref-loop",
+        "loop.bib",
+        b"@inbook{a, title = {A part}, author = {Smith, J.}, year = 2015, crossref = {b}}\n"
+        b"@inbook{b, title = {Another}, author = {Jones, K.}, year = 2015, crossref = {a}}\n",
+        0,
+        "2  create  jones-2015",
+        created=2,
     ),
     Case(
         "50-mb-abstract",

@@ -1,7 +1,10 @@
 """`kb import`: real-world exports (one file per quirk), duplicates, and round trips."""
 
+import json
 import random
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -55,7 +58,7 @@ SAMPLES = {
     "mendeley.bib": [("create", "kline-2014"), ("create", "nhs-employers-2019")],
     # RIS whose last record is cut off: the two whole records import, the third is flagged.
     "truncated.ris": [("create", "wood-2009"), ("create", "cabinet-office-2017"), ("flag", "-")],
-    # BibTeX with a broken entry and one whose URL has no scheme.
+    # BibTeX with a broken entry and one whose URL has a space in it.
     "broken-entry.bib": [("create", "ahmed-2021"), ("flag", "-"), ("flag", "-")],
     # CSL-JSON items that break the schema: no type, authors as a string, nothing to cite.
     "csl-schema-errors.json": [
@@ -65,6 +68,193 @@ SAMPLES = {
         ("flag", "-"),
     ],
 }
+
+
+# One file of our own per quirk that other citation tools read and kb once got wrong (issue
+# 14), and what a dry run makes of each entry: (action, ID, fields the study has) for a created
+# entry, (action, the record it duplicates, {}) for a skipped one.
+QUIRKS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    # JabRef writes UTF-16BE without a byte-order mark (its header line names the encoding).
+    "bibtex-utf16be-no-bom.bib": [
+        (
+            "create",
+            "becares-2019",
+            {
+                "authors": ["Bécares, L.", "Nazroo, J."],
+                "title": "Ethnic inequalities in general practice: a résumé of survey evidence",
+                "container": "Ethnicity & Health",
+            },
+        )
+    ],
+    # Classic Mac line ends (CR only): the format is still detected.
+    "bibtex-cr-line-ends.bib": [
+        ("create", "shankley-2020", {"title": "Ethnic minorities and housing in Britain"})
+    ],
+    # BibTeX @string macros, # concatenation, a string made of strings, a month macro.
+    "bibtex-string-macros.bib": [
+        (
+            "create",
+            "jones-2021",
+            {
+                "authors": ["Jones, C.", "Begum, N."],
+                "title": "Ethnic pay gaps in the National Health Service Wales",
+                "container": "Journal of Health and Social Research",
+                "year": 2021,
+            },
+        )
+    ],
+    # BibTeX crossref: children before their parent take its year, publisher and (the first)
+    # its title as book title; none is skipped as a duplicate of another.
+    "bibtex-crossref.bib": [
+        (
+            "create",
+            "hussain-2018",
+            {
+                "year": 2018,
+                "container": "Community health champions",
+                "publisher": "Race Equality Press",
+                "pages": "12-19",
+            },
+        ),
+        ("create", "hussain-2018b", {"year": 2018, "container": "Conference programme"}),
+        ("create", "hussain-2018c", {"title": "Community health champions", "year": 2018}),
+    ],
+    # LaTeX logos that pylatexenc drops, biblatex's \hyphen and \mkbibquote.
+    "bibtex-latex-logos-and-hyphens.bib": [
+        ("create", "evans-2015", {"title": "Typesetting equality reports with LaTeX and BibTeX"}),
+        ("create", "osei-2019", {"title": "Culturally-competent care and the “hard to reach”"}),
+    ],
+    # LaTeX math and \textsuperscript: Unicode sub- and superscripts.
+    "bibtex-latex-math.bib": [
+        (
+            "create",
+            "ng-2020",
+            {
+                "title": "Vitamin D₃ and β-thalassaemia screening: R² by ethnic group",
+                "container": "Journal of the 2ⁿᵈ Screening Network",
+            },
+        )
+    ],
+    # CSL-JSON rich text: <i>, <b>, <span class="nocase"> removed, <sub>/<sup> in Unicode
+    # where Unicode has the character ('c' has no subscript form).
+    "csl-rich-text.json": [
+        (
+            "create",
+            "adebayo-2022",
+            {
+                "title": "Sickle cell care in Wales: HbA1c, pain and eGFR at 10³ sites",
+                "container": "Haematology in Practice",
+            },
+        )
+    ],
+    # RIS: an A1 first author, then AU co-authors (rispy keeps the two tags apart).
+    "ris-a1-then-au.ris": [
+        ("create", "rahman-2021", {"authors": ["Rahman, F.", "Owusu, K.", "Jenkins, R."]})
+    ],
+    # Embase RIS: 'Surname Initials.' without a comma.
+    "ris-embase-surname-initial.ris": [
+        (
+            "create",
+            "mensah-2022",
+            {"authors": ["Mensah, K.", "Llewellyn, J. A."], "doi": "10.5555/kb.quirk.embase"},
+        )
+    ],
+    # RIS with 'Given Family' names without a comma; an organisation alone stays whole.
+    "ris-given-family.ris": [
+        ("create", "okonkwo-2019", {"authors": ["Okonkwo, A.", "Wiśniewski, T.", "van Dijk, H."]}),
+        ("create", "social-care-wales-2023", {"authors": ["Social Care Wales"]}),
+    ],
+    # RIS URLs: protocol-relative, without a scheme, and a local attachment (left out).
+    "ris-relative-url.ris": [
+        ("create", "patel-2020", {"url": "https://www.example.org/memory-assessment", "notes": []}),
+        (
+            "create",
+            "hughes-2022",
+            {
+                "url": "https://example.org/community-health-workers",
+                "notes": [
+                    "url 'example.org/community-health-workers' has no scheme: read as "
+                    "https://example.org/community-health-workers"
+                ],
+            },
+        ),
+        (
+            "create",
+            "ali-2018",
+            {
+                "url": None,
+                "notes": [
+                    "url 'internal-pdf://0123456789/care-home-staffing.pdf' left out: not a "
+                    "web address"
+                ],
+            },
+        ),
+    ],
+    # RIS with an export header before each record (ignored and reported; exit code 0).
+    "ris-export-header.ris": [
+        (
+            "create",
+            "clarke-2017",
+            {"title": "Racial discrimination and blood pressure: a cohort study"},
+        ),
+        ("create", "begum-2019", {"title": "Neighbourhood deprivation and diabetes care"}),
+    ],
+    # RIS tags written 'TY - ' with one space, and a continuation line.
+    "ris-single-space-tags.ris": [
+        (
+            "create",
+            "adeyemi-2021",
+            {
+                "authors": ["Adeyemi, G.", "Morgan, S."],
+                "title": "Trust in maternity services among Black women",
+                "container": "Midwifery Studies",
+            },
+        )
+    ],
+    # RIS with empty tags (PB, DO) before the real value, as the OEB database writes; the
+    # value runs on to a second line.
+    "ris-empty-tags.ris": [
+        ("create", "kaur-2014", {"publisher": "Race Equality Press", "doi": None})
+    ],
+    # RIS with no TI or T1 but a short title (ST).
+    "ris-short-title-only.ris": [
+        (
+            "create",
+            "kowalczyk-2016",
+            {
+                "title": "Polish migrants and GP registration",
+                "notes": ["title from ST (short title): the record has no TI or T1"],
+            },
+        )
+    ],
+    # Web of Science with initials run together ('Nkemelu, PS') and no full names (AF).
+    "wos-run-together-initials.txt": [
+        ("create", "nkemelu-2018", {"authors": ["Nkemelu, P. S.", "Howells, D. J."]})
+    ],
+}
+# Lines a quirk file holds outside any entry, ignored and reported.
+QUIRK_IGNORED = {"ris-export-header.ris": [1, 2, 3, 11, 12]}
+
+
+@pytest.mark.parametrize("name", QUIRKS)
+def test_quirks_other_tools_read(tiny_kb: Path, name: str) -> None:
+    result = run_kb("import", IMPORTS / name, "--root", tiny_kb, "--dry-run", "--json")
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+    report = json.loads(result.stdout)
+    outcomes = sorted(
+        [
+            (c["entry"], "create", c["id"], {**c["study"], "notes": c.get("notes", [])})
+            for c in report["created"]
+        ]
+        + [(s["entry"], "skip", s["duplicate_of"], {}) for s in report["skipped"]]
+        + [(f["entry"], "flag", "-", {}) for f in report["flagged"]],
+        key=lambda outcome: outcome[0],
+    )
+    expected = QUIRKS[name]
+    assert [row[1:3] for row in outcomes] == [row[:2] for row in expected]
+    for (*_, study), (*_, fields) in zip(outcomes, expected, strict=True):
+        assert {field: study.get(field) for field in fields} == fields
+    assert report["ignored_lines"] == QUIRK_IGNORED.get(name, [])
 
 
 def _studies(root: Path) -> list[str]:
@@ -175,6 +365,98 @@ def test_dry_run_table(tiny_kb: Path) -> None:
         "dry run: would create 3, skip 1, flag 0; nothing written\n"
     )
     assert not (tiny_kb / ".kb.lock").exists()
+
+
+def test_json_says_what_was_created_skipped_and_flagged(tiny_kb: Path, tmp_path: Path) -> None:
+    export = tmp_path / "three.ris"
+    export.write_text(
+        "TY  - JOUR\nID  - one\nTI  - New study\nAU  - Smith, Jane\nPY  - 2020\nER  - \n\n"
+        "TY  - RPRT\nTI  - Again\nDO  - https://doi.org/10.1234/IZA.44\nER  - \n\n"
+        "TY  - JOUR\nPY  - 2021\nER  - \n"
+    )
+    result = run_kb("import", export, "--root", tiny_kb, "--json")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: 1 of 3 entries in three.ris cannot be imported (flagged above)\n"
+    )
+    assert result.stdout == (
+        "{\n"
+        '  "file": "three.ris",\n'
+        '  "dry_run": false,\n'
+        '  "format": "ris",\n'
+        '  "created": [\n'
+        "    {\n"
+        '      "entry": 1,\n'
+        '      "key": "one",\n'
+        '      "line": 1,\n'
+        '      "id": "smith-2020",\n'
+        '      "file": "evidence/studies/smith-2020.yaml",\n'
+        '      "study": {\n'
+        '        "id": "smith-2020",\n'
+        '        "authors": [\n'
+        '          "Smith, J."\n'
+        "        ],\n"
+        '        "year": 2020,\n'
+        '        "title": "New study",\n'
+        '        "type": "unclassified"\n'
+        "      }\n"
+        "    }\n"
+        "  ],\n"
+        '  "skipped": [\n'
+        "    {\n"
+        '      "entry": 2,\n'
+        '      "key": null,\n'
+        '      "line": 8,\n'
+        '      "duplicate_of": "krause-2012",\n'
+        '      "match": "same-doi",\n'
+        '      "score": 100.0,\n'
+        '      "reason": "same DOI as krause-2012"\n'
+        "    }\n"
+        "  ],\n"
+        '  "flagged": [\n'
+        "    {\n"
+        '      "entry": 3,\n'
+        '      "key": null,\n'
+        '      "line": 13,\n'
+        '      "problems": [\n'
+        '        "no title, authors or DOI"\n'
+        "      ]\n"
+        "    }\n"
+        "  ],\n"
+        '  "ignored_lines": [],\n'
+        '  "written": [\n'
+        '    "evidence/studies/smith-2020.yaml"\n'
+        "  ],\n"
+        '  "refreshed": "updated the store (build/kb.sqlite) and the search index (build/index)"\n'
+        "}\n"
+    )
+    assert _studies(tiny_kb) == ["krause-2012", "smith-2020"]
+    dry_run = json.loads(run_kb("import", export, "--root", tiny_kb, "--json", "--dry-run").stdout)
+    assert (dry_run["dry_run"], dry_run["created"], dry_run["written"]) == (True, [], [])
+    assert [(s["entry"], s["duplicate_of"]) for s in dry_run["skipped"]] == [
+        (1, "smith-2020"),
+        (2, "krause-2012"),
+    ]
+
+
+def test_the_table_shows_notes_and_ignored_lines(tiny_kb: Path, tmp_path: Path) -> None:
+    export = tmp_path / "notes.ris"
+    export.write_text(
+        "Provider: An online library\n\n"
+        "TY  - JOUR\nAU  - Hughes, Gareth\nST  - Community health workers\nPY  - 2022\n"
+        "UR  - example.org/chw\nER  - \n"
+    )
+    result = run_kb("import", export, "--root", tiny_kb, "--dry-run")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "#  action  id           details\n"
+        "1  create  hughes-2022  Community health workers\n"
+        "                        note: title from ST (short title): the record has no TI or T1\n"
+        "                        note: url 'example.org/chw' has no scheme: read as "
+        "https://example.org/chw\n"
+        "ignored 1 line outside any entry (line 1): export headers or notes, not references\n"
+        "dry run: would create 1, skip 0, flag 0; nothing written\n"
+    )
 
 
 def test_flagged_entries_name_the_entry_and_the_reason(tiny_kb: Path) -> None:
@@ -366,13 +648,15 @@ def test_indexed_duplicate_detection_finds_what_comparing_with_every_one_finds()
             expected = next(r.id for r in known if doi_key(r.doi) == doi_key(new.doi))
             assert str(finder.find(new)) == f"same DOI as {expected}"
             continue
-        best = None
-        for reference in known:
+        best, rank = None, None
+        for order, reference in enumerate(known):
             if new.doi and reference.doi and doi_key(new.doi) != doi_key(reference.doi):
                 continue
             score = _score(_comparable(new), _comparable(reference))
-            if score >= LIKELY_THRESHOLD and (best is None or score > best.score):
-                best = Match("likely", reference.id, score)
+            alike = fuzz.ratio(_comparable(new)[0], _comparable(reference)[0])
+            if score >= LIKELY_THRESHOLD and (rank is None or (score, alike, -order) > rank):
+                rank = (score, alike, -order)
+                best = Match("likely" if new.title else "untitled", reference.id, score)
         assert finder.find(new) == best, new
 
 
@@ -423,7 +707,101 @@ def test_duplicates_on_import(tiny_kb: Path, tmp_path: Path) -> None:
     ]
 
 
+def test_an_entry_without_a_title_is_flagged_not_skipped(tiny_kb: Path, tmp_path: Path) -> None:
+    export = tmp_path / "untitled.ris"
+    export.write_text(
+        "TY  - RPRT\nAU  - Krause, Annabelle\nPY  - 2012\nER  - \n\n"
+        "TY  - RPRT\nAU  - Krause, Annabelle\nPY  - 2013\nER  - \n"
+    )
+    result = run_kb("import", export, "--root", tiny_kb, "--dry-run")
+    assert result.stdout.splitlines()[1:3] == [
+        "1  flag    -            line 1: no title to tell it from krause-2012, which has the same "
+        "first author and year: add its title, or import it with --allow-duplicate",
+        "2  create  krause-2013  (no title)",
+    ]
+    assert result.exit_code == 1
+    report = json.loads(run_kb("import", export, "--root", tiny_kb, "--dry-run", "--json").stdout)
+    assert report["flagged"][0]["possible_duplicate_of"] == "krause-2012"
+    allowed = run_kb("import", export, "--root", tiny_kb, "--dry-run", "--allow-duplicate")
+    assert _rows(allowed.stdout) == [("create", "krause-2012b"), ("create", "krause-2013")]
+
+
+def test_a_part_is_never_a_duplicate_of_its_whole() -> None:
+    volume = Reference("volume", "Community health champions", 2018, ("Hussain, A.",))
+    paper = Reference(
+        "",
+        "Community health champions in Cardiff",
+        2018,
+        ("Hussain, A.",),
+        None,
+        "Community health champions",
+    )
+    assert DuplicateFinder([volume]).find(replace(paper, container=None)) == Match(
+        "likely", "volume", 100.0
+    )
+    assert DuplicateFinder([volume]).find(paper) is None
+    assert DuplicateFinder([replace(paper, id="paper")]).find(volume) is None
+    assert DuplicateFinder([volume]).find(replace(paper, container=None), ignore={"volume"}) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "flag"),
+    [
+        pytest.param(
+            "@article{a, title = {T}, author = {Smith, J.}, journal = undefined_journal}\n",
+            "1  flag    -   a, line 1: journal: 'undefined_journal' is not a string defined with "
+            "@string",
+            id="undefined-string",
+        ),
+        pytest.param(
+            "@article{a, title = {T}, author = {Smith, J.}, journal = x # { Review}}\n",
+            "1  flag    -   a, line 1: journal: 'x # { Review}' is not a string defined with "
+            "@string",
+            id="undefined-string-in-concatenation",
+        ),
+        pytest.param(
+            "@set{s, entryset = {a,b}}\n",
+            "1  flag    -   s, line 1: a biblatex @set only groups other entries; import those",
+            id="biblatex-set",
+        ),
+        pytest.param(
+            "@article{a, title = {\\sqrt\\sqrt}, author = {Smith, J.}}\n",
+            "1  flag    -   a, line 1: title: cannot read the LaTeX in '\\sqrt\\sqrt'",
+            id="unreadable-latex",
+        ),
+    ],
+)
+def test_broken_bibtex_entries_are_flagged_naming_the_field(
+    tiny_kb: Path, tmp_path: Path, content: str, flag: str
+) -> None:
+    export = tmp_path / "broken.bib"
+    export.write_text(content)
+    result = run_kb("import", export, "--root", tiny_kb, "--dry-run")
+    assert result.stdout.splitlines()[1] == flag
+    assert result.exit_code == 1
+    assert (
+        result.stderr == "error: 1 of 1 entries in broken.bib cannot be imported (flagged above)\n"
+    )
+
+
 # --- Round trips -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("export_format", ["bibtex", "ris", "csl-json"])
+def test_quirks_round_trip(tiny_kb: Path, tmp_path: Path, export_format: str) -> None:
+    """Import every quirk file, export the knowledge base, import that: nothing new."""
+    for name in QUIRKS:
+        assert run_kb("import", IMPORTS / name, "--root", tiny_kb).exit_code == 0, name
+    created = len(_studies(tiny_kb))
+    exported = run_kb("export", "--format", export_format, "--root", tiny_kb)
+    path = tmp_path / f"export.{export_format}"
+    path.write_text(exported.stdout, encoding="utf-8")
+    report = json.loads(run_kb("import", path, "--root", tiny_kb, "--json").stdout)
+    assert (report["created"], report["flagged"], report["ignored_lines"]) == ([], [], [])
+    skipped = {entry["key"]: entry["duplicate_of"] for entry in report["skipped"]}
+    assert len(skipped) == created + 1  # every study, and the source report
+    assert all(key == record for key, record in skipped.items()), skipped  # each its own
+    assert len(_studies(tiny_kb)) == created
 
 
 @pytest.mark.parametrize("export_format", ["bibtex", "ris", "csl-json"])

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from kb import add as adding
-from kb.cli import knowledge_base_options, paths_from
+from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.fmt import format_records
 from kb.importers import FORMATS
 from kb.models import (
@@ -385,6 +385,7 @@ def _shorten(text: str, width: int = _TITLE_WIDTH) -> str:
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
 @click.option("--allow-duplicate", is_flag=True, help="Also add likely duplicates.")
 @click.option("--all-or-nothing", is_flag=True, help="Write nothing if any entry is flagged.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 def import_references(
     root: str | None,
     database: str | None,
@@ -393,6 +394,7 @@ def import_references(
     dry_run: bool,
     allow_duplicate: bool,
     all_or_nothing: bool,
+    as_json: bool,
 ) -> None:
     """Add the studies of a reference export (RIS, BibTeX or CSL-JSON).
 
@@ -402,11 +404,30 @@ def import_references(
     type is `unclassified` unless the export's item type says it plainly (book, blog, data
     set); classify them before linking evidence. Exit code 1 when any entry is flagged.
 
+    With --json, prints one object instead: "created" (each with its ID, file and study
+    fields), "skipped" (each with the record it duplicates: "duplicate_of"), "flagged" (each
+    with its "problems"), the files "written" and what was "refreshed".
+
     Example: kb import zotero.ris --dry-run
     """
     result = adding.import_references(
         paths_from(root, database), file, format_name, dry_run, allow_duplicate, all_or_nothing
     )
+    flag = result.count("flag")
+    if as_json:
+        json_output({"file": file.name, "dry_run": dry_run, **result.as_dict()})
+    else:
+        _print_import_table(result, dry_run, all_or_nothing)
+    if flag:
+        click.echo(
+            f"error: {flag} of {len(result.planned)} entries in {file.name} cannot be imported "
+            "(flagged above)",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _print_import_table(result: adding.ImportResult, dry_run: bool, all_or_nothing: bool) -> None:
     number_width = len(str(len(result.planned)))
     id_width = max([2, *(len(p.record_id or "-") for p in result.planned)])
     click.echo(f"{'#':>{number_width}}  action  {'id':<{id_width}}  details")
@@ -415,6 +436,14 @@ def import_references(
             f"{planned.entry.number:>{number_width}}  {planned.action:<6}  "
             f"{planned.record_id or '-':<{id_width}}  "
             + (_shorten(planned.details) if planned.action == "create" else planned.details)
+        )
+        for note in planned.entry.notes:
+            click.echo(f"{'':>{number_width + 2 + 6 + 2 + id_width + 2}}note: {note}")
+    if result.ignored:
+        lines = _line_ranges(result.ignored)
+        click.echo(
+            f"ignored {_plural(len(result.ignored), 'line')} outside any entry ({lines}): "
+            "export headers or notes, not references"
         )
     create, skip, flag = (result.count(action) for action in ("create", "skip", "flag"))
     if dry_run:
@@ -425,13 +454,23 @@ def import_references(
         click.echo(f"created {create}, skipped {skip}, flagged {flag}")
         if result.refreshed:
             click.echo(result.refreshed)
-    if flag:
-        click.echo(
-            f"error: {flag} of {len(result.planned)} entries in {file.name} cannot be imported "
-            "(flagged above)",
-            err=True,
-        )
-        sys.exit(1)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _line_ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] → 'lines 1-3 and 7'."""
+    ranges: list[list[int]] = []
+    for number in numbers:
+        if ranges and number == ranges[-1][-1] + 1:
+            ranges[-1].append(number)
+        else:
+            ranges.append([number])
+    shown = [str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in ranges]
+    listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return f"line{'s' if len(numbers) > 1 else ''} {listed}"
 
 
 @click.command()
