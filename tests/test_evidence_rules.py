@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from kb import pipeline, store
+from kb.cli import main
 from kb.downloads import csv_text
 from kb.graph import build_graph
 from kb.load import load_records
@@ -481,3 +483,38 @@ def test_unchecked_quote_is_refused_without_the_flag_and_labelled_with_it(
     pipeline.build(paths, docs=tmp_path / "docs", staging=staging, site=SiteInfo("Test", None))
     page = html.unescape((staging / "recommendations" / "targets.md").read_text())
     assert "Not checked against a held text." in page
+
+
+def test_an_appraisal_can_be_entered_at_the_prompts(tiny_kb: Path, tmp_path: Path) -> None:
+    """kb add evidence asks for each value, then for each domain that moved the level."""
+    _held_text(tiny_kb)
+    answers = [
+        "appraisal",  # basis
+        "supports",  # relation
+        "positive",  # direction
+        "short-term",  # horizon
+        "A pilot raised callbacks.",  # summary
+        "Callbacks for applicants with foreign names rose by a third.",  # quote
+        "An uncontrolled pilot.",  # design
+        "Job applicants.",  # population
+        "Germany.",  # setting
+        "A direct test.",  # rationale
+        "risk-of-bias",  # rate down for a domain
+        "1",  # by how many levels
+        "No comparison group.",  # why
+        "",  # no more domains down
+        "",  # none up
+    ]
+    result = CliRunner().invoke(
+        main,
+        ["add", "evidence", "krause-2012", "targets", "--root", str(tiny_kb), "--by", "Ada"],
+        input="\n".join(answers) + "\n",
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Rate down for a domain (risk-of-bias, inconsistency" in result.output
+    link = yaml.safe_load((tiny_kb / STUDY).read_text())["findings"][1]
+    assert link["basis"] == "appraisal" and link["strength"] == "S2"
+    assert link["appraisal"]["downgrades"] == [
+        {"domain": "risk-of-bias", "levels": 1, "reason": "No comparison group."}
+    ]
