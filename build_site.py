@@ -82,9 +82,9 @@ def mkdocs_build(
 
     from kb.site_plugins import (
         SEARCH_INDEX,
+        IndexWithPagefind,
         JsonFrontMatter,
         ReusePreviousPages,
-        SearchOnlyIndexedSections,
         SharedTemplateParts,
         seed_site,
         site_inputs_digest,
@@ -106,7 +106,7 @@ def mkdocs_build(
             (folder / SITE_STAMP).unlink()
         settings.plugins["kb-reuse-previous-pages"] = plugin
         settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
-        settings.plugins["kb-search-only-indexed-sections"] = SearchOnlyIndexedSections()
+        settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
         settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
         # Not dirty to the plugins: Material would merge in a search index it kept from an
         # earlier build in this process; ReusePreviousPages merges the right one.
@@ -115,6 +115,7 @@ def mkdocs_build(
             build(settings, dirty=dirty)
         finally:
             settings.plugins.on_shutdown()
+        pagefind_index(folder)
         (folder / SITE_STAMP).write_text(json.dumps({"inputs": inputs}) + "\n")
 
     try:
@@ -127,6 +128,27 @@ def mkdocs_build(
     finally:
         logging.getLogger("mkdocs").removeHandler(counter)
     return len(plugin.page_order), len(plugin.rendered)
+
+
+def pagefind_index(folder: Path) -> None:
+    """Index the built site in ``folder`` for its search box (Pagefind, run from its PyPI
+    package). The previous index goes first: its files may be hard links into the site in use
+    (``kb.site_plugins.seed_site``), which Pagefind must not write through."""
+    import shutil
+    import subprocess
+
+    shutil.rmtree(folder / "pagefind", ignore_errors=True)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "pagefind", "--site", str(folder), "--silent"),
+            *("--exclude-selectors", ".headerlink"),  # the ¶ after every heading
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SiteBuildFailed(f"the search index could not be built: {done.stderr.strip()}")
 
 
 def build_site(

@@ -2,8 +2,8 @@
 
 ``ReusePreviousPages`` rebuilds the site from the previous one, re-rendering only the pages
 whose Markdown changed. ``SharedTemplateParts`` lets the theme override render the parts that
-many pages share once (see overrides/main.html). ``SearchOnlyIndexedSections`` spares
-Material's search plugin from parsing the sections it would leave out of the index anyway.
+many pages share once (see overrides/main.html). ``IndexWithPagefind`` marks what the site's
+search indexes.
 ``JsonFrontMatter`` reads generated pages' front matter, one line of JSON, as JSON.
 
 MkDocs renders every page on every build; at 10,000 studies that is most of the build, though
@@ -27,6 +27,7 @@ differs from the previous build's.
 """
 
 import hashlib
+import html
 import json
 import logging
 import os
@@ -37,7 +38,7 @@ from typing import Any
 
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
@@ -131,16 +132,13 @@ class JsonFrontMatter(BasePlugin):  # type: ignore[type-arg]
 _EXCLUDED_SECTION = "\n<h2 data-search-exclude"
 # A heading's start tag; Material's search starts a section at each one that has an id.
 _HEADING = re.compile(r"<h[1-6](?:\s[^>]*)?>")
-# What Material's search plugin removes from every page once it has indexed it.
-_SEARCH_ATTRIBUTES = re.compile(r"\s?data-search-\w+=\"[^\"]+\"")
 
 
 def indexed_end(content: str) -> int | None:
-    """Where the part of a page's HTML that Material's search can index ends: at the first
-    top-level heading marked ``data-search-exclude`` when every heading after it is marked
-    too (the sections of record pages that hold evidence tables and citations). Headings
-    without an id start no section, so they do not count. None when the whole page must be
-    read."""
+    """Where the searchable part of a page's HTML ends: at the first top-level heading marked
+    ``data-search-exclude`` when every heading after it is marked too (the sections of record
+    pages that hold evidence tables and citations). Headings without an id start no section,
+    so they do not count. None when the whole page is searchable."""
     cut = content.find(_EXCLUDED_SECTION)
     if cut < 0:
         return None
@@ -151,33 +149,53 @@ def indexed_end(content: str) -> int | None:
     return cut
 
 
-class SearchOnlyIndexedSections(BasePlugin):  # type: ignore[type-arg]
-    """Hands Material's search plugin only the part of a page it can index, then puts the
-    rest back as that plugin would leave it. Material parses all of a page's HTML to find
-    its sections, which was a third of the time MkDocs took per record page; the index and
-    the pages come out the same (``tests/test_site.py``)."""
+class IndexWithPagefind(BasePlugin):  # type: ignore[type-arg]
+    """Marks what the site's search (Pagefind, run over the built site) indexes, and keeps
+    Material's own search index empty.
+
+    A page's searchable part is wrapped in ``data-pagefind-body``, which carries its kind
+    (``data-pagefind-filter``) and, for a statement, its level (``data-pagefind-meta``), from
+    its front matter (``kb_search``; a hand-written page is a "Page"). On record pages the
+    searchable part ends at the first heading marked ``data-search-exclude`` (``indexed_end``);
+    elements marked so inside it become ``data-pagefind-ignore``. Listing pages (front matter
+    ``search: exclude``) are not indexed. Every page is excluded from Material's index, whose
+    search box asks Pagefind through our worker (docs/javascripts/kb-search.js).
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.left_out: dict[str, str] = {}  # page URL → the HTML held back from the search
+        self.indexed: dict[str, dict[str, str] | None] = {}  # page URL → kind and level
 
-    @event_priority(100)  # before Material's search plugin (priority 0)
-    def _hold_back(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
-        end = indexed_end(page.content or "")
-        if end is not None:
-            assert page.content is not None
-            self.left_out[page.url] = page.content[end:]
-            page.content = page.content[:end]
+    @event_priority(90)  # after JsonFrontMatter, before Material's search plugin
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        excluded = bool((page.meta.get("search") or {}).get("exclude"))
+        self.indexed[page.url] = None if excluded else page.meta.get("kb_search", _PAGE)
+        page.meta["search"] = {"exclude": True}
+        return markdown
+
+    @event_priority(100)
+    def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        search = self.indexed.pop(page.url, None)
+        content = page.content or ""
+        if search is None:
+            return context
+        end = indexed_end(content)
+        searchable, rest = (content, "") if end is None else (content[:end], content[end:])
+        attributes = f'data-pagefind-filter="kind:{html.escape(search["kind"])}"'
+        if search.get("level"):
+            attributes += f' data-pagefind-meta="level:{html.escape(search["level"])}"'
+        searchable = searchable.replace(" data-search-exclude", " data-pagefind-ignore")
+        searchable = searchable.replace("<h1", f'<h1 data-pagefind-weight="{TITLE_WEIGHT}"', 1)
+        page.content = f"<div data-pagefind-body {attributes}>\n{searchable}</div>\n{rest}"
         return context
 
-    @event_priority(-100)  # after it
-    def _put_back(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
-        rest = self.left_out.pop(page.url, None)
-        if rest is not None:
-            page.content = (page.content or "") + _SEARCH_ATTRIBUTES.sub("", rest)
-        return context
 
-    on_page_context = CombinedEvent(_hold_back, _put_back)
+_PAGE = {"kind": "Page"}
+# How much more a page's title weighs than its text in the site's search (Pagefind's most is
+# 10; a heading is 7 by default): a record is named by its title.
+TITLE_WEIGHT = 10
 
 
 class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]

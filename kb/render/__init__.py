@@ -19,6 +19,7 @@ import networkx as nx
 from kb.downloads import write_downloads
 from kb.render.model import SiteModel
 from kb.render.pages import PageClash, Rendered, SiteInfo, hand_written_pages, render_pages
+from kb.render.site_search import write_search_vocabulary
 
 __all__ = [
     "PageClash",
@@ -83,6 +84,7 @@ def render_site(
     stage_docs(where.docs, fresh, link=link_docs)
     hand_written = list(hand_written_pages(where.docs)) if where.docs.is_dir() else []
     downloads = write_downloads(document, graph, where.database, fresh / "downloads")
+    write_search_vocabulary(fresh)
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
     previous = where.staging if where.staging.is_dir() else None
     rendered = render_pages(SiteModel(document, graph), fresh, site, downloads, others, previous)

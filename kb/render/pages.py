@@ -62,7 +62,14 @@ from kb.render.network import Link, legend_svg, network_svg
 from kb.urls import record_url
 
 # Search weights: recommendations first, then examples and themes, then studies.
-BOOST = {"recommendation": 3, "example": 1.5, "theme": 1.5, "figure": 1, "source": 1, "study": 0.7}
+# What the site's search (Pagefind, docs/javascripts/kb-search.js) calls each kind of record.
+SEARCH_KINDS = {
+    "example": "Practice example",
+    "theme": "Theme",
+    "figure": "Key figure",
+    "source": "Source report",
+    "study": "Study",
+}
 
 
 @dataclass(frozen=True)
@@ -519,9 +526,13 @@ class PageWriter:
         return _absolute(self.site, path)
 
 
-def _search(kind: str) -> dict[str, Any]:
-    """A record page: weighted in search; out of the navigation, so its sidebar is hidden."""
-    return {"search": {"boost": BOOST[kind]}, "hide": ["navigation"]}
+def _search(kind: str, level: str | None = None) -> dict[str, Any]:
+    """A record page: searched by the site's search as its kind (with a level for a
+    statement); out of the navigation, so its sidebar is hidden."""
+    search: dict[str, str] = {"kind": kind}
+    if level:
+        search["level"] = level
+    return {"kb_search": search, "hide": ["navigation"]}
 
 
 EXCLUDED = {"search": {"exclude": True}}
@@ -542,7 +553,10 @@ def _recommendation_pages(writer: PageWriter) -> None:
             f"recommendations/{rec_id}.md",
             "recommendation.md.j2",
             {
-                **_search("recommendation"),
+                **_search(
+                    RecommendationKind(rec["kind"]).label,
+                    " ".join(filter(None, (rec["headline"]["level"], rec["headline"]["label"]))),
+                ),
                 "jsonld": jsonld.recommendation_data(rec, source, studies, writer.absolute(path)),
             },
             rec=rec,
@@ -566,7 +580,10 @@ def _study_pages(writer: PageWriter) -> None:
         writer.write(
             f"studies/{study_id}.md",
             "study.md.j2",
-            {**_search("study"), "jsonld": jsonld.study_data(study, writer.absolute(path))},
+            {
+                **_search(SEARCH_KINDS["study"]),
+                "jsonld": jsonld.study_data(study, writer.absolute(path)),
+            },
             study=study,
             uses=m.uses(study_id),
             link_of={link["recommendation"]: link for link in m.evidence_of_study[study_id]},
@@ -599,7 +616,7 @@ def _theme_pages(writer: PageWriter) -> None:
         writer.write(
             f"themes/{theme_id}.md",
             "theme.md.j2",
-            _search("theme"),
+            _search(SEARCH_KINDS["theme"]),
             theme=theme,
             recs=m.recs_under(theme_id),
         )
@@ -619,16 +636,27 @@ def _other_record_pages(writer: PageWriter) -> None:
     m = writer.model
     for example_id, example in m.examples.items():
         writer.write(
-            f"examples/{example_id}.md", "example.md.j2", _search("example"), example=example
+            f"examples/{example_id}.md",
+            "example.md.j2",
+            _search(SEARCH_KINDS["example"]),
+            example=example,
         )
     for figure_id, figure in m.figures.items():
-        writer.write(f"figures/{figure_id}.md", "figure.md.j2", _search("figure"), figure=figure)
+        writer.write(
+            f"figures/{figure_id}.md",
+            "figure.md.j2",
+            _search(SEARCH_KINDS["figure"]),
+            figure=figure,
+        )
     for source_id, source in m.sources.items():
         path = record_url("source", source_id)
         writer.write(
             f"sources/{source_id}.md",
             "source.md.j2",
-            {**_search("source"), "jsonld": jsonld.source_data(source, writer.absolute(path))},
+            {
+                **_search(SEARCH_KINDS["source"]),
+                "jsonld": jsonld.source_data(source, writer.absolute(path)),
+            },
             source=source,
             licence_url=jsonld.licence_url(source.get("licence")),
             cite=study_citation({**source, "type": "evaluation-report", "doi_url": None}),

@@ -484,3 +484,12 @@ class _SynonymSpotter:
 
 _ANALYZER = text_analyzer()
 _SPELLING_ANALYZER = text_analyzer(stem=False)
+
+
+def spelling_folds() -> dict[str, Any]:
+    """The US-to-UK spelling folds, for a reader outside Python (the site's search worker):
+    ``endings`` as (regular expression, replacement) pairs and ``stems`` as US → UK."""
+    return {
+        "endings": [(pattern.pattern, replacement) for pattern, replacement in _US_SPELLING],
+        "stems": dict(_US_STEMS),
+    }

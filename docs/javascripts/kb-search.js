@@ -1,0 +1,296 @@
+/*
+ * The site's search: Pagefind behind Material for MkDocs' search box.
+ *
+ * Material hands each query to a web worker that answers in its message format (SETUP → READY,
+ * QUERY → RESULT; see Material's "custom search" documentation). This worker asks Pagefind,
+ * whose index is built over the finished site and fetched in small pieces, so a query costs a
+ * few kilobytes however large the site. Like `kb search`, it also searches each synonym of the
+ * query's words (search/kb-search.json, from kb/data/synonyms.yaml) and the UK spelling of US
+ * ones, and weighs each kind of record as `kb search` does (a recommendation before a study for
+ * the same match). When no recommendation matches the whole query, the first result says so
+ * and points to the nearest one.
+ *
+ * Everything shown is escaped here or by Pagefind: record text is untrusted.
+ */
+
+const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3
+// The kinds of statement a "no recommendation matches" notice looks for, as kb search does.
+const STATEMENTS = new Set(
+  ["Recommendation", "Key message", "Recurring recommendation", "Government action"])
+const SHOWN = 10                 // results shown, as Material's own search shows them
+const VARIANT_WEIGHT = 0.8       // a synonym or spelling variant counts a little less
+const RERANKED = 20              // candidates read and scored again by where their words are
+const TITLE_BONUS = 1            // a title holding every part of the query doubles a score
+const PHRASE_BONUS = 1.5         // the query's words in their order count half as much again
+const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores a third
+
+const root = new URL("..", self.location.href)   // this file is javascripts/kb-search.js
+let pagefind = null
+let vocabulary = { groups: [], endings: [], stems: {}, priors: {} }
+let pages = 1                    // how many pages the index holds
+let recommendations = new Set()  // the pages that are statements (recommendations and the like)
+let kinds = new Map()            // page → its kind ("Recommendation", "Study"…)
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
+}
+
+/* Lower-case words without accents; "anti-racist" is two words, as Pagefind reads it too,
+   and a possessive 's goes. */
+function words(text) {
+  return (text.toLowerCase().normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+    .replace(/['’]s\b/g, "").match(/[\p{L}\p{N}]+/gu) || [])
+}
+
+/* The UK spelling of a US word ("anonymized" → "anonymised"), or the word itself. */
+function ukSpelling(word) {
+  let text = word
+  for (const [pattern, replacement] of vocabulary.endings)
+    text = text.replace(new RegExp(pattern), replacement)
+  for (const [us, uk] of Object.entries(vocabulary.stems))
+    if (text.startsWith(us) && !text.startsWith(uk))
+      text = uk + text.slice(us.length)
+  return text
+}
+
+/* Words alike but for a plural -s: "interpreters" matches the term "interpreter". */
+function same(a, b) {
+  return a === b || a === `${b}s` || b === `${a}s` || a === `${b}es` || b === `${a}es`
+}
+
+// Words that carry no topic of their own, left out of a query as `kb search` leaves them out.
+const STOPWORDS = new Set(("a an and are as at be but by can do does for from how i if in into " +
+  "is it its of on or our should so such than that the their them then there these they this " +
+  "to was we were what when where which who why will with would you your about after all also " +
+  "any between each more most other same some very").split(" "))
+
+/*
+ * The parts of a query, each a list of alternatives to search for: a word with its UK
+ * spelling, or a synonym group's term found in the query (one or more words) with the
+ * group's other terms. Alternatives other than the query's own words weigh a little less.
+ */
+function parts(query) {
+  const tokens = words(query).map(ukSpelling).filter(word => !STOPWORDS.has(word))
+  const covered = new Array(tokens.length).fill(null)
+  const found = []
+  for (const group of vocabulary.groups) {
+    const terms = group.map(term => words(term).map(ukSpelling).filter(w => !STOPWORDS.has(w)))
+    for (const term of terms) {
+      if (!term.length)
+        continue
+      for (let start = 0; start + term.length <= tokens.length; start++) {
+        if (covered.slice(start, start + term.length).some(Boolean))
+          continue
+        if (!term.every((word, i) => same(word, tokens[start + i])))
+          continue
+        const own = tokens.slice(start, start + term.length).join(" ")
+        const alternatives = [{ text: own, weight: 1 }]
+        for (const other of terms)
+          if (other.length && other.join(" ") !== term.join(" "))
+            alternatives.push({ text: other.join(" "), weight: VARIANT_WEIGHT, synonym: true })
+        const part = { start, alternatives }
+        found.push(part)
+        covered.fill(part, start, start + term.length)
+      }
+    }
+  }
+  tokens.forEach((token, index) => {
+    if (!covered[index])
+      found.push({ start: index, alternatives: [{ text: token, weight: 1 }] })
+  })
+  return found.sort((a, b) => a.start - b.start)
+}
+
+async function setup() {
+  pagefind = await import(new URL("pagefind/pagefind.js", root).href)
+  // This is already a worker: Pagefind is told not to start another of its own.
+  await pagefind.options({
+    basePath: new URL("pagefind/", root).pathname, excerptLength: 30, noWorker: true
+  })
+  await pagefind.init()
+  try {
+    vocabulary = await (await fetch(new URL("search/kb-search.json", root))).json()
+  } catch (error) {
+    console.warn("kb search: no synonyms", error)
+  }
+  const counts = (await pagefind.filters()).kind || {}
+  pages = Object.values(counts).reduce((sum, count) => sum + count, 0) || 1
+  for (const kind of Object.keys(counts)) {
+    const { results } = await pagefind.search(null, { filters: { kind } })
+    for (const result of results)
+      kinds.set(result.id, kind)
+  }
+  recommendations = new Set([...kinds].filter(([, kind]) => STATEMENTS.has(kind))
+    .map(([id]) => id))
+}
+
+/* Each page a part's alternatives find, at its best score. A word no page holds is tried
+   again by its first letters, so a misspelling still finds something ("bereavment"). */
+async function partScores(part) {
+  const scores = new Map()
+  for (const alternative of part.alternatives) {
+    const word = alternative.text
+    let { results } = await pagefind.search(word)
+    for (let cut = word.length - 1; !results.length && !word.includes(" ") &&
+         cut >= Math.max(4, Math.ceil(word.length * 0.6)); cut--)
+      results = (await pagefind.search(word.slice(0, cut))).results
+    for (const result of results) {
+      const score = result.score * alternative.weight
+      const known = scores.get(result.id)
+      if (!known || score > known.score)
+        scores.set(result.id, { result, score, alternative: alternative.text })
+    }
+  }
+  return scores
+}
+
+/*
+ * Pagefind finds pages holding every word of a query; a policy writer's question rarely
+ * matches a page word for word, so each part is searched alone and the scores added up,
+ * each weighted by how rare its part is (inverse document frequency, as `kb search` weighs
+ * words), times the share of the query's parts the page holds (to the power 1.5), times the
+ * prior for the page's kind that `kb search` uses (a recommendation before a study).
+ */
+async function searchAll(query) {
+  const found = parts(query)
+  const totals = new Map()
+  for (const part of found) {
+    const scores = await partScores(part)
+    const rarity = Math.log(1 + pages / (1 + scores.size))
+    for (const [id, { result, score }] of scores) {
+      const entry = totals.get(id) || { result, score: 0, parts: 0 }
+      entry.score += score * rarity
+      entry.parts += 1
+      totals.set(id, entry)
+    }
+  }
+  for (const [id, entry] of totals) {
+    entry.score *= (entry.parts / found.length) ** COVERAGE_POWER
+    entry.score *= vocabulary.priors[kinds.get(id)] || 1
+  }
+  const ranked = [...totals.values()].sort((a, b) => b.score - a.score)
+  await rerank(ranked.slice(0, RERANKED), query, found)
+  ranked.sort((a, b) => b.score - a.score)
+  return { ranked, parts: found.length }
+}
+
+/* A word found in a text, allowing for endings: "nurses" in "nurse", "men" not in "mental". */
+function holds(textWords, word) {
+  const stem = word.length > 5 ? word.slice(0, Math.max(5, word.length - 3)) : word
+  return textWords.some(w => w === word || (stem !== word && w.startsWith(stem)) || same(w, word))
+}
+
+/*
+ * Pagefind's scores know nothing of where a word is, so the strongest candidates are read
+ * (their title and searchable text, a few kilobytes each) and scored again, as `kb search`
+ * weighs fields: a page whose title holds the query's parts, or whose text holds the query's
+ * words in their order, comes first.
+ */
+async function rerank(candidates, query, found) {
+  const phrase = words(query).filter(word => !STOPWORDS.has(word)).map(ukSpelling).join(" ")
+  await Promise.all(candidates.map(async entry => {
+    entry.data = await entry.result.data()
+    const title = words(entry.data.meta.title || "").map(ukSpelling)
+    const inTitle = found.filter(part => part.alternatives.some(alternative =>
+      words(alternative.text).every(word => holds(title, word)))).length
+    entry.score *= 1 + TITLE_BONUS * inTitle / found.length
+    const text = words(entry.data.content || "").map(ukSpelling)
+      .filter(word => !STOPWORDS.has(word)).join(" ")
+    if (found.length > 1 && text.includes(phrase))
+      entry.score *= PHRASE_BONUS
+  }))
+}
+
+function address(url) {
+  return new URL(url.replace(/^\//, ""), root).href
+}
+
+function terms(query) {
+  return Object.fromEntries(words(query).map(word => [word, true]))
+}
+
+/* One page as Material's result items: the page, then its best sections. */
+async function items(entry, query) {
+  const data = entry.data || await entry.result.data()
+  const kind = (data.filters.kind || ["Page"])[0]
+  const tags = [kind, ...(data.meta.level ? [data.meta.level] : [])].map(escapeHtml)
+  const page = {
+    location: address(data.url),
+    title: escapeHtml(data.meta.title || data.url),
+    text: data.excerpt,
+    score: entry.score,
+    terms: terms(query),
+    tags
+  }
+  const sections = (data.sub_results || [])
+    .filter(section => section.url !== data.url && section.url.includes("#"))
+    .slice(0, 2)
+    .map((section, index) => ({
+      location: address(section.url),
+      title: escapeHtml(section.title),
+      text: section.excerpt,
+      score: entry.score / (index + 2),
+      terms: terms(query)
+    }))
+  return [page, ...sections]
+}
+
+async function search(query) {
+  if (!words(query).length)
+    return { items: [] }
+  if (!pagefind)
+    return { items: [[{
+      location: address("/recommendations/"),
+      title: "Search is not available just now",
+      text: "<p>Browse every recommendation in the explorer instead.</p>",
+      score: 1, terms: {}, tags: []
+    }]] }
+  const { ranked, parts } = await searchAll(query)
+  const shown = await Promise.all(ranked.slice(0, SHOWN).map(entry => items(entry, query)))
+  // No recommendation holds every part of the query: say so, and name the nearest.
+  const nearest = ranked.find(entry => recommendations.has(entry.result.id))
+  if (!nearest || nearest.parts < parts) {
+    const [page] = nearest ? await items(nearest, query) : [null]
+    shown.unshift([{
+      location: page ? page.location : address("/recommendations/"),
+      title: `No recommendation matches “${escapeHtml(query)}”` +
+        (page ? `; the nearest is “${page.title}”` : ""),
+      text: page
+        ? page.text
+        : "<p>Try other words, or browse every recommendation in the explorer.</p>",
+      score: Number.MAX_SAFE_INTEGER,
+      terms: terms(query),
+      tags: []
+    }])
+  }
+  return { items: shown }
+}
+
+/* Messages are answered one at a time, in order, as Material expects of its worker; a query
+   overtaken by a newer one while it waited is answered at once with no results. */
+let queue = Promise.resolve()
+let latest = 0
+
+addEventListener("message", event => {
+  const message = event.data
+  const number = message.type === QUERY ? ++latest : latest
+  queue = queue.then(async () => {
+    if (message.type === SETUP) {
+      try {
+        await setup()
+      } catch (error) {
+        console.warn("kb search: the index could not be loaded", error)
+        pagefind = null
+      }
+      postMessage({ type: READY })
+    } else if (message.type === QUERY) {
+      try {
+        const data = number === latest ? await search(message.data) : { items: [] }
+        postMessage({ type: RESULT, data })
+      } catch (error) {
+        console.warn("kb search:", error)
+        postMessage({ type: RESULT, data: { items: [] } })
+      }
+    }
+  })
+})

@@ -1,0 +1,49 @@
+"""What the site's search needs besides Pagefind's index: the command-line search's synonym
+groups and spelling folds, as JSON for the search worker (docs/javascripts/kb-search.js).
+
+The site is searched by Pagefind, run over the built site (``build_site.py``), behind
+Material's search box: Material hands each query to a web worker of ours, which asks
+Pagefind for it and for each synonym and spelling variant, ranks recommendations before other
+records for the same match, and answers in Material's format. Expanding queries rather than
+the index keeps the pages' text, and so the excerpts, as written.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kb.models import RecommendationKind
+from kb.render.pages import SEARCH_KINDS
+from kb.search.analysis import load_synonyms, spelling_folds
+from kb.search.index import PRIOR
+
+VOCABULARY = Path("search") / "kb-search.json"
+
+
+def search_vocabulary() -> dict[str, Any]:
+    """The synonym groups (lower case) and the US-to-UK spelling folds."""
+    folds = spelling_folds()
+    return {
+        "groups": [[term.lower() for term in group.terms] for group in load_synonyms()],
+        # JavaScript writes a replacement's groups as $1, not \1.
+        "endings": [[pattern, repl.replace("\\1", "$1")] for pattern, repl in folds["endings"]],
+        "stems": folds["stems"],
+        "priors": search_priors(),
+    }
+
+
+def search_priors() -> dict[str, float]:
+    """How much each kind of page weighs in the site's search, as the site names the kinds:
+    the command-line search's priors (``kb.search.index.PRIOR``); pages it has no prior for
+    (themes, sources, hand-written pages) weigh as a study does."""
+    priors = {kind.label: PRIOR[kind.value] for kind in RecommendationKind}
+    priors |= {label: PRIOR.get(key, PRIOR["study"]) for key, label in SEARCH_KINDS.items()}
+    return priors | {"Page": PRIOR["study"]}
+
+
+def write_search_vocabulary(docs: Path) -> Path:
+    """Write ``search/kb-search.json`` into the folder MkDocs builds from."""
+    path = docs / VOCABULARY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(search_vocabulary(), ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
