@@ -732,14 +732,14 @@ def _element(page: Html, tag: str, **wanted: str) -> dict[str, str]:
     )
 
 
-def test_explorer_rows_carry_their_facets(tiny_site: Site) -> None:
+def test_explorer_rows_carry_their_facets_and_sort_keys(tiny_site: Site) -> None:
     page = parse(tiny_site.html("recommendations/"))
     rows = [
         attributes
         for tag, attributes in page.elements
         if tag == "tr" and "data-theme" in attributes
     ]
-    assert rows == [
+    assert rows == [  # in the default order: theme, then place in the theme's list
         {
             "data-theme": "recruitment",
             "data-level": "S1",  # the headline: one study at S2
@@ -747,6 +747,12 @@ def test_explorer_rows_carry_their_facets(tiny_site: Site) -> None:
             "data-direction": "positive",
             "data-actor": "",
             "data-type": "evaluation-report",
+            "data-order": "1",
+            "data-sort-title": "anonymise applications",
+            "data-sort-theme": "0",
+            "data-sort-kind": "recommendation",
+            "data-sort-rank": "1",
+            "data-sort-links": "1",
         },
         {
             "data-theme": "recruitment",
@@ -755,6 +761,12 @@ def test_explorer_rows_carry_their_facets(tiny_site: Site) -> None:
             "data-direction": "",
             "data-actor": "",
             "data-type": "",
+            "data-order": "2",
+            "data-sort-title": "publish representation targets",
+            "data-sort-theme": "0",
+            "data-sort-kind": "recommendation",
+            "data-sort-rank": "0",
+            "data-sort-links": "0",
         },
     ]
 

@@ -664,49 +664,71 @@ def _other_record_pages(writer: PageWriter) -> None:
 
 
 def _explorer_rows(m: SiteModel) -> list[dict[str, Any]]:
+    """The explorer's rows in its default order: by theme, as the themes page lists them,
+    then by place in the theme's list."""
+    theme_rank = {theme_id: rank for rank, (theme_id, _) in enumerate(m.theme_order())}
     rows = []
     for rec_id, rec in m.recommendations.items():
         facets = m.facets(rec_id)
+        level = m.shown_level(rec_id)
         rows.append(
             {
                 "rec": rec,
                 "facets": {name: " ".join(values) for name, values in facets.items()},
-                "level": m.shown_level(rec_id),
+                "level": level,
+                "rank": Strength(level).rank if level else -1,
                 "headline": m.headline_of(rec_id),
-                "judged": (rec["evidence_judgement"] or {}).get("level"),
                 "links": len(m.evidence_of_rec[rec_id]),
+                "order": (theme_rank.get(rec["themes"][0], 0), rec["position"] or 0, rec_id),
+                "theme_rank": theme_rank.get(rec["themes"][0], 0),
             }
         )
-    return rows
+    return sorted(rows, key=lambda row: row["order"])
 
 
-def _explorer_facets(m: SiteModel) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """(parameter, label, [(value, text)]) for each filter of the explorer."""
+FacetOptions = list[tuple[str | None, list[tuple[str, str]]]]  # (group label, [(value, text)])
+
+
+def _explorer_facets(m: SiteModel) -> list[tuple[str, str, FacetOptions]]:
+    """(parameter, label, option groups) for each filter of the explorer."""
     themes = [
         (theme_id, "\u2003" * depth + m.themes[theme_id]["title"])
         for theme_id, depth in m.theme_order()
     ]
     used_directions = {link["direction"] for link in m.evidence}
     used_types = {m.studies[link["study"]]["type"] for link in m.evidence}
+    strongest_first = [level for level in reversed(LEVELS)]
+    at_least = [
+        (
+            f"atleast-{level}",
+            f"{level} {level_label(level)}" + (" or stronger" if level != "S5" else ""),
+        )
+        for level in strongest_first
+        if level != "S0"
+    ]
+    exactly = [(level, f"{level} {level_label(level)}") for level in strongest_first]
     return [
-        ("theme", "Theme", themes),
+        ("theme", "Theme", [(None, themes)]),
         (
             "level",
-            "Strength level",
-            [(level, f"{level} {level_label(level)}") for level in LEVELS]
-            + [(NOT_JUDGED, "Not judged")],
+            "Strength of evidence",
+            [("At least", at_least), ("Exactly", [*exactly, (NOT_JUDGED, "Not judged")])],
         ),
-        ("kind", "Kind of statement", [(kind.value, kind.label) for kind in RecommendationKind]),
+        (
+            "kind",
+            "Kind of statement",
+            [(None, [(kind.value, kind.label) for kind in RecommendationKind])],
+        ),
         (
             "direction",
             "Direction of evidence",
-            [(d.value, d.label) for d in Direction if d.value in used_directions],
+            [(None, [(d.value, d.label) for d in Direction if d.value in used_directions])],
         ),
-        ("actor", "Who it names", list(m.actor_names().items())),
+        ("actor", "Who it names", [(None, list(m.actor_names().items()))]),
         (
             "type",
             "Evidence type",
-            [(t.value, t.label) for t in StudyType if t.value in used_types],
+            [(None, [(t.value, t.label) for t in StudyType if t.value in used_types])],
         ),
     ]
 
