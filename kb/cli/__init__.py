@@ -89,6 +89,7 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     lazy={
         "add": "kb.cli.reviewer:add",
+        "diff": "kb.cli.releases:diff",
         "fmt": "kb.cli.reviewer:fmt",
         "graph": "kb.cli.graph:graph",
         "import": "kb.cli.reviewer:import_references",
