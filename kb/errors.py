@@ -103,3 +103,7 @@ class RevisionInvalid(KnowledgeBaseError):
 
 class NotAnExport(KnowledgeBaseError):
     """A file given to compare is not a JSON document written by `kb export`."""
+
+
+class ReleaseFileInvalid(KnowledgeBaseError):
+    """kb-release.yaml is missing, unreadable, or lists a release wrongly."""

@@ -93,6 +93,7 @@ class LazyGroup(click.Group):
         "fmt": "kb.cli.reviewer:fmt",
         "graph": "kb.cli.graph:graph",
         "import": "kb.cli.reviewer:import_references",
+        "release": "kb.cli.releases:release",
         "search": "kb.cli.search:search",
         "synth": "kb.cli.synth:synth",
     },

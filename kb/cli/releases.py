@@ -1,5 +1,5 @@
-"""`kb diff`: what changed between two versions of the knowledge base; it calls
-kb.revisions, kb.diff and kb.diff_report."""
+"""`kb diff` and `kb release`: what changed between two versions of the knowledge base, and
+what the next release is. Each calls one function of kb.revisions, kb.diff or kb.release."""
 
 import sys
 
@@ -9,6 +9,7 @@ from kb.cli import json_output, knowledge_base_options, paths_from, print_proble
 from kb.diff import compare
 from kb.diff_report import markdown_report, text_report
 from kb.errors import RevisionInvalid
+from kb.release import BUMP_RULE, current_release, suggest_next
 from kb.revisions import read_version
 
 SHOWN_PROBLEMS = 10
@@ -69,3 +70,47 @@ def diff(
         click.echo(markdown_report(changes, before.description, after.description), nl=False)
     else:
         click.echo(text_report(changes, before.description, after.description), nl=False)
+
+
+@click.command()
+@knowledge_base_options
+@click.option(
+    "--bump",
+    is_flag=True,
+    help="Suggest the next version from `kb diff` against the last release's tag.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def release(root: str | None, database: str | None, bump: bool, as_json: bool) -> None:
+    """Report the knowledge base's content release (kb-release.yaml), or suggest the next.
+
+    Versions are semantic, for the content: a changed record format is a major release, a
+    record added, removed or renamed (a new study or evidence link) a minor one, a corrected
+    field (a rating, a typo) a patch. Each release is tagged v + its version.
+
+    Example: kb release --bump
+    """
+    paths = paths_from(root, database)
+    if not bump:
+        latest = current_release(paths.root)
+        if as_json:
+            json_output(latest.as_dict() if latest else None)
+        elif latest is None:
+            click.echo("no release yet (kb-release.yaml lists none)")
+        else:
+            click.echo(f"{latest.version} released {latest.date.isoformat()}, tag {latest.tag}")
+        return
+    suggestion = suggest_next(paths)
+    if as_json:
+        json_output(suggestion.as_dict())
+        return
+    last = suggestion.last
+    if last is None:
+        click.echo(f"no release yet; the first will be {suggestion.next}")
+        return
+    click.echo(f"last release: {last.version} of {last.date.isoformat()}, tag {last.tag}")
+    click.echo(f"since then: {'; '.join(suggestion.bump.reasons)}")
+    if suggestion.bump.part is None:
+        click.echo("nothing to release")
+    else:
+        rule = BUMP_RULE[suggestion.bump.part]
+        click.echo(f"next release: {suggestion.next} ({suggestion.bump.part}: {rule})")
