@@ -89,6 +89,13 @@ CHANGE_ORDER = ("added", "removed", "renamed", "changed")
 # --- Values in words ----------------------------------------------------------------------
 
 _BARE = re.compile(r"[\w.:/+#-]{1,60}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text with control characters written as escapes, so that a terminal shows them rather
+    than obeys them (records from git are refused with them; an export file may hold any)."""
+    return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def shown(value: Any) -> str:
@@ -141,6 +148,11 @@ def _excerpts(old: str, new: str) -> tuple[str, str]:
 
 
 _LEVEL = re.compile(r"S[0-5]")
+_LEVELS = frozenset(f"S{number}" for number in range(6))
+
+
+def _is_level(value: Any) -> bool:
+    return isinstance(value, str) and value in _LEVELS
 
 
 @dataclass(frozen=True)
@@ -335,11 +347,16 @@ def headlines(document: Mapping[str, Any]) -> dict[str, tuple[str | None, str]]:
     levels: dict[str, tuple[str | None, str]] = {}
     links: dict[str, list[Mapping[str, Any]]] = {}
     for link in document.get("evidence", []):
-        links.setdefault(link.get("recommendation"), []).append(link)
+        if _is_level(link.get("strength")) and isinstance(link.get("study"), str):
+            links.setdefault(link.get("recommendation"), []).append(link)
     for record in document.get("recommendations", []):
         given = record.get("headline")
         if isinstance(given, dict):
-            levels[record["id"]] = (given.get("level"), given.get("reason") or "")
+            level = given.get("level")
+            levels[record["id"]] = (
+                level if _is_level(level) else None,
+                given.get("reason") if isinstance(given.get("reason"), str) else "",
+            )
         elif record.get("kind", "recommendation") != "recommendation":
             levels[record["id"]] = (None, "only recommendations are rated")
         else:
@@ -354,7 +371,10 @@ def _headline_moves(
     links: list[RecordChange],
 ) -> list[HeadlineMove]:
     old_levels, new_levels = headlines(old), headlines(new)
-    titles = {record["id"]: record.get("title") or "" for record in new["recommendations"]}
+    titles = {
+        record["id"]: record["title"] if isinstance(record.get("title"), str) else ""
+        for record in new["recommendations"]
+    }
     moves = []
     for old_id, (old_level, _) in old_levels.items():
         new_id = renamed.get(old_id, old_id)

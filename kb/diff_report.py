@@ -9,7 +9,7 @@ a pull request's page.
 
 import re
 
-from kb.diff import KIND_BY_KEY, KINDS, Diff, HeadlineMove, RecordChange
+from kb.diff import KIND_BY_KEY, KINDS, Diff, HeadlineMove, RecordChange, printable
 
 INDENT = "  "
 # The fields of an evidence link that the overall-level rule reads (kb.levels).
@@ -44,15 +44,18 @@ def _moved_by(change: RecordChange) -> str:
 
 def _text_move(move: HeadlineMove) -> list[str]:
     lines = [
-        f"{INDENT}{move.id}: {_level(move.old)} → {_level(move.new)}, {move.direction}"
-        + (f" ({move.title})" if move.title else "")
+        printable(
+            f"{INDENT}{move.id}: {_level(move.old)} → {_level(move.new)}, {move.direction}"
+            + (f" ({move.title})" if move.title else "")
+        )
     ]
     if move.old_id != move.id:
-        lines.append(f"{INDENT * 2}renamed from {move.old_id}")
-    lines.append(f"{INDENT * 2}now: {move.reason}")
+        lines.append(printable(f"{INDENT * 2}renamed from {move.old_id}"))
+    lines.append(printable(f"{INDENT * 2}now: {move.reason}"))
     for link in move.links:
         how = _moved_by(link)
-        lines.append(f"{INDENT * 2}{link.change} link {link.name}" + (f": {how}" if how else ""))
+        line = f"{INDENT * 2}{link.change} link {link.name}" + (f": {how}" if how else "")
+        lines.append(printable(line))
     if not move.links:
         lines.append(f"{INDENT * 2}no evidence link on it changed")
     return lines
@@ -60,12 +63,15 @@ def _text_move(move: HeadlineMove) -> list[str]:
 
 def _text_record(change: RecordChange) -> list[str]:
     line = f"{INDENT}{change.change} {change.name}" + (f": {change.label}" if change.label else "")
-    return [line, *(f"{INDENT * 2}{field.words()}" for field in change.fields)]
+    return [
+        printable(line),
+        *(printable(f"{INDENT * 2}{field.words()}") for field in change.fields),
+    ]
 
 
 def text_report(diff: Diff, old: str, new: str) -> str:
     """The diff for a terminal, from the version described as ``old`` to ``new``."""
-    lines = [f"Changes from {old} to {new}"]
+    lines = [printable(f"Changes from {old} to {new}")]
     if diff.empty:
         return "\n".join([*lines, "No record changed.", ""])
     lines += [
@@ -91,14 +97,14 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 def escaped(text: str) -> str:
     """Text that Markdown shows as written: no emphasis, links, images, tables or HTML."""
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _SPECIAL.sub(r"\\\1", text)
 
 
 def code(text: str) -> str:
     """An ID as inline code, or escaped text when it cannot be one."""
-    return f"`{text}`" if re.fullmatch(r"[^`\s]+", text) else escaped(text)
+    return f"`{text}`" if re.fullmatch(r"[^`\s\x00-\x1f\x7f-\x9f]+", text) else escaped(text)
 
 
 def _md_name(change: RecordChange) -> str:

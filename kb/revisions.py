@@ -27,6 +27,8 @@ from kb.store import open_store
 RECORD_FOLDERS = ("recommendations", "evidence")
 # What a document needs to be compared: an export written by any version of `kb export`.
 EXPORT_KEYS = ("recommendations", "studies", "evidence")
+# Lists it may have besides.
+OPTIONAL_EXPORT_KEYS = ("sources", "themes", "examples", "figures")
 
 
 @dataclass(frozen=True)
@@ -166,8 +168,8 @@ def export_file(path: Path) -> Version:
         raise NotAnExport(f"{path} cannot be read as JSON: {error}") from None
     if not isinstance(document, dict):
         raise NotAnExport(f"{path} is not a `kb export` document: it is not a JSON object")
-    for key in EXPORT_KEYS:
-        records = document.get(key)
+    for key in (*EXPORT_KEYS, *OPTIONAL_EXPORT_KEYS):
+        records = document.get(key, None if key in EXPORT_KEYS else [])
         if not isinstance(records, list) or not all(
             isinstance(record, dict) and isinstance(record.get("id"), str) for record in records
         ):

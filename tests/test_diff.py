@@ -429,3 +429,40 @@ def test_the_repository_against_its_own_head() -> None:
     result = run_kb("diff", "HEAD", "--root", REPOSITORY)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Changes from HEAD (")
+
+
+def test_an_odd_export_is_compared_without_a_traceback(tmp_path: Path) -> None:
+    """An export file may hold anything: control characters, levels that are not levels."""
+    old = {
+        "recommendations": [{"id": "r", "title": "R", "headline": {"level": ["S2"]}}],
+        "studies": [{"id": "a", "title": "Plain"}],
+        "evidence": [{"id": "a--r", "study": "a", "recommendation": "r", "strength": {}}],
+    }
+    new = {
+        "recommendations": [{"id": "r", "title": 7}],
+        "studies": [{"id": "a", "title": "Bell\x07 and \x1b[31mred"}],
+        "evidence": [],
+    }
+    paths = [tmp_path / "old.json", tmp_path / "new.json"]
+    for path, content in zip(paths, (old, new), strict=True):
+        path.write_text(json.dumps(content), encoding="utf-8")
+    result = run_kb("diff", *paths)
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "  changed a: Bell\\u0007 and \\u001b[31mred\n" in result.stdout
+    assert "r: not judged → S0, now rated\n" in result.stdout
+    markdown = run_kb("diff", *paths, "--format", "markdown").stdout
+    assert "Bell\\\\u0007 and \\\\u001b\\[31mred" in markdown
+
+
+def test_an_export_whose_other_lists_are_not_records(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(
+        json.dumps({"recommendations": [], "studies": [], "evidence": [], "themes": [1]}),
+        encoding="utf-8",
+    )
+    result = run_kb("diff", path, path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path} is not a `kb export` document: 'themes' is not a list of records with IDs\n"
+    )
