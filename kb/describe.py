@@ -16,7 +16,7 @@ RECORD_TYPES = {
 }
 
 # For each type, the (export key, field) pairs whose value names a record of that type.
-_REFERRING_FIELDS = {
+REFERRING_FIELDS = {
     "source": [
         ("themes", "source"),
         ("recommendations", "source"),
@@ -48,7 +48,7 @@ def describe_record(document: dict[str, list[dict[str, Any]]], record_id: str) -
             if record["id"] == record_id:
                 referred_by = [
                     {"type": RECORD_TYPES[other_key], "id": other["id"], "field": field}
-                    for other_key, field in _REFERRING_FIELDS[type_name]
+                    for other_key, field in REFERRING_FIELDS[type_name]
                     for other in document[other_key]
                     if _refers_to(other.get(field), record_id)
                 ]

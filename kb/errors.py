@@ -81,3 +81,29 @@ class SiteBuildFailed(KnowledgeBaseError):
 
 class IndexBuildFailed(KnowledgeBaseError):
     """The worker process building the search index stopped without finishing."""
+
+
+class RevisionNotFound(KnowledgeBaseError):
+    """A git revision cannot be read: no such name, no git, or no knowledge base in it."""
+
+
+class RevisionInvalid(KnowledgeBaseError):
+    """The records at a git revision do not validate, so that revision cannot be compared."""
+
+    def __init__(self, revision: str, problems: list[Problem]):
+        self.revision = revision
+        self.problems = [problem for problem in problems if problem.severity == "error"]
+        count = len(self.problems)
+        super().__init__(
+            f"the records at {revision} do not validate with this version of kb "
+            f"({count} problem{'s' if count != 1 else ''}); a revision from before a change "
+            "of record format can be compared through a `kb export` file made at the time"
+        )
+
+
+class NotAnExport(KnowledgeBaseError):
+    """A file given to compare is not a JSON document written by `kb export`."""
+
+
+class ReleaseFileInvalid(KnowledgeBaseError):
+    """kb-release.yaml is missing, unreadable, or lists a release wrongly."""

@@ -89,9 +89,11 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     lazy={
         "add": "kb.cli.reviewer:add",
+        "diff": "kb.cli.releases:diff",
         "fmt": "kb.cli.reviewer:fmt",
         "graph": "kb.cli.graph:graph",
         "import": "kb.cli.reviewer:import_references",
+        "release": "kb.cli.releases:release",
         "search": "kb.cli.search:search",
         "synth": "kb.cli.synth:synth",
     },
