@@ -1,5 +1,5 @@
-"""The evidence network drawing: few crossings, whole labels, nodes that are links, a list
-in its place on a phone, and inert record text.
+"""The evidence network drawing: few crossings, whole labels, nodes that are links, a focus
+view kept in the address, a list in its place on a phone, and inert record text.
 
 The ordering and label tests need no site. The rest read the sites built once per session
 (``tests/conftest.py``) and drive Debian's Chromium on them.
@@ -338,6 +338,26 @@ def theme(real_site: Site) -> str:
     return min(drawn, key=lambda theme: (len(_drawing(real_site, theme).lines), theme))
 
 
+def _links_of(site: Site, theme: str, rec_id: str) -> tuple[int, set[str]]:
+    lines = [line for line in _drawing(site, theme).lines if line["data-rec"] == rec_id]
+    return len(lines), {line["data-study"] for line in lines}
+
+
+def _lit(page: Any) -> dict[str, Any]:
+    return page.evaluate(
+        """() => {
+          const svg = document.querySelector("svg.kb-network");
+          const on = (selector) => [...svg.querySelectorAll(selector + ".is-on")];
+          return {
+            focused: svg.classList.contains("is-focused"),
+            lines: on(".kb-network__link").length,
+            studies: on(".kb-node--study").map((node) => node.dataset.study).sort(),
+            recs: on(".kb-node--rec").map((node) => node.dataset.rec),
+          };
+        }"""
+    )
+
+
 @pytest.mark.browser
 def test_nodes_are_reached_by_tab_in_order_with_a_visible_focus(
     real_site: Site, real_url: str, page: Any, theme: str
@@ -347,7 +367,7 @@ def test_nodes_are_reached_by_tab_in_order_with_a_visible_focus(
     nodes = page.locator("svg.kb-network a.kb-node")
     count = nodes.count()
     names = [nodes.nth(index).text_content() for index in range(count)]
-    page.locator(".kb-network-page > p a").last.focus()  # the last link before the drawing
+    page.locator("#kb-network-focus-rec").focus()
     for index in range(count):
         page.keyboard.press("Tab")
         focused = page.evaluate(
@@ -369,6 +389,68 @@ def test_nodes_are_reached_by_tab_in_order_with_a_visible_focus(
     nodes.first.focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/recommendations/**")
+
+
+@pytest.mark.browser
+def test_the_focus_view_by_keyboard_pointer_and_address(
+    real_site: Site, real_url: str, page: Any, theme: str
+) -> None:
+    page.set_viewport_size({"width": THEME_WIDE, "height": 900})
+    address = real_url + f"network/{theme}/"
+    page.goto(address)
+    select = page.locator("#kb-network-focus-rec")
+    assert select.is_visible() and _lit(page)["focused"] is False
+    options = select.locator("option").evaluate_all("options => options.map(o => o.value)")
+    first, second = options[1], options[2]
+
+    select.focus()  # the keyboard: the arrow key moves to the first recommendation
+    page.keyboard.press("ArrowDown")
+    assert page.url.endswith(f"#focus={first}")
+    lines, studies = _links_of(real_site, theme, first)
+    lit = _lit(page)
+    assert lit == {"focused": True, "lines": lines, "studies": sorted(studies), "recs": [first]}
+    status = page.locator("#kb-network-focus-status").inner_text()
+    assert f"{lines} evidence link" in status and f"{len(studies)} stud" in status
+
+    select.select_option(second)  # the pointer, as a click on an option does
+    assert page.url.endswith(f"#focus={second}") and _lit(page)["recs"] == [second]
+
+    study = page.locator("svg.kb-network a.kb-node--study").first  # pointing previews
+    study.hover()
+    previewed = _lit(page)
+    assert previewed["studies"] == [study.get_attribute("data-study")]
+    page.mouse.move(1, 1)
+    assert _lit(page)["recs"] == [second]
+
+    page.goto("about:blank")  # the address alone brings the view back
+    page.goto(address + f"#focus={first}")
+    assert select.input_value() == first and _lit(page)["recs"] == [first]
+    page.evaluate(f"location.hash = '#focus={second}'")
+    page.wait_for_function(f"document.getElementById('kb-network-focus-rec').value === '{second}'")
+    page.evaluate("location.hash = '#links'")  # a jump to a heading keeps the view
+    page.wait_for_timeout(100)
+    assert _lit(page)["recs"] == [second]
+    select.select_option("")
+    assert "#" not in page.url and _lit(page)["focused"] is False
+    page.goto(address + "#focus=no-such-recommendation")
+    assert select.input_value() == "" and _lit(page)["focused"] is False
+
+
+@pytest.mark.browser
+def test_without_javascript_it_is_a_plain_drawing_and_the_table(
+    real_url: str, browser: Any, theme: str
+) -> None:
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": THEME_WIDE, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(real_url + f"network/{theme}/#focus=anything")
+    assert page.locator("#kb-network-focus").is_hidden()
+    assert page.locator("svg.kb-network").is_visible()
+    assert page.locator("svg.kb-network a.kb-node").first.is_visible()
+    assert page.locator(".kb-network-links table").is_visible()
+    assert page.locator(".kb-network-list").is_hidden()
+    context.close()
 
 
 def _network_pages(site: Site) -> list[str]:
@@ -407,11 +489,12 @@ def test_print_shows_the_drawing_and_the_table(real_url: str, page: Any, theme: 
     page.emulate_media(media="print")
     assert page.locator("svg.kb-network").is_visible()
     assert page.locator(".kb-network-links table").is_visible()
+    assert page.locator("#kb-network-focus").is_hidden()
     assert page.locator(".kb-network-list").is_hidden()
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("view", ["wide", "phone", "hostile"])
+@pytest.mark.parametrize("view", ["wide", "focused", "phone", "hostile"])
 def test_a_network_page_passes_axe(
     real_url: str, hostile_url: str, page: Any, theme: str, view: str
 ) -> None:
@@ -422,5 +505,8 @@ def test_a_network_page_passes_axe(
         page.goto(hostile_url + "network/hostile-theme/")
     else:
         page.goto(real_url + f"network/{theme}/")
+    if view == "focused":
+        page.locator("#kb-network-focus-rec").select_option(index=1)
+        page.locator("svg.kb-network a.kb-node--study").first.focus()
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     assert results.violations_count == 0, results.generate_report()
