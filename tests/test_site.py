@@ -2,8 +2,9 @@
 passes axe-core in a real browser.
 
 Each site (the tiny fixture, the hostile fixture, the real knowledge base) is built once per
-session. Browser tests drive Debian's Chromium through Playwright and skip, saying why, only
-when that browser is absent.
+session, by fixtures in ``tests/conftest.py`` that ``tests/test_network.py`` shares. Browser
+tests drive Debian's Chromium through Playwright and skip, saying why, only when that browser
+is absent.
 """
 
 import csv
@@ -14,12 +15,8 @@ import posixpath
 import re
 import shutil
 import string
-import threading
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -36,19 +33,14 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 import build_site
-from benchmarks.browser import ARGS as CHROMIUM_ARGS
-from benchmarks.browser import CHROMIUM as BROWSER_PATH
 from kb import pipeline
-from kb.export import export_document
 from kb.graph import graph_of
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
 from kb.render.model import SiteModel
 from kb.render.pages import CurrentPage, environment, relative_path, relative_url, site_path
-from kb.store import open_store
 from kb.urls import record_url
-from tests.conftest import DATA, REPOSITORY
+from tests.conftest import DATA, Site
 
-CHROMIUM = Path(BROWSER_PATH)
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # The search index may grow by this much per record (Material's search_index.json), plus a
 # fixed allowance for the hand-written pages. At 10,000 records that is 5 MB.
@@ -62,55 +54,6 @@ RECORD_KEYS = {
     "examples": "example",
     "figures": "figure",
 }
-
-# --- Building the sites once --------------------------------------------------------------
-
-
-@dataclass
-class Site:
-    """A built site and the knowledge base it came from."""
-
-    root: Path
-    folder: Path
-    document: dict[str, list[dict[str, Any]]]
-    built: pipeline.Built
-    pages: int
-
-    def html(self, path: str) -> Path:
-        """The HTML file of a site path (``recommendations/x/`` → …/index.html)."""
-        return (
-            self.folder / path / "index.html"
-            if path.endswith("/") or not path
-            else (self.folder / path)
-        )
-
-
-def _build(source: Path, work: Path, copy: bool = True) -> Site:
-    root = work / "kb"
-    if copy:
-        shutil.copytree(source, root)
-    else:
-        root = source
-    paths = pipeline.Paths(root, work / "kb.sqlite", work / "index")
-    built, pages = build_site.build_site(paths, work / "site", staging=work / "docs")
-    document = export_document(open_store(paths.database))
-    return Site(root, work / "site", document, built, pages)
-
-
-@pytest.fixture(scope="session")
-def tiny_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    return _build(DATA / "tiny", tmp_path_factory.mktemp("tiny"))
-
-
-@pytest.fixture(scope="session")
-def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    return _build(DATA / "hostile", tmp_path_factory.mktemp("hostile"))
-
-
-@pytest.fixture(scope="session")
-def real_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    return _build(REPOSITORY, tmp_path_factory.mktemp("real"), copy=False)
-
 
 # --- Reading the HTML -----------------------------------------------------------------------
 
@@ -921,7 +864,7 @@ def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
 # --- Hostile records ------------------------------------------------------------------------
 
 ALLOWED_SCRIPT_SOURCES = re.compile(
-    r"(^|/)(assets/javascripts/bundle\.[0-9a-f]+\.min\.js|javascripts/explorer\.js)$"
+    r"(^|/)(assets/javascripts/bundle\.[0-9a-f]+\.min\.js|javascripts/(explorer|network)\.js)$"
 )
 HOSTILE_URL = "https://example.org/'onmouseover='alert(1)'/[x](javascript:alert(1))?a=1&b=*em*"
 HOSTILE_DOI_URL = 'https://doi.org/10.1234/"><script>alert(1)</script>'
@@ -1018,62 +961,6 @@ def test_hostile_search_index_holds_only_text(hostile_site: Site) -> None:
 
 
 # --- In the browser -------------------------------------------------------------------------
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-def _serve(folder: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture(scope="session")
-def real_url(real_site: Site) -> Iterator[str]:
-    yield from _serve(real_site.folder)
-
-
-@pytest.fixture(scope="session")
-def hostile_url(hostile_site: Site) -> Iterator[str]:
-    yield from _serve(hostile_site.folder)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.skip(
-            f"Chromium not found at {CHROMIUM}: install Debian's chromium package "
-            "(apt-get install chromium) to run the browser tests"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    opened = context.new_page()
-    dialogs: list[str] = []
-    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert dialogs == [], "a page opened a dialog"
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 def _recommendation_with_links(site: Site) -> dict[str, Any]:

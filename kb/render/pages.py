@@ -58,7 +58,7 @@ from kb.models import (
 from kb.render import jsonld
 from kb.render.escape import front_matter, inert, inert_lines, safe_url
 from kb.render.model import LEVELS, NOT_JUDGED, SiteModel, level_definition, level_label
-from kb.render.network import Link, legend_svg, network_svg
+from kb.render.network import Link, by_recommendation, legend_svg, network_svg
 from kb.urls import record_url
 
 # Search weights: recommendations first, then examples and themes, then studies.
@@ -621,13 +621,22 @@ def _theme_pages(writer: PageWriter) -> None:
             recs=m.recs_under(theme_id),
         )
         links = _theme_links(m, theme_id)
+        page = site_path(f"network/{theme_id}.md")  # the drawing's links are relative to it
         writer.write(
             f"network/{theme_id}.md",
             "network.md.j2",
             WIDE,
             theme=theme,
             links=links,
-            drawing=network_svg(theme["title"], links, f"network-{theme_id}"),
+            groups=by_recommendation(links),
+            drawing=network_svg(
+                theme["title"],
+                links,
+                f"network-{theme_id}",
+                lambda kind, record_id, page=page: relative_url(
+                    page, record_url(kind, token(record_id))
+                ),
+            ),
             legend=legend_svg(),
         )
 
