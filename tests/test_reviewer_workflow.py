@@ -12,8 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from kb import add as adding
-from kb import pipeline
+from kb import changing, pipeline
 from kb.add import new_finding_id
 from kb.cli import main
 from kb.errors import ChangeRefused
@@ -278,20 +277,20 @@ def _refuse_reading_every_record(monkeypatch: pytest.MonkeyPatch) -> None:
     def read_every_record(*args: object, **kwargs: object) -> None:
         raise AssertionError("read every record")
 
-    monkeypatch.setattr(adding, "load_records", read_every_record)
+    monkeypatch.setattr(changing, "load_records", read_every_record)
     monkeypatch.setattr(pipeline, "load_records", read_every_record)
 
 
 def _count_full_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Record each time a command reads every record to check a change."""
     reads: list[Path] = []
-    load_records = adding.load_records
+    load_records = changing.load_records
 
     def counted(root: Path, **limits: int) -> object:
         reads.append(root)
         return load_records(root, **limits)
 
-    monkeypatch.setattr(adding, "load_records", counted)
+    monkeypatch.setattr(changing, "load_records", counted)
     return reads
 
 
