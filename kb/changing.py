@@ -26,7 +26,7 @@ from kb.duplicates import Reference
 from kb.errors import Problem, RecordsInvalid
 from kb.load import RecordFile, load_records, read_record
 from kb.models import Study
-from kb.settings import setting_value
+from kb.settings import number_setting
 from kb.validate import KnowledgeBase, check_record, validate_records
 
 _Result = TypeVar("_Result")
@@ -66,8 +66,8 @@ def _reference(record: Any) -> Reference:
 def read_limits() -> dict[str, int]:
     """The file and field size caps ``kb check`` reads records with."""
     return {
-        "max_file_bytes": int(setting_value("max_file_bytes")),
-        "max_field_chars": int(setting_value("max_field_chars")),
+        "max_file_bytes": number_setting("max_file_bytes"),
+        "max_field_chars": number_setting("max_field_chars"),
     }
 
 

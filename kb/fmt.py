@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from kb.errors import KnowledgeBaseError
 from kb.load import read_record, record_kind, record_paths
 from kb.models import RECORD_MODELS
-from kb.settings import setting_value
+from kb.settings import number_setting
 from kb.write import record_text, repository_lock, write_text
 
 
@@ -50,8 +50,8 @@ def format_file(root: Path, path: Path, check: bool) -> Formatted:
     record, problems = read_record(
         root,
         path,
-        max_file_bytes=int(setting_value("max_file_bytes")),
-        max_field_chars=int(setting_value("max_field_chars")),
+        max_file_bytes=number_setting("max_file_bytes"),
+        max_field_chars=number_setting("max_field_chars"),
     )
     if record is None:
         return Formatted(name, "refused", problems[0].message if problems else "unreadable")

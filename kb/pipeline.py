@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from kb import store
 from kb.errors import IndexBuildFailed, KnowledgeBaseError, Problem, RecordsInvalid
 from kb.load import load_records
-from kb.settings import resolve_path, setting_value
+from kb.settings import number_setting, resolve_path, setting_value
 from kb.validate import KnowledgeBase, validate_records
 
 if TYPE_CHECKING:
@@ -52,8 +52,8 @@ def check(paths: Paths) -> tuple[KnowledgeBase, list[Problem]]:
     """Load and validate every record; return the knowledge base and all problems found."""
     records, problems = load_records(
         paths.root,
-        max_file_bytes=int(setting_value("max_file_bytes")),
-        max_field_chars=int(setting_value("max_field_chars")),
+        max_file_bytes=number_setting("max_file_bytes"),
+        max_field_chars=number_setting("max_field_chars"),
     )
     knowledge_base, found = validate_records(paths.root, records)
     return knowledge_base, sorted(problems + found)

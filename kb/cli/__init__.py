@@ -1,7 +1,7 @@
 """The `kb` command: a thin layer that parses options, calls one library function, prints.
 
 Exit codes: 0 success, 1 invalid input (with a message naming file, line, record and field),
-2 usage error.
+2 usage error (an option, or a `KB_*` setting, with a value of the wrong kind).
 """
 
 import functools
@@ -15,9 +15,9 @@ import click
 
 from kb import pipeline
 from kb.describe import describe_record
-from kb.errors import KnowledgeBaseError, Problem, RecordsInvalid
+from kb.errors import KnowledgeBaseError, Problem, RecordsInvalid, SettingInvalid
 from kb.export import export_document
-from kb.settings import SETTINGS
+from kb.settings import SETTINGS, check_environment
 from kb.stats import knowledge_base_stats
 
 _HELP = {
@@ -32,12 +32,16 @@ def print_problems(problems: list[Problem]) -> None:
 
 
 def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn input errors into a clear message and exit code 1, never a traceback."""
+    """Turn input errors into a clear message and exit code 1 (2 for a setting of the wrong
+    kind, a usage error), never a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except SettingInvalid as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
         except RecordsInvalid as error:
             print_problems(error.problems)
             click.echo(
@@ -98,12 +102,14 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="kb")
+@fails_cleanly
 def main() -> None:
     """Keep an evidence-synthesis knowledge base: recommendations, studies and their evidence.
 
     Records are YAML files under recommendations/ and evidence/; every command reads the
     knowledge base in the current folder, or the one named by --root.
     """
+    check_environment()  # a mistyped KB_* setting fails every command, used by it or not
 
 
 @main.command()
