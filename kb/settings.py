@@ -40,7 +40,8 @@ SETTINGS = (
     Setting(
         "root",
         ".",
-        "Folder holding the knowledge base (recommendations/ and evidence/).",
+        "Folder holding the knowledge base (recommendations/ and evidence/) [default: this "
+        "folder, or the nearest one above it that holds them].",
         names="folder",
     ),
     Setting(

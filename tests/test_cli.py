@@ -73,3 +73,58 @@ def test_a_number_setting_in_range_is_used(tiny_kb: Path, monkeypatch: pytest.Mo
     result = run_kb("check", "--root", tiny_kb)
     assert result.exit_code == 1
     assert "blind-cv-pilot: -: file is 319 bytes; the limit is 100\n" in result.stdout
+
+
+# --- Finding the knowledge base --------------------------------------------------------------
+
+TINY_COUNTS = (
+    "ok: 1 sources, 1 themes, 2 recommendations, 1 studies, 1 examples, 1 figures, "
+    "1 evidence links; 0 errors, 0 warnings\n"
+)
+
+
+def test_kb_finds_the_knowledge_base_it_is_run_inside(
+    tiny_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KB_ROOT", raising=False)
+    monkeypatch.chdir(tiny_kb / "evidence" / "studies")
+    assert run_kb("check").stdout == TINY_COUNTS
+    added = run_kb(
+        "add", "study", "--no-input", "--title", "Hiring audits", "--author", "Okafor, C.",
+        "--year", "2020", "--type", "review",
+    )  # fmt: skip
+    assert added.stdout.splitlines()[0] == "created evidence/studies/okafor-2020.yaml"
+    assert (tiny_kb / "evidence/studies/okafor-2020.yaml").is_file()
+    assert (tiny_kb / "build/kb.sqlite").is_file()
+    assert not (tiny_kb / "evidence/studies/evidence").exists()
+    assert not (tiny_kb / "evidence/studies/build").exists()
+
+
+def test_root_and_kb_root_win_over_the_folder_kb_is_run_in(
+    tiny_kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other"
+    (other / "evidence").mkdir(parents=True)
+    monkeypatch.chdir(tiny_kb / "recommendations" / "themes")
+    monkeypatch.setenv("KB_ROOT", str(other))
+    assert run_kb("check").stdout == (
+        "ok: 0 sources, 0 themes, 0 recommendations, 0 studies, 0 examples, 0 figures, "
+        "0 evidence links; 0 errors, 0 warnings\n"
+    )
+    monkeypatch.chdir(other / "evidence")
+    assert run_kb("check", "--root", tiny_kb).stdout == TINY_COUNTS
+
+
+def test_outside_any_knowledge_base_kb_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KB_ROOT", raising=False)
+    nowhere = tmp_path / "nowhere" / "deeper"
+    nowhere.mkdir(parents=True)
+    monkeypatch.chdir(nowhere)
+    result = run_kb("check")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: {nowhere} has no recommendations/ or evidence/ folder; run kb in a knowledge "
+        "base (or a folder inside one), or name one with --root\n",
+    )

@@ -107,7 +107,8 @@ def main() -> None:
     """Keep an evidence-synthesis knowledge base: recommendations, studies and their evidence.
 
     Records are YAML files under recommendations/ and evidence/; every command reads the
-    knowledge base in the current folder, or the one named by --root.
+    knowledge base named by --root, else the one the current folder is in (this folder or
+    the nearest one above it that holds them).
     """
     check_environment()  # a mistyped KB_* setting fails every command, used by it or not
 
