@@ -128,3 +128,36 @@ def test_outside_any_knowledge_base_kb_says_so(
         f"error: {nowhere} has no recommendations/ or evidence/ folder; run kb in a knowledge "
         "base (or a folder inside one), or name one with --root\n",
     )
+
+
+# --- Mistyped commands -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "usage", "meant"),
+    [
+        (["serch", "pay"], "kb", "search"),
+        (["imprt", "refs.ris"], "kb", "import"),
+        (["stat"], "kb", "stats"),
+        (["buildb"], "kb", "build-db"),
+        (["validate"], "kb", "check"),
+        (["find", "pay"], "kb", "search"),
+        (["graph", "profle", "x"], "kb graph", "profile"),
+        (["add", "stdy"], "kb add", "study"),
+    ],
+)
+def test_an_unknown_command_suggests_the_nearest(typed: list[str], usage: str, meant: str) -> None:
+    result = run_kb(*typed)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.endswith(
+        f"{usage.replace('kb', 'main')} --help' for help.\n\n"  # CliRunner calls kb "main"
+        f"Error: No such command '{typed[len(usage.split()) - 1]}'. Did you mean '{meant}'?\n"
+    )
+
+
+def test_an_unknown_command_like_no_other_gets_no_suggestion() -> None:
+    result = run_kb("zzzz")
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        2,
+        "Error: No such command 'zzzz'.",
+    )

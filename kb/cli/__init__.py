@@ -4,6 +4,7 @@ Exit codes: 0 success, 1 invalid input (with a message naming file, line, record
 2 usage error (an option, or a `KB_*` setting, with a value of the wrong kind).
 """
 
+import difflib
 import functools
 import importlib
 import json
@@ -87,6 +88,28 @@ class LazyGroup(click.Group):
             command: click.Command = getattr(importlib.import_module(module), attribute)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command named first in ``args``; for a name no command has, a usage error
+        suggesting the nearest one (click's own suggestion knows only the loaded commands)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as error:
+            name = error.command_name
+            meant = _SYNONYMS.get(name.lower()) or next(
+                iter(difflib.get_close_matches(name, self.list_commands(ctx), n=1)), None
+            )
+            if meant is None:
+                raise
+            raise click.UsageError(
+                f"No such command {name!r}. Did you mean {meant!r}?", ctx
+            ) from None
+
+
+# Words people type for a command whose name is not spelt like them.
+_SYNONYMS = {"validate": "check", "find": "search"}
 
 
 @click.group(
