@@ -435,6 +435,13 @@ def taken_ids(connection: Connection) -> set[str]:
     }
 
 
+def record_ids(engine: Engine, kind: str) -> list[str]:
+    """Every stored ID of one kind of record (``evidence`` for evidence links), sorted."""
+    model = EvidenceRow if kind == "evidence" else _RECORD_TABLES[kind][0]
+    with engine.connect() as connection:
+        return sorted(record_id for (record_id,) in connection.execute(select(_table(model).c.id)))
+
+
 def ids_starting(connection: Connection, prefix: str) -> set[str]:
     """Every ID in the store (records' and evidence links') that begins with ``prefix``."""
     tables = [model for model, _ in _RECORD_TABLES.values()] + [EvidenceRow]
