@@ -203,11 +203,26 @@ def _flag(entry: ImportEntry, problems: list[str], match: Match | None = None) -
 
 @dataclass
 class Written:
-    """A change that was written: the file, a description, and what was refreshed."""
+    """A change that was written: the file, the record's ID, what was refreshed, whether the
+    record was ``created`` or ``replaced``, and what ``--json`` says of it."""
 
     path: str
     record_id: str
     refreshed: str
+    action: str = "created"
+    entry: dict[str, Any] = field(default_factory=dict)  # the record written, for --json
+    written: list[str] = field(default_factory=list)  # every file written
+
+    def as_dict(self) -> dict[str, Any]:
+        """What was created or replaced, the files written and what was refreshed, shaped
+        as ``kb import --json`` is."""
+        entry = {"id": self.record_id, "file": self.path, **self.entry}
+        return {
+            "created": [entry] if self.action == "created" else [],
+            "replaced": [entry] if self.action == "replaced" else [],
+            "written": self.written or [self.path],
+            "refreshed": self.refreshed,
+        }
 
 
 def suggest_id(
@@ -258,7 +273,13 @@ def _add_study(
         study = study.model_copy(update={"findings": existing.findings})
     path = record_path(paths.root, "study", study.id)
     write_record(path, study, force=force)
-    return Written(shown(paths, path), study.id, records.refresh([path]))
+    return Written(
+        shown(paths, path),
+        study.id,
+        records.refresh([path]),
+        "replaced" if existing else "created",
+        {"study": record_data(study)},
+    )
 
 
 def reviewer_name(root: Path) -> str | None:
@@ -357,7 +378,13 @@ def _add_evidence(
         raise ChangeRefused(f"nothing was written to {old_file.path}: {'; '.join(errors)}")
     path = paths.root / old_file.path
     write_record(path, changed, force=True)
-    return Written(shown(paths, path), new["id"], records.refresh([path]))
+    link = next(finding for finding in changed.findings if finding.id == new["id"])
+    return Written(
+        shown(paths, path),
+        new["id"],
+        records.refresh([path]),
+        entry={"study_id": study_id, "evidence": record_data(link)},
+    )
 
 
 TEXTS_FOLDER = Path("evidence", "texts")
@@ -425,7 +452,14 @@ def _add_text(records: Records, study_id: str, text: str, part: str, force: bool
         else:
             target.write_bytes(previous)
         raise
-    return Written(relative, study_id, records.refresh([path]))
+    return Written(
+        relative,
+        study_id,
+        records.refresh([path]),
+        "replaced" if previous is not None or study.text else "created",
+        {"study_file": old_file.path, "part": part},
+        [relative, old_file.path],
+    )
 
 
 @dataclass

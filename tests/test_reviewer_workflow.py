@@ -2,6 +2,7 @@
 concurrent writers, the generated record format reference, and the whole reviewer story."""
 
 import html
+import json
 import os
 import subprocess
 import sys
@@ -172,9 +173,72 @@ def test_force_replaces_details_and_keeps_evidence_links(tiny_kb: Path) -> None:
         "--year", "2012", "--type", "quasi-experimental", "--doi", "10.1234/IZA.44",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
+    assert result.stdout == "replaced evidence/studies/krause-2012.yaml\n" + REFRESHED
     study = _study(tiny_kb, "krause-2012")
     assert (study["type"], study["authors"]) == ("quasi-experimental", ["Krause, A."])
     assert [finding["id"] for finding in study["findings"]] == ["krause-2012--anonymise"]
+
+
+def test_add_json_says_what_was_created_or_replaced(tiny_kb: Path, tmp_path: Path) -> None:
+    refreshed = REFRESHED.strip()
+    study = (
+        "add", "study", "--root", tiny_kb, "--no-input", "--json", "--title", "Hiring audits",
+        "--author", "Okafor, C.", "--year", "2020", "--type", "qualitative",
+    )  # fmt: skip
+    fields = {
+        "id": "okafor-2020",
+        "authors": ["Okafor, C."],
+        "year": 2020,
+        "title": "Hiring audits",
+        "type": "qualitative",
+    }
+    entry = {"id": "okafor-2020", "file": "evidence/studies/okafor-2020.yaml", "study": fields}
+    assert json.loads(run_kb(*study).stdout) == {
+        "created": [entry],
+        "replaced": [],
+        "written": ["evidence/studies/okafor-2020.yaml"],
+        "refreshed": refreshed,
+    }
+    assert json.loads(run_kb(*study, "--force", "--id", "okafor-2020").stdout) == {
+        "created": [],
+        "replaced": [entry],
+        "written": ["evidence/studies/okafor-2020.yaml"],
+        "refreshed": refreshed,
+    }
+    held = tmp_path / "abstract.txt"
+    held.write_text("Audits of hiring found fewer callbacks for minority applicants.\n")
+    text = ("add", "text", "okafor-2020", held, "--root", tiny_kb, "--json")
+    written = ["evidence/texts/okafor-2020.txt", "evidence/studies/okafor-2020.yaml"]
+    kept = {
+        "id": "okafor-2020",
+        "file": "evidence/texts/okafor-2020.txt",
+        "study_file": "evidence/studies/okafor-2020.yaml",
+        "part": "abstract",
+    }
+    assert json.loads(run_kb(*text).stdout) == {
+        "created": [kept],
+        "replaced": [],
+        "written": written,
+        "refreshed": refreshed,
+    }
+    assert json.loads(run_kb(*text, "--force").stdout)["replaced"] == [kept]
+    link = run_kb(
+        "add", "evidence", "krause-2012", "targets", "--root", tiny_kb, *NO_INPUT_LINK,
+        "--quote", TARGETS_QUOTE, "--json",
+    )  # fmt: skip
+    assert json.loads(link.stdout) == {
+        "created": [
+            {
+                "id": "krause-2012--targets",
+                "file": "evidence/studies/krause-2012.yaml",
+                "study_id": "krause-2012",
+                "evidence": _study(tiny_kb, "krause-2012")["findings"][1],
+            }
+        ],
+        "replaced": [],
+        "written": ["evidence/studies/krause-2012.yaml"],
+        "refreshed": refreshed,
+    }
 
 
 # --- kb add evidence -------------------------------------------------------------------------

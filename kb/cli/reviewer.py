@@ -26,6 +26,9 @@ from kb.models import (
 )
 
 _TITLE_WIDTH = 60
+_JSON = click.option(
+    "--json", "as_json", is_flag=True, help="Print what was done as JSON, for scripts."
+)
 
 
 def _choice(vocabulary: type) -> click.Choice:
@@ -79,6 +82,7 @@ def add() -> None:
 )
 @click.option("--force", is_flag=True, help="Replace an existing study's details (links are kept).")
 @click.option("--allow-duplicate", is_flag=True, help="Add it even if it looks like a duplicate.")
+@_JSON
 def add_study(
     root: str | None,
     database: str | None,
@@ -86,6 +90,7 @@ def add_study(
     no_input: bool,
     force: bool,
     allow_duplicate: bool,
+    as_json: bool,
     **details: Any,
 ) -> None:
     """Add a study record to evidence/studies/.
@@ -110,7 +115,10 @@ def add_study(
             record_id = click.prompt("ID", default=suggested)
     _missing(no_input, {"title": details["title"], "type": details["type"]}, {})
     written = adding.add_study(paths, details, record_id, force, allow_duplicate)
-    click.echo(f"created {written.path}")
+    if as_json:
+        json_output(written.as_dict())
+        return
+    click.echo(f"{written.action} {written.path}")
     click.echo(written.refreshed)
 
 
@@ -197,6 +205,7 @@ def _ask_study(details: dict[str, Any]) -> dict[str, Any]:
 @click.option("--note", help="Why this strength, or anything a later reviewer should know.")
 @click.option("--id", "finding_id", help="Link ID [default: STUDY-ID--RECOMMENDATION-ID].")
 @click.option("--no-input", is_flag=True, help="Never prompt: fail when a value is missing.")
+@_JSON
 def add_evidence(
     root: str | None,
     database: str | None,
@@ -204,6 +213,7 @@ def add_evidence(
     recommendation_id: str,
     finding_id: str | None,
     no_input: bool,
+    as_json: bool,
     **options: Any,
 ) -> None:
     """Link a study to a recommendation: append an evidence link to the study's record.
@@ -225,6 +235,9 @@ def add_evidence(
     finding = _evidence_from(options, no_input)
     paths = paths_from(root, database)
     written = adding.add_evidence(paths, study_id, recommendation_id, finding, finding_id)
+    if as_json:
+        json_output(written.as_dict())
+        return
     click.echo(f"added {written.record_id} to {written.path}")
     click.echo(written.refreshed)
 
@@ -352,8 +365,15 @@ def _evidence_from(options: dict[str, Any], no_input: bool) -> dict[str, Any]:
     help="What the text is.",
 )
 @click.option("--force", is_flag=True, help="Replace the study's held text.")
+@_JSON
 def add_text(
-    root: str | None, database: str | None, study_id: str, file: Path, part: str, force: bool
+    root: str | None,
+    database: str | None,
+    study_id: str,
+    file: Path,
+    part: str,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Keep a study's abstract or excerpt, so an appraisal can quote it and be checked.
 
@@ -365,7 +385,11 @@ def add_text(
     Example: kb add text behaghel-2015 abstract.txt --part abstract
     """
     written = adding.add_text(paths_from(root, database), study_id, file, part, force)
-    click.echo(f"kept {written.path} for study {written.record_id}")
+    if as_json:
+        json_output(written.as_dict())
+        return
+    verb = "replaced" if written.action == "replaced" else "kept"
+    click.echo(f"{verb} {written.path} for study {written.record_id}")
     click.echo(written.refreshed)
 
 
@@ -385,7 +409,7 @@ def _shorten(text: str, width: int = _TITLE_WIDTH) -> str:
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
 @click.option("--allow-duplicate", is_flag=True, help="Also add likely duplicates.")
 @click.option("--all-or-nothing", is_flag=True, help="Write nothing if any entry is flagged.")
-@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@_JSON
 def import_references(
     root: str | None,
     database: str | None,
