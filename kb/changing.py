@@ -7,7 +7,7 @@ only that record is read and checked (``validate.check_record``, with IDs, refer
 texts and DOIs looked up in the store), and its rows are replaced in one transaction
 (``InStore``). Otherwise, or when the store and the file disagree, every record is read and
 checked, and the store rebuilt, as ``kb build-db`` does (``OnDisk``). ``make_change`` picks
-one. Its callers (``kb.add``) hold the repository lock
+one. Its callers (``kb.add``, ``kb.edit``, ``kb.rename``) hold the repository lock
 (``kb.write.repository_lock``) around it.
 """
 
@@ -90,6 +90,13 @@ class OnDisk:
         study = self.kb.studies.get(study_id)
         return None if study is None else (self.kb.files[study_id], study)
 
+    def study_of_link(self, link_id: str) -> tuple[RecordFile, Study] | None:
+        """The file and record of the valid study holding an evidence link, or None."""
+        for study, _, finding in self.kb.findings():
+            if finding.id == link_id:
+                return self.kb.files[study.id], study
+        return None
+
     def recommendation_location(self, recommendation_id: str) -> tuple[str, str] | None:
         """A valid recommendation's source and section, or None when none has this ID."""
         recommendation = self.kb.recommendations.get(recommendation_id)
@@ -102,14 +109,22 @@ class OnDisk:
         known = [_reference(s) for s in self.kb.studies.values() if s.id != leave_out]
         return known + [_reference(source) for source in self.kb.sources.values()]
 
-    def check_change(self, old: RecordFile, new: RecordFile) -> tuple[Study | None, list[str]]:
-        """The study in ``new`` once valid, and the errors it has that ``old`` had not."""
+    def change_problems(
+        self, old: RecordFile, new: RecordFile
+    ) -> tuple[Study | None, list[Problem]]:
+        """The study in ``new`` once valid, and the problems (errors and warnings, in any
+        file) that the records have with ``new`` in place of ``old`` and had not before."""
         records = [r for r in self.records if r.path != old.path]
         records.append(new)
         after, problems = validate_records(self.paths.root, records)
-        before = {(p.field, p.message) for p in self.problems if p.path == old.path}
-        new_problems = [p for p in problems if (p.field, p.message) not in before]
-        return after.studies.get(new.record_id), errors_in(new_problems, new.path)
+        before = {(p.path, p.field, p.message) for p in self.problems}
+        new_problems = [p for p in problems if (p.path, p.field, p.message) not in before]
+        return after.studies.get(new.record_id), new_problems
+
+    def check_change(self, old: RecordFile, new: RecordFile) -> tuple[Study | None, list[str]]:
+        """The study in ``new`` once valid, and the errors it has that ``old`` had not."""
+        study, problems = self.change_problems(old, new)
+        return study, errors_in(problems, new.path)
 
     def refresh(self, written: list[Path]) -> str:
         """Rebuild the store from every record and update the search index."""
@@ -160,6 +175,12 @@ class InStore:
             raise Unsure(f"{file} is not what the store holds")
         return record, study
 
+    def study_of_link(self, link_id: str) -> tuple[RecordFile, Study] | None:
+        """The file and record of the stored study holding an evidence link, or None."""
+        with self.engine.connect() as connection:
+            study_id = store.study_of_link(connection, link_id)
+        return None if study_id is None else self.study(study_id)
+
     def recommendation_location(self, recommendation_id: str) -> tuple[str, str] | None:
         """A stored recommendation's source and section, or None when none has this ID."""
         with self.engine.connect() as connection:
@@ -182,8 +203,11 @@ class InStore:
             if row["id"] != leave_out
         ]
 
-    def check_change(self, old: RecordFile, new: RecordFile) -> tuple[Study | None, list[str]]:
-        """The study in ``new`` once valid, and its errors (``old``, being stored, has none)."""
+    def change_problems(
+        self, old: RecordFile, new: RecordFile
+    ) -> tuple[Study | None, list[Problem]]:
+        """The study in ``new`` once valid, and the problems of ``new`` that ``old`` had not
+        (``old``, being stored, has no errors)."""
         with self.engine.connect() as connection:
             others = store.StoredRecords(connection, leave_out=[old.path])
             _, before = check_record(self.paths.root, old, others)
@@ -192,7 +216,13 @@ class InStore:
             p.path != new.path and p.severity == "error" for p in after
         ):
             raise Unsure(f"{old.path} conflicts with other records")  # let `kb check` say how
-        return study, errors_in(after, new.path)
+        known = {(p.field, p.message) for p in before}
+        return study, [p for p in after if (p.field, p.message) not in known]
+
+    def check_change(self, old: RecordFile, new: RecordFile) -> tuple[Study | None, list[str]]:
+        """The study in ``new`` once valid, and its errors (``old``, being stored, has none)."""
+        study, problems = self.change_problems(old, new)
+        return study, errors_in(problems, new.path)
 
     def refresh(self, written: list[Path]) -> str:
         """Replace the rows of the ``written`` files in the store, then update the search

@@ -39,7 +39,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _has_comment(text: str, data: Any) -> bool:
+def has_comment(text: str, data: Any) -> bool:
     """True when the file has a ``#`` that is in no value, so in a comment."""
     return "#" in text and not any("#" in value for value in _strings(data))
 
@@ -65,7 +65,7 @@ def format_file(root: Path, path: Path, check: bool) -> Formatted:
         return Formatted(name, "refused", f"kb check would refuse it formatted: {problems[0]}")
     if current == canonical.encode("utf-8"):
         return Formatted(name, "unchanged")
-    if _has_comment(current.decode("utf-8-sig"), record.data):
+    if has_comment(current.decode("utf-8-sig"), record.data):
         return Formatted(name, "refused", "has YAML comments, which formatting would drop")
     if not check:
         write_text(path, canonical)

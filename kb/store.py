@@ -462,6 +462,14 @@ def study_origin(connection: Connection, study_id: str) -> tuple[str, str] | Non
     return None if row is None else (row.file, row.digest)
 
 
+def study_of_link(connection: Connection, link_id: str) -> str | None:
+    """The ID of the study holding an evidence link, or None when no link has this ID."""
+    evidence = _table(EvidenceRow)
+    query = select(evidence.c.study_id).where(evidence.c.id == link_id)
+    row = connection.execute(query).first()
+    return None if row is None else str(row.study_id)
+
+
 def recommendation_location(
     connection: Connection, recommendation_id: str
 ) -> tuple[str, str] | None:
