@@ -556,15 +556,32 @@ def test_record_format_reference_is_generated_from_the_models() -> None:
     )
 
 
+REVIEWER_COMMANDS = (
+    ["add", "study"],
+    ["add", "evidence"],
+    ["add", "text"],
+    ["import"],
+    ["fmt"],
+    ["edit", "evidence"],
+    ["edit", "study"],
+    ["rm", "evidence"],
+    ["rm", "study"],
+    ["mv"],
+)
+
+
 def test_reviewer_commands_are_documented() -> None:
     guide = (REPOSITORY / "docs" / "reviewers-guide.md").read_text(encoding="utf-8")
-    commands = ("kb add study", "kb add evidence", "kb add text", "kb import", "kb fmt --check")
-    for command in (*commands, "kb check"):
+    headings = [line for line in guide.splitlines() if line.startswith("#")]
+    for args in REVIEWER_COMMANDS:
+        command = f"kb {' '.join(args)}"
         assert f"`{command}" in guide, command
-    for option in ("--basis appraisal", "--downgrade", "--quote-unchecked", "--claim"):
+        assert "Example:" in run_kb(*args, "--help").stdout, command
+    for command in ("kb edit evidence", "kb edit study", "kb rm evidence", "kb rm study", "kb mv"):
+        assert any(f"`{command}`" in heading for heading in headings), command
+    for option in ("--basis appraisal", "--downgrade", "--quote-unchecked", "--claim", "--dry-run"):
         assert option in guide, option
-    for args in (["add", "study"], ["add", "evidence"], ["add", "text"], ["import"], ["fmt"]):
-        assert "Example:" in run_kb(*args, "--help").stdout
+    assert "`kb check`" in guide and "`kb fmt --check`" in guide
 
 
 def test_unclassified_studies_are_flagged_by_check(tiny_kb: Path) -> None:

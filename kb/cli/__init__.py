@@ -109,16 +109,28 @@ class LazyGroup(click.Group):
 
 
 # Words people type for a command whose name is not spelt like them.
-_SYNONYMS = {"validate": "check", "find": "search"}
+_SYNONYMS = {
+    "validate": "check",
+    "find": "search",
+    "change": "edit",
+    "set": "edit",
+    "remove": "rm",
+    "delete": "rm",
+    "rename": "mv",
+    "move": "mv",
+}
 
 
 @click.group(
     cls=LazyGroup,
     lazy={
         "add": "kb.cli.reviewer:add",
+        "edit": "kb.cli.change:edit",
         "fmt": "kb.cli.reviewer:fmt",
         "graph": "kb.cli.graph:graph",
         "import": "kb.cli.reviewer:import_references",
+        "mv": "kb.cli.change:mv",
+        "rm": "kb.cli.change:rm",
         "search": "kb.cli.search:search",
         "synth": "kb.cli.synth:synth",
     },
