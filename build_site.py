@@ -26,6 +26,7 @@ from kb.cli import fails_cleanly, print_problems
 from kb.errors import SiteBuildFailed
 from kb.folder_swap import recover_folder, replace_folder
 from kb.render import SiteInfo
+from kb.settings import check_environment
 
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
@@ -209,6 +210,7 @@ def main(root: str | None, site_dir: str | None, preview: bool, full: bool) -> N
 
     Example: python build_site.py --root tests/data/tiny --site /tmp/site
     """
+    check_environment()
     paths = pipeline.Paths.for_root(root)
     if preview:
         serve(paths)

@@ -3,14 +3,9 @@
 Every change runs under the repository lock (``kb.write``): read the records, check the new
 or changed record with the validate module (the very checks of ``kb check``: schema,
 vocabularies, references, verbatim quotes, unique IDs and DOIs), write each file atomically
-in the canonical style, then refresh the store and the search index.
-
-When the store is current with the records (nothing on disk changed since it was built), it
-stands in for every record but the changed one: only that record is read and checked
-(``validate.check_record``, with IDs, references, source texts and DOIs looked up in the
-store), and its rows are replaced in one transaction, so adding a link to a large knowledge
-base takes about as long as to a small one. Otherwise, or when the store and the file
-disagree, every record is read and checked, and the store rebuilt, as ``kb build-db`` does.
+in the canonical style, then refresh the store and the search index. What the change is
+checked against, the store or every record, is ``kb.changing``'s choice, so adding a link to a
+large knowledge base takes about as long as to a small one.
 
 New study IDs follow the knowledge base's convention: the first author's family name (an
 organisation's whole name) and the year, as a slug — ``priest-2015``; ``nd`` for no year. When
@@ -18,34 +13,26 @@ that is taken, a letter is added from ``b`` on (``priest-2015b``), as reference 
 Evidence links are ``<study>--<recommendation>``, then ``--2``, ``--3``….
 """
 
-import functools
 import string
 import subprocess
 import unicodedata
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
-
-from kb import pipeline, store
+from kb import pipeline
+from kb.changing import Records, errors_in, make_change, shown
 from kb.dump import record_data
 from kb.duplicates import DuplicateFinder, Match, Reference, family_name
-from kb.errors import ChangeRefused, Problem, RecordExists, RecordNotFound, RecordsInvalid
+from kb.errors import ChangeRefused, RecordExists, RecordNotFound
 from kb.importers import ImportEntry, References, read_references
 from kb.levels import appraised_level
-from kb.load import MAX_TEXT_BYTES, RecordFile, load_records, read_record, undecodable_byte
+from kb.load import MAX_TEXT_BYTES, RecordFile, undecodable_byte
 from kb.models import ID_PATTERN, Basis, Study
-from kb.settings import setting_value
-from kb.validate import KnowledgeBase, check_record, validate_records
+from kb.validate import validate_records
 from kb.write import record_path, record_text, repository_lock, write_record, write_text
-
-_Result = TypeVar("_Result")
 
 _LONGEST_NAME_SLUG = 48
 
@@ -97,253 +84,14 @@ def new_finding_id(study_id: str, recommendation_id: str, taken: set[str]) -> st
     return candidate
 
 
-def taken_ids(records: list[RecordFile]) -> set[str]:
-    """Every ID in use, lower case: records, evidence links, and file names (valid or not)."""
-    taken: set[str] = set()
-    for record in records:
-        taken.update({record.record_id.lower(), Path(record.path).stem.lower()})
-        for finding in record.data.get("findings") or []:
-            if isinstance(finding, dict) and isinstance(finding.get("id"), str):
-                taken.add(finding["id"].lower())
-    return taken
-
-
-# --- Reading and checking --------------------------------------------------------------------
-
-
-class _Unsure(Exception):
-    """The store cannot answer for this change; read and check every record instead."""
-
-
-def _errors(problems: list[Problem], path: str) -> list[str]:
-    return [f"{p.field}: {p.message}" for p in problems if p.path == path and p.severity == "error"]
-
-
-def _reference(record: Any) -> Reference:
-    return Reference(
-        record.id,
-        record.title,
-        record.year,
-        tuple(record.authors),
-        getattr(record, "doi", None),
-        getattr(record, "container", None),
-    )
-
-
-def _read_limits() -> dict[str, int]:
-    return {
-        "max_file_bytes": int(setting_value("max_file_bytes")),
-        "max_field_chars": int(setting_value("max_field_chars")),
-    }
-
-
-@dataclass
-class _State:
-    """Every record on disk, read and validated, with the IDs they use: the full path."""
-
-    paths: pipeline.Paths
-    records: list[RecordFile]
-    kb: KnowledgeBase
-    problems: list[Problem]
-    taken: set[str]
-
-    def ids_starting(self, prefix: str) -> set[str]:
-        """The IDs in use that begin with ``prefix`` (lower case)."""
-        return {taken for taken in self.taken if taken.startswith(prefix)}
-
-    def study(self, study_id: str) -> tuple[RecordFile, Study] | None:
-        """A valid study's file and record, or None when no valid study has this ID."""
-        study = self.kb.studies.get(study_id)
-        return None if study is None else (self.kb.files[study_id], study)
-
-    def recommendation_location(self, recommendation_id: str) -> tuple[str, str] | None:
-        """A valid recommendation's source and section, or None when none has this ID."""
-        recommendation = self.kb.recommendations.get(recommendation_id)
-        if recommendation is None:
-            return None
-        return recommendation.source, recommendation.location.section
-
-    def references(self, leave_out: str = "") -> list[Reference]:
-        """What duplicate detection compares: every study but ``leave_out``, then sources."""
-        known = [_reference(s) for s in self.kb.studies.values() if s.id != leave_out]
-        return known + [_reference(source) for source in self.kb.sources.values()]
-
-    def check_change(self, old: RecordFile, new: RecordFile) -> tuple[Study | None, list[str]]:
-        """The study in ``new`` once valid, and the errors it has that ``old`` had not."""
-        records = [r for r in self.records if r.path != old.path]
-        records.append(new)
-        after, problems = validate_records(self.paths.root, records)
-        before = {(p.field, p.message) for p in self.problems if p.path == old.path}
-        new_problems = [p for p in problems if (p.field, p.message) not in before]
-        return after.studies.get(new.record_id), _errors(new_problems, new.path)
-
-    def refresh(self, written: list[Path]) -> str:
-        """Rebuild the store from every record and update the search index."""
-        return refresh(self.paths)
-
-
-def _read(paths: pipeline.Paths) -> _State:
-    records, problems = load_records(paths.root, **_read_limits())
-    knowledge_base, found = validate_records(paths.root, records)
-    return _State(paths, records, knowledge_base, problems + found, taken_ids(records))
-
-
-class _Stored:
-    """The store, current with the records, standing in for all but the changed ones: a
-    change is checked (``validate.check_record``) and stored without reading the others."""
-
-    def __init__(self, paths: pipeline.Paths, engine: Engine):
-        self.paths = paths
-        self.engine = engine
-
-    @functools.cached_property
-    def taken(self) -> set[str]:
-        """Every ID in use (in a current store every file is named for its record's ID)."""
-        with self.engine.connect() as connection:
-            return store.taken_ids(connection)
-
-    def ids_starting(self, prefix: str) -> set[str]:
-        """The IDs in use that begin with ``prefix`` (lower case), looked up alone."""
-        with self.engine.connect() as connection:
-            return store.ids_starting(connection, prefix)
-
-    def study(self, study_id: str) -> tuple[RecordFile, Study] | None:
-        """A stored study's file and record, read from the file, which must hold what the
-        store has (the same digest)."""
-        with self.engine.connect() as connection:
-            origin = store.study_origin(connection, study_id)
-        if origin is None:
-            return None
-        file, stored_digest = origin
-        record, _ = read_record(self.paths.root, self.paths.root / file, **_read_limits())
-        if record is None:
-            raise _Unsure(f"{file} cannot be read")
-        try:
-            study = Study.model_validate(record.data)
-        except ValidationError:
-            raise _Unsure(f"{file} is not valid") from None
-        if study.id != study_id or store.digest(study) != stored_digest:
-            raise _Unsure(f"{file} is not what the store holds")
-        return record, study
-
-    def recommendation_location(self, recommendation_id: str) -> tuple[str, str] | None:
-        """A stored recommendation's source and section, or None when none has this ID."""
-        with self.engine.connect() as connection:
-            return store.recommendation_location(connection, recommendation_id)
-
-    def references(self, leave_out: str = "") -> list[Reference]:
-        """What duplicate detection compares: every study but ``leave_out``, then sources."""
-        with self.engine.connect() as connection:
-            rows = store.references(connection)
-        return [
-            Reference(
-                row["id"],
-                row["title"],
-                row["year"],
-                tuple(row["authors"]),
-                row["doi"],
-                row["container"],
-            )
-            for row in rows
-            if row["id"] != leave_out
-        ]
-
-    def check_change(self, old: RecordFile, new: RecordFile) -> tuple[Study | None, list[str]]:
-        """The study in ``new`` once valid, and its errors (``old``, being stored, has none)."""
-        with self.engine.connect() as connection:
-            others = store.StoredRecords(connection, leave_out=[old.path])
-            _, before = check_record(self.paths.root, old, others)
-            study, after = check_record(self.paths.root, new, others)
-        if any(p.severity == "error" for p in before) or any(
-            p.path != new.path and p.severity == "error" for p in after
-        ):
-            raise _Unsure(f"{old.path} conflicts with other records")  # let `kb check` say how
-        return study, _errors(after, new.path)
-
-    def refresh(self, written: list[Path]) -> str:
-        """Replace the rows of the ``written`` files in the store, then update the search
-        index; rebuild the store from every record instead if anything is amiss."""
-        try:
-            with store.updating(self.engine) as connection:
-                for path in written:
-                    _store_written(self.paths.root, path, connection)
-        except (_Unsure, SQLAlchemyError, OSError):
-            return refresh(self.paths)
-        from kb.search import update_index  # here: Whoosh is slow to import
-
-        update_index(self.engine, self.paths.index)
-        return _refreshed(self.paths)
-
-
-def _store_written(root: Path, path: Path, connection: Connection) -> None:
-    """Check the study just written to ``path`` against the store and replace its rows."""
-    file = path.relative_to(root).as_posix()
-    record, _ = read_record(root, path, **_read_limits())
-    if record is None:
-        raise _Unsure(f"{file} cannot be read")
-    study, problems = check_record(root, record, store.StoredRecords(connection, [file]))
-    if study is None or any(problem.severity == "error" for problem in problems):
-        raise _Unsure(f"{file} has problems")  # the full rebuild reports them
-    written = KnowledgeBase(root=root, studies={study.id: study}, files={study.id: record})
-    store.replace_rows(connection, [file], written)
-
-
-_Records = _State | _Stored
-
-
-def _change(paths: pipeline.Paths, change: Callable[[_Records], _Result]) -> _Result:
-    """Make ``change`` against the store when it is current with the records, so only what
-    changes is read and checked; otherwise, or when the store cannot answer, against every
-    record read and validated. ``change`` must raise ``_Unsure`` only before it writes."""
-    if pipeline.store_is_current(paths):
-        engine = store.open_store(paths.database)
-        try:
-            return change(_Stored(paths, engine))
-        except _Unsure:
-            pass
-        finally:
-            engine.dispose()
-    return change(_read(paths))
+# --- Planning new studies --------------------------------------------------------------------
 
 
 def _study_problems(root: Path, record_id: str, fields: dict[str, Any]) -> list[str]:
     """What the validate module finds wrong with a new study record on its own."""
     path = f"evidence/studies/{record_id}.yaml"
     _, problems = validate_records(root, [RecordFile(path, "study", {"id": record_id, **fields})])
-    return _errors(problems, path)
-
-
-def _shown(paths: pipeline.Paths, path: Path) -> str:
-    return path.relative_to(paths.root).as_posix() if path.is_relative_to(paths.root) else str(path)
-
-
-def _refreshed(paths: pipeline.Paths) -> str:
-    return (
-        f"updated the store ({_shown(paths, paths.database)}) "
-        f"and the search index ({_shown(paths, paths.index)})"
-    )
-
-
-def refresh(paths: pipeline.Paths) -> str:
-    """Rebuild the store and update the search index; say what was done, or what to run."""
-    try:
-        pipeline.build_db(paths)
-    except RecordsInvalid as error:
-        return (
-            f"the store and search index were not refreshed: other records have {error}; "
-            "run `kb check`, fix them, then `kb build-db`"
-        )
-    engine = store.open_store(paths.database)
-    try:
-        from kb.search import update_index  # here: Whoosh is slow to import
-
-        update_index(engine, paths.index)
-    finally:
-        engine.dispose()
-    return _refreshed(paths)
-
-
-# --- Planning new studies --------------------------------------------------------------------
+    return errors_in(problems, path)
 
 
 @dataclass
@@ -389,7 +137,7 @@ class _Planner:
 
     @classmethod
     def over(
-        cls, root: Path, records: _Records, allow_duplicate: bool, leave_out: str = ""
+        cls, root: Path, records: Records, allow_duplicate: bool, leave_out: str = ""
     ) -> "_Planner":
         taken = records.taken - {leave_out}
         return cls(root, taken, DuplicateFinder(records.references(leave_out)), allow_duplicate)
@@ -455,18 +203,33 @@ def _flag(entry: ImportEntry, problems: list[str], match: Match | None = None) -
 
 @dataclass
 class Written:
-    """A change that was written: the file, a description, and what was refreshed."""
+    """A change that was written: the file, the record's ID, what was refreshed, whether the
+    record was ``created`` or ``replaced``, and what ``--json`` says of it."""
 
     path: str
     record_id: str
     refreshed: str
+    action: str = "created"
+    entry: dict[str, Any] = field(default_factory=dict)  # the record written, for --json
+    written: list[str] = field(default_factory=list)  # every file written
+
+    def as_dict(self) -> dict[str, Any]:
+        """What was created or replaced, the files written and what was refreshed, shaped
+        as ``kb import --json`` is."""
+        entry = {"id": self.record_id, "file": self.path, **self.entry}
+        return {
+            "created": [entry] if self.action == "created" else [],
+            "replaced": [entry] if self.action == "replaced" else [],
+            "written": self.written or [self.path],
+            "refreshed": self.refreshed,
+        }
 
 
 def suggest_id(
     paths: pipeline.Paths, authors: list[str], year: int | None, title: str | None
 ) -> str:
     """The ID a new study with these details would get."""
-    return _change(paths, lambda records: suggest_study_id(authors, year, title, records.taken))
+    return make_change(paths, lambda records: suggest_study_id(authors, year, title, records.taken))
 
 
 def add_study(
@@ -480,13 +243,13 @@ def add_study(
     evidence links)."""
     fields = {name: value for name, value in fields.items() if value not in (None, "", [], ())}
     with repository_lock(paths.root):
-        return _change(
+        return make_change(
             paths, lambda records: _add_study(records, fields, record_id, force, allow_duplicate)
         )
 
 
 def _add_study(
-    records: _Records,
+    records: Records,
     fields: dict[str, Any],
     record_id: str | None,
     force: bool,
@@ -510,7 +273,13 @@ def _add_study(
         study = study.model_copy(update={"findings": existing.findings})
     path = record_path(paths.root, "study", study.id)
     write_record(path, study, force=force)
-    return Written(_shown(paths, path), study.id, records.refresh([path]))
+    return Written(
+        shown(paths, path),
+        study.id,
+        records.refresh([path]),
+        "replaced" if existing else "created",
+        {"study": record_data(study)},
+    )
 
 
 def reviewer_name(root: Path) -> str | None:
@@ -555,7 +324,7 @@ def add_evidence(
     finding.setdefault("recorded_on", None)
     finding["recorded_on"] = finding["recorded_on"] or date.today().isoformat()
     with repository_lock(paths.root):
-        return _change(
+        return make_change(
             paths,
             lambda records: _add_evidence(
                 records, study_id, recommendation_id, dict(finding), finding_id
@@ -564,7 +333,7 @@ def add_evidence(
 
 
 def _add_evidence(
-    records: _Records,
+    records: Records,
     study_id: str,
     recommendation_id: str,
     finding: dict[str, Any],
@@ -609,7 +378,13 @@ def _add_evidence(
         raise ChangeRefused(f"nothing was written to {old_file.path}: {'; '.join(errors)}")
     path = paths.root / old_file.path
     write_record(path, changed, force=True)
-    return Written(_shown(paths, path), new["id"], records.refresh([path]))
+    link = next(finding for finding in changed.findings if finding.id == new["id"])
+    return Written(
+        shown(paths, path),
+        new["id"],
+        records.refresh([path]),
+        entry={"study_id": study_id, "evidence": record_data(link)},
+    )
 
 
 TEXTS_FOLDER = Path("evidence", "texts")
@@ -626,7 +401,7 @@ def add_text(
     """
     text = read_outside_text(file)
     with repository_lock(paths.root):
-        return _change(paths, lambda records: _add_text(records, study_id, text, part, force))
+        return make_change(paths, lambda records: _add_text(records, study_id, text, part, force))
 
 
 def read_outside_text(file: Path) -> str:
@@ -650,7 +425,7 @@ def read_outside_text(file: Path) -> str:
     return text
 
 
-def _add_text(records: _Records, study_id: str, text: str, part: str, force: bool) -> Written:
+def _add_text(records: Records, study_id: str, text: str, part: str, force: bool) -> Written:
     paths = records.paths
     found = records.study(study_id)
     if found is None:
@@ -677,7 +452,14 @@ def _add_text(records: _Records, study_id: str, text: str, part: str, force: boo
         else:
             target.write_bytes(previous)
         raise
-    return Written(relative, study_id, records.refresh([path]))
+    return Written(
+        relative,
+        study_id,
+        records.refresh([path]),
+        "replaced" if previous is not None or study.text else "created",
+        {"study_file": old_file.path, "part": part},
+        [relative, old_file.path],
+    )
 
 
 @dataclass
@@ -749,14 +531,14 @@ def import_references(
     """Plan the studies of a reference export and, unless a dry run, write the new ones."""
     found = read_references(file, format_name)
     with nullcontext() if dry_run else repository_lock(paths.root):
-        return _change(
+        return make_change(
             paths,
             lambda records: _import(records, found, dry_run, allow_duplicate, all_or_nothing),
         )
 
 
 def _import(
-    records: _Records,
+    records: Records,
     found: References,
     dry_run: bool,
     allow_duplicate: bool,
@@ -787,7 +569,7 @@ def _import(
     return ImportResult(
         found.format,
         planner.planned,
-        [_shown(paths, path) for path in written],
+        [shown(paths, path) for path in written],
         refreshed,
         found.ignored,
     )

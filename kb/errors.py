@@ -1,6 +1,7 @@
 """The kinds of failure the knowledge base reports to its users.
 
-Each one is shown as a clear message with exit code 1; a traceback means a bug.
+Each one is shown as a clear message with exit code 1 (2 for ``SettingInvalid``, a usage
+error); a traceback means a bug.
 """
 
 from dataclasses import dataclass
@@ -37,6 +38,10 @@ class RecordsInvalid(KnowledgeBaseError):
 
 class NotAKnowledgeBase(KnowledgeBaseError):
     """The root folder holds neither ``recommendations/`` nor ``evidence/``."""
+
+
+class SettingInvalid(KnowledgeBaseError):
+    """A setting, given as an option or a ``KB_*`` variable, has a value of the wrong kind."""
 
 
 class DatabaseMissing(KnowledgeBaseError):

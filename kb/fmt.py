@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from kb.errors import KnowledgeBaseError
 from kb.load import read_record, record_kind, record_paths
 from kb.models import RECORD_MODELS
-from kb.settings import setting_value
+from kb.settings import number_setting
 from kb.write import record_text, repository_lock, write_text
 
 
@@ -39,7 +39,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _has_comment(text: str, data: Any) -> bool:
+def has_comment(text: str, data: Any) -> bool:
     """True when the file has a ``#`` that is in no value, so in a comment."""
     return "#" in text and not any("#" in value for value in _strings(data))
 
@@ -50,8 +50,8 @@ def format_file(root: Path, path: Path, check: bool) -> Formatted:
     record, problems = read_record(
         root,
         path,
-        max_file_bytes=int(setting_value("max_file_bytes")),
-        max_field_chars=int(setting_value("max_field_chars")),
+        max_file_bytes=number_setting("max_file_bytes"),
+        max_field_chars=number_setting("max_field_chars"),
     )
     if record is None:
         return Formatted(name, "refused", problems[0].message if problems else "unreadable")
@@ -65,7 +65,7 @@ def format_file(root: Path, path: Path, check: bool) -> Formatted:
         return Formatted(name, "refused", f"kb check would refuse it formatted: {problems[0]}")
     if current == canonical.encode("utf-8"):
         return Formatted(name, "unchanged")
-    if _has_comment(current.decode("utf-8-sig"), record.data):
+    if has_comment(current.decode("utf-8-sig"), record.data):
         return Formatted(name, "refused", "has YAML comments, which formatting would drop")
     if not check:
         write_text(path, canonical)

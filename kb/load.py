@@ -397,7 +397,7 @@ def load_records(
     if not (root / "recommendations").is_dir() and not (root / "evidence").is_dir():
         raise NotAKnowledgeBase(
             f"{root} has no recommendations/ or evidence/ folder; run kb in a knowledge base "
-            "or name one with --root"
+            "(or a folder inside one), or name one with --root"
         )
     records: list[RecordFile] = []
     problems: list[Problem] = []

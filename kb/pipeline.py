@@ -21,13 +21,15 @@ from sqlalchemy.engine import Engine
 from kb import store
 from kb.errors import IndexBuildFailed, KnowledgeBaseError, Problem, RecordsInvalid
 from kb.load import load_records
-from kb.settings import resolve_path, setting_value
+from kb.settings import number_setting, resolve_path, setting_source, setting_value
 from kb.validate import KnowledgeBase, validate_records
 
 if TYPE_CHECKING:
     from kb.render import SiteInfo
 
 RECORD_KINDS = ("source", "theme", "recommendation", "study", "example", "figure")
+# A folder holding either of these is a knowledge base's root.
+KNOWLEDGE_BASE_FOLDERS = ("recommendations", "evidence")
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,34 @@ class Paths:
     def for_root(
         cls, root: str | Path | None = None, database: str | None = None, index: str | None = None
     ) -> "Paths":
-        folder = Path(setting_value("root", None if root is None else str(root))).resolve()
+        """The paths of the knowledge base at ``root``, else ``KB_ROOT``, else the one the
+        current folder is in (``find_root``); the database and index as their settings say."""
+        given = None if root is None else str(root)
+        if setting_source("root", given) is None:
+            folder = find_root(Path.cwd().resolve())
+        else:
+            folder = Path(setting_value("root", given)).resolve()
         return cls(
             folder, resolve_path(folder, "database", database), resolve_path(folder, "index", index)
         )
+
+
+def find_root(start: Path) -> Path:
+    """The knowledge base ``start`` is in, found as git finds a repository: ``start`` or the
+    nearest folder above it that holds ``recommendations/`` or ``evidence/``; ``start`` itself
+    when none does (reading it then says that it is not a knowledge base)."""
+    for folder in (start, *start.parents):
+        if any((folder / name).is_dir() for name in KNOWLEDGE_BASE_FOLDERS):
+            return folder
+    return start
 
 
 def check(paths: Paths) -> tuple[KnowledgeBase, list[Problem]]:
     """Load and validate every record; return the knowledge base and all problems found."""
     records, problems = load_records(
         paths.root,
-        max_file_bytes=int(setting_value("max_file_bytes")),
-        max_field_chars=int(setting_value("max_field_chars")),
+        max_file_bytes=number_setting("max_file_bytes"),
+        max_field_chars=number_setting("max_field_chars"),
     )
     knowledge_base, found = validate_records(paths.root, records)
     return knowledge_base, sorted(problems + found)

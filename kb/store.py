@@ -435,6 +435,13 @@ def taken_ids(connection: Connection) -> set[str]:
     }
 
 
+def record_ids(engine: Engine, kind: str) -> list[str]:
+    """Every stored ID of one kind of record (``evidence`` for evidence links), sorted."""
+    model = EvidenceRow if kind == "evidence" else _RECORD_TABLES[kind][0]
+    with engine.connect() as connection:
+        return sorted(record_id for (record_id,) in connection.execute(select(_table(model).c.id)))
+
+
 def ids_starting(connection: Connection, prefix: str) -> set[str]:
     """Every ID in the store (records' and evidence links') that begins with ``prefix``."""
     tables = [model for model, _ in _RECORD_TABLES.values()] + [EvidenceRow]
@@ -453,6 +460,14 @@ def study_origin(connection: Connection, study_id: str) -> tuple[str, str] | Non
     query = select(study.c.file, study.c.digest).where(study.c.id == study_id)
     row = connection.execute(query).first()
     return None if row is None else (row.file, row.digest)
+
+
+def study_of_link(connection: Connection, link_id: str) -> str | None:
+    """The ID of the study holding an evidence link, or None when no link has this ID."""
+    evidence = _table(EvidenceRow)
+    query = select(evidence.c.study_id).where(evidence.c.id == link_id)
+    row = connection.execute(query).first()
+    return None if row is None else str(row.study_id)
 
 
 def recommendation_location(

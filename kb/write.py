@@ -19,7 +19,7 @@ from kb.dump import dump_record
 from kb.errors import ChangeRefused, RecordExists
 from kb.load import RECORD_FOLDERS, parse_record
 from kb.models import RECORD_MODELS, Record
-from kb.settings import setting_value
+from kb.settings import number_setting
 from kb.store import write_atomically
 from kb.validate import schema_problems
 
@@ -61,8 +61,8 @@ def record_text(path: Path, record: Record) -> tuple[str, list[str]]:
         path.as_posix(),
         kind,
         text.encode("utf-8"),
-        max_file_bytes=int(setting_value("max_file_bytes")),
-        max_field_chars=int(setting_value("max_field_chars")),
+        max_file_bytes=number_setting("max_file_bytes"),
+        max_field_chars=number_setting("max_field_chars"),
     )
     if read is not None:
         problems += schema_problems(read)

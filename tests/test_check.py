@@ -174,7 +174,7 @@ def test_not_a_knowledge_base(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr == (
         f"error: {tmp_path} has no recommendations/ or evidence/ folder; run kb in a "
-        "knowledge base or name one with --root\n"
+        "knowledge base (or a folder inside one), or name one with --root\n"
     )
 
 

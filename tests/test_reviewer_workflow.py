@@ -2,6 +2,7 @@
 concurrent writers, the generated record format reference, and the whole reviewer story."""
 
 import html
+import json
 import os
 import subprocess
 import sys
@@ -12,8 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from kb import add as adding
-from kb import pipeline
+from kb import changing, pipeline
 from kb.add import new_finding_id
 from kb.cli import main
 from kb.errors import ChangeRefused
@@ -173,9 +173,72 @@ def test_force_replaces_details_and_keeps_evidence_links(tiny_kb: Path) -> None:
         "--year", "2012", "--type", "quasi-experimental", "--doi", "10.1234/IZA.44",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
+    assert result.stdout == "replaced evidence/studies/krause-2012.yaml\n" + REFRESHED
     study = _study(tiny_kb, "krause-2012")
     assert (study["type"], study["authors"]) == ("quasi-experimental", ["Krause, A."])
     assert [finding["id"] for finding in study["findings"]] == ["krause-2012--anonymise"]
+
+
+def test_add_json_says_what_was_created_or_replaced(tiny_kb: Path, tmp_path: Path) -> None:
+    refreshed = REFRESHED.strip()
+    study = (
+        "add", "study", "--root", tiny_kb, "--no-input", "--json", "--title", "Hiring audits",
+        "--author", "Okafor, C.", "--year", "2020", "--type", "qualitative",
+    )  # fmt: skip
+    fields = {
+        "id": "okafor-2020",
+        "authors": ["Okafor, C."],
+        "year": 2020,
+        "title": "Hiring audits",
+        "type": "qualitative",
+    }
+    entry = {"id": "okafor-2020", "file": "evidence/studies/okafor-2020.yaml", "study": fields}
+    assert json.loads(run_kb(*study).stdout) == {
+        "created": [entry],
+        "replaced": [],
+        "written": ["evidence/studies/okafor-2020.yaml"],
+        "refreshed": refreshed,
+    }
+    assert json.loads(run_kb(*study, "--force", "--id", "okafor-2020").stdout) == {
+        "created": [],
+        "replaced": [entry],
+        "written": ["evidence/studies/okafor-2020.yaml"],
+        "refreshed": refreshed,
+    }
+    held = tmp_path / "abstract.txt"
+    held.write_text("Audits of hiring found fewer callbacks for minority applicants.\n")
+    text = ("add", "text", "okafor-2020", held, "--root", tiny_kb, "--json")
+    written = ["evidence/texts/okafor-2020.txt", "evidence/studies/okafor-2020.yaml"]
+    kept = {
+        "id": "okafor-2020",
+        "file": "evidence/texts/okafor-2020.txt",
+        "study_file": "evidence/studies/okafor-2020.yaml",
+        "part": "abstract",
+    }
+    assert json.loads(run_kb(*text).stdout) == {
+        "created": [kept],
+        "replaced": [],
+        "written": written,
+        "refreshed": refreshed,
+    }
+    assert json.loads(run_kb(*text, "--force").stdout)["replaced"] == [kept]
+    link = run_kb(
+        "add", "evidence", "krause-2012", "targets", "--root", tiny_kb, *NO_INPUT_LINK,
+        "--quote", TARGETS_QUOTE, "--json",
+    )  # fmt: skip
+    assert json.loads(link.stdout) == {
+        "created": [
+            {
+                "id": "krause-2012--targets",
+                "file": "evidence/studies/krause-2012.yaml",
+                "study_id": "krause-2012",
+                "evidence": _study(tiny_kb, "krause-2012")["findings"][1],
+            }
+        ],
+        "replaced": [],
+        "written": ["evidence/studies/krause-2012.yaml"],
+        "refreshed": refreshed,
+    }
 
 
 # --- kb add evidence -------------------------------------------------------------------------
@@ -278,20 +341,20 @@ def _refuse_reading_every_record(monkeypatch: pytest.MonkeyPatch) -> None:
     def read_every_record(*args: object, **kwargs: object) -> None:
         raise AssertionError("read every record")
 
-    monkeypatch.setattr(adding, "load_records", read_every_record)
+    monkeypatch.setattr(changing, "load_records", read_every_record)
     monkeypatch.setattr(pipeline, "load_records", read_every_record)
 
 
 def _count_full_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Record each time a command reads every record to check a change."""
     reads: list[Path] = []
-    load_records = adding.load_records
+    load_records = changing.load_records
 
     def counted(root: Path, **limits: int) -> object:
         reads.append(root)
         return load_records(root, **limits)
 
-    monkeypatch.setattr(adding, "load_records", counted)
+    monkeypatch.setattr(changing, "load_records", counted)
     return reads
 
 
@@ -493,15 +556,32 @@ def test_record_format_reference_is_generated_from_the_models() -> None:
     )
 
 
+REVIEWER_COMMANDS = (
+    ["add", "study"],
+    ["add", "evidence"],
+    ["add", "text"],
+    ["import"],
+    ["fmt"],
+    ["edit", "evidence"],
+    ["edit", "study"],
+    ["rm", "evidence"],
+    ["rm", "study"],
+    ["mv"],
+)
+
+
 def test_reviewer_commands_are_documented() -> None:
     guide = (REPOSITORY / "docs" / "reviewers-guide.md").read_text(encoding="utf-8")
-    commands = ("kb add study", "kb add evidence", "kb add text", "kb import", "kb fmt --check")
-    for command in (*commands, "kb check"):
+    headings = [line for line in guide.splitlines() if line.startswith("#")]
+    for args in REVIEWER_COMMANDS:
+        command = f"kb {' '.join(args)}"
         assert f"`{command}" in guide, command
-    for option in ("--basis appraisal", "--downgrade", "--quote-unchecked", "--claim"):
+        assert "Example:" in run_kb(*args, "--help").stdout, command
+    for command in ("kb edit evidence", "kb edit study", "kb rm evidence", "kb rm study", "kb mv"):
+        assert any(f"`{command}`" in heading for heading in headings), command
+    for option in ("--basis appraisal", "--downgrade", "--quote-unchecked", "--claim", "--dry-run"):
         assert option in guide, option
-    for args in (["add", "study"], ["add", "evidence"], ["add", "text"], ["import"], ["fmt"]):
-        assert "Example:" in run_kb(*args, "--help").stdout
+    assert "`kb check`" in guide and "`kb fmt --check`" in guide
 
 
 def test_unclassified_studies_are_flagged_by_check(tiny_kb: Path) -> None:

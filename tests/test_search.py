@@ -571,6 +571,44 @@ def test_cli_no_results_and_limits(tiny: pipeline.Paths) -> None:
     assert bad.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["pay", "--theme", "nowhere"], "no theme has ID 'nowhere' (--theme nowhere)"),
+        (
+            ["pay", "--theme", "Recruitmnt"],
+            "no theme has ID 'recruitmnt' (--theme recruitmnt); did you mean 'recruitment'?",
+        ),
+        (["pay theme:nowhere"], "no theme has ID 'nowhere' (theme:nowhere)"),
+        (['pay theme:"nowhere"'], "no theme has ID 'nowhere' (theme:nowhere)"),
+        (["id:krause-2013"], "no record has ID 'krause-2013' (id:krause-2013); did you mean "
+         "'krause-2012'?"),
+        (["pay source:nowhere"], "no source has ID 'nowhere' (source:nowhere)"),
+        (["recommendation:krause-2012"], "no recommendation has ID 'krause-2012' "
+         "(recommendation:krause-2012)"),
+    ],
+)  # fmt: skip
+def test_a_filter_on_an_id_no_record_has_is_an_error(
+    tiny: pipeline.Paths, args: list[str], message: str
+) -> None:
+    result = run_kb("search", *args, "--root", tiny.root)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")
+
+
+def test_filters_on_ids_records_have_are_searched(tiny: pipeline.Paths) -> None:
+    for args in (
+        ["applications", "--theme", "RECRUITMENT"],
+        ["applications theme:recruitment"],
+        ["id:krause-2012--anonymise"],
+        ["id:krause*"],  # a wildcard is not one ID
+        ["applications source:tiny-report"],
+        ["recommendation:anonymise"],
+    ):
+        result = run_kb("search", *args, "--root", tiny.root)
+        assert (result.exit_code, result.stderr) == (0, ""), args
+        assert "result" in result.stdout.splitlines()[0] and "no results" not in result.stdout
+
+
 # --- Relevance on the real knowledge base -----------------------------------------------------
 
 

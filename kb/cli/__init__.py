@@ -1,9 +1,10 @@
 """The `kb` command: a thin layer that parses options, calls one library function, prints.
 
 Exit codes: 0 success, 1 invalid input (with a message naming file, line, record and field),
-2 usage error.
+2 usage error (an option, or a `KB_*` setting, with a value of the wrong kind).
 """
 
+import difflib
 import functools
 import importlib
 import json
@@ -15,9 +16,9 @@ import click
 
 from kb import pipeline
 from kb.describe import describe_record
-from kb.errors import KnowledgeBaseError, Problem, RecordsInvalid
+from kb.errors import KnowledgeBaseError, Problem, RecordsInvalid, SettingInvalid
 from kb.export import export_document
-from kb.settings import SETTINGS
+from kb.settings import SETTINGS, check_environment
 from kb.stats import knowledge_base_stats
 
 _HELP = {
@@ -32,12 +33,16 @@ def print_problems(problems: list[Problem]) -> None:
 
 
 def fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn input errors into a clear message and exit code 1, never a traceback."""
+    """Turn input errors into a clear message and exit code 1 (2 for a setting of the wrong
+    kind, a usage error), never a traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except SettingInvalid as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(2)
         except RecordsInvalid as error:
             print_problems(error.problems)
             click.echo(
@@ -84,28 +89,65 @@ class LazyGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command named first in ``args``; for a name no command has, a usage error
+        suggesting the nearest one (click's own suggestion knows only the loaded commands)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as error:
+            name = error.command_name
+            meant = _SYNONYMS.get(name.lower()) or next(
+                iter(difflib.get_close_matches(name, self.list_commands(ctx), n=1)), None
+            )
+            if meant is None:
+                raise
+            raise click.UsageError(
+                f"No such command {name!r}. Did you mean {meant!r}?", ctx
+            ) from None
+
+
+# Words people type for a command whose name is not spelt like them.
+_SYNONYMS = {
+    "validate": "check",
+    "find": "search",
+    "change": "edit",
+    "set": "edit",
+    "remove": "rm",
+    "delete": "rm",
+    "rename": "mv",
+    "move": "mv",
+}
+
 
 @click.group(
     cls=LazyGroup,
     lazy={
         "add": "kb.cli.reviewer:add",
         "diff": "kb.cli.releases:diff",
+        "edit": "kb.cli.change:edit",
         "fmt": "kb.cli.reviewer:fmt",
         "graph": "kb.cli.graph:graph",
         "import": "kb.cli.reviewer:import_references",
+        "mv": "kb.cli.change:mv",
         "release": "kb.cli.releases:release",
+        "rm": "kb.cli.change:rm",
         "search": "kb.cli.search:search",
         "synth": "kb.cli.synth:synth",
     },
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="kb")
+@fails_cleanly
 def main() -> None:
     """Keep an evidence-synthesis knowledge base: recommendations, studies and their evidence.
 
     Records are YAML files under recommendations/ and evidence/; every command reads the
-    knowledge base in the current folder, or the one named by --root.
+    knowledge base named by --root, else the one the current folder is in (this folder or
+    the nearest one above it that holds them).
     """
+    check_environment()  # a mistyped KB_* setting fails every command, used by it or not
 
 
 @main.command()

@@ -26,9 +26,12 @@ from kb.models import (
 )
 
 _TITLE_WIDTH = 60
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print what was done as JSON, for scripts."
+)
 
 
-def _choice(vocabulary: type) -> click.Choice:
+def choice(vocabulary: type) -> click.Choice:
     return click.Choice([member.value for member in vocabulary])
 
 
@@ -64,7 +67,7 @@ def add() -> None:
 @click.option("--title", help="Title as published.")
 @click.option("--author", "authors", multiple=True, help="'Family, I.' or an organisation; repeat.")
 @click.option("--year", type=int, help="Year of publication.")
-@click.option("--type", "study_type", type=_choice(StudyType), help="Kind of study.")
+@click.option("--type", "study_type", type=choice(StudyType), help="Kind of study.")
 @click.option("--container", help="Journal, book, website or series.")
 @click.option("--volume", help="Volume.")
 @click.option("--issue", help="Issue.")
@@ -79,6 +82,7 @@ def add() -> None:
 )
 @click.option("--force", is_flag=True, help="Replace an existing study's details (links are kept).")
 @click.option("--allow-duplicate", is_flag=True, help="Add it even if it looks like a duplicate.")
+@JSON_OPTION
 def add_study(
     root: str | None,
     database: str | None,
@@ -86,6 +90,7 @@ def add_study(
     no_input: bool,
     force: bool,
     allow_duplicate: bool,
+    as_json: bool,
     **details: Any,
 ) -> None:
     """Add a study record to evidence/studies/.
@@ -110,7 +115,10 @@ def add_study(
             record_id = click.prompt("ID", default=suggested)
     _missing(no_input, {"title": details["title"], "type": details["type"]}, {})
     written = adding.add_study(paths, details, record_id, force, allow_duplicate)
-    click.echo(f"created {written.path}")
+    if as_json:
+        json_output(written.as_dict())
+        return
+    click.echo(f"{written.action} {written.path}")
     click.echo(written.refreshed)
 
 
@@ -128,7 +136,7 @@ def _ask_study(details: dict[str, Any]) -> dict[str, Any]:
         answer = click.prompt("Year (blank if unknown)", default="", show_default=False)
         details["year"] = int(answer) if answer.strip().isdigit() else None
     if not details["type"]:
-        details["type"] = click.prompt("Type", type=_choice(StudyType))
+        details["type"] = click.prompt("Type", type=choice(StudyType))
     if not details["doi"]:
         details["doi"] = click.prompt("DOI (blank for none)", default="", show_default=False)
     return details
@@ -140,18 +148,18 @@ def _ask_study(details: dict[str, Any]) -> dict[str, Any]:
 @click.argument("recommendation_id", metavar="RECOMMENDATION-ID")
 @click.option(
     "--basis",
-    type=_choice(Basis),
+    type=choice(Basis),
     help="source: what a source report says of the study; appraisal: your own reading of it.",
 )
 @click.option("--claim", help="Which part of the recommendation it bears on (for a 2nd link).")
-@click.option("--relation", type=_choice(Relation), help="How the study bears on it.")
+@click.option("--relation", type=choice(Relation), help="How the study bears on it.")
 @click.option(
     "--strength",
-    type=_choice(Strength),
+    type=choice(Strength),
     help="Strength of this evidence, S0–S5 [appraisal: default the level it gives].",
 )
-@click.option("--direction", type=_choice(Direction), help="Direction of the effect.")
-@click.option("--horizon", type=_choice(Horizon), help="Time horizon of the effect.")
+@click.option("--direction", type=choice(Direction), help="Direction of the effect.")
+@click.option("--horizon", type=choice(Horizon), help="Time horizon of the effect.")
 @click.option("--summary", help="One sentence in our own words.")
 @click.option(
     "--quote",
@@ -197,6 +205,7 @@ def _ask_study(details: dict[str, Any]) -> dict[str, Any]:
 @click.option("--note", help="Why this strength, or anything a later reviewer should know.")
 @click.option("--id", "finding_id", help="Link ID [default: STUDY-ID--RECOMMENDATION-ID].")
 @click.option("--no-input", is_flag=True, help="Never prompt: fail when a value is missing.")
+@JSON_OPTION
 def add_evidence(
     root: str | None,
     database: str | None,
@@ -204,6 +213,7 @@ def add_evidence(
     recommendation_id: str,
     finding_id: str | None,
     no_input: bool,
+    as_json: bool,
     **options: Any,
 ) -> None:
     """Link a study to a recommendation: append an evidence link to the study's record.
@@ -225,16 +235,19 @@ def add_evidence(
     finding = _evidence_from(options, no_input)
     paths = paths_from(root, database)
     written = adding.add_evidence(paths, study_id, recommendation_id, finding, finding_id)
+    if as_json:
+        json_output(written.as_dict())
+        return
     click.echo(f"added {written.record_id} to {written.path}")
     click.echo(written.refreshed)
 
 
 _EVIDENCE_PROMPTS = {
-    "basis": ("Basis (source: a report's words; appraisal: your reading)", _choice(Basis)),
-    "relation": ("Relation", _choice(Relation)),
-    "strength": ("Strength", _choice(Strength)),
-    "direction": ("Direction", _choice(Direction)),
-    "horizon": ("Horizon", _choice(Horizon)),
+    "basis": ("Basis (source: a report's words; appraisal: your reading)", choice(Basis)),
+    "relation": ("Relation", choice(Relation)),
+    "strength": ("Strength", choice(Strength)),
+    "direction": ("Direction", choice(Direction)),
+    "horizon": ("Horizon", choice(Horizon)),
     "summary": ("Summary (one sentence, our own words)", str),
     "quote": ("Quote (verbatim from the source)", str),
 }
@@ -246,19 +259,24 @@ _APPRAISAL_PROMPTS = {
 }
 
 
-def _ratings(
-    given: tuple[tuple[str, str, str], ...], domains: type, option: str
+def parse_ratings(
+    given: tuple[tuple[str, str, str], ...], domains: type, option: str, removable: bool = False
 ) -> list[dict[str, Any]]:
-    """``--downgrade``/``--upgrade`` values as ratings, with usage errors for bad ones."""
+    """``--downgrade``/``--upgrade`` values as ratings, with usage errors for bad ones; with
+    ``removable``, 0 levels (a rating to remove) too."""
     ratings = []
+    allowed_levels = ("0", "1", "2") if removable else ("1", "2")
     for domain, levels, reason in given:
         if domain not in {member.value for member in domains}:
             allowed = ", ".join(member.value for member in domains)
             raise click.BadParameter(
                 f"unknown domain {domain!r}; use one of: {allowed}", param_hint=option
             )
-        if levels not in ("1", "2"):
-            raise click.BadParameter(f"levels must be 1 or 2, not {levels!r}", param_hint=option)
+        if levels not in allowed_levels:
+            raise click.BadParameter(
+                f"levels must be {' or '.join(allowed_levels)}, not {levels!r}",
+                param_hint=option,
+            )
         ratings.append({"domain": domain, "levels": int(levels), "reason": reason})
     return ratings
 
@@ -312,8 +330,8 @@ def _evidence_from(options: dict[str, Any], no_input: bool) -> dict[str, Any]:
             {name: options[name] for name in _APPRAISAL_PROMPTS},
             _APPRAISAL_PROMPTS,
         )
-        downgrades = _ratings(options["downgrades"], Downgrade, "--downgrade")
-        upgrades = _ratings(options["upgrades"], Upgrade, "--upgrade")
+        downgrades = parse_ratings(options["downgrades"], Downgrade, "--downgrade")
+        upgrades = parse_ratings(options["upgrades"], Upgrade, "--upgrade")
         if not no_input and not options["downgrades"] and not options["upgrades"]:
             downgrades = _ask_ratings("down", Downgrade)
             upgrades = _ask_ratings("up", Upgrade)
@@ -346,14 +364,21 @@ def _evidence_from(options: dict[str, Any], no_input: bool) -> dict[str, Any]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--part",
-    type=_choice(TextPart),
+    type=choice(TextPart),
     default=TextPart.ABSTRACT.value,
     show_default=True,
     help="What the text is.",
 )
 @click.option("--force", is_flag=True, help="Replace the study's held text.")
+@JSON_OPTION
 def add_text(
-    root: str | None, database: str | None, study_id: str, file: Path, part: str, force: bool
+    root: str | None,
+    database: str | None,
+    study_id: str,
+    file: Path,
+    part: str,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Keep a study's abstract or excerpt, so an appraisal can quote it and be checked.
 
@@ -365,7 +390,11 @@ def add_text(
     Example: kb add text behaghel-2015 abstract.txt --part abstract
     """
     written = adding.add_text(paths_from(root, database), study_id, file, part, force)
-    click.echo(f"kept {written.path} for study {written.record_id}")
+    if as_json:
+        json_output(written.as_dict())
+        return
+    verb = "replaced" if written.action == "replaced" else "kept"
+    click.echo(f"{verb} {written.path} for study {written.record_id}")
     click.echo(written.refreshed)
 
 
@@ -385,7 +414,7 @@ def _shorten(text: str, width: int = _TITLE_WIDTH) -> str:
 @click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
 @click.option("--allow-duplicate", is_flag=True, help="Also add likely duplicates.")
 @click.option("--all-or-nothing", is_flag=True, help="Write nothing if any entry is flagged.")
-@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@JSON_OPTION
 def import_references(
     root: str | None,
     database: str | None,

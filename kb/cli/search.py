@@ -1,11 +1,12 @@
 """`kb search`: rank recommendations, evidence, studies, examples and figures for a query."""
 
+import functools
 import re
 import sys
 
 import click
 
-from kb import pipeline
+from kb import pipeline, store
 from kb import search as library
 from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.models import Direction, Strength
@@ -102,6 +103,7 @@ def search(
         direction=direction,
         year_from=year_from,
         limit=limit,
+        ids=functools.partial(store.record_ids, engine),
     )
     if as_json:
         json_output([result.as_dict() for result in found.results])

@@ -48,7 +48,7 @@ from kb.importers.csl import csl_entries
 from kb.importers.fields import MAX_NESTING, ImportEntry, References, study_type
 from kb.importers.ris import ris_entries
 from kb.importers.text import decode, detect_format, read_capped
-from kb.settings import setting_value
+from kb.settings import number_setting
 
 __all__ = [
     "FORMATS",
@@ -70,7 +70,7 @@ def read_references(
     ``max_bytes`` defaults to the ``max_import_bytes`` setting.
     """
     if max_bytes is None:
-        max_bytes = int(setting_value("max_import_bytes"))
+        max_bytes = number_setting("max_import_bytes")
     text = decode(read_capped(path, max_bytes), path.name)
     if not text.strip():
         raise UnreadableImport(f"{path.name} is empty")

@@ -38,7 +38,7 @@ from kb.models import (
 )
 from kb.search.analysis import SYNONYMS_FILE, make_schema
 from kb.search.postings import CompactWriter
-from kb.settings import setting_value
+from kb.settings import number_setting
 from kb.store import session
 
 # Bump when the schema or the way documents are built changes: the next search rebuilds.
@@ -384,7 +384,7 @@ class _Writer(SegmentWriter):
     may hold ``KB_INDEX_MEMORY_MB`` of postings in memory before spilling them to disk."""
 
     def __init__(self, opened: Any) -> None:
-        super().__init__(opened, limitmb=int(setting_value("index_memory_mb")))
+        super().__init__(opened, limitmb=number_setting("index_memory_mb"))
 
     def per_document_reader(self) -> Any:
         return _LengthsInMemory(super().per_document_reader())

@@ -5,10 +5,11 @@ synonyms are added, and the records are ranked by BM25F with field boosts, a coo
 factor and a prior by kind of record. See docs/search.md.
 """
 
+import difflib
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -553,6 +554,49 @@ def _filters(
     return query.And(wanted) if wanted else None
 
 
+# Filters whose values are record IDs, with the kinds of record each may name.
+ID_FILTERS: dict[str, tuple[str, ...]] = {
+    "theme": ("theme",),
+    "source": ("source",),
+    "recommendation": ("recommendation",),
+    "id": ("recommendation", "study", "evidence", "example", "figure"),
+}
+# Given the kind of record, every ID of that kind (``kb.store.record_ids``).
+IdLookup = Callable[[str], Collection[str]]
+
+
+def filtered_ids(text: str, theme: str | None) -> list[tuple[str, str]]:
+    """The record IDs a query filters on, as (how it was given, ID): ``--theme``'s, then each
+    ``theme:``, ``source:``, ``recommendation:`` or ``id:`` value naming one record (not a
+    wildcard, a range or a group)."""
+    found = [("--theme", theme.strip().lower())] if theme and theme.strip() else []
+    for match in _SEGMENT.finditer(text):
+        fielded = re.fullmatch(r"(\w+):(.+)", match.group())
+        if fielded is None or fielded.group(1) not in ID_FILTERS:
+            continue
+        value = fielded.group(2).strip('"').strip().lower()
+        if value and not re.search(r"[*\s\[\]{}]", value):
+            found.append((f"{fielded.group(1)}:", value))
+    return found
+
+
+def check_filtered_ids(text: str, theme: str | None, ids: IdLookup) -> None:
+    """Raise ``SearchQueryError`` for a filter naming an ID no record of its kind has, with the
+    nearest ID of that kind when one is close: a filter on nothing would find nothing, and
+    say so no better than a search with no hits."""
+    for given, value in filtered_ids(text, theme):
+        field = given.strip("-:")
+        kinds = ID_FILTERS[field]
+        known = [record_id for kind in kinds for record_id in ids(kind)]
+        if value in known:
+            continue
+        what = "record" if len(kinds) > 1 else kinds[0]
+        shown = f"--theme {value}" if given == "--theme" else f"{given}{value}"
+        close = difflib.get_close_matches(value, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SearchQueryError(f"no {what} has ID {value!r} ({shown}){hint}")
+
+
 class _Results(Results):
     """Whoosh's results, looking the query's terms up once rather than again for every hit.
 
@@ -640,10 +684,14 @@ def search(
     direction: str | None = None,
     year_from: int | None = None,
     limit: int = 10,
+    ids: IdLookup | None = None,
 ) -> SearchResults:
-    """Rank the indexed records for a query; raise SearchQueryError for a malformed one."""
+    """Rank the indexed records for a query; raise SearchQueryError for a malformed one, and,
+    given ``ids``, for a filter on an ID no record has (``check_filtered_ids``)."""
     cleaned = clean_query(text)
     check_syntax(cleaned)
+    if ids is not None:
+        check_filtered_ids(cleaned, theme, ids)
     filters = _filters(types, theme, min_strength, direction, year_from)
     recover_folder(Path(index_dir))
     if not index.exists_in(index_dir):
