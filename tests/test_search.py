@@ -258,6 +258,43 @@ def test_misspelt_words_are_corrected(tiny: pipeline.Paths) -> None:
     assert search.search(paths.index, "targets").did_you_mean is None
 
 
+def test_english_words_the_index_lacks_are_searched_as_typed(tiny: pipeline.Paths) -> None:
+    # "yearn" is a letter from "year" and "gasps" from "gaps", which the index holds; but they
+    # are English words, not misspellings, so they are never "corrected".
+    for text in ("yearn", "gasps", "pilot yearn"):
+        assert search.search(tiny.index, text).did_you_mean is None, text
+    assert search.search(tiny.index, "yeer").did_you_mean == "year"  # not English: corrected
+
+
+def test_the_english_word_list() -> None:
+    words = search.english_words()
+    assert len(words) > 50_000
+    # British, British -ize and American spellings, inflected forms, reviewed extra words.
+    for word in ("maternal", "drafting", "colour", "color", "organisation", "organization"):
+        assert search.is_english(word), word
+    for word in ("counselling", "counseling", "judgement", "judgment", "interpreters"):
+        assert search.is_english(word), word
+    for word in ("wellbeing", "whistleblowing", "minoritised", "coproduction", "codesign"):
+        assert search.is_english(word), word  # extra-words.txt ("co-production" joined)
+    # Misspellings, and proper names (a query's names are checked against the index).
+    for word in ("materal", "representaton", "microagressions", "bereavment", "schwarz"):
+        assert not search.is_english(word), word
+    assert all(word.isalpha() and word.islower() and word.isascii() for word in words)
+
+
+def test_the_english_word_list_is_made_from_scowl(tmp_path: Path) -> None:
+    (tmp_path / "english-words.10").write_text("the\ncafé\nwell-being\ndog's\ndon't\n")
+    (tmp_path / "british-words.50").write_text("colour\ncolours\n")
+    (tmp_path / "american-words.70").write_text("zeroth\n")  # above size 60
+    (tmp_path / "english-upper.10").write_text("English\n")
+    (tmp_path / "english-proper-names.10").write_text("Schwarz\n")
+    (tmp_path / "canadian-words.10").write_text("colourize\n")  # a category not used
+    assert search.scowl_words(tmp_path) == ["cafe", "colour", "colours", "dont", "the", "wellbeing"]
+    shipped = search.ENGLISH_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    listed = [line for line in shipped if not line.startswith("#")]
+    assert listed == sorted(set(listed)), "english-words.txt is generated sorted, one a line"
+
+
 # --- Query errors -----------------------------------------------------------------------------
 
 MALFORMED = {
@@ -599,7 +636,7 @@ def exhaustive(index_dir: Path, text: str) -> tuple[list[tuple[float, int]], int
 def test_pruned_ranking_agrees_with_scoring_everything(real_index: Path) -> None:
     for case in load_cases() + load_cases(held_out=True):
         with index.open_dir(real_index).searcher() as searcher:
-            corrected = search.query._correct(search.clean_query(case["query"]), searcher)
+            corrected = search.spelling.correct(search.clean_query(case["query"]), searcher)
         top, total = exhaustive(real_index, corrected)
         found = search.search(real_index, case["query"])
         assert [result.score for result in found.results] == [round(s, 4) for s, _ in top]
@@ -642,3 +679,10 @@ def test_relevance_on_the_real_knowledge_base(real_index: Path, capsys) -> None:
             )
         assert figures["recall_at_5"] >= 0.9, figures["misses"]
         assert figures["mrr"] >= 0.75, figures["misses"]
+
+
+def test_english_words_are_not_corrected_in_the_real_knowledge_base(real_index: Path) -> None:
+    # Both were "corrected" into words the knowledge base holds: "material", "drawing".
+    for text in ("maternal", "drafting", "maternal health", "drafting a policy"):
+        assert search.search(real_index, text).did_you_mean is None, text
+    assert search.search(real_index, "microagressions").did_you_mean == "microaggressions"

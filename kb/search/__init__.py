@@ -1,8 +1,9 @@
 """Full-text search: a Whoosh index of the store in ``build/index``, and `kb search`'s query.
 
 One step per module: ``analysis`` (tokeniser, schema, synonyms), ``index`` (building and
-updating the index from the store), ``query`` (parsing, synonyms, spelling, highlighting),
-and for ranking ``postings`` (reading postings lists fast), ``nodes`` (the query as a tree
+updating the index from the store), ``query`` (parsing, synonyms, highlighting), ``spelling``
+(which words to correct: those neither the index nor the kept English word list knows), and
+for ranking ``postings`` (reading postings lists fast), ``nodes`` (the query as a tree
 that scores documents) and ``ranking`` (the top documents and the total). Every public name
 is re-exported here, so ``from kb.search import search`` keeps working.
 See docs/search.md.
@@ -52,10 +53,20 @@ from kb.search.query import (
     clean_query,
     search,
 )
+from kb.search.spelling import (
+    ENGLISH_WORDS_FILE,
+    EXTRA_WORDS_FILE,
+    correct,
+    english_words,
+    is_english,
+    scowl_words,
+)
 
 __all__ = [
     "COORDINATION",
     "DEFAULT_FIELDS",
+    "ENGLISH_WORDS_FILE",
+    "EXTRA_WORDS_FILE",
     "FIELD_BOOSTS",
     "FIELD_TIEBREAK",
     "FILTER_FIELDS",
@@ -82,13 +93,17 @@ __all__ = [
     "check_syntax",
     "citation",
     "clean_query",
+    "correct",
+    "english_words",
     "find_synonyms",
     "group_token",
     "index_documents",
     "index_is_current",
+    "is_english",
     "load_synonyms",
     "make_schema",
     "refresh_index",
+    "scowl_words",
     "search",
     "text_analyzer",
     "update_index",

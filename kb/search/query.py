@@ -1,8 +1,8 @@
 """Parsing and running queries: query checks, synonyms and spelling, scoring, highlighting.
 
-A query is cleaned and checked, misspelt words are corrected from the index's vocabulary,
-synonyms are added, and the records are ranked by BM25F with field boosts, a coordination
-factor and a prior by kind of record. See docs/search.md.
+A query is cleaned and checked, misspelt words are corrected from the index's vocabulary
+(``kb.search.spelling``), synonyms are added, and the records are ranked by BM25F with field
+boosts, a coordination factor and a prior by kind of record. See docs/search.md.
 """
 
 import re
@@ -25,17 +25,10 @@ from kb.errors import IndexMissing, SearchQueryError
 from kb.folder_swap import recover_folder
 from kb.levels import NOT_JUDGED
 from kb.models import LABELS, Strength
-from kb.search.analysis import (
-    _SEGMENT,
-    _SPELLING_ANALYZER,
-    SynonymMatch,
-    _runs,
-    _stems,
-    _synonym_phrases,
-    find_synonyms,
-)
+from kb.search.analysis import _SEGMENT, SynonymMatch, _stems, find_synonyms
 from kb.search.index import TYPES
 from kb.search.ranking import rank
+from kb.search.spelling import correct
 from kb.urls import record_url
 
 MAX_QUERY_CHARS = 1000
@@ -165,13 +158,7 @@ def check_syntax(text: str) -> None:
             )
 
 
-def _replace(text: str, replacements: list[tuple[int, int, str]]) -> str:
-    for start, end, new in sorted(replacements, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
-
-
-# --- Synonyms and spelling ---------------------------------------------------------------------
+# --- Synonyms and notes -----------------------------------------------------------------------
 
 
 def _finds_nothing(node: query.Query, reader: Any) -> bool:
@@ -249,31 +236,6 @@ def _with_synonyms(parsed: query.Query, matches: list[SynonymMatch]) -> query.Qu
     rewritten = rewrite(parsed)
     extra = list(alternatives.values())  # phrases whose words the parser dropped entirely
     return query.Or([rewritten, *extra]) if extra else rewritten
-
-
-def _correct(text: str, searcher: Any) -> str:
-    """The query with words unknown to the index replaced by Whoosh's closest suggestion."""
-    reader = searcher.reader()
-    corrector = searcher.corrector("spell")
-    synonym_stems = {stem for stems in _synonym_phrases() for stem in stems}
-    replacements = []
-    for run in _runs(text):
-        for word in run:
-            spelled = [token.text for token in _SPELLING_ANALYZER(word.text, mode="query")]
-            if len(spelled) != 1 or len(spelled[0]) < 4 or not spelled[0].isalpha():
-                continue
-            stems = _stems(word.text)
-            if not stems or synonym_stems.intersection(stems) or ("spell", spelled[0]) in reader:
-                continue
-            if any((name, stems[0]) in reader for name in ("title", "text", "context")):
-                continue
-            # Whoosh ranks suggestions within maxdist by frequency alone: try one edit first.
-            for maxdist in (1, 2) if len(spelled[0]) >= 6 else (1,):
-                suggestions = corrector.suggest(spelled[0], limit=1, maxdist=maxdist, prefix=1)
-                if suggestions:
-                    replacements.append((word.start, word.end, suggestions[0]))
-                    break
-    return _replace(text, replacements)
 
 
 # --- Searching --------------------------------------------------------------------------------
@@ -649,7 +611,7 @@ def search(
     if not index.exists_in(index_dir):
         raise IndexMissing(f"no search index at {index_dir}; run `kb search` to build it")
     searcher = _open_searcher(Path(index_dir))
-    corrected = _correct(cleaned, searcher)
+    corrected = correct(cleaned, searcher)
     parsed, matches = query_tree(searcher, corrected)
     also_searched = list(dict.fromkeys(term for match in matches for term in match.alternatives))
     # Only the top documents are scored in full (kb.search.ranking); the total is exact.
