@@ -1,6 +1,7 @@
 """`kb search` and kb.search: analysis, synonyms, filters, query errors, index builds, relevance."""
 
 import json
+import math
 import os
 import random
 import shutil
@@ -293,6 +294,17 @@ def test_the_english_word_list_is_made_from_scowl(tmp_path: Path) -> None:
     shipped = search.ENGLISH_WORDS_FILE.read_text(encoding="utf-8").splitlines()
     listed = [line for line in shipped if not line.startswith("#")]
     assert listed == sorted(set(listed)), "english-words.txt is generated sorted, one a line"
+
+
+def test_a_word_is_as_rare_in_every_field_and_rarity_is_squared(tiny: pipeline.Paths) -> None:
+    with index.open_dir(tiny.index).searcher(weighting=search.query._PriorBM25F()) as searcher:
+        count = searcher.doc_count_all()
+        # "pilot": in three titles and two texts; counted as in three records in every field.
+        assert [searcher.doc_frequency(name, b"pilot") for name in ("title", "text")] == [3, 2]
+        expected = math.log(1 + (count - 3 + 0.5) / (3 + 0.5)) ** 2
+        for name in search.RARITY_FIELDS:
+            assert searcher.idf(name, b"pilot") == pytest.approx(expected), name
+        assert searcher.idf("text", b"callback") > searcher.idf("text", b"applic")
 
 
 # --- Query errors -----------------------------------------------------------------------------
@@ -625,7 +637,7 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def exhaustive(index_dir: Path, text: str) -> tuple[list[tuple[float, int]], int]:
     """Every matching document scored, with no pruning: what ranking.rank must agree with."""
-    with index.open_dir(index_dir).searcher() as searcher:
+    with index.open_dir(index_dir).searcher(weighting=search.query._PriorBM25F()) as searcher:
         parsed, _ = search.query.query_tree(searcher, search.clean_query(text))
         tree = PostingsReader(searcher)
         root = build_tree(tree, parsed)
@@ -686,3 +698,12 @@ def test_english_words_are_not_corrected_in_the_real_knowledge_base(real_index: 
     for text in ("maternal", "drafting", "maternal health", "drafting a policy"):
         assert search.search(real_index, text).did_you_mean is None, text
     assert search.search(real_index, "microagressions").did_you_mean == "microaggressions"
+
+
+def test_the_rare_word_that_carries_the_question_outweighs_common_ones(real_index: Path) -> None:
+    # "support" is in 54 records; "interpreters" finds the 3 on translation (a synonym group).
+    # Recommendations on senior management or wellbeing "support" ranked second to fifth.
+    found = search.search(real_index, "interpreters language support", limit=5)
+    translation = {"hsc-action-5", "netto-2010--hsc-public-health-2"}
+    translation |= {"toleikyte-2018--hsc-public-health-2"}
+    assert {result.id for result in found.results[:3]} == translation
