@@ -596,7 +596,17 @@ def test_cli_prints_ranked_results(tiny: pipeline.Paths) -> None:
 def test_cli_json(tiny: pipeline.Paths) -> None:
     result = run_kb("search", "pilot", "--json", "--type", "evidence", "--root", tiny.root)
     assert result.exit_code == 0
-    [hit] = json.loads(result.output)
+    found = json.loads(result.output)
+    [hit] = found.pop("results")
+    assert found == {
+        "query": "pilot",
+        "total": 1,
+        "total_estimated": False,
+        "did_you_mean": None,
+        "also_searched": [],
+        "no_recommendation": False,  # --type evidence: recommendations were not looked for
+        "nearest_recommendation": None,
+    }
     assert hit == {
         "type": "evidence",
         "kind": "supports",
@@ -610,6 +620,41 @@ def test_cli_json(tiny: pipeline.Paths) -> None:
         "headline": "",
     }
     assert hit["score"] > 0
+
+
+def test_cli_names_the_nearest_recommendation_when_none_matches(tiny: pipeline.Paths) -> None:
+    result = run_kb("search", "callbacks", "--root", tiny.root)
+    assert result.output == (
+        '1 result for "callbacks"\n'
+        "no recommendation matches; the nearest, which the best results bear on:\n"
+        "   Anonymise applications [S1 Expert opinion]\n"
+        "   anonymise · recommendations/anonymise/ · via krause-2012--anonymise\n"
+        "\n"
+        "1. evidence: Krause and Rinne (2012) supports “Anonymise applications” [S2 Very limited]\n"
+        "   A pilot found anonymised applications narrowed gaps in **callbacks**.\n"
+        "   krause-2012--anonymise · recommendations/anonymise/#evidence-krause-2012--anonymise\n"
+    )
+    found = json.loads(run_kb("search", "pilot", "--json", "--root", tiny.root).output)
+    assert found["no_recommendation"] is True
+    assert found["nearest_recommendation"] == {
+        "id": "anonymise",
+        "title": "Anonymise applications",
+        "url": "recommendations/anonymise/",
+        "strength": "S1",
+        "matches": False,
+        "via": ["blind-cv-pilot", "krause-2012--anonymise", "krause-2012"],
+    }
+    # A key figure bears on no recommendation.
+    assert run_kb("search", "Wales", "--root", tiny.root).output.splitlines()[1] == (
+        "no recommendation matches, and none of the results bears on one"
+    )
+    # Not when recommendations were not asked for, nor when there is nothing at all.
+    for args in (["pilot", "--type", "study"], ["type:study", "pilot"], ["zebra"]):
+        output = run_kb("search", *args, "--root", tiny.root).output
+        assert "recommendation matches" not in output, args
+    # Filters apply to the nearest recommendation too.
+    found = search.search(tiny.index, "callbacks", min_strength="S2")
+    assert found.no_recommendation and found.nearest_recommendation is None
 
 
 def test_cli_no_results_and_limits(tiny: pipeline.Paths) -> None:
@@ -707,3 +752,18 @@ def test_the_rare_word_that_carries_the_question_outweighs_common_ones(real_inde
     translation = {"hsc-action-5", "netto-2010--hsc-public-health-2"}
     translation |= {"toleikyte-2018--hsc-public-health-2"}
     assert {result.id for result in found.results[:3]} == translation
+
+
+def test_a_query_no_recommendation_answers_says_so(real_index: Path) -> None:
+    found = search.search(real_index, "zebra crossing")
+    assert found.results and found.no_recommendation
+    nearest = found.nearest_recommendation
+    assert nearest is not None and (nearest.id, nearest.matches) == ("hsc-workplace-5", False)
+    assert nearest.via[0] == "cross-strand-staff-network"  # the best-ranked result bearing on one
+    # A recommendation that matches but is ranked below the results shown.
+    found = search.search(real_index, "Freedom to Speak Up Guardians", limit=1)
+    assert [result.type for result in found.results] == ["example"]
+    nearest = found.nearest_recommendation
+    assert nearest is not None and (nearest.id, nearest.matches) == ("hsc-workplace-5", True)
+    found = search.search(real_index, "blind recruitment")
+    assert not found.no_recommendation and found.nearest_recommendation is None

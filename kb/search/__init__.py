@@ -4,7 +4,8 @@ One step per module: ``analysis`` (tokeniser, schema, synonyms), ``index`` (buil
 updating the index from the store), ``query`` (parsing, synonyms, highlighting), ``spelling``
 (which words to correct: those neither the index nor the kept English word list knows), and
 for ranking ``postings`` (reading postings lists fast), ``nodes`` (the query as a tree
-that scores documents) and ``ranking`` (the top documents and the total). Every public name
+that scores documents) and ``ranking`` (the top documents and the total); ``nearest`` names
+the nearest recommendation to a query whose results hold none. Every public name
 is re-exported here, so ``from kb.search import search`` keeps working.
 See docs/search.md.
 """
@@ -35,6 +36,7 @@ from kb.search.index import (
     refresh_index,
     update_index,
 )
+from kb.search.nearest import NEAREST_POOL, NearestRecommendation, nearest_recommendation
 from kb.search.query import (
     COORDINATION,
     DEFAULT_FIELDS,
@@ -75,6 +77,7 @@ __all__ = [
     "IDF_POWER",
     "MAX_NESTING",
     "MAX_QUERY_CHARS",
+    "NEAREST_POOL",
     "PRIOR",
     "QUERY_FIELDS",
     "RARITY_FIELDS",
@@ -87,6 +90,7 @@ __all__ = [
     "TYPES",
     "AcronymPlurals",
     "JoinedForms",
+    "NearestRecommendation",
     "SearchResult",
     "SearchResults",
     "SynonymGroup",
@@ -106,6 +110,7 @@ __all__ = [
     "is_english",
     "load_synonyms",
     "make_schema",
+    "nearest_recommendation",
     "refresh_index",
     "scowl_words",
     "search",

@@ -28,6 +28,7 @@ from kb.levels import NOT_JUDGED
 from kb.models import LABELS, Strength
 from kb.search.analysis import _SEGMENT, SynonymMatch, _stems, find_synonyms
 from kb.search.index import TYPES
+from kb.search.nearest import NearestRecommendation, nearest_recommendation
 from kb.search.ranking import rank
 from kb.search.spelling import correct
 from kb.urls import record_url
@@ -326,7 +327,8 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """The ranked results of one query, the synonyms added and a suggested spelling."""
+    """The ranked results of one query, the synonyms added, a suggested spelling, and the
+    nearest recommendation when none is among the results."""
 
     query: str
     results: list[SearchResult]
@@ -335,6 +337,11 @@ class SearchResults:
     did_you_mean: str | None
     # True when ``total`` is an estimate (a phrase with thousands of documents to check).
     total_estimated: bool = False
+    # True when recommendations were looked for (no type filter leaves them out) but none is
+    # among ``results``; ``nearest_recommendation`` is then the nearest one (kb.search.nearest),
+    # or None when no recommendation matches and nothing that matches bears on one.
+    no_recommendation: bool = False
+    nearest_recommendation: NearestRecommendation | None = None
 
 
 class _BestOfMatcher(DisjunctionMaxMatcher):
@@ -647,6 +654,10 @@ def search(
     hits.formatter = _Bold()
     results = [_result(hits, hit) for hit in hits[:limit]]
     total, estimated = ranked.total, ranked.estimated
+    no_recommendation = _looks_for_recommendations(types, corrected) and not any(
+        result.type == "recommendation" for result in results
+    )
+    nearest = nearest_recommendation(searcher, parsed, allowed) if no_recommendation else None
     return SearchResults(
         query=cleaned,
         results=results,
@@ -654,4 +665,17 @@ def search(
         also_searched=also_searched,
         did_you_mean=corrected if corrected != cleaned else None,
         total_estimated=estimated,
+        no_recommendation=no_recommendation,
+        nearest_recommendation=nearest,
     )
+
+
+_TYPE_FIELD = re.compile(r'(?<![\w"])type:("[^"]*"|\S+)')
+
+
+def _looks_for_recommendations(types: Iterable[str] | None, text: str) -> bool:
+    """False when ``types`` or a ``type:`` in the query leaves recommendations out."""
+    if types and "recommendation" not in types:
+        return False
+    named = {value.strip('"()').lower() for value in _TYPE_FIELD.findall(text)}
+    return not named or "recommendation" in named
