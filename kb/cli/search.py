@@ -46,9 +46,6 @@ def _no_recommendation(found: library.SearchResults) -> list[str]:
         return []  # recommendations were not asked for; or "no results" says it all
     if nearest is None:
         return ["no recommendation matches, and none of the results bears on one"]
-    badge = library.SearchResult(
-        "recommendation", "", nearest.id, nearest.title, "", 0, nearest.strength, nearest.url
-    ).strength_badge
     if nearest.matches:
         first = "no recommendation among the results shown; the best-ranked one:"
         where = f"{nearest.id} · {nearest.url}"
@@ -56,7 +53,7 @@ def _no_recommendation(found: library.SearchResults) -> list[str]:
         first = "no recommendation matches; the nearest, which the best results bear on:"
         via = ", ".join(nearest.via[:3]) + (", …" if len(nearest.via) > 3 else "")
         where = f"{nearest.id} · {nearest.url} · via {via}"
-    return [first, f"   {nearest.title} {badge}", f"   {where}"]
+    return [first, f"   {nearest.title} {nearest.strength_badge}", f"   {where}"]
 
 
 def _as_json(found: library.SearchResults) -> dict[str, object]:

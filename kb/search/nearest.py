@@ -25,6 +25,8 @@ from typing import Any
 
 from whoosh import query
 
+from kb.levels import NOT_JUDGED
+from kb.models import LABELS
 from kb.search.ranking import rank
 from kb.urls import record_url
 
@@ -44,6 +46,11 @@ class NearestRecommendation:
     # matches; the matching records in ``via`` bear on it.
     matches: bool
     via: list[str] = field(default_factory=list)
+
+    @property
+    def strength_badge(self) -> str:
+        """E.g. "[S3 Limited]", or "[Not judged]" (as ``SearchResult.strength_badge``)."""
+        return f"[{self.strength} {LABELS[self.strength]}]" if self.strength else f"[{NOT_JUDGED}]"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
