@@ -78,4 +78,4 @@ def test_hostile_query(indexed_kb: Path, query: str, as_json: bool) -> None:
         assert line.startswith("error: ")
         assert "index out of range" not in line
     elif as_json:
-        assert isinstance(json.loads(result.stdout), list)
+        assert isinstance(json.loads(result.stdout)["results"], list)

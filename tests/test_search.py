@@ -1,6 +1,7 @@
 """`kb search` and kb.search: analysis, synonyms, filters, query errors, index builds, relevance."""
 
 import json
+import math
 import os
 import random
 import shutil
@@ -158,6 +159,30 @@ def test_synonym_groups_are_well_formed() -> None:
             )
     terms = {term for group in groups for term in group.terms}
     assert {"BAME", "blind recruitment", "PPE", "MHA", "oversampling", "CV"} <= terms
+    for group in groups:  # a term once: YAML splits an unquoted term at its commas
+        written = [term.casefold() for term in group.terms]
+        assert len(written) == len(set(written)), f"a term is repeated in {group.terms}"
+    assert "equality, diversity and inclusion" in terms and "equality" not in terms
+    assert "Gypsy, Roma and Traveller" in terms
+
+
+def test_synonyms_for_the_gaps_people_hit(real_index: Path) -> None:
+    cases = {  # query: a record that holds none of its words but should be found
+        "complaints": "hsc-workplace-5",  # "raise concerns"
+        "whistleblowing": "freedom-to-speak-up-guardians",
+        "grievances": "hsc-workplace-5",
+        "pay gap": "brown-2017",  # "ethnicity pay gaps"; also found before, by its words
+        "wage gap": "brown-2017",
+        "language barriers": "hsc-action-5",  # "translation"
+        "refugees": "hsc-principles-4",  # "migration status"
+        "asylum seekers": "hsc-principles-4",
+        "Anti-racist Wales Action Plan": "hsc-action-1",  # "Race Equality Action Plan"
+        "Gypsies and Travellers": "marsh-2020",  # "Gypsies, Roma, Travellers"
+    }
+    for text, expected in cases.items():
+        found = [result.id for result in search.search(real_index, text, limit=5).results]
+        assert expected in found, (text, found)
+    assert search.search(real_index, "race equality").also_searched == []  # not EDI
 
 
 def test_malformed_synonym_file_is_refused(tmp_path: Path) -> None:
@@ -256,6 +281,54 @@ def test_misspelt_words_are_corrected(tiny: pipeline.Paths) -> None:
     assert found.did_you_mean == "representation targets"
     assert [result.id for result in found.results] == ["targets"]
     assert search.search(paths.index, "targets").did_you_mean is None
+
+
+def test_english_words_the_index_lacks_are_searched_as_typed(tiny: pipeline.Paths) -> None:
+    # "yearn" is a letter from "year" and "gasps" from "gaps", which the index holds; but they
+    # are English words, not misspellings, so they are never "corrected".
+    for text in ("yearn", "gasps", "pilot yearn"):
+        assert search.search(tiny.index, text).did_you_mean is None, text
+    assert search.search(tiny.index, "yeer").did_you_mean == "year"  # not English: corrected
+
+
+def test_the_english_word_list() -> None:
+    words = search.english_words()
+    assert len(words) > 50_000
+    # British, British -ize and American spellings, inflected forms, reviewed extra words.
+    for word in ("maternal", "drafting", "colour", "color", "organisation", "organization"):
+        assert search.is_english(word), word
+    for word in ("counselling", "counseling", "judgement", "judgment", "interpreters"):
+        assert search.is_english(word), word
+    for word in ("wellbeing", "whistleblowing", "minoritised", "coproduction", "codesign"):
+        assert search.is_english(word), word  # extra-words.txt ("co-production" joined)
+    # Misspellings, and proper names (a query's names are checked against the index).
+    for word in ("materal", "representaton", "microagressions", "bereavment", "schwarz"):
+        assert not search.is_english(word), word
+    assert all(word.isalpha() and word.islower() and word.isascii() for word in words)
+
+
+def test_the_english_word_list_is_made_from_scowl(tmp_path: Path) -> None:
+    (tmp_path / "english-words.10").write_text("the\ncafé\nwell-being\ndog's\ndon't\n")
+    (tmp_path / "british-words.50").write_text("colour\ncolours\n")
+    (tmp_path / "american-words.70").write_text("zeroth\n")  # above size 60
+    (tmp_path / "english-upper.10").write_text("English\n")
+    (tmp_path / "english-proper-names.10").write_text("Schwarz\n")
+    (tmp_path / "canadian-words.10").write_text("colourize\n")  # a category not used
+    assert search.scowl_words(tmp_path) == ["cafe", "colour", "colours", "dont", "the", "wellbeing"]
+    shipped = search.ENGLISH_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    listed = [line for line in shipped if not line.startswith("#")]
+    assert listed == sorted(set(listed)), "english-words.txt is generated sorted, one a line"
+
+
+def test_a_word_is_as_rare_in_every_field_and_rarity_is_squared(tiny: pipeline.Paths) -> None:
+    with index.open_dir(tiny.index).searcher(weighting=search.query._PriorBM25F()) as searcher:
+        count = searcher.doc_count_all()
+        # "pilot": in three titles and two texts; counted as in three records in every field.
+        assert [searcher.doc_frequency(name, b"pilot") for name in ("title", "text")] == [3, 2]
+        expected = math.log(1 + (count - 3 + 0.5) / (3 + 0.5)) ** 2
+        for name in search.RARITY_FIELDS:
+            assert searcher.idf(name, b"pilot") == pytest.approx(expected), name
+        assert searcher.idf("text", b"callback") > searcher.idf("text", b"applic")
 
 
 # --- Query errors -----------------------------------------------------------------------------
@@ -547,7 +620,17 @@ def test_cli_prints_ranked_results(tiny: pipeline.Paths) -> None:
 def test_cli_json(tiny: pipeline.Paths) -> None:
     result = run_kb("search", "pilot", "--json", "--type", "evidence", "--root", tiny.root)
     assert result.exit_code == 0
-    [hit] = json.loads(result.output)
+    found = json.loads(result.output)
+    [hit] = found.pop("results")
+    assert found == {
+        "query": "pilot",
+        "total": 1,
+        "total_estimated": False,
+        "did_you_mean": None,
+        "also_searched": [],
+        "no_recommendation": False,  # --type evidence: recommendations were not looked for
+        "nearest_recommendation": None,
+    }
     assert hit == {
         "type": "evidence",
         "kind": "supports",
@@ -561,6 +644,41 @@ def test_cli_json(tiny: pipeline.Paths) -> None:
         "headline": "",
     }
     assert hit["score"] > 0
+
+
+def test_cli_names_the_nearest_recommendation_when_none_matches(tiny: pipeline.Paths) -> None:
+    result = run_kb("search", "callbacks", "--root", tiny.root)
+    assert result.output == (
+        '1 result for "callbacks"\n'
+        "no recommendation matches; the nearest, which the best results bear on:\n"
+        "   Anonymise applications [S1 Expert opinion]\n"
+        "   anonymise · recommendations/anonymise/ · via krause-2012--anonymise\n"
+        "\n"
+        "1. evidence: Krause and Rinne (2012) supports “Anonymise applications” [S2 Very limited]\n"
+        "   A pilot found anonymised applications narrowed gaps in **callbacks**.\n"
+        "   krause-2012--anonymise · recommendations/anonymise/#evidence-krause-2012--anonymise\n"
+    )
+    found = json.loads(run_kb("search", "pilot", "--json", "--root", tiny.root).output)
+    assert found["no_recommendation"] is True
+    assert found["nearest_recommendation"] == {
+        "id": "anonymise",
+        "title": "Anonymise applications",
+        "url": "recommendations/anonymise/",
+        "strength": "S1",
+        "matches": False,
+        "via": ["blind-cv-pilot", "krause-2012--anonymise", "krause-2012"],
+    }
+    # A key figure bears on no recommendation.
+    assert run_kb("search", "Wales", "--root", tiny.root).output.splitlines()[1] == (
+        "no recommendation matches, and none of the results bears on one"
+    )
+    # Not when recommendations were not asked for, nor when there is nothing at all.
+    for args in (["pilot", "--type", "study"], ["type:study", "pilot"], ["zebra"]):
+        output = run_kb("search", *args, "--root", tiny.root).output
+        assert "recommendation matches" not in output, args
+    # Filters apply to the nearest recommendation too.
+    found = search.search(tiny.index, "callbacks", min_strength="S2")
+    assert found.no_recommendation and found.nearest_recommendation is None
 
 
 def test_cli_no_results_and_limits(tiny: pipeline.Paths) -> None:
@@ -626,7 +744,7 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def exhaustive(index_dir: Path, text: str) -> tuple[list[tuple[float, int]], int]:
     """Every matching document scored, with no pruning: what ranking.rank must agree with."""
-    with index.open_dir(index_dir).searcher() as searcher:
+    with index.open_dir(index_dir).searcher(weighting=search.query._PriorBM25F()) as searcher:
         parsed, _ = search.query.query_tree(searcher, search.clean_query(text))
         tree = PostingsReader(searcher)
         root = build_tree(tree, parsed)
@@ -635,9 +753,9 @@ def exhaustive(index_dir: Path, text: str) -> tuple[list[tuple[float, int]], int
 
 
 def test_pruned_ranking_agrees_with_scoring_everything(real_index: Path) -> None:
-    for case in load_cases():
+    for case in load_cases() + load_cases(held_out=True):
         with index.open_dir(real_index).searcher() as searcher:
-            corrected = search.query._correct(search.clean_query(case["query"]), searcher)
+            corrected = search.spelling.correct(search.clean_query(case["query"]), searcher)
         top, total = exhaustive(real_index, corrected)
         found = search.search(real_index, case["query"])
         assert [result.score for result in found.results] == [round(s, 4) for s, _ in top]
@@ -660,20 +778,54 @@ def test_a_phrase_with_too_many_documents_to_check_is_counted_roughly(
 
 
 def test_relevance_on_the_real_knowledge_base(real_index: Path, capsys) -> None:
-    cases = load_cases()
-    assert len(cases) >= 40
+    cases, held_out = load_cases(), load_cases(held_out=True)
+    assert len(cases) >= 40 and len(held_out) >= 10
     with index.open_dir(real_index).searcher() as searcher:
         known = {fields["id"] for fields in searcher.all_stored_fields()}
-    missing = sorted({record for case in cases for record in case["expect"]} - known)
+    expected = {record for case in cases + held_out for record in case["expect"]}
+    missing = sorted(expected - known)
     assert not missing, f"relevance.yaml expects records that do not exist: {missing}"
 
-    figures = measure(
-        lambda text: [result.id for result in search.search(real_index, text).results], cases
-    )
-    with capsys.disabled():
-        print(
-            f"\nsearch relevance over {figures['queries']} queries: "
-            f"recall@5 {figures['recall_at_5']:.3f}, MRR {figures['mrr']:.3f}"
-        )
-    assert figures["recall_at_5"] >= 0.9, figures["misses"]
-    assert figures["mrr"] >= 0.75, figures["misses"]
+    def ranker(text: str) -> list[str]:
+        return [result.id for result in search.search(real_index, text).results]
+
+    # The held-out queries were never tuned on: their figures are reported apart.
+    for name, figures in (("", measure(ranker, cases)), ("held-out ", measure(ranker, held_out))):
+        with capsys.disabled():
+            print(
+                f"\nsearch relevance over {figures['queries']} {name}queries: "
+                f"recall@5 {figures['recall_at_5']:.3f}, MRR {figures['mrr']:.3f}"
+            )
+        assert figures["recall_at_5"] >= 0.9, figures["misses"]
+        assert figures["mrr"] >= 0.75, figures["misses"]
+
+
+def test_english_words_are_not_corrected_in_the_real_knowledge_base(real_index: Path) -> None:
+    # Both were "corrected" into words the knowledge base holds: "material", "drawing".
+    for text in ("maternal", "drafting", "maternal health", "drafting a policy"):
+        assert search.search(real_index, text).did_you_mean is None, text
+    assert search.search(real_index, "microagressions").did_you_mean == "microaggressions"
+
+
+def test_the_rare_word_that_carries_the_question_outweighs_common_ones(real_index: Path) -> None:
+    # "support" is in 54 records; "interpreters" finds the 3 on translation (a synonym group).
+    # Recommendations on senior management or wellbeing "support" ranked second to fifth.
+    found = search.search(real_index, "interpreters language support", limit=5)
+    translation = {"hsc-action-5", "netto-2010--hsc-public-health-2"}
+    translation |= {"toleikyte-2018--hsc-public-health-2"}
+    assert {result.id for result in found.results[:3]} == translation
+
+
+def test_a_query_no_recommendation_answers_says_so(real_index: Path) -> None:
+    found = search.search(real_index, "zebra crossing")
+    assert found.results and found.no_recommendation
+    nearest = found.nearest_recommendation
+    assert nearest is not None and (nearest.id, nearest.matches) == ("hsc-workplace-5", False)
+    assert nearest.via[0] == "cross-strand-staff-network"  # the best-ranked result bearing on one
+    # A recommendation that matches but is ranked below the results shown.
+    found = search.search(real_index, "Freedom to Speak Up Guardians", limit=1)
+    assert [result.type for result in found.results] == ["example"]
+    nearest = found.nearest_recommendation
+    assert nearest is not None and (nearest.id, nearest.matches) == ("hsc-workplace-5", True)
+    found = search.search(real_index, "blind recruitment")
+    assert not found.no_recommendation and found.nearest_recommendation is None

@@ -40,6 +40,38 @@ def _passage(result: library.SearchResult, width: int = 220) -> str:
     return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
 
 
+def _no_recommendation(found: library.SearchResults) -> list[str]:
+    """The lines saying that no recommendation is among the results, and the nearest one."""
+    nearest = found.nearest_recommendation
+    if not found.no_recommendation or not (found.results or nearest):
+        return []  # recommendations were not asked for; or "no results" says it all
+    if nearest is None:
+        return ["no recommendation matches, and none of the results bears on one"]
+    if nearest.matches:
+        first = "no recommendation among the results shown; the best-ranked one:"
+        where = f"{nearest.id} · {nearest.url}"
+    else:
+        first = "no recommendation matches; the nearest, which the best results bear on:"
+        via = ", ".join(nearest.via[:3]) + (", …" if len(nearest.via) > 3 else "")
+        where = f"{nearest.id} · {nearest.url} · via {via}"
+    return [first, f"   {nearest.title} {nearest.strength_badge}", f"   {where}"]
+
+
+def _as_json(found: library.SearchResults) -> dict[str, object]:
+    """The results as one JSON object: the query, its totals and notes, and the results."""
+    nearest = found.nearest_recommendation
+    return {
+        "query": found.query,
+        "total": found.total,
+        "total_estimated": found.total_estimated,
+        "did_you_mean": found.did_you_mean,
+        "also_searched": found.also_searched,
+        "no_recommendation": found.no_recommendation,
+        "nearest_recommendation": nearest.as_dict() if nearest else None,
+        "results": [result.as_dict() for result in found.results],
+    }
+
+
 @click.command()
 @knowledge_base_options
 @click.argument("words", metavar="QUERY...", nargs=-1, required=True)
@@ -69,7 +101,9 @@ def _passage(result: library.SearchResult, width: int = 220) -> str:
     show_default=True,
     help="How many results to show.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the results as a JSON list.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the results as a JSON object (docs/search.md)."
+)
 def search(
     root: str | None,
     database: str | None,
@@ -85,7 +119,8 @@ def search(
     """Search recommendations, evidence, studies, practice examples and key figures.
 
     Words are matched in any form (plurals, -ise/-ize, anti-racist/antiracist), domain
-    synonyms are added (BAME, PPE, MHA...), and misspelt words are corrected. Use "quotes"
+    synonyms are added (BAME, PPE, MHA...), and misspelt words are corrected. When no
+    recommendation is among the results, the nearest one is named. Use "quotes"
     for a phrase, AND / OR / NOT, and fields such as theme:hsc-data or strength:S3. The
     search index is built or refreshed first when the records changed. See docs/search.md.
 
@@ -106,7 +141,7 @@ def search(
         ids=functools.partial(store.record_ids, engine),
     )
     if as_json:
-        json_output([result.as_dict() for result in found.results])
+        json_output(_as_json(found))
         return
     styled = sys.stdout.isatty()
     shown = len(found.results)
@@ -121,6 +156,8 @@ def search(
         click.echo(f'did you mean: "{found.did_you_mean}" (included in the results)')
     if found.also_searched:
         click.echo(f"also searched: {', '.join(found.also_searched)}")
+    for line in _no_recommendation(found):
+        click.echo(line)
     for number, result in enumerate(found.results, 1):
         badge = f" {result.strength_badge}" if result.strength_badge else ""
         click.echo(f"\n{number}. {_kind(result)}: {result.title}{badge}")

@@ -266,6 +266,9 @@ def make_schema() -> Schema:
         actor=_value_list(),
         source=_value_list(),
         recommendation=_value_list(stored=True),
+        # The recommendations a study, evidence link or example bears on, one ID a line: for
+        # the nearest recommendation to a query that no recommendation answers (query.py).
+        bears_on=STORED(),
         digest=STORED(),
         prior=NUMERIC(int, sortable=True),  # PRIOR in per cent
     )

@@ -42,7 +42,7 @@ from kb.settings import number_setting
 from kb.store import session
 
 # Bump when the schema or the way documents are built changes: the next search rebuilds.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 STAMP = "kb-index.json"
 TYPES = ("recommendation", "study", "evidence", "example", "figure")
 
@@ -261,6 +261,7 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
             study_type=study.type,
             year=study.year,
             source=_lines(finding.source_id for finding in findings),
+            bears_on=_lines(finding.recommendation_id for finding in findings),
             row_digest=study.digest,
         )
     for row in sorted(evidence_docs, key=lambda row: row.id):
@@ -283,6 +284,7 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
             year=study.year,
             source=row.source_id,
             recommendation=row.recommendation_id,
+            bears_on=row.recommendation_id,
         )
     for example in sorted(examples, key=lambda row: row.id):
         rec_ids = recs_of_example[example.id]
@@ -297,6 +299,7 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
             theme=_lines(theme for rec in rec_ids for theme in with_ancestors(themes_of[rec])),
             source=example.source_id,
             year=year_of(example.source_id),
+            bears_on=_lines(sorted(rec_ids)),
             row_digest=example.digest,
         )
     for figure in sorted(figures, key=lambda row: row.id):

@@ -1,11 +1,12 @@
 """Parsing and running queries: query checks, synonyms and spelling, scoring, highlighting.
 
-A query is cleaned and checked, misspelt words are corrected from the index's vocabulary,
-synonyms are added, and the records are ranked by BM25F with field boosts, a coordination
-factor and a prior by kind of record. See docs/search.md.
+A query is cleaned and checked, misspelt words are corrected from the index's vocabulary
+(``kb.search.spelling``), synonyms are added, and the records are ranked by BM25F with field
+boosts, a coordination factor and a prior by kind of record. See docs/search.md.
 """
 
 import difflib
+import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -26,17 +27,11 @@ from kb.errors import IndexMissing, SearchQueryError
 from kb.folder_swap import recover_folder
 from kb.levels import NOT_JUDGED
 from kb.models import LABELS, Strength
-from kb.search.analysis import (
-    _SEGMENT,
-    _SPELLING_ANALYZER,
-    SynonymMatch,
-    _runs,
-    _stems,
-    _synonym_phrases,
-    find_synonyms,
-)
+from kb.search.analysis import _SEGMENT, SynonymMatch, _stems, find_synonyms
 from kb.search.index import TYPES
+from kb.search.nearest import NearestRecommendation, nearest_recommendation
 from kb.search.ranking import rank
+from kb.search.spelling import correct
 from kb.urls import record_url
 
 MAX_QUERY_CHARS = 1000
@@ -60,6 +55,14 @@ COORDINATION = 1.0
 SYNONYM_WEIGHT = 1.0
 # A word found in several fields scores as its best field plus this share of the others.
 FIELD_TIEBREAK = 0.2
+# A word's weight is its rarity (BM25's idf) to this power, its rarity counted over the fields
+# of the record's text. Squared, as in Lucene's classic scoring (once for the query, once for
+# the document): with BM25's idf alone, a word in 3 of 464 records weighed 2.3 times one in
+# 54, less than the 2.8 by which a recommendation's title outranks an evidence link's
+# summary (field boost times prior), so a common word in the right place outweighed the rare
+# word that carries the question ("interpreters language support"); squared, 5.2 times.
+IDF_POWER = 2
+RARITY_FIELDS = ("ref", "title", "text", "context")
 # Fields a query may name, e.g. ``theme:hsc-data strength:S3``; the keyword ones filter.
 FILTER_FIELDS = frozenset(
     {"id", "type", "kind", "theme", "strength", "direction", "study_type", "year", "actor"}
@@ -166,13 +169,7 @@ def check_syntax(text: str) -> None:
             )
 
 
-def _replace(text: str, replacements: list[tuple[int, int, str]]) -> str:
-    for start, end, new in sorted(replacements, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
-
-
-# --- Synonyms and spelling ---------------------------------------------------------------------
+# --- Synonyms and notes -----------------------------------------------------------------------
 
 
 def _finds_nothing(node: query.Query, reader: Any) -> bool:
@@ -252,38 +249,29 @@ def _with_synonyms(parsed: query.Query, matches: list[SynonymMatch]) -> query.Qu
     return query.Or([rewritten, *extra]) if extra else rewritten
 
 
-def _correct(text: str, searcher: Any) -> str:
-    """The query with words unknown to the index replaced by Whoosh's closest suggestion."""
-    reader = searcher.reader()
-    corrector = searcher.corrector("spell")
-    synonym_stems = {stem for stems in _synonym_phrases() for stem in stems}
-    replacements = []
-    for run in _runs(text):
-        for word in run:
-            spelled = [token.text for token in _SPELLING_ANALYZER(word.text, mode="query")]
-            if len(spelled) != 1 or len(spelled[0]) < 4 or not spelled[0].isalpha():
-                continue
-            stems = _stems(word.text)
-            if not stems or synonym_stems.intersection(stems) or ("spell", spelled[0]) in reader:
-                continue
-            if any((name, stems[0]) in reader for name in ("title", "text", "context")):
-                continue
-            # Whoosh ranks suggestions within maxdist by frequency alone: try one edit first.
-            for maxdist in (1, 2) if len(spelled[0]) >= 6 else (1,):
-                suggestions = corrector.suggest(spelled[0], limit=1, maxdist=maxdist, prefix=1)
-                if suggestions:
-                    replacements.append((word.start, word.end, suggestions[0]))
-                    break
-    return _replace(text, replacements)
-
-
 # --- Searching --------------------------------------------------------------------------------
 
 
 class _PriorBM25F(scoring.BM25F):
-    """BM25F, with each document's score multiplied by the prior of its kind (PRIOR)."""
+    """BM25F with a word's rarity counted once per record and squared (``idf``), and each
+    document's score multiplied by the prior of its kind (PRIOR)."""
 
     use_final = True
+
+    def idf(self, searcher: Any, fieldname: str, text: bytes) -> float:
+        """How rare the word is in the knowledge base, to the power ``IDF_POWER``.
+
+        BM25's own idf, log(1 + (N - n + 0.5) / (n + 0.5)), with n the documents holding the
+        word in whichever of ``RARITY_FIELDS`` holds it most: so a word is as common in a
+        title as anywhere else (Whoosh counts each field apart, and "support", in 12 titles
+        but 54 notes, looked rare in titles). Keyword fields keep Whoosh's own idf.
+        """
+        parent = searcher.get_parent()
+        if fieldname not in RARITY_FIELDS:
+            return super().idf(parent, fieldname, text)
+        count = parent.doc_count_all()
+        found = max(parent.doc_frequency(name, text) for name in RARITY_FIELDS)
+        return math.log(1 + (count - found + 0.5) / (found + 0.5)) ** IDF_POWER
 
     def final(self, searcher: Any, docnum: int, score: float) -> float:
         if "_kb_prior" not in searcher.__dict__:
@@ -340,7 +328,8 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SearchResults:
-    """The ranked results of one query, the synonyms added and a suggested spelling."""
+    """The ranked results of one query, the synonyms added, a suggested spelling, and the
+    nearest recommendation when none is among the results."""
 
     query: str
     results: list[SearchResult]
@@ -349,6 +338,11 @@ class SearchResults:
     did_you_mean: str | None
     # True when ``total`` is an estimate (a phrase with thousands of documents to check).
     total_estimated: bool = False
+    # True when recommendations were looked for (no type filter leaves them out) but none is
+    # among ``results``; ``nearest_recommendation`` is then the nearest one (kb.search.nearest),
+    # or None when no recommendation matches and nothing that matches bears on one.
+    no_recommendation: bool = False
+    nearest_recommendation: NearestRecommendation | None = None
 
 
 class _BestOfMatcher(DisjunctionMaxMatcher):
@@ -697,7 +691,7 @@ def search(
     if not index.exists_in(index_dir):
         raise IndexMissing(f"no search index at {index_dir}; run `kb search` to build it")
     searcher = _open_searcher(Path(index_dir))
-    corrected = _correct(cleaned, searcher)
+    corrected = correct(cleaned, searcher)
     parsed, matches = query_tree(searcher, corrected)
     also_searched = list(dict.fromkeys(term for match in matches for term in match.alternatives))
     # Only the top documents are scored in full (kb.search.ranking); the total is exact.
@@ -708,6 +702,10 @@ def search(
     hits.formatter = _Bold()
     results = [_result(hits, hit) for hit in hits[:limit]]
     total, estimated = ranked.total, ranked.estimated
+    no_recommendation = _looks_for_recommendations(types, corrected) and not any(
+        result.type == "recommendation" for result in results
+    )
+    nearest = nearest_recommendation(searcher, parsed, allowed) if no_recommendation else None
     return SearchResults(
         query=cleaned,
         results=results,
@@ -715,4 +713,17 @@ def search(
         also_searched=also_searched,
         did_you_mean=corrected if corrected != cleaned else None,
         total_estimated=estimated,
+        no_recommendation=no_recommendation,
+        nearest_recommendation=nearest,
     )
+
+
+_TYPE_FIELD = re.compile(r'(?<![\w"])type:("[^"]*"|\S+)')
+
+
+def _looks_for_recommendations(types: Iterable[str] | None, text: str) -> bool:
+    """False when ``types`` or a ``type:`` in the query leaves recommendations out."""
+    if types and "recommendation" not in types:
+        return False
+    named = {value.strip('"()').lower() for value in _TYPE_FIELD.findall(text)}
+    return not named or "recommendation" in named

@@ -188,21 +188,26 @@ def _by_clauses_matched(
     elsewhere = sorted((_bound_without(root.clauses[n], "title") for n in common), reverse=True)
     priors = index.priors
 
+    everything = -1  # a mark with every rare clause: a document that may hold any of them
+    # scores at most the best ``matched`` of all the clauses' bounds (a title's, the highest).
+    any_rare = sorted([*(bounds[number] for number in rare), *in_title], reverse=True)
+
     def ceiling(value: int, mark: int, prior: float) -> float:
         matched, titles = (value % 16, value // 16) if split else (value, value)
+        if mark == everything:
+            total = sum(any_rare[:matched])
+            return boost * total * (matched / share) ** power * prior / 100
         own = [bounds[number] for number in rare if mark >> number & 1]
         others = matched - len(own)
         titled = min(titles, others)
         total = sum(own) + sum(in_title[:titled]) + sum(elsewhere[: others - titled])
         return boost * total * (matched / share) ** power * prior / 100
 
-    everything = -1  # a mark with every rare clause
     values = sorted(
         (value for value in set(counts) if value),
         key=lambda value: ceiling(value, everything, _MAX_PRIOR * 100),
         reverse=True,
     )
-    exact: dict[int, float] = {}
     top: list[tuple[float, int]] = []
     for value in values:
         high = ceiling(value, everything, _MAX_PRIOR * 100)
@@ -226,6 +231,7 @@ def _by_clauses_matched(
                 number += 1
             if not batch:
                 break
-            exact.update(final_scores(index, root.scores(batch, True)))
-            top = best(exact, limit)
+            # A document scored and left out of the top cannot come back: merge the batch in.
+            scored = final_scores(index, root.scores(batch, True))
+            top = best({**{docnum: score for score, docnum in top}, **scored}, limit)
     return top, counts.translate(_CLAUSES_OF_BYTE) if split else counts
