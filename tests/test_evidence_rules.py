@@ -457,7 +457,7 @@ def test_appraised_link_round_trip(tiny_kb: Path, tmp_path: Path) -> None:
     assert f"appraised by Ada Reviewer on {date.today().isoformat()}" in page
     assert "From the study's abstract" in page
     assert "starts at S3 (an evaluation, often uncontrolled); down 1 for risk of bias → S2" in page
-    assert "Sample: Eight organisations." in page
+    assert "<dt>Sample</dt><dd>Eight organisations.</dd>" in page
 
 
 def test_unchecked_quote_is_refused_without_the_flag_and_labelled_with_it(

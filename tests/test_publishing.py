@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 import pytest
 
 import build_site
-from benchmarks.browser import ARGS, CHROMIUM
 from kb import pipeline
 from tests.conftest import DATA, REPOSITORY
 
@@ -102,45 +101,40 @@ def served(site: Path) -> Iterator[str]:
 
 
 @pytest.mark.browser
-def test_the_site_under_a_sub_path_with_the_readme_policy(served: str) -> None:
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
+def test_the_site_under_a_sub_path_with_the_readme_policy(served: str, browser: Any) -> None:
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"{message.type}: {message.text}")
-                if message.type in ("error", "warning")
-                else None
-            ),
-        )
-        page.on(
-            "response",
-            lambda response: (
-                problems.append(f"{response.status} {response.url}")
-                if response.status >= 400
-                else None
-            ),
-        )
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        for path in (
-            "",
-            "recommendations/",
-            "recommendations/anonymise/",
-            "studies/krause-2012/",
-            "gaps/",
-            "network/",
-            "downloads/",
-        ):
-            page.goto(served + path, wait_until="networkidle")
-            assert page.url.startswith(served)
-        page.locator("input[name=query]").first.click()
-        page.keyboard.type("anonymised")
-        page.wait_for_selector(".md-search-result__item", timeout=10_000)
-        browser.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"{message.type}: {message.text}")
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    for path in (
+        "",
+        "recommendations/",
+        "recommendations/anonymise/",
+        "studies/krause-2012/",
+        "gaps/",
+        "network/",
+        "downloads/",
+    ):
+        page.goto(served + path, wait_until="networkidle")
+        assert page.url.startswith(served)
+    page.locator("input[name=query]").first.click()
+    page.keyboard.type("anonymised")
+    page.wait_for_selector(".md-search-result__item", timeout=10_000)
+    context.close()
     assert problems == []
