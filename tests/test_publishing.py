@@ -116,9 +116,7 @@ def test_the_site_under_a_sub_path_with_the_readme_policy(served: str, browser: 
     page.on(
         "response",
         lambda response: (
-            problems.append(f"{response.status} {response.url}")
-            if response.status >= 400
-            else None
+            problems.append(f"{response.status} {response.url}") if response.status >= 400 else None
         ),
     )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
