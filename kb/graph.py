@@ -338,8 +338,9 @@ def evidence_gaps(graph: nx.MultiDiGraph) -> dict[str, list[Item]]:
     """Where the evidence is thin: the basis of the evidence gap map.
 
     Lists recommendations (kind ``recommendation`` only) whose evidence links are all S0–S1,
-    recommendations with no evidence link and no practice example, and themes where no
-    statement in the theme or its sub-themes has an evidence link at S3 or above.
+    recommendations with no evidence link and no practice example, and themes holding
+    recommendations where none of them, in the theme or its sub-themes, has an evidence link at
+    S3 or above. Sections that hold no recommendation (a summary, a conclusion) are not gaps.
     """
     weak, unlinked = [], []
     for rec in _of_type(graph, "recommendation"):
@@ -363,7 +364,10 @@ def evidence_gaps(graph: nx.MultiDiGraph) -> dict[str, list[Item]]:
                 {"id": rec, "title": node["title"], "judgement_level": node["judgement_level"]}
             )
     themes = []
-    for theme, recs in _theme_members(graph).items():
+    for theme, members in _theme_members(graph).items():
+        recs = [rec for rec in members if graph.nodes[rec]["kind"] == "recommendation"]
+        if not recs:
+            continue
         ranks = [rank(item["strength"]) for rec in recs for item in _evidence(graph, rec)]
         if max(ranks, default=0) < 3:
             themes.append(

@@ -508,8 +508,9 @@ def test_gaps(graph: nx.MultiDiGraph) -> None:
             },
         ],
         "themes_without_s3": [
-            {"id": "other", "title": "Other", "recommendations": 0, "links": 0, "best_level": None},
-            {"id": "work", "title": "Work", "recommendations": 4, "links": 2, "best_level": "S1"},
+            # "other" holds no recommendation, so it is no gap; "work" counts only its
+            # recommendations, not its key message.
+            {"id": "work", "title": "Work", "recommendations": 3, "links": 2, "best_level": "S1"},
         ],
         "recommendations_without_links": [
             {"id": "r-none", "title": "Title of r-none", "judgement_level": "S0"}
@@ -861,16 +862,9 @@ def test_cli_gaps_json(kb_root: Path, graph: nx.MultiDiGraph) -> None:
   ],
   "themes_without_s3": [
     {
-      "id": "other",
-      "title": "Other",
-      "recommendations": 0,
-      "links": 0,
-      "best_level": null
-    },
-    {
       "id": "work",
       "title": "Work",
-      "recommendations": 4,
+      "recommendations": 3,
       "links": 2,
       "best_level": "S1"
     }
@@ -894,8 +888,7 @@ def test_cli_gaps(kb_root: Path) -> None:
 Recommendations resting only on S0–S1 (2)
   r-gap                       S0  Title of r-gap
   r-weak                      S1  Title of r-weak
-Themes with no S3+ evidence (2)
-  other                       -   Other
+Themes with no S3+ evidence (1)
   work                        S1  Work
 Recommendations with no evidence or examples (1)
   r-none                      -   Title of r-none

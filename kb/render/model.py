@@ -9,6 +9,7 @@ the level computed from its evidence links, with the source's own judgement besi
 two differ. Statements that are not recommendations are "Not judged".
 """
 
+import math
 import re
 from collections import Counter, defaultdict
 from typing import Any
@@ -22,11 +23,12 @@ from kb.graph import (
     related_recommendations,
     studies_uses,
 )
-from kb.models import STRENGTH_DEFINITIONS, Strength
+from kb.models import STRENGTH_DEFINITIONS, Direction, Strength
 
 Row = dict[str, Any]
 LEVELS = [level.value for level in Strength]
 NOT_JUDGED = "none"
+DIRECTIONS = [direction.value for direction in Direction]
 
 
 def slug(text: str) -> str:
@@ -109,15 +111,27 @@ class SiteModel:
         return chain
 
     def theme_order(self) -> list[tuple[str, int]]:
-        """Every theme as (ID, depth), each followed by the themes nested in it."""
+        """Every theme as (ID, depth), each followed by the themes nested in it: themes that
+        hold recommendations first, then the report's other sections (its summary, conclusion
+        and annexes), each group by ID."""
         ordered: list[tuple[str, int]] = []
+        holding = {
+            theme
+            for rec in self.recommendations.values()
+            if rec["kind"] == "recommendation"
+            for first in rec["themes"]
+            for theme in self.ancestors(first)
+        }
+
+        def key(theme_id: str) -> tuple[bool, str]:
+            return theme_id not in holding, theme_id
 
         def visit(theme_id: str, depth: int) -> None:
             ordered.append((theme_id, depth))
-            for child in sorted(self.children[theme_id]):
+            for child in sorted(self.children[theme_id], key=key):
                 visit(child, depth + 1)
 
-        for theme_id in sorted(self.themes):
+        for theme_id in sorted(self.themes, key=key):
             if not self.themes[theme_id]["parent"]:
                 visit(theme_id, 0)
         return ordered
@@ -219,14 +233,16 @@ class SiteModel:
         }
 
     def gap_grid(self) -> list[Row]:
-        """Theme × level counts of recommendations (kind ``recommendation``), by shown level."""
+        """Theme × level counts of recommendations (kind ``recommendation``), by shown level.
+
+        Themes that hold no recommendation (a report's summary or conclusion) are left out: an
+        empty row there is not a gap in the evidence. Each cell carries its bubble size.
+        """
         rows = []
         for theme_id, depth in self.theme_order():
-            recs = [
-                rec
-                for rec in self.recs_under(theme_id)
-                if self.recommendations[rec]["kind"] == "recommendation"
-            ]
+            recs = self._recommendations_under(theme_id)
+            if not recs:
+                continue
             counts = Counter(self.shown_level(rec) or NOT_JUDGED for rec in recs)
             rows.append(
                 {
@@ -236,4 +252,48 @@ class SiteModel:
                     "cells": [(level, counts[level]) for level in [*LEVELS, NOT_JUDGED]],
                 }
             )
-        return rows
+        return _with_bubble_sizes(rows)
+
+    def direction_grid(self) -> list[Row]:
+        """Theme × direction: how many recommendations have at least one evidence link whose
+        finding runs that way. A recommendation with links of two directions counts in both,
+        as the explorer's direction filter finds it under both."""
+        rows = []
+        for theme_id, depth in self.theme_order():
+            recs = self._recommendations_under(theme_id)
+            if not recs:
+                continue
+            counts: Counter[str] = Counter()
+            for rec in recs:
+                counts.update({link["direction"] for link in self.evidence_of_rec[rec]})
+            rows.append(
+                {
+                    "theme": theme_id,
+                    "depth": depth,
+                    "total": len(recs),
+                    "cells": [(value, counts[value]) for value in DIRECTIONS],
+                }
+            )
+        return _with_bubble_sizes(rows)
+
+    def _recommendations_under(self, theme_id: str) -> list[str]:
+        return [
+            rec
+            for rec in self.recs_under(theme_id)
+            if self.recommendations[rec]["kind"] == "recommendation"
+        ]
+
+
+BUBBLE_SIZES = 5
+
+
+def _with_bubble_sizes(rows: list[Row]) -> list[Row]:
+    """Give each cell of a map a bubble size from 1 to ``BUBBLE_SIZES``, its area in
+    proportion to its count against the map's largest (0 for an empty cell)."""
+    largest = max((count for row in rows for _, count in row["cells"]), default=0) or 1
+    for row in rows:
+        row["cells"] = [
+            (key, count, math.ceil(BUBBLE_SIZES * math.sqrt(count / largest)))
+            for key, count in row["cells"]
+        ]
+    return rows
