@@ -27,6 +27,7 @@ from kb.errors import SiteBuildFailed
 from kb.folder_swap import recover_folder, replace_folder
 from kb.render import SiteInfo
 from kb.settings import check_environment
+from kb.site_facts import SiteFacts, site_facts
 
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
@@ -38,6 +39,7 @@ SITE_INPUTS = (
     DOCS,
     REPOSITORY / "kb" / "site_markdown.py",
     REPOSITORY / "kb" / "site_plugins.py",
+    REPOSITORY / "kb" / "site_facts.py",
 )
 # What the site was built from, kept in the site (a small file, not a page; kb.site_plugins).
 SITE_STAMP = ".kb-site-inputs.json"
@@ -55,7 +57,12 @@ class _Counter(logging.Handler):
 def site_info(config: Path = CONFIG) -> SiteInfo:
     """The site's name and published address, as mkdocs.yml gives them."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    return SiteInfo(settings["site_name"], settings.get("site_url"))
+    return SiteInfo(
+        settings["site_name"],
+        settings.get("site_url"),
+        settings.get("repo_url"),
+        (settings.get("extra") or {}).get("contact"),
+    )
 
 
 def staging_folder(paths: pipeline.Paths) -> Path:
@@ -69,13 +76,19 @@ def recover_site(site: Path) -> None:
 
 
 def mkdocs_build(
-    docs: Path, site: Path, config: Path = CONFIG, reuse: bool = True
+    docs: Path,
+    site: Path,
+    *,
+    facts: SiteFacts,
+    config: Path = CONFIG,
+    reuse: bool = True,
 ) -> tuple[int, int]:
     """``mkdocs build --strict`` from ``docs`` into ``site``, swapped in only on success.
 
-    With ``reuse``, and a previous ``site`` built from the same configuration, theme and
-    hand-written pages (``kb.site_plugins``), only pages whose Markdown changed since are
-    rendered again. Returns the number of pages, and how many of them were rendered.
+    With ``reuse``, and a previous ``site`` built from the same configuration, theme,
+    hand-written pages and footer ``facts`` (``kb.site_plugins``), only pages whose Markdown
+    changed since are rendered again. Returns the number of pages, and how many of them were
+    rendered.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -83,6 +96,7 @@ def mkdocs_build(
 
     from kb.site_plugins import (
         SEARCH_INDEX,
+        FooterFacts,
         IndexWithPagefind,
         JsonFrontMatter,
         ReusePreviousPages,
@@ -93,7 +107,7 @@ def mkdocs_build(
 
     counter = _Counter()
     logging.getLogger("mkdocs").addHandler(counter)
-    inputs = site_inputs_digest(config, *SITE_INPUTS)
+    inputs = site_inputs_digest(config, *SITE_INPUTS, extra=facts.fingerprint())
     stamp = site / SITE_STAMP
     previous = json.loads(stamp.read_text()) if reuse and stamp.is_file() else None
     index = site / SEARCH_INDEX
@@ -107,6 +121,7 @@ def mkdocs_build(
             (folder / SITE_STAMP).unlink()
         settings.plugins["kb-reuse-previous-pages"] = plugin
         settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
+        settings.plugins["kb-footer-facts"] = FooterFacts(facts)
         settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
         settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
         # Not dirty to the plugins: Material would merge in a search index it kept from an
@@ -143,6 +158,7 @@ def pagefind_index(folder: Path) -> None:
         [
             *(sys.executable, "-m", "pagefind", "--site", str(folder), "--silent"),
             *("--exclude-selectors", ".headerlink"),  # the ¶ after every heading
+            *("--exclude-selectors", "dt"),  # a list's labels ("Authors", "Year"), not its values
         ],
         capture_output=True,
         text=True,
@@ -170,7 +186,9 @@ def build_site(
     def generate() -> pipeline.Step:
         nonlocal pages
         started = time.perf_counter()
-        pages, rendered = mkdocs_build(staging, site, reuse=not full)
+        info = site_info()
+        facts = site_facts(paths.root, info.repository, info.contact)
+        pages, rendered = mkdocs_build(staging, site, reuse=not full, facts=facts)
         kept = "" if rendered == pages else f" ({rendered} rendered, the rest kept from before)"
         detail = f"{pages} pages in {site}{kept}"
         return pipeline.Step("mkdocs", detail, time.perf_counter() - started)

@@ -2,8 +2,8 @@
 
 ``ReusePreviousPages`` rebuilds the site from the previous one, re-rendering only the pages
 whose Markdown changed. ``SharedTemplateParts`` lets the theme override render the parts that
-many pages share once (see overrides/main.html). ``IndexWithPagefind`` marks what the site's
-search indexes.
+many pages share once (see overrides/main.html); ``FooterFacts`` gives it the footer's facts.
+``IndexWithPagefind`` marks what the site's search indexes.
 ``JsonFrontMatter`` reads generated pages' front matter, one line of JSON, as JSON.
 
 MkDocs renders every page on every build; at 10,000 studies that is most of the build, though
@@ -42,16 +42,18 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from kb.site_facts import SiteFacts
+
 SEARCH_INDEX = Path("search") / "search_index.json"
 # Files MkDocs and Material write on every build, dirty or not, whatever changed.
 ALWAYS_WRITTEN = (SEARCH_INDEX, Path("sitemap.xml"), Path("sitemap.xml.gz"), Path("404.html"))
 _DIRTY_WARNING = "A 'dirty' build is being performed"
 
 
-def site_inputs_digest(*inputs: Path) -> str:
-    """A hash of every file under ``inputs`` (files or folders) and of the MkDocs and
-    Material versions: what, besides the generated pages, goes into every page."""
-    digest = hashlib.sha256()
+def site_inputs_digest(*inputs: Path, extra: str = "") -> str:
+    """A hash of every file under ``inputs`` (files or folders), of the MkDocs and Material
+    versions and of ``extra``: what, besides the generated pages, goes into every page."""
+    digest = hashlib.sha256(extra.encode())
     for package in ("mkdocs", "mkdocs-material"):
         digest.update(f"{package}=={version(package)}\n".encode())
     for start in inputs:
@@ -89,6 +91,20 @@ class SharedTemplateParts(BasePlugin):  # type: ignore[type-arg]
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
         env.globals["kb_shared_parts"] = {}
+        return env
+
+
+class FooterFacts(BasePlugin):  # type: ignore[type-arg]
+    """Gives the theme's templates ``kb_facts`` (``kb.site_facts.SiteFacts``): the release,
+    the day the records last changed and where to report a problem, for every page's footer
+    (overrides/partials/copyright.html)."""
+
+    def __init__(self, facts: SiteFacts) -> None:
+        super().__init__()
+        self.facts = facts
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        env.globals["kb_facts"] = self.facts
         return env
 
 
