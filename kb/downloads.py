@@ -28,6 +28,18 @@ from kb.graph_files import graph_file
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# What one row of each CSV file is.
+ROW_NAMES = {
+    "sources": "source report",
+    "themes": "theme",
+    "recommendations": "statement (recommendation, key message or action)",
+    "studies": "study",
+    "evidence": "evidence link",
+    "examples": "practice example",
+    "figures": "key figure",
+}
+
+
 def _csv_cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -102,7 +114,8 @@ def write_downloads(
     written.append(("kb.json", "JSON export", "The whole knowledge base as one document."))
     for key, records in document.items():
         write_csv(records, folder / "csv" / f"{key}.csv")
-        written.append((f"csv/{key}.csv", f"CSV: {key}", f"One row per {key} record."))
+        row = ROW_NAMES.get(key, f"{key} record")
+        written.append((f"csv/{key}.csv", f"CSV: {key}", f"One row per {row}."))
     for graph_format, name, what in (
         ("graphml", "graph.graphml", "GraphML, for Gephi, Cytoscape or yEd."),
         ("gexf", "graph.gexf", "GEXF, for Gephi."),

@@ -15,7 +15,7 @@ import posixpath
 import re
 import shutil
 import string
-from collections import defaultdict
+from collections import Counter, defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from kb.graph import graph_of
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
 from kb.render.model import SiteModel
 from kb.render.pages import CurrentPage, environment, relative_path, relative_url, site_path
+from kb.site_facts import SiteFacts, site_facts
 from kb.urls import record_url
 from tests.conftest import DATA, Site
 
@@ -54,6 +55,12 @@ RECORD_KEYS = {
     "examples": "example",
     "figures": "figure",
 }
+
+
+def _facts(site: Site) -> SiteFacts:
+    """The footer's facts as the site's own build worked them out."""
+    return site_facts(site.root, None)
+
 
 # --- Reading the HTML -----------------------------------------------------------------------
 
@@ -321,11 +328,11 @@ def test_failed_build_leaves_the_previous_site(tiny_site: Site, tmp_path: Path) 
     docs = tmp_path / "docs"
     shutil.copytree(tiny_site.folder.parent / "docs", docs)
     site = tmp_path / "site"
-    build_site.mkdocs_build(docs, site)
+    build_site.mkdocs_build(docs, site, facts=_facts(tiny_site))
     before = sorted(p.relative_to(site) for p in site.rglob("*"))
     (docs / "broken.md").write_text("# Broken\n\n[nowhere](missing.md)\n", encoding="utf-8")
     with pytest.raises(build_site.SiteBuildFailed, match="previous site"):
-        build_site.mkdocs_build(docs, site)
+        build_site.mkdocs_build(docs, site, facts=_facts(tiny_site))
     assert sorted(p.relative_to(site) for p in site.rglob("*")) == before
     assert not list(tmp_path.glob(".site.*"))
 
@@ -541,7 +548,7 @@ def test_shared_navigation_comes_out_as_material_renders_it(
 
     docs = tiny_site.folder.parent / "docs"
     monkeypatch.setattr(SharedTemplateParts, "on_env", lambda self, env, **_: env)
-    build_site.mkdocs_build(docs, tmp_path / "site", reuse=False)
+    build_site.mkdocs_build(docs, tmp_path / "site", reuse=False, facts=_facts(tiny_site))
     assert _normalised_pages(tmp_path / "site") == _normalised_pages(tiny_site.folder)
 
 
@@ -585,7 +592,9 @@ def test_json_front_matter_reads_as_mkdocs_reads_it(
     from kb.site_plugins import JsonFrontMatter
 
     monkeypatch.setattr(JsonFrontMatter, "on_page_read_source", lambda self, **_: None)
-    build_site.mkdocs_build(real_site.folder.parent / "docs", tmp_path / "site", reuse=False)
+    build_site.mkdocs_build(
+        real_site.folder.parent / "docs", tmp_path / "site", reuse=False, facts=_facts(real_site)
+    )
     assert _site_files(tmp_path / "site") == _site_files(real_site.folder)
 
 
@@ -625,13 +634,13 @@ def test_a_change_to_the_theme_or_hand_written_pages_renders_every_page(
 ) -> None:
     docs, site = tmp_path / "docs", tmp_path / "site"
     shutil.copytree(tiny_site.folder.parent / "docs", docs)
-    build_site.mkdocs_build(docs, site)
-    assert build_site.mkdocs_build(docs, site)[1] == 0
+    build_site.mkdocs_build(docs, site, facts=_facts(tiny_site))
+    assert build_site.mkdocs_build(docs, site, facts=_facts(tiny_site))[1] == 0
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "page.html").write_text("changed")
     monkeypatch.setattr(build_site, "SITE_INPUTS", (*build_site.SITE_INPUTS, extra))
-    pages, rendered = build_site.mkdocs_build(docs, site)
+    pages, rendered = build_site.mkdocs_build(docs, site, facts=_facts(tiny_site))
     assert rendered == pages
 
 
@@ -716,12 +725,45 @@ def test_explorer_rows_carry_their_facets_and_sort_keys(tiny_site: Site) -> None
 
 def test_gap_map_cells_link_to_their_recommendations(tiny_site: Site) -> None:
     page = parse(tiny_site.html("gaps/"))
-    links = [a["href"] for tag, a in page.elements if tag == "a" and "level=" in a.get("href", "")]
-    assert links == [
-        "../recommendations/?theme=recruitment&level=S0&kind=recommendation",
-        "../recommendations/?theme=recruitment&level=S1&kind=recommendation",
+    bubbles = [
+        (a["href"], a["aria-label"])
+        for tag, a in page.elements
+        if tag == "a" and "kb-bubble" in a.get("class", "")
+    ]
+    explorer = "../recommendations/?theme=recruitment"
+    assert bubbles == [
+        (
+            f"{explorer}&level=S0&kind=recommendation",
+            "1 recommendation, Recruitment, S0 No evidence found",
+        ),
+        (
+            f"{explorer}&level=S1&kind=recommendation",
+            "1 recommendation, Recruitment, S1 Expert opinion",
+        ),
+        (
+            f"{explorer}&direction=positive&kind=recommendation",
+            "1 recommendation, Recruitment, Positive",
+        ),
     ]
     assert "S0 No evidence found (gap)" in page.all_text
+
+
+def test_gap_map_leaves_out_sections_without_recommendations(real_site: Site) -> None:
+    page = parse(real_site.html("gaps/"))
+    themes = {
+        a["href"].split("/")[-2]
+        for tag, a in page.elements
+        if tag == "a" and "/themes/" in a.get("href", "")
+    }
+    holding = {
+        theme
+        for rec in real_site.document["recommendations"]
+        if rec["kind"] == "recommendation"
+        for theme in rec["themes"]
+    }
+    assert holding <= themes
+    for structural in ("hsc-summary", "hsc-conclusion", "hsc-recurring", "hsc-workforce-diversity"):
+        assert structural not in themes, structural
 
 
 def test_recommendation_page_shows_one_headline_and_explains_a_difference(
@@ -864,7 +906,7 @@ def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
 # --- Hostile records ------------------------------------------------------------------------
 
 ALLOWED_SCRIPT_SOURCES = re.compile(
-    r"(^|/)(assets/javascripts/bundle\.[0-9a-f]+\.min\.js|javascripts/(explorer|network)\.js)$"
+    r"(^|/)(assets/javascripts/bundle\.[0-9a-f]+\.min\.js|javascripts/(explorer|network|landmarks)\.js)$"
 )
 HOSTILE_URL = "https://example.org/'onmouseover='alert(1)'/[x](javascript:alert(1))?a=1&b=*em*"
 HOSTILE_DOI_URL = 'https://doi.org/10.1234/"><script>alert(1)</script>'
@@ -1033,6 +1075,141 @@ def test_explorer_is_a_full_table_without_javascript(
     context.close()
 
 
+def _visible_rows(page: Any) -> list[dict[str, str]]:
+    return page.eval_on_selector_all(
+        "#kb-explorer-table tbody tr:not([hidden])",
+        "rows => rows.map(row => ({id: row.querySelector('code').textContent,"
+        " rank: Number(row.dataset.sortRank)}))",
+    )
+
+
+@pytest.mark.browser
+def test_explorer_filters_at_least_a_level_sorts_by_keyboard_and_keeps_both_in_the_address(
+    real_site: Site, real_url: str, page: Any
+) -> None:
+    page.goto(real_url + "recommendations/")
+    page.select_option("#kb-filter-level", "atleast-S3")
+    at_least = {
+        rec["id"]
+        for rec in real_site.document["recommendations"]
+        if rec["strength"] and int(rec["strength"][1]) >= 3
+    }
+    assert {row["id"] for row in _visible_rows(page)} == at_least
+    heading = page.locator("#kb-explorer-table th[data-sort=rank]")
+    heading.locator("button").focus()
+    page.keyboard.press("Enter")
+    assert heading.get_attribute("aria-sort") == "ascending"
+    page.keyboard.press("Enter")
+    assert heading.get_attribute("aria-sort") == "descending"
+    ranks = [row["rank"] for row in _visible_rows(page)]
+    assert ranks == sorted(ranks, reverse=True) and ranks[0] > ranks[-1]
+    assert "level=atleast-S3" in page.url and "sort=-rank" in page.url
+    order = [row["id"] for row in _visible_rows(page)]
+    shared = page.url
+    page.goto("about:blank")
+    page.goto(shared)
+    assert page.locator("#kb-filter-level").input_value() == "atleast-S3"
+    assert page.locator("#kb-explorer-table th[data-sort=rank]").get_attribute("aria-sort") == (
+        "descending"
+    )
+    assert [row["id"] for row in _visible_rows(page)] == order
+
+
+@pytest.mark.browser
+def test_explorer_opens_in_theme_order_not_on_government_actions(
+    real_site: Site, real_url: str, page: Any
+) -> None:
+    page.goto(real_url + "recommendations/")
+    first = _visible_rows(page)[0]["id"]
+    assert real_site.document["recommendations"] and not first.startswith("hsc-action-")
+    assert page.locator("#kb-explorer-table th[aria-sort]").count() == 0
+
+
+@pytest.mark.browser
+def test_every_gap_map_circle_opens_the_recommendations_it_counts(real_url: str, page: Any) -> None:
+    page.goto(real_url + "gaps/")
+    circles = page.eval_on_selector_all(
+        "a.kb-bubble", "links => links.map(link => [link.href, Number(link.textContent)])"
+    )
+    assert len(circles) > 20
+    for address, number in circles:
+        page.goto(address)
+        shown = page.locator("#kb-explorer-table tbody tr:not([hidden])").count()
+        assert shown == number, address
+        assert "kind=recommendation" in page.url  # the filters stay in the address
+
+
+# Widths: a phone, 400% zoom of a 1280-pixel screen (WCAG's reflow), a wide screen; and A4
+# paper, as Chromium lays out a printed page.
+LAYOUTS = [(320, "screen"), (390, "screen"), (1280, "screen"), (794, "print")]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "media"), LAYOUTS)
+def test_no_page_type_scrolls_sideways(
+    real_site: Site, real_url: str, browser: Any, width: int, media: str
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.emulate_media(media=media)
+    wider = {}
+    for page_type, path in _page_types(real_site).items():
+        page.goto(real_url + path)
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        if scroll > inner:
+            wider[page_type] = scroll
+    context.close()
+    assert wider == {}
+
+
+# Every part of every evidence card that is shown, measured: whether it has a box, whether it
+# ends inside the window, and whether its text is cut off inside it.
+_CARD_PARTS = """cards => cards.map(card => Array.from(card.querySelectorAll('p, blockquote, dl'))
+  .map(part => {
+    const box = part.getBoundingClientRect()
+    return {text: part.textContent.slice(0, 40), shown: box.height > 0 && box.width > 0,
+            inside: box.right <= innerWidth + 0.5, cut: part.scrollWidth > part.clientWidth + 1}
+  }))"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "media"), [(1280, "screen"), (390, "screen"), (794, "print")])
+def test_every_field_of_every_evidence_link_reads_in_full(
+    real_site: Site, real_url: str, browser: Any, width: int, media: str
+) -> None:
+    linked = Counter(link["recommendation"] for link in real_site.document["evidence"])
+    rec_id, count = linked.most_common(1)[0]
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.emulate_media(media=media)
+    page.goto(real_url + f"recommendations/{rec_id}/")
+    cards = page.eval_on_selector_all("li.kb-link", _CARD_PARTS)
+    context.close()
+    assert len(cards) == count
+    for parts in cards:
+        assert any(part["text"] for part in parts)
+        for part in parts:
+            assert part["shown"] and part["inside"] and not part["cut"], part
+
+
+@pytest.mark.browser
+def test_print_hides_the_controls_and_unrolls_the_tables(real_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 794, "height": 900})
+    page = context.new_page()
+    seen = {}
+    for media in ("screen", "print"):
+        page.emulate_media(media=media)
+        page.goto(real_url + "recommendations/")
+        seen[media] = page.evaluate(
+            """[getComputedStyle(document.getElementById('kb-explorer-filters')).display,
+                getComputedStyle(document.querySelector('.kb-table-wrap')).overflowX,
+                getComputedStyle(document.querySelector('.md-header')).display]"""
+        )
+    context.close()
+    assert seen["screen"][0] != "none" and seen["screen"][1] == "auto"
+    assert seen["print"] == ["none", "visible", "none"]
+
+
 @pytest.mark.browser
 def test_a_study_page_leads_to_the_recommendations_it_bears_on(
     real_site: Site, real_url: str, page: Any
@@ -1108,15 +1285,43 @@ PAGE_TYPES = [
 ]
 
 
+def _open_search(page: Any, query: str) -> None:
+    """Open the search dialog as a keyboard user does and wait for its results."""
+    page.wait_for_load_state("networkidle")
+    page.keyboard.press("/")
+    page.locator("input.md-search__input").press_sequentially(query, delay=10)
+    page.locator(".md-search-result__item").first.wait_for(timeout=15_000)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("page_type", PAGE_TYPES)
+@pytest.mark.parametrize("search", ["closed", "open"])
 def test_every_page_type_passes_axe(
-    real_site: Site, real_url: str, page: Any, page_type: str
+    real_site: Site, real_url: str, page: Any, page_type: str, search: str
 ) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     page.goto(real_url + _page_types(real_site)[page_type])
+    if search == "open":
+        _open_search(page, "racism")
+        assert page.locator(".md-search[role=dialog]").get_attribute("aria-label")
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_type", ["recommendation", "study", "explorer"])
+def test_landmarks_and_the_search_dialog_have_names(
+    real_site: Site, real_url: str, page: Any, page_type: str
+) -> None:
+    """axe's best-practice rules that Material fails unaided: a dialog without a name, and
+    several unnamed <nav> landmarks (copy buttons, the tags on search results)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(real_url + _page_types(real_site)[page_type])
+    _open_search(page, "racism")
+    rules = ["aria-dialog-name", "landmark-unique", "landmark-no-duplicate-main"]
+    results = Axe().run(page, options={"runOnly": {"type": "rule", "values": rules}})
     assert results.violations_count == 0, results.generate_report()
 
 

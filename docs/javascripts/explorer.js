@@ -19,6 +19,7 @@
       return;
     }
     form.dataset.ready = "yes";
+    table.classList.add("kb-sortable");
     var status = document.getElementById("kb-explorer-status");
     var rows = Array.prototype.slice.call(table.tBodies[0].rows);
     var selects = Array.prototype.slice.call(form.querySelectorAll("select"));

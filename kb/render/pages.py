@@ -57,7 +57,14 @@ from kb.models import (
 )
 from kb.render import jsonld
 from kb.render.escape import front_matter, inert, inert_lines, safe_url
-from kb.render.model import LEVELS, NOT_JUDGED, SiteModel, level_definition, level_label
+from kb.render.model import (
+    LEVELS,
+    NOT_JUDGED,
+    Row,
+    SiteModel,
+    level_definition,
+    level_label,
+)
 from kb.render.network import Link, by_recommendation, legend_svg, network_svg
 from kb.urls import record_url
 
@@ -78,6 +85,8 @@ class SiteInfo:
 
     name: str
     url: str | None = None  # where the site is published, for citations and JSON-LD
+    repository: str | None = None  # where its records are kept (MkDocs' repo_url)
+    contact: str | None = None  # who keeps the site and how to reach them (extra.contact)
 
 
 @dataclass
@@ -206,6 +215,31 @@ def _paragraphs(value: Any) -> list[str]:
 
 def _level_name(level: str | None) -> str:
     return f"{level} {level_label(level)}" if level and level != NOT_JUDGED else "not judged"
+
+
+def _counted(number: int, singular: str, plural: str | None = None) -> str:
+    """ "1 recommendation", "3 recommendations": a count with its noun agreeing."""
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+
+
+def _level_columns(grid: list[Row]) -> list[Row]:
+    """The gap map's columns: every level, and "Not judged" only where a row has one."""
+    keys = [*LEVELS]
+    if any(count for row in grid for key, count, _ in row["cells"] if key == NOT_JUDGED):
+        keys.append(NOT_JUDGED)
+    return [
+        {
+            "key": key,
+            "heading": Markup(
+                f'{key} <span class="kb-th-label">{inert(level_label(key))}'
+                f"{' (gap)' if key == 'S0' else ''}</span>"
+            )
+            if key != NOT_JUDGED
+            else "Not judged",
+            "name": _level_name(key),
+        }
+        for key in keys
+    ]
 
 
 def _size(size: int) -> str:
@@ -391,6 +425,7 @@ def environment(model: SiteModel, current: CurrentPage) -> jinja2.Environment:
         m=model,
         level_name=_level_name,
         size=_size,
+        counted=_counted,
         doc_path=site_path,
         LEVELS=LEVELS,
         NOT_JUDGED=NOT_JUDGED,
@@ -407,21 +442,27 @@ def _authors_text(authors: list[str]) -> str:
     return authors[0] if authors else ""
 
 
+def _sentence(text: str) -> str:
+    """Text ending as a sentence: a full stop added unless it already ends in one, or in a
+    question or exclamation mark ("what works?", not "what works?.")."""
+    return text if text.rstrip("”’\"')").endswith((".", "?", "!")) else f"{text}."
+
+
 def _reference_text(reference: dict[str, Any], doi_url: str | None = None) -> str:
     """A reference in a plain author–year style."""
     parts = []
     who = _authors_text(reference["authors"])
     parts.append(f"{who} ({reference['year'] or 'n.d.'}).")
-    parts.append(f"{reference['title']}.")
+    parts.append(_sentence(reference["title"]))
     container = reference.get("container")
     if container and container != reference.get("publisher"):
         volume = reference.get("volume") or ""
         issue = f"({reference['issue']})" if reference.get("issue") else ""
         pages = f", {reference['pages']}" if reference.get("pages") else ""
         detail = f", {volume}{issue}" if volume or issue else ""
-        parts.append(f"{container}{detail}{pages}.")
+        parts.append(_sentence(f"{container}{detail}{pages}"))
     if reference.get("publisher"):
-        parts.append(f"{reference['publisher']}.")
+        parts.append(_sentence(reference["publisher"]))
     if doi_url:
         parts.append(doi_url)
     elif reference.get("url"):
@@ -771,7 +812,20 @@ def _listing_pages(writer: PageWriter, downloads: list[Download], other_docs: li
     writer.write("figures/index.md", "figures.md.j2", EXCLUDED)
     writer.write("sources/index.md", "sources.md.j2", EXCLUDED)
     writer.write("network/index.md", "networks.md.j2", EXCLUDED)
-    writer.write("gaps.md", "gaps.md.j2", WIDE, grid=m.gap_grid(), gaps=m.gaps())
+    grid = m.gap_grid()
+    writer.write(
+        "gaps.md",
+        "gaps.md.j2",
+        WIDE,
+        grid=grid,
+        levels=_level_columns(grid),
+        directions=m.direction_grid(),
+        direction_columns=[
+            {"key": direction.value, "heading": direction.label, "name": direction.label}
+            for direction in Direction
+        ],
+        gaps=m.gaps(),
+    )
     writer.write(
         "methodology.md",
         "methodology.md.j2",
