@@ -8,7 +8,11 @@ opens its home page in Debian's Chromium through Playwright, and prints one JSON
 - ``ready_ms``: from the page's load event until the search worker has its index (the results
   pane stops saying "Initializing search");
 - ``first_ms``: from typing the first query into the search box until the first result shows;
-- ``repeat_ms``: the same for further queries (the median), once the worker is warm.
+- ``repeat_ms``: the same for further queries (the median), once the worker is warm;
+- ``query_bytes``: what the browser fetched for search from loading the page until the first
+  query's results were shown: the worker, Pagefind's library, its WebAssembly, the index
+  chunks and the fragments of the results shown (as served, uncompressed: a host that
+  compresses sends less).
 
 Times are taken inside the page (``performance.now()``), so the driver's round trips are not
 counted.
@@ -22,6 +26,8 @@ import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -78,6 +84,16 @@ _READY = """
 """
 
 
+def _for_search(url: str) -> bool:
+    path = urlsplit(url).path
+    return "/pagefind/" in path or "/search/" in path or path.endswith("/kb-search.js")
+
+
+def _bytes(request: Any) -> int:
+    sizes = request.sizes()
+    return int(sizes["responseBodySize"] + sizes["responseHeadersSize"])
+
+
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -100,11 +116,18 @@ def measure(site: Path, queries: list[str], timeout_ms: int = 60_000) -> dict[st
             browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page()
             page.set_default_timeout(timeout_ms)
+            fetched: list[Any] = []
+            page.on("requestfinished", lambda request: fetched.append(request))
             page.goto(url, wait_until="load")
             ready = page.wait_for_function(_READY, polling=5).json_value()
             timings = []
-            for query in queries:
+            for number, query in enumerate(queries):
                 timings.append(page.evaluate(_TYPE_AND_WAIT, query))
+                if number == 0:
+                    page.wait_for_load_state("networkidle")
+                    query_bytes = sum(
+                        _bytes(request) for request in fetched if _for_search(request.url)
+                    )
                 page.evaluate(_CLEAR)
             browser.close()
     finally:
@@ -113,6 +136,7 @@ def measure(site: Path, queries: list[str], timeout_ms: int = 60_000) -> dict[st
         "ready_ms": ready,
         "first_ms": timings[0],
         "repeat_ms": statistics.median(timings[1:]) if len(timings) > 1 else None,
+        "query_bytes": query_bytes,
         "queries": queries,
     }
 

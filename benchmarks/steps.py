@@ -80,10 +80,14 @@ def reset_peak() -> bool:
 
 
 def site_sizes(site: Path) -> dict[str, int]:
-    index = site / "search" / "search_index.json"
+    """The site's bytes, and those of its search index (Pagefind's folder, of which a reader
+    fetches only the parts a query needs)."""
+    index = site / "pagefind"
     return {
         "site_bytes": sum(path.stat().st_size for path in site.rglob("*") if path.is_file()),
-        "search_index_bytes": index.stat().st_size if index.is_file() else 0,
+        "search_index_bytes": sum(
+            path.stat().st_size for path in index.rglob("*") if path.is_file()
+        ),
     }
 
 

@@ -19,7 +19,7 @@ const STATEMENTS = new Set(
   ["Recommendation", "Key message", "Recurring recommendation", "Government action"])
 const SHOWN = 10                 // results shown, as Material's own search shows them
 const VARIANT_WEIGHT = 0.8       // a synonym or spelling variant counts a little less
-const RERANKED = 20              // candidates read and scored again by where their words are
+const RERANKED = 10              // candidates read and scored again by where their words are
 const TITLE_BONUS = 1            // a title holding every part of the query doubles a score
 const PHRASE_BONUS = 1.5         // the query's words in their order count half as much again
 const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores a third
@@ -126,21 +126,27 @@ async function setup() {
 
 /* Each page a part's alternatives find, at its best score. A word no page holds is tried
    again by its first letters, so a misspelling still finds something ("bereavment"). */
+async function alternativeResults(word) {
+  let { results } = await pagefind.search(word)
+  for (let cut = word.length - 1; !results.length && !word.includes(" ") &&
+       cut >= Math.max(4, Math.ceil(word.length * 0.6)); cut--)
+    results = (await pagefind.search(word.slice(0, cut))).results
+  return results
+}
+
 async function partScores(part) {
   const scores = new Map()
-  for (const alternative of part.alternatives) {
-    const word = alternative.text
-    let { results } = await pagefind.search(word)
-    for (let cut = word.length - 1; !results.length && !word.includes(" ") &&
-         cut >= Math.max(4, Math.ceil(word.length * 0.6)); cut--)
-      results = (await pagefind.search(word.slice(0, cut))).results
-    for (const result of results) {
+  // The alternatives are looked up together: each may fetch a chunk of the index.
+  const found = await Promise.all(part.alternatives.map(alternative =>
+    alternativeResults(alternative.text)))
+  part.alternatives.forEach((alternative, index) => {
+    for (const result of found[index]) {
       const score = result.score * alternative.weight
       const known = scores.get(result.id)
       if (!known || score > known.score)
         scores.set(result.id, { result, score, alternative: alternative.text })
     }
-  }
+  })
   return scores
 }
 
@@ -154,8 +160,8 @@ async function partScores(part) {
 async function searchAll(query) {
   const found = parts(query)
   const totals = new Map()
-  for (const part of found) {
-    const scores = await partScores(part)
+  const partsScores = await Promise.all(found.map(partScores))
+  for (const scores of partsScores) {
     const rarity = Math.log(1 + pages / (1 + scores.size))
     for (const [id, { result, score }] of scores) {
       const entry = totals.get(id) || { result, score: 0, parts: 0 }
