@@ -191,6 +191,8 @@ def link_to_add(database: Path) -> list[str]:
     return [
         study,
         recommendation,
+        "--basis=source",
+        "--by=Benchmark",
         "--relation=context",
         "--strength=S2",
         "--direction=not-assessed",
