@@ -52,6 +52,7 @@ class Site:
     document: dict[str, list[dict[str, Any]]]
     built: pipeline.Built
     pages: int
+    index: Path
 
     def html(self, path: str) -> Path:
         """The HTML file of a site path (``recommendations/x/`` → …/index.html)."""
@@ -71,7 +72,7 @@ def _build(source: Path, work: Path, copy: bool = True) -> Site:
     paths = pipeline.Paths(root, work / "kb.sqlite", work / "index")
     built, pages = build_site.build_site(paths, work / "site", staging=work / "docs")
     document = export_document(open_store(paths.database))
-    return Site(root, work / "site", document, built, pages)
+    return Site(root, work / "site", document, built, pages, paths.index)
 
 
 @pytest.fixture(scope="session")

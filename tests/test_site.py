@@ -1425,7 +1425,7 @@ def test_site_search_finds_what_kb_search_finds(real_site: Site, search_box: Sea
     from kb import search
 
     cases = load_cases()
-    index = real_site.root / "build" / "index"
+    index = real_site.index
     cli = measure(lambda text: [hit.id for hit in search.search(index, text).results], cases)
     site = measure(search_box.ids, cases)
     print(
