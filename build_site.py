@@ -19,14 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-import yaml
 
 from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
 from kb.errors import SiteBuildFailed
 from kb.folder_swap import recover_folder, replace_folder
-from kb.render import SiteInfo
 from kb.settings import check_environment
+from kb.site_config import SiteInfo, read_site_info
 
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
@@ -53,9 +52,8 @@ class _Counter(logging.Handler):
 
 
 def site_info(config: Path = CONFIG) -> SiteInfo:
-    """The site's name and published address, as mkdocs.yml gives them."""
-    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    return SiteInfo(settings["site_name"], settings.get("site_url"))
+    """The site's name and published address, as mkdocs.yml gives them (kb.site_config)."""
+    return read_site_info(config)
 
 
 def staging_folder(paths: pipeline.Paths) -> Path:
