@@ -125,6 +125,7 @@ _SYNONYMS = {
     cls=LazyGroup,
     lazy={
         "add": "kb.cli.reviewer:add",
+        "brief": "kb.cli.brief:brief",
         "diff": "kb.cli.releases:diff",
         "edit": "kb.cli.change:edit",
         "fmt": "kb.cli.reviewer:fmt",
