@@ -83,6 +83,7 @@ def mkdocs_build(
         SEARCH_INDEX,
         IndexWithPagefind,
         JsonFrontMatter,
+        MarkdownDownloads,
         ReusePreviousPages,
         SharedTemplateParts,
         seed_site,
@@ -103,6 +104,7 @@ def mkdocs_build(
         if dirty:
             seed_site(site, folder)
             (folder / SITE_STAMP).unlink()
+        settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()  # before the rest
         settings.plugins["kb-reuse-previous-pages"] = plugin
         settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
         settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()

@@ -9,10 +9,14 @@ permanent address of a record's page, or, while ``site_url`` is unset, no addres
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from kb.errors import SiteConfigInvalid
+
+if TYPE_CHECKING:
+    from kb.release import Release
 
 CONFIG_FILE = "mkdocs.yml"
 # What a knowledge base without a site configuration (a test fixture, say) is called.
@@ -25,6 +29,7 @@ class SiteInfo:
 
     name: str
     url: str | None = None  # where the site is published, ending in "/"; None while unknown
+    release: "Release | None" = None  # the latest content release (kb-release.yaml), if any
 
     def absolute(self, path: str) -> str | None:
         """The permanent address of a site path (``recommendations/x/``), or None while the

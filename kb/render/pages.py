@@ -779,5 +779,8 @@ def render_pages(
     for step in (_recommendation_pages, _study_pages, _theme_pages, _other_record_pages):
         step(writer)
     _listing_pages(writer, downloads, other_docs)
+    from kb.render.brief_page import write_brief_page  # it builds on this module
+
+    write_brief_page(writer)
     records = sum(len(records) for key, records in model.document.items() if key != "evidence")
     return Rendered(writer.written, records)
