@@ -142,7 +142,7 @@ def select_statements(
     if not asked and min_strength:
         chosen = sorted(records.recommendations, key=records.report_order)
     chosen = list(dict.fromkeys(chosen))
-    before = len(chosen)
+    before = len(chosen) if asked else 0
     if min_strength:
         floor = rank(min_strength)
         chosen = [

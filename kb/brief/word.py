@@ -165,6 +165,18 @@ def _fixed_zip(data: bytes, day: datetime.date) -> bytes:
     return written.getvalue()
 
 
+# Word's document properties hold at most this many characters.
+PROPERTY_CHARACTERS = 255
+
+
+def _property(text: str) -> str:
+    """Text for a document property: one line, cut to ``PROPERTY_CHARACTERS`` with "…"."""
+    text = one_line(text)
+    if len(text) <= PROPERTY_CHARACTERS:
+        return text
+    return text[: PROPERTY_CHARACTERS - 1] + "…"
+
+
 def brief_docx(brief: Brief) -> bytes:
     """The brief as the bytes of a .docx file."""
     from docx import Document
@@ -175,9 +187,9 @@ def brief_docx(brief: Brief) -> bytes:
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     made = datetime.datetime.combine(brief.edition.made_on, datetime.time())
     properties = document.core_properties
-    properties.title = one_line(brief.title)
+    properties.title = _property(brief.title)
     properties.subject = "Evidence brief"
-    properties.comments = one_line(brief.edition.words())
+    properties.comments = _property(brief.edition.words())
     properties.author = ""
     properties.last_modified_by = ""
     properties.created = properties.modified = made

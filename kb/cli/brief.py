@@ -159,6 +159,8 @@ def brief(
             f"{len(made.references)} references ({chosen_format})"
         )
     elif isinstance(result, bytes):
-        click.get_binary_stream("stdout").write(result)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(result)
+        sys.stdout.buffer.flush()
     else:
         click.echo(result, nl=False)
