@@ -207,6 +207,10 @@ def test_record_text_stays_text_in_every_format(hostile: tuple[Path, str]) -> No
         p.text for p in docx.Document(str(output)).paragraphs if p.style.name == "Heading 1"
     ]
     assert f"1. {title}" in headings
+    # A title longer than Word's document properties hold is cut there, not refused.
+    _brief(root, "--theme", "hostile-theme", "-o", output)
+    properties = docx.Document(str(output)).core_properties
+    assert len(properties.title) == 255 and properties.title.endswith("…")
 
 
 @pytest.mark.parametrize(

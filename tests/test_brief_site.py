@@ -33,8 +33,8 @@ def test_ticked_recommendations_make_a_brief_kept_in_its_address(
     real_site: Site, real_url: str, page: Any
 ) -> None:
     page.goto(real_url + "recommendations/")
-    page.locator("#kb-explorer-table tr[data-id='hsc-recruitment-2'] input[type=checkbox]").check()
-    page.locator("#kb-explorer-table tr[data-id='hsc-data-7'] input[type=checkbox]").check()
+    page.locator("#kb-explorer-table input[data-brief-id='hsc-recruitment-2']").check()
+    page.locator("#kb-explorer-table input[data-brief-id='hsc-data-7']").check()
     basket = page.locator("#kb-brief-basket")
     assert basket.text_content() == "Brief: 2 selected →"
     page.goto(real_url + "recommendations/hsc-recruitment-1/")

@@ -128,8 +128,10 @@
     }
     table.dataset.briefReady = "yes";
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
-      var id = row.dataset.id;
-      if (id && ID.test(id)) {
+      var code = row.cells[0].querySelector("code");  // each row shows its statement's ID
+      var id = code ? code.textContent.trim() : "";
+      if (ID.test(id)) {
+        row.dataset.briefId = id;
         var link = row.cells[0].querySelector("a");
         row.cells[0].insertBefore(tickBox(id, link ? link.textContent : id),
                                   row.cells[0].firstChild);
