@@ -19,14 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-import yaml
 
 from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
 from kb.errors import SiteBuildFailed
 from kb.folder_swap import recover_folder, replace_folder
-from kb.render import SiteInfo
 from kb.settings import check_environment
+from kb.site_config import SiteInfo, read_site_info
 from kb.site_facts import SiteFacts, site_facts
 
 REPOSITORY = Path(__file__).resolve().parent
@@ -55,14 +54,9 @@ class _Counter(logging.Handler):
 
 
 def site_info(config: Path = CONFIG) -> SiteInfo:
-    """The site's name and published address, as mkdocs.yml gives them."""
-    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    return SiteInfo(
-        settings["site_name"],
-        settings.get("site_url"),
-        settings.get("repo_url"),
-        (settings.get("extra") or {}).get("contact"),
-    )
+    """The site's name, published address, repository and contact, as mkdocs.yml gives them
+    (kb.site_config)."""
+    return read_site_info(config)
 
 
 def staging_folder(paths: pipeline.Paths) -> Path:
@@ -99,6 +93,7 @@ def mkdocs_build(
         FooterFacts,
         IndexWithPagefind,
         JsonFrontMatter,
+        MarkdownDownloads,
         ReusePreviousPages,
         SharedTemplateParts,
         seed_site,
@@ -119,6 +114,7 @@ def mkdocs_build(
         if dirty:
             seed_site(site, folder)
             (folder / SITE_STAMP).unlink()
+        settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()  # before the rest
         settings.plugins["kb-reuse-previous-pages"] = plugin
         settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
         settings.plugins["kb-footer-facts"] = FooterFacts(facts)

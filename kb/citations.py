@@ -1,10 +1,13 @@
-"""References in the formats citation managers read: BibTeX, RIS and CSL-JSON.
+"""References in the formats citation managers read (BibTeX, RIS and CSL-JSON), and in words.
 
-One implementation for the site's downloads and ``kb export``. A study or source (in the
-export document's form, ``kb.export``) is first normalised into a plain reference dict
-(``study_reference`` / ``source_reference``) so the three formats say the same thing; each
-writer then renders it. ``kb.importers`` reads all three back, and importing an export
-creates nothing new (each entry is a duplicate of the record it came from).
+One implementation for the site's downloads and pages, ``kb export`` and ``kb brief``. A study
+or source (in the export document's form, ``kb.export``) is first normalised into a plain
+reference dict (``study_reference`` / ``source_reference``) so every format says the same
+thing; each writer then renders it. ``kb.importers`` reads all three back, and importing an
+export creates nothing new (each entry is a duplicate of the record it came from).
+``reference_text`` writes a reference in words, author–date as the source report's own
+reference list does: for the pages' "Cite this", the briefs' reference lists and the JSON of
+``kb search`` and ``kb show``.
 """
 
 import re
@@ -12,6 +15,8 @@ from typing import Any
 
 from kb.export import indented_json
 from kb.models import RESEARCH_DESIGNS, StudyType
+from kb.site_config import SiteInfo
+from kb.urls import record_url
 
 Reference = dict[str, Any]
 
@@ -262,3 +267,94 @@ def csl_json(references: list[Reference]) -> str:
 
 
 WRITERS = {"bibtex": bibtex, "ris": ris, "csl-json": csl_json}
+
+
+# --- In words, author–date ------------------------------------------------------------------
+
+
+def authors_text(authors: list[str]) -> str:
+    """'Krause, A., Rinne, U. and Zhang, B.': every author, as recorded."""
+    if len(authors) > 1:
+        return ", ".join(authors[:-1]) + " and " + authors[-1]
+    return authors[0] if authors else ""
+
+
+def short_citation(authors: list[str], year: int | None, fallback: str) -> str:
+    """A short citation: 'Krause (2012)', 'Krause and Rinne (2012)', 'Krause et al. (2012)';
+    ``fallback`` (a title) when no author is recorded."""
+    if not authors:
+        return fallback
+    names = [author.split(",")[0].strip() for author in authors]
+    if len(names) == 1:
+        who = names[0]
+    elif len(names) == 2:
+        who = f"{names[0]} and {names[1]}"
+    else:
+        who = f"{names[0]} et al."
+    return f"{who} ({year or 'n.d.'})"
+
+
+def _sentence(text: str) -> str:
+    """Text ending as a sentence: a full stop added unless it already ends in one, or in a
+    question or exclamation mark ("what works?", not "what works?.")."""
+    return text if text.rstrip("”’\"')").endswith((".", "?", "!")) else f"{text}."
+
+
+def reference_text(reference: Reference, doi_url: str | None = None) -> str:
+    """A reference in a plain author–date style: authors (year). Title. Container, volume
+    (issue), pages. Publisher. DOI or address. Only the fields the record holds are written;
+    a missing year is "n.d."."""
+    parts = []
+    who = authors_text(reference["authors"])
+    parts.append(f"{who} ({reference['year'] or 'n.d.'}).")
+    parts.append(_sentence(reference["title"]))
+    container = reference.get("container")
+    if container and container != reference.get("publisher"):
+        volume = reference.get("volume") or ""
+        issue = f"({reference['issue']})" if reference.get("issue") else ""
+        pages = f", {reference['pages']}" if reference.get("pages") else ""
+        detail = f", {volume}{issue}" if volume or issue else ""
+        parts.append(_sentence(f"{container}{detail}{pages}"))
+    if reference.get("publisher"):
+        parts.append(_sentence(reference["publisher"]))
+    if doi_url:
+        parts.append(doi_url)
+    elif reference.get("url"):
+        parts.append(reference["url"])
+    return " ".join(parts)
+
+
+def location_text(location: dict[str, Any]) -> str:
+    """Where in its source a record is: 'section “Recruitment”, p. 12'."""
+    where = f"section “{location['section']}”"
+    if location.get("page"):
+        where += f", p. {location['page']}"
+    return where
+
+
+def recommendation_citation(
+    rec: dict[str, Any], source: dict[str, Any], site: SiteInfo
+) -> dict[str, str]:
+    """How to cite a recommendation: its source report, located, and this record, with the
+    record page's permanent address when the site's address is set."""
+    where = location_text(rec["location"])
+    address = site.absolute(record_url("recommendation", rec["id"]))
+    record = f"recommendation {rec['id']} in {site.name}" + (f", {address}" if address else "")
+    reference = source_reference(source)
+    reference = {**reference, "id": rec["id"], "note": f"{where}; {record}"}
+    return {
+        "text": f"{reference_text(source_reference(source))} {where[0].upper()}{where[1:]}; "
+        f"{record}.",
+        "bibtex": bibtex_entry(reference),
+        "ris": ris_entry(reference),
+    }
+
+
+def study_citation(study: dict[str, Any]) -> dict[str, str]:
+    """How to cite a study (export-document form), in words, BibTeX and RIS."""
+    reference = study_reference(study)
+    return {
+        "text": reference_text(reference, study.get("doi_url")),
+        "bibtex": bibtex_entry(reference),
+        "ris": ris_entry(reference),
+    }

@@ -112,3 +112,15 @@ class NotAnExport(KnowledgeBaseError):
 
 class ReleaseFileInvalid(KnowledgeBaseError):
     """kb-release.yaml is missing, unreadable, or lists a release wrongly."""
+
+
+class SiteConfigInvalid(KnowledgeBaseError):
+    """mkdocs.yml cannot be read, or its site_name or site_url is not usable."""
+
+
+class BriefSelectionInvalid(KnowledgeBaseError):
+    """A brief's selection names no record, a record that is not a statement, or nothing."""
+
+
+class OutputNotWritten(KnowledgeBaseError):
+    """A file the command was asked to write (``--output``) cannot be written."""

@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 from sqlalchemy.engine import Engine
 
+from kb.citations import short_citation as study_label
 from kb.errors import RecordNotFound
 from kb.export import export_document
 from kb.levels import (
@@ -39,20 +40,6 @@ MOST_CITED_SHOWN = 10
 Item = dict[str, Any]
 
 # --- Building -------------------------------------------------------------------------------
-
-
-def study_label(authors: list[str], year: int | None, fallback: str) -> str:
-    """A short citation: 'Krause (2012)', 'Krause and Rinne (2012)', 'Krause et al. (2012)'."""
-    if not authors:
-        return fallback
-    names = [author.split(",")[0].strip() for author in authors]
-    if len(names) == 1:
-        who = names[0]
-    elif len(names) == 2:
-        who = f"{names[0]} and {names[1]}"
-    else:
-        who = f"{names[0]} et al."
-    return f"{who} ({year or 'n.d.'})"
 
 
 # Export-document key → node type and the attributes each node carries; the first names the

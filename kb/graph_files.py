@@ -60,7 +60,9 @@ def export_graph(graph: nx.MultiDiGraph, format: str, path: str | Path) -> dict[
         if format == "json":
             temporary.write_bytes(graph_file(graph, "json"))
         elif format == "graphml":
-            nx.write_graphml(flattened(graph), temporary)
+            # networkx's own writer, not the lxml one nx.write_graphml picks when lxml is
+            # installed (python-docx brings it): the bytes stay the same either way.
+            nx.write_graphml_xml(flattened(graph), temporary)
         else:
             nx.write_gexf(flattened(graph, gexf=True), temporary)
 
@@ -88,7 +90,7 @@ def graph_file(graph: nx.MultiDiGraph, format: str) -> bytes:
     except _NotPlain:
         written = io.BytesIO()
         if format == "graphml":
-            nx.write_graphml(flattened(graph), written)
+            nx.write_graphml_xml(flattened(graph), written)
         else:
             nx.write_gexf(flattened(graph, gexf=True), written)
         return written.getvalue()

@@ -12,7 +12,7 @@ import resource
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -246,6 +246,10 @@ def build(
     def finished(name: str, detail: str, started: float) -> None:
         report(Step(name, detail, time.perf_counter() - started))
 
+    if site.release is None and (paths.root / "kb-release.yaml").is_file():
+        from kb.release import current_release  # it imports this module
+
+        site = replace(site, release=current_release(paths.root))  # what the pages print
     started = time.perf_counter()
     knowledge_base, warnings = checked(paths)
     records = sum(len(knowledge_base.by_kind(kind)) for kind in RECORD_KINDS)

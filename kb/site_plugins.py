@@ -5,6 +5,7 @@ whose Markdown changed. ``SharedTemplateParts`` lets the theme override render t
 many pages share once (see overrides/main.html); ``FooterFacts`` gives it the footer's facts.
 ``IndexWithPagefind`` marks what the site's search indexes.
 ``JsonFrontMatter`` reads generated pages' front matter, one line of JSON, as JSON.
+``MarkdownDownloads`` keeps Markdown files under ``downloads/`` as files to download.
 
 MkDocs renders every page on every build; at 10,000 studies that is most of the build, though
 changing one record changes a handful of pages. ``mkdocs build --dirty`` renders only pages
@@ -39,7 +40,7 @@ from typing import Any
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, event_priority
-from mkdocs.structure.files import Files
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from kb.site_facts import SiteFacts
@@ -106,6 +107,28 @@ class FooterFacts(BasePlugin):  # type: ignore[type-arg]
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
         env.globals["kb_facts"] = self.facts
         return env
+
+
+class _Download(File):
+    """A file of ``downloads/`` that MkDocs would take for a page by its ending."""
+
+    def is_documentation_page(self) -> bool:
+        return False
+
+
+class MarkdownDownloads(BasePlugin):  # type: ignore[type-arg]
+    """Copies the Markdown files under ``downloads/`` (the theme briefs, kb.render.brief_page)
+    into the site as they are, to be downloaded, instead of rendering them as pages. Must run
+    before the plugins that look at the pages."""
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        for file in list(files):
+            if file.src_uri.startswith("downloads/") and file.is_documentation_page():
+                files.remove(file)
+                files.append(
+                    _Download(file.src_uri, file.src_dir, file.dest_dir, file.use_directory_urls)
+                )
+        return files
 
 
 class JsonFrontMatter(BasePlugin):  # type: ignore[type-arg]

@@ -662,7 +662,7 @@ def test_export_is_deterministic_and_atomic(
     def fail(*args: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(nx, "write_graphml", fail)
+    monkeypatch.setattr(nx, "write_graphml_xml", fail)
     with pytest.raises(OSError):
         export_graph(graph, "graphml", first)
     assert first.read_bytes() == second.read_bytes()

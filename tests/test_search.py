@@ -642,6 +642,14 @@ def test_cli_json(tiny: pipeline.Paths) -> None:
         "url": "recommendations/anonymise/#evidence-krause-2012--anonymise",
         "highlights": ["A **pilot** found anonymised applications narrowed gaps in callbacks."],
         "headline": "",
+        # How to quote and cite it (kb.record_citations): the report's words at its section;
+        # no permanent address, since the fixture has no site_url.
+        "quote": "Anonymised applications reduced callback gaps in a pilot (Krause et al., 2012).",
+        "citation": "Krause, A. and Rinne, U. (2012). Pilot Project: Anonymized Application "
+        "procedure. IZA. https://doi.org/10.1234/IZA.44",
+        "section": "Recruitment",
+        "page": None,
+        "permalink": None,
     }
     assert hit["score"] > 0
 

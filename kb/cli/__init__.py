@@ -125,6 +125,7 @@ _SYNONYMS = {
     cls=LazyGroup,
     lazy={
         "add": "kb.cli.reviewer:add",
+        "brief": "kb.cli.brief:brief",
         "diff": "kb.cli.releases:diff",
         "edit": "kb.cli.change:edit",
         "fmt": "kb.cli.reviewer:fmt",
@@ -242,34 +243,38 @@ def stats(root: str | None, database: str | None, as_json: bool) -> None:
 @main.command()
 @knowledge_base_options
 @click.argument("record_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the whole record, and how to cite it, as JSON."
+)
 def show(root: str | None, database: str | None, record_id: str, as_json: bool) -> None:
-    """Show one record and every record that refers to it.
+    """Show one record: a statement with its strength, evidence, examples and related ones.
+
+    A recommendation (or key message...) is shown with its words, the strength of its evidence
+    and what that means, its evidence links grouped by relation with their levels, its
+    practice examples, related statements and its citation; any other record with its main
+    fields and the records that refer to it. --json prints the whole record, the records
+    that refer to it, and its quote, citation, section, page, path and permalink.
 
     Example: kb show hsc-recruitment-1
     """
-    engine = pipeline.current_store(paths_from(root, database))
-    described = describe_record(export_document(engine), record_id)
+    from kb.record_citations import RecordCitations
+    from kb.site_config import site_info
+
+    paths = paths_from(root, database)
+    document = export_document(pipeline.current_store(paths))
+    described = describe_record(document, record_id)
+    citations = RecordCitations(document, site_info(paths.root))
     if as_json:
-        json_output(described)
+        json_output({**described, **citations.cite(described["type"], record_id)})
         return
-    click.echo(f"{described['type']} {record_id}")
-    headline = described["record"].get("headline")
-    if headline:
-        level = (
-            f"{headline['level']} {headline['label']}" if headline["level"] else headline["label"]
-        )
-        click.echo(f"  strength of evidence: {level} ({headline['reason']})")
-        if headline["explanation"]:
-            click.echo(f"  {headline['explanation']}")
-    for key, value in described["record"].items():
-        if key in ("headline", "strength"):
-            continue
-        if value not in (None, [], ""):
-            click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
-    click.echo(f"referred to by {len(described['referred_by'])} records")
-    for link in described["referred_by"]:
-        click.echo(f"  {link['type']} {link['id']} ({link['field']})")
+    from kb.record_text import record_text
+
+    related = None
+    if described["type"] == "recommendation":
+        from kb.graph import graph_of, related_recommendations
+
+        related = related_recommendations(graph_of(document), record_id)
+    click.echo(record_text(document, described, citations, related), nl=False)
 
 
 @main.command()

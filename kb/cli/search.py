@@ -3,6 +3,7 @@
 import functools
 import re
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -57,8 +58,11 @@ def _no_recommendation(found: library.SearchResults) -> list[str]:
     return [first, f"   {nearest.title} {nearest.strength_badge}", f"   {where}"]
 
 
-def _as_json(found: library.SearchResults) -> dict[str, object]:
-    """The results as one JSON object: the query, its totals and notes, and the results."""
+def _as_json(
+    found: library.SearchResults, cite: Callable[[str, str], dict[str, object]]
+) -> dict[str, object]:
+    """The results as one JSON object: the query, its totals and notes, and the results,
+    each with its quote, citation, section, page and permalink (``cite``)."""
     nearest = found.nearest_recommendation
     return {
         "query": found.query,
@@ -68,8 +72,21 @@ def _as_json(found: library.SearchResults) -> dict[str, object]:
         "also_searched": found.also_searched,
         "no_recommendation": found.no_recommendation,
         "nearest_recommendation": nearest.as_dict() if nearest else None,
-        "results": [result.as_dict() for result in found.results],
+        "results": [_cited(result.as_dict(), cite) for result in found.results],
     }
+
+
+def _cited(
+    result: dict[str, object], cite: Callable[[str, str], dict[str, object]]
+) -> dict[str, object]:
+    """A result with how to quote and cite it (``kb.record_citations``); its ``url`` stays
+    the path of its page on the site."""
+    cited = cite(str(result["type"]), str(result["id"]))
+    return {**result, **{key: cited[key] for key in CITED}}
+
+
+# What each result of --json gains from kb.record_citations.
+CITED = ("quote", "citation", "section", "page", "permalink")
 
 
 @click.command()
@@ -141,7 +158,12 @@ def search(
         ids=functools.partial(store.record_ids, engine),
     )
     if as_json:
-        json_output(_as_json(found))
+        from kb.export import export_document
+        from kb.record_citations import RecordCitations
+        from kb.site_config import site_info
+
+        citations = RecordCitations(export_document(engine), site_info(paths.root))
+        json_output(_as_json(found, citations.cite))
         return
     styled = sys.stdout.isatty()
     shown = len(found.results)

@@ -3,9 +3,11 @@
 The data goes into the page's front matter; the theme override writes it into a
 ``<script type="application/ld+json">`` through Jinja's ``tojson``, which escapes ``<``, ``>``,
 ``&`` and ``'`` so no value can close the script element. Addresses are included only when
-they are http(s).
+they are http(s); a record page's own address (``@id``) only when the site's address is set
+(``kb.site_config``).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from kb.models import RESEARCH_DESIGNS
@@ -75,22 +77,33 @@ def study_data(study: dict[str, Any], page_url: str | None = None) -> dict[str, 
     )
 
 
+def _no_address(record_type: str, record_id: str) -> str | None:
+    return None
+
+
 def recommendation_data(
     rec: dict[str, Any],
     source: dict[str, Any],
     studies: list[dict[str, Any]],
     page_url: str | None = None,
+    page_of: Callable[[str, str], str | None] = _no_address,
 ) -> dict[str, Any]:
-    """A recommendation as a ``CreativeWork`` citing the studies behind it."""
+    """A recommendation as a ``CreativeWork`` citing the studies behind it.
+
+    ``page_url`` is the permanent address of its page and ``page_of(type, id)`` that of any
+    record's page (the source's, the studies'), each None while the site's address is unset:
+    then no ``@id`` or ``url`` is written, rather than a relative or guessed one.
+    """
     return _clean(
         {
             "@type": "CreativeWork",
             "@id": page_url,
+            "url": page_url,
             "identifier": rec["id"],
             "name": rec["title"],
             "text": rec["statement"],
-            "isBasedOn": source_data(source),
-            "citation": [study_data(study) for study in studies],
+            "isBasedOn": source_data(source, page_of("source", source["id"])),
+            "citation": [study_data(study, page_of("study", study["id"])) for study in studies],
         }
     )
 

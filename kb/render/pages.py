@@ -27,7 +27,7 @@ import jinja2
 from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
-from kb.citations import bibtex_entry, ris_entry, source_reference, study_reference
+from kb.citations import recommendation_citation, study_citation
 from kb.downloads import Download
 from kb.errors import PageClash
 from kb.levels import (
@@ -66,6 +66,7 @@ from kb.render.model import (
     level_label,
 )
 from kb.render.network import Link, by_recommendation, legend_svg, network_svg
+from kb.site_config import SiteInfo
 from kb.urls import record_url
 
 # Search weights: recommendations first, then examples and themes, then studies.
@@ -77,16 +78,6 @@ SEARCH_KINDS = {
     "source": "Source report",
     "study": "Study",
 }
-
-
-@dataclass(frozen=True)
-class SiteInfo:
-    """What the pages say about the site itself."""
-
-    name: str
-    url: str | None = None  # where the site is published, for citations and JSON-LD
-    repository: str | None = None  # where its records are kept (MkDocs' repo_url)
-    contact: str | None = None  # who keeps the site and how to reach them (extra.contact)
 
 
 @dataclass
@@ -433,75 +424,6 @@ def environment(model: SiteModel, current: CurrentPage) -> jinja2.Environment:
     return env
 
 
-# --- Citations ------------------------------------------------------------------------------
-
-
-def _authors_text(authors: list[str]) -> str:
-    if len(authors) > 1:
-        return ", ".join(authors[:-1]) + " and " + authors[-1]
-    return authors[0] if authors else ""
-
-
-def _sentence(text: str) -> str:
-    """Text ending as a sentence: a full stop added unless it already ends in one, or in a
-    question or exclamation mark ("what works?", not "what works?.")."""
-    return text if text.rstrip("”’\"')").endswith((".", "?", "!")) else f"{text}."
-
-
-def _reference_text(reference: dict[str, Any], doi_url: str | None = None) -> str:
-    """A reference in a plain author–year style."""
-    parts = []
-    who = _authors_text(reference["authors"])
-    parts.append(f"{who} ({reference['year'] or 'n.d.'}).")
-    parts.append(_sentence(reference["title"]))
-    container = reference.get("container")
-    if container and container != reference.get("publisher"):
-        volume = reference.get("volume") or ""
-        issue = f"({reference['issue']})" if reference.get("issue") else ""
-        pages = f", {reference['pages']}" if reference.get("pages") else ""
-        detail = f", {volume}{issue}" if volume or issue else ""
-        parts.append(_sentence(f"{container}{detail}{pages}"))
-    if reference.get("publisher"):
-        parts.append(_sentence(reference["publisher"]))
-    if doi_url:
-        parts.append(doi_url)
-    elif reference.get("url"):
-        parts.append(reference["url"])
-    return " ".join(parts)
-
-
-def _absolute(site: SiteInfo, path: str) -> str | None:
-    return f"{site.url.rstrip('/')}/{path}" if site.url else None
-
-
-def recommendation_citation(
-    rec: dict[str, Any], source: dict[str, Any], site: SiteInfo
-) -> dict[str, str]:
-    """How to cite a recommendation: its source report, located, and this record."""
-    where = f"section “{rec['location']['section']}”"
-    if rec["location"].get("page"):
-        where += f", p. {rec['location']['page']}"
-    address = _absolute(site, record_url("recommendation", rec["id"]))
-    record = f"recommendation {rec['id']} in {site.name}" + (f", {address}" if address else "")
-    reference = source_reference(source)
-    reference = {**reference, "id": rec["id"], "note": f"{where}; {record}"}
-    return {
-        "text": f"{_reference_text(source_reference(source))} {where[0].upper()}{where[1:]}; "
-        f"{record}.",
-        "bibtex": bibtex_entry(reference),
-        "ris": ris_entry(reference),
-    }
-
-
-def study_citation(study: dict[str, Any]) -> dict[str, str]:
-    reference = study_reference(study)
-    return {
-        "text": _reference_text(reference, study.get("doi_url")),
-        "bibtex": bibtex_entry(reference),
-        "ris": ris_entry(reference),
-    }
-
-
 # --- Pages ----------------------------------------------------------------------------------
 
 
@@ -564,7 +486,11 @@ class PageWriter:
         self.written.append(markdown_path)
 
     def absolute(self, path: str) -> str | None:
-        return _absolute(self.site, path)
+        return self.site.absolute(path)
+
+    def page_of(self, record_type: str, record_id: str) -> str | None:
+        """The permanent address of a record's page; None while the site's is unset."""
+        return self.site.absolute(record_url(record_type, record_id))
 
 
 def _search(kind: str, level: str | None = None) -> dict[str, Any]:
@@ -598,7 +524,9 @@ def _recommendation_pages(writer: PageWriter) -> None:
                     RecommendationKind(rec["kind"]).label,
                     " ".join(filter(None, (rec["headline"]["level"], rec["headline"]["label"]))),
                 ),
-                "jsonld": jsonld.recommendation_data(rec, source, studies, writer.absolute(path)),
+                "jsonld": jsonld.recommendation_data(
+                    rec, source, studies, writer.absolute(path), writer.page_of
+                ),
             },
             rec=rec,
             source=source,
@@ -897,5 +825,8 @@ def render_pages(
     for step in (_recommendation_pages, _study_pages, _theme_pages, _other_record_pages):
         step(writer)
     _listing_pages(writer, downloads, other_docs)
+    from kb.render.brief_page import write_brief_page  # it builds on this module
+
+    write_brief_page(writer)
     records = sum(len(records) for key, records in model.document.items() if key != "evidence")
     return Rendered(writer.written, records)
