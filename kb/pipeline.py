@@ -92,12 +92,14 @@ def build_db(paths: Paths) -> tuple[dict[str, int], list[Problem]]:
 
 
 def store_is_current(paths: Paths) -> bool:
-    """True when the store exists, is not half-way through a change in place, and no record,
-    folder or source text changed since."""
+    """True when the store exists, was built with this ``kb``'s tables, is not half-way
+    through a change in place, and no record, folder or source text changed since."""
     if not paths.database.is_file() or store.changing_marker(paths.database).exists():
         return False
+    if not store.schema_is_current(paths.database):
+        return False
     built = paths.database.stat().st_mtime
-    folders = [paths.root / name for name in ("recommendations", "evidence")]
+    folders = [paths.root / name for name in ("recommendations", "evidence", "removed")]
     return all(_last_change(folder) <= built for folder in folders if folder.is_dir())
 
 

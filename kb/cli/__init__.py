@@ -250,10 +250,12 @@ def show(root: str | None, database: str | None, record_id: str, as_json: bool) 
     """
     engine = pipeline.current_store(paths_from(root, database))
     described = describe_record(export_document(engine), record_id)
+    if "renamed" in described:  # a former ID (kb.aliases)
+        click.echo(f"note: {described['renamed']['note']}", err=True)
     if as_json:
         json_output(described)
         return
-    click.echo(f"{described['type']} {record_id}")
+    click.echo(f"{described['type']} {described['record']['id']}")
     headline = described["record"].get("headline")
     if headline:
         level = (
