@@ -25,6 +25,7 @@ from kb.settings import number_setting, resolve_path, setting_source, setting_va
 from kb.validate import KnowledgeBase, validate_records
 
 if TYPE_CHECKING:
+    from kb.history.published import PublishedHistory
     from kb.render import SiteInfo
 
 RECORD_KINDS = ("source", "theme", "recommendation", "study", "example", "figure")
@@ -54,6 +55,12 @@ class Paths:
         return cls(
             folder, resolve_path(folder, "database", database), resolve_path(folder, "index", index)
         )
+
+
+def history_cache(paths: Paths) -> Path:
+    """Where the history of the records is cached, commit by commit (``kb.history.log``):
+    beside the store."""
+    return paths.database.parent / "history"
 
 
 def find_root(start: Path) -> Path:
@@ -218,6 +225,17 @@ class IndexInBackground:
         self._process.join()
 
 
+def _history_detail(history: "PublishedHistory") -> str:
+    if history.unavailable:
+        return f"not available: {history.unavailable}"
+    log = history.history
+    cached = len(log.commits) - log.worked_out
+    return (
+        f"{len(log.commits)} commits ({log.worked_out} read from git, {cached} from the "
+        f"cache); content version {history.version.version}"
+    )
+
+
 def build(
     paths: Paths,
     docs: Path,
@@ -229,14 +247,16 @@ def build(
 ) -> Built:
     """Every step from the records to the site's Markdown, each reported as it ends.
 
-    check → store → graph → pages (hand-written ``docs`` staged, downloads and generated
-    pages written into ``staging``), with the search index updated from the store in another
-    process meanwhile. ``alongside``, the site generator building from ``staging``, runs
-    before the index is waited for; the index step is reported last.
+    check → store → graph → history (``kb.history``, from git) → pages (hand-written ``docs``
+    staged, downloads and generated pages written into ``staging``), with the search index
+    updated from the store in another process meanwhile. ``alongside``, the site generator
+    building from ``staging``, runs before the index is waited for; the index step is
+    reported last.
     """
     # Imported here so that commands which never build the site stay quick to start.
     from kb.export import export_document
     from kb.graph import graph_of
+    from kb.history.published import published_history
     from kb.render import SiteSources, render_site
 
     steps: list[Step] = []
@@ -268,8 +288,17 @@ def build(
         finished("graph", f"{nodes} nodes, {edges} edges", started)
 
         started = time.perf_counter()
+        history = published_history(paths.root, history_cache(paths))
+        finished("history", _history_detail(history), started)
+
+        started = time.perf_counter()
         rendered = render_site(
-            document, graph, SiteSources(docs, staging, paths.database), site, link_docs=link_docs
+            document,
+            graph,
+            SiteSources(docs, staging, paths.database),
+            site,
+            link_docs=link_docs,
+            history=history,
         )
         engine.dispose()
         finished("pages", f"{len(rendered.pages)} generated pages in {staging}", started)
