@@ -231,7 +231,8 @@ def _history_detail(history: "PublishedHistory") -> str:
     log = history.history
     cached = len(log.commits) - log.worked_out
     return (
-        f"{len(log.commits)} commits ({log.worked_out} read from git, {cached} from the "
+        f"{len(log.commits)} commit{'s' if len(log.commits) != 1 else ''} "
+        f"({log.worked_out} read from git, {cached} from the "
         f"cache); content version {history.version.version}"
     )
 
