@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from kb import pipeline
+from kb.aliases import not_found
 from kb.changing import Records, errors_in, make_change, shown
 from kb.dump import record_data
 from kb.duplicates import DuplicateFinder, Match, Reference, family_name
-from kb.errors import ChangeRefused, RecordExists, RecordNotFound
+from kb.errors import ChangeRefused, RecordExists
 from kb.importers import ImportEntry, References, read_references
 from kb.levels import appraised_level
 from kb.load import MAX_TEXT_BYTES, RecordFile, undecodable_byte
@@ -342,11 +343,15 @@ def _add_evidence(
     paths = records.paths
     found = records.study(study_id)
     if found is None:
-        raise RecordNotFound(f"no valid study has ID '{study_id}'; run `kb check`")
+        raise not_found(
+            records.paths, study_id, f"no valid study has ID '{study_id}'; run `kb check`"
+        )
     old_file, study = found
     recommendation = records.recommendation_location(recommendation_id)
     if recommendation is None:
-        raise RecordNotFound(f"no valid recommendation has ID '{recommendation_id}'")
+        raise not_found(
+            paths, recommendation_id, f"no valid recommendation has ID '{recommendation_id}'"
+        )
     source, section = recommendation
     new: dict[str, Any] = {
         "id": finding_id
@@ -429,7 +434,9 @@ def _add_text(records: Records, study_id: str, text: str, part: str, force: bool
     paths = records.paths
     found = records.study(study_id)
     if found is None:
-        raise RecordNotFound(f"no valid study has ID '{study_id}'; run `kb check`")
+        raise not_found(
+            records.paths, study_id, f"no valid study has ID '{study_id}'; run `kb check`"
+        )
     old_file, study = found
     relative = (TEXTS_FOLDER / f"{study_id}.txt").as_posix()
     target = paths.root / relative

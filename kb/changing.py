@@ -33,13 +33,17 @@ _Result = TypeVar("_Result")
 
 
 def taken_ids(records: list[RecordFile]) -> set[str]:
-    """Every ID in use, lower case: records, evidence links, and file names (valid or not)."""
+    """Every ID in use, lower case: records, evidence links, removed records, former IDs, and
+    file names (valid or not)."""
     taken: set[str] = set()
     for record in records:
         taken.update({record.record_id.lower(), Path(record.path).stem.lower()})
         for finding in record.data.get("findings") or []:
             if isinstance(finding, dict) and isinstance(finding.get("id"), str):
                 taken.add(finding["id"].lower())
+        former = record.data.get("former_ids")
+        if isinstance(former, list):
+            taken.update(old.lower() for old in former if isinstance(old, str))
     return taken
 
 

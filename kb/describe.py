@@ -42,7 +42,23 @@ def _refers_to(value: Any, record_id: str) -> bool:
 
 
 def describe_record(document: dict[str, list[dict[str, Any]]], record_id: str) -> dict[str, Any]:
-    """Find ``record_id`` in an export document; return it with the records that refer to it."""
+    """Find ``record_id`` in an export document; return it with the records that refer to it.
+
+    A former ID finds the record it leads to now, and the result says so (``renamed``); a
+    removed record's ID raises ``RecordRemoved``, saying when and why (``kb.aliases``)."""
+    found = _described(document, record_id)
+    if found is not None:
+        return found
+    from kb.aliases import aliases_in_document, resolve
+
+    current, note = resolve(aliases_in_document(document), record_id)
+    found = _described(document, current) if current != record_id else None
+    if found is None:
+        raise RecordNotFound(f"no record has ID '{record_id}'; try `kb search` to find one")
+    return {**found, "renamed": {"from": record_id, "to": current, "note": note}}
+
+
+def _described(document: dict[str, list[dict[str, Any]]], record_id: str) -> dict[str, Any] | None:
     for key, type_name in RECORD_TYPES.items():
         for record in document[key]:
             if record["id"] == record_id:
@@ -53,4 +69,4 @@ def describe_record(document: dict[str, list[dict[str, Any]]], record_id: str) -
                     if _refers_to(other.get(field), record_id)
                 ]
                 return {"type": type_name, "record": record, "referred_by": referred_by}
-    raise RecordNotFound(f"no record has ID '{record_id}'; try `kb search` to find one")
+    return None

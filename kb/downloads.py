@@ -9,14 +9,23 @@ Small writers, one per format, each from the export document (``kb.export``):
 The citation formats are written by ``kb.citations``, shared with ``kb export``. CSV cells
 that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return) get a leading ``'``.
+
+Each file states the content version it holds (``kb.history.version``) where its format has
+room for it: a ``version`` object at the top of the JSON export, a ``content_version`` table
+in the SQLite file, a comment in the GraphML, GEXF and BibTeX files, a graph attribute in the
+node-link JSON. CSV, RIS and CSL-JSON have none; the downloads page states it for them, with
+every file's size and SHA-256, which ``SHA256SUMS`` lists too (``sha256sum -c SHA256SUMS``).
 """
 
 import csv
+import hashlib
 import io
 import shutil
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -24,6 +33,11 @@ from kb import citations
 from kb.citations import one_line
 from kb.export import indented_json
 from kb.graph_files import graph_file
+
+if TYPE_CHECKING:
+    from kb.history.version import ContentVersion
+
+CHECKSUMS = "SHA256SUMS"
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -95,6 +109,56 @@ class Download:
     title: str
     description: str
     size: int
+    sha256: str
+
+
+def version_data(version: "ContentVersion | None", site_name: str) -> dict[str, Any]:
+    """What a download says of the content it holds."""
+    if version is None:
+        return {"knowledge_base": site_name, "version": None, "label": "not known"}
+    return {"knowledge_base": site_name, **version.as_dict()}
+
+
+def _comment_line(version: dict[str, Any]) -> str:
+    """The version in one line that an XML or BibTeX comment can hold: no ``--`` (which ends
+    an XML comment), no braces or ``@`` (which BibTeX reads), no line breaks."""
+    text = f"{version['knowledge_base']}: content version {version['version'] or 'unknown'}"
+    text += f" ({version['label']})"
+    if version.get("commit"):
+        text += f", commit {version['commit']}"
+    for unsafe in ("--", "{", "}", "@", "\n", "\r", "<", ">"):
+        text = text.replace(unsafe, " ")
+    return text
+
+
+def _with_xml_comment(content: bytes, comment: str) -> bytes:
+    """An XML document with a comment after its declaration."""
+    declaration, newline, rest = content.partition(b"\n")
+    if not declaration.startswith(b"<?xml"):
+        return f"<!-- {comment} -->\n".encode() + content
+    return declaration + newline + f"<!-- {comment} -->\n".encode() + rest
+
+
+def _stamp_database(path: Path, version: dict[str, Any]) -> None:
+    """Add a ``content_version`` table (name, value) to the downloaded copy of the store."""
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            connection.execute("CREATE TABLE content_version (name TEXT PRIMARY KEY, value TEXT)")
+            connection.executemany(
+                "INSERT INTO content_version VALUES (?, ?)",
+                [(name, None if value is None else str(value)) for name, value in version.items()],
+            )
+    finally:
+        connection.close()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as opened:
+        for block in iter(lambda: opened.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_downloads(
@@ -102,15 +166,27 @@ def write_downloads(
     graph: nx.MultiDiGraph,
     database: Path,
     folder: Path,
+    version: "ContentVersion | None" = None,
+    site_name: str = "Knowledge base",
+    written_already: Sequence[tuple[str, str, str]] = (),
 ) -> list[Download]:
-    """Write every download into ``folder``; return them in the order the page lists them."""
+    """Write every download into ``folder``, each stating ``version`` where its format has
+    room; return them in the order the page lists them, with ``SHA256SUMS`` last.
+
+    ``written_already`` lists files already in ``folder`` (the theme briefs), as (path,
+    title, description), to be listed and checksummed after the rest."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "csv").mkdir(exist_ok=True)
     written: list[tuple[str, str, str]] = []
+    stated = version_data(version, site_name)
+    comment = _comment_line(stated)
 
     shutil.copyfile(database, folder / "kb.sqlite")
+    _stamp_database(folder / "kb.sqlite", stated)
     written.append(("kb.sqlite", "SQLite database", "Every table of the store, for SQL tools."))
-    (folder / "kb.json").write_text(indented_json(document) + "\n", encoding="utf-8")
+    (folder / "kb.json").write_text(
+        indented_json({"version": stated, **document}) + "\n", encoding="utf-8"
+    )
     written.append(("kb.json", "JSON export", "The whole knowledge base as one document."))
     for key, records in document.items():
         write_csv(records, folder / "csv" / f"{key}.csv")
@@ -121,16 +197,37 @@ def write_downloads(
         ("gexf", "graph.gexf", "GEXF, for Gephi."),
         ("json", "graph.json", "node-link JSON, as networkx and D3 read it."),
     ):
-        (folder / name).write_bytes(graph_file(graph, graph_format))
+        if graph_format == "json":
+            data = nx.node_link_data(graph, edges="edges")
+            data["graph"] = {**data["graph"], "content_version": stated}
+            content = (indented_json(data) + "\n").encode()
+        else:
+            content = _with_xml_comment(graph_file(graph, graph_format), comment)
+        (folder / name).write_bytes(content)
         written.append((name, f"Evidence graph ({graph_format})", what))
     references = citations.all_references(document)
-    (folder / "references.bib").write_text(citations.bibtex(references), encoding="utf-8")
+    (folder / "references.bib").write_text(
+        f"@comment{{{comment}}}\n\n" + citations.bibtex(references), encoding="utf-8"
+    )
     written.append(("references.bib", "References: BibTeX", "Every source and study."))
     (folder / "references.ris").write_text(citations.ris(references), encoding="utf-8")
     written.append(("references.ris", "References: RIS", "For EndNote, Zotero or Mendeley."))
     (folder / "references.csl.json").write_text(citations.csl_json(references), encoding="utf-8")
     written.append(("references.csl.json", "References: CSL-JSON", "For Zotero or Pandoc."))
-    return [
-        Download(path, title, description, (folder / path).stat().st_size)
+    written.extend(written_already)
+    downloads = [
+        Download(path, title, description, (folder / path).stat().st_size, sha256_of(folder / path))
         for path, title, description in written
     ]
+    sums = "".join(f"{item.sha256}  {item.path}\n" for item in downloads)
+    (folder / CHECKSUMS).write_text(sums, encoding="utf-8")
+    downloads.append(
+        Download(
+            CHECKSUMS,
+            "Checksums",
+            "The SHA-256 of every file above, to check them with sha256sum -c SHA256SUMS.",
+            (folder / CHECKSUMS).stat().st_size,
+            sha256_of(folder / CHECKSUMS),
+        )
+    )
+    return downloads

@@ -27,21 +27,25 @@ from pydantic import ValidationError
 
 from kb import pipeline
 from kb.add import reviewer_name
+from kb.aliases import not_found
 from kb.changes import (
     Changed,
     FieldChange,
     FileChange,
     Plan,
+    as_written,
+    field_changes,
     new_problems,
     refuse_errors,
     rewritten,
 )
 from kb.changing import OnDisk, Records, make_change, read_all, refresh
 from kb.dump import record_data
-from kb.errors import ChangeRefused, RecordNotFound
+from kb.errors import ChangeRefused, RecordExists, RecordNotFound
 from kb.levels import appraised_level
 from kb.load import RecordFile
-from kb.models import Basis, Study, StudyType
+from kb.models import Basis, Removal, Study, StudyType
+from kb.tombstones import study_tombstone, tombstone_path
 from kb.validate import schema_problems
 from kb.write import repository_lock
 
@@ -266,7 +270,9 @@ def _edit_study(
 ) -> Changed:
     found = records.study(study_id)
     if found is None:
-        raise RecordNotFound(f"no valid study has ID '{study_id}'; run `kb check`")
+        raise not_found(
+            records.paths, study_id, f"no valid study has ID '{study_id}'; run `kb check`"
+        )
     old_file, study = found
     data = study.model_dump(mode="json", exclude_none=True)
     data.update(fields)
@@ -296,17 +302,24 @@ def _remove_evidence(records: Records, link_id: str, dry_run: bool) -> Changed:
 
 
 def remove_study(
-    paths: pipeline.Paths, study_id: str, force: bool = False, dry_run: bool = False
+    paths: pipeline.Paths,
+    study_id: str,
+    reason: str,
+    force: bool = False,
+    dry_run: bool = False,
+    recorder: Recorder | None = None,
 ) -> Changed:
-    """Remove a study's file (and its held text). While practice examples or key figures cite
-    it, or it has evidence links, it is kept unless ``force``, which removes those links and
-    takes it out of those lists."""
+    """Remove a study's file (and its held text), leaving its tombstone,
+    ``removed/STUDY-ID.yaml``, which says when, by whom and why (``reason``), so that its
+    page says so. While practice examples or key figures cite it, or it has evidence links,
+    it is kept unless ``force``, which removes those links and takes it out of those lists."""
+    recorder = recorder or Recorder()
     with locked(paths, dry_run):
         state = read_all(paths)
         root = paths.root
         study = state.kb.studies.get(study_id)
         if study is None:
-            raise RecordNotFound(f"no valid study has ID '{study_id}'; run `kb check`")
+            raise not_found(paths, study_id, f"no valid study has ID '{study_id}'; run `kb check`")
         record = state.kb.files[study_id]
         citing = [
             (other, index)
@@ -329,7 +342,9 @@ def remove_study(
         )
         if study.text and not shared and (root / study.text).is_file():
             changes.append(FileChange("delete", study.text))
-        written: list[RecordFile] = []
+        tombstone, tombstone_read = _tombstone(paths, study, reason, recorder)
+        changes.append(tombstone)
+        written: list[RecordFile] = [tombstone_read]
         for other, _ in citing:
             kept = [cited for cited in other.studies if cited != study_id]
             change, read = rewritten(
@@ -344,6 +359,25 @@ def remove_study(
             return Changed(plan, dry_run)
         files = plan.apply(root)
         return Changed(plan, dry_run, files, refresh(paths))
+
+
+def _tombstone(
+    paths: pipeline.Paths, study: Study, reason: str, recorder: Recorder
+) -> tuple[FileChange, RecordFile]:
+    """The tombstone a removed study leaves (``kb.tombstones``), and it as written."""
+    path = tombstone_path(study.id)
+    if (paths.root / path).exists():
+        raise RecordExists(f"nothing was removed: {path} exists already; an ID is removed once")
+    by = recorder.by or reviewer_name(paths.root)
+    data = study_tombstone(study, reason, by, recorder.on or date.today().isoformat())
+    try:
+        tombstone = Removal.model_validate(data)
+    except ValidationError:
+        refuse_errors(schema_problems(RecordFile(path, "removal", data)))
+        raise
+    text, read = as_written(paths.root, path, "removal", tombstone)
+    fields = field_changes({}, record_data(tombstone))
+    return FileChange("create", path, fields=fields, content=text), read
 
 
 def _dependants(state: OnDisk, citing: list[tuple[Any, int]], study: Study) -> str:

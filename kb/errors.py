@@ -56,6 +56,14 @@ class RecordNotFound(KnowledgeBaseError):
     """No record has the requested ID."""
 
 
+class RecordRenamed(RecordNotFound):
+    """The requested ID is a former ID of a record, which has another ID now."""
+
+
+class RecordRemoved(RecordNotFound):
+    """The requested ID belonged to a record that was removed (it has a tombstone)."""
+
+
 class RecordExists(KnowledgeBaseError):
     """A record with that ID is already on disk, and --force was not given."""
 

@@ -2,7 +2,9 @@
 
 The document's shape is a public interface (the site's downloads and other tools read it):
 top-level keys ``sources``, ``themes``, ``recommendations``, ``studies``, ``evidence``,
-``examples`` and ``figures``, each a list sorted by ID. Add keys; never rename or remove them.
+``examples``, ``figures`` and ``removed`` (the tombstones of removed records), each a list
+sorted by ID. Add keys; never rename or remove them. Every record but an evidence link has
+``former_ids``, the IDs it had before (``kb mv``), which still lead to it.
 
 ``indented_json`` writes such documents as ``json.dumps(value, indent=2, ensure_ascii=False)``
 does, a fifth quicker.
@@ -26,9 +28,11 @@ from kb.models import (
     FigureRow,
     FigureStudyRow,
     FigureThemeRow,
+    FormerIdRow,
     RecommendationResponseRow,
     RecommendationRow,
     RecommendationThemeRow,
+    RemovedRow,
     Source,
     SourceRow,
     Study,
@@ -97,6 +101,8 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         figures = _all(opened, FigureRow, FigureRow.id)
         figure_studies = _all(opened, FigureStudyRow)
         figure_themes = _all(opened, FigureThemeRow)
+        removed = _all(opened, RemovedRow, RemovedRow.id)
+        former = _all(opened, FormerIdRow, FormerIdRow.record_id, FormerIdRow.rank)
 
     headlines = recommendation_headlines(recommendations, evidence)
     themes_of = _grouped(rec_themes, "recommendation_id", "theme_id")
@@ -105,18 +111,16 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     recs_of_example = _grouped(example_recs, "example_id", "recommendation_id")
     studies_of_figure = _grouped(figure_studies, "figure_id", "study_id")
     themes_of_figure = _grouped(figure_themes, "figure_id", "theme_id")
+    former_ids = _grouped(former, "record_id", "id")
 
     return {
         "sources": [
-            {
-                name: row.text_path if name == "text" else getattr(row, name)
-                for name in Source.model_fields
-            }
-            for row in sources
+            {name: _field(row, name, former_ids) for name in Source.model_fields} for row in sources
         ],
         "themes": [
             {
                 "id": row.id,
+                "former_ids": former_ids[row.id],
                 "title": row.title,
                 "parent": row.parent_id,
                 "source": row.source_id,
@@ -128,6 +132,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         "recommendations": [
             {
                 "id": row.id,
+                "former_ids": former_ids[row.id],
                 "kind": row.kind,
                 "title": row.title,
                 "statement": row.statement,
@@ -160,7 +165,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         "studies": [
             {
                 **{
-                    name: row.text_path if name == "text" else getattr(row, name)
+                    name: _field(row, name, former_ids)
                     for name in Study.model_fields
                     if name != "findings"
                 },
@@ -197,6 +202,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         "examples": [
             {
                 **_columns(row, exclude=_ORIGIN | {"source_id", "section", "page"}),
+                "former_ids": former_ids[row.id],
                 "source": row.source_id,
                 "location": {"section": row.section, "page": row.page},
                 "studies": studies_of_example[row.id],
@@ -207,6 +213,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
         "figures": [
             {
                 **_columns(row, exclude=_ORIGIN | {"source_id", "section", "page"}),
+                "former_ids": former_ids[row.id],
                 "source": row.source_id,
                 "location": {"section": row.section, "page": row.page},
                 "studies": studies_of_figure[row.id],
@@ -214,7 +221,19 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
             }
             for row in figures
         ],
+        "removed": [
+            {**_columns(row, exclude=_ORIGIN), "former_ids": former_ids[row.id]} for row in removed
+        ],
     }
+
+
+def _field(row: Any, name: str, former_ids: dict[str, list[str]]) -> Any:
+    """A source's or study's field as the record names it, from its row."""
+    if name == "text":
+        return row.text_path
+    if name == "former_ids":
+        return former_ids[row.id]
+    return getattr(row, name)
 
 
 # --- Indented JSON --------------------------------------------------------------------------

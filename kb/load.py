@@ -31,6 +31,7 @@ RECORD_FOLDERS: dict[tuple[str, ...], str] = {
     ("evidence", "figures"): "figure",
     ("recommendations", "themes"): "theme",
     ("recommendations",): "recommendation",
+    ("removed",): "removal",  # tombstones of removed records (``kb rm``)
 }
 FieldPath = tuple[str | int, ...]
 

@@ -163,6 +163,30 @@ class EvaluationStatus(Labelled):
     NOT_STATED = "not-stated"
 
 
+class RecordType(Labelled):
+    """The kinds of record that have a page of their own on the site."""
+
+    SOURCE = "source"
+    THEME = "theme"
+    RECOMMENDATION = "recommendation"
+    STUDY = "study"
+    EXAMPLE = "example"
+    FIGURE = "figure"
+
+    @property
+    def label(self) -> str:
+        return RECORD_TYPE_LABELS[self.value]
+
+
+RECORD_TYPE_LABELS = {
+    "source": "Source report",
+    "theme": "Theme",
+    "recommendation": "Statement (recommendation, key message…)",
+    "study": "Study",
+    "example": "Practice example",
+    "figure": "Key figure",
+}
+
 LABELS = {
     "S0": "No evidence found",
     "S1": "Expert opinion",
@@ -374,6 +398,13 @@ Year = Annotated[int, BeforeValidator(_whole_number), AfterValidator(_check_year
 Date = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_check_date)]
 
 
+FormerIds = RecordIds
+FORMER_IDS = (
+    "IDs this record had before: renamed by `kb mv`, or records merged into it. Each still "
+    "finds it: `kb show OLD-ID`, and the old page's address leads here."
+)
+
+
 class Record(BaseModel):
     """Common settings: unknown keys are errors, and strings are never coerced from numbers."""
 
@@ -394,6 +425,7 @@ class Source(Record):
     """A report the knowledge base synthesises."""
 
     id: RecordId
+    former_ids: FormerIds = Field(default_factory=list, description=FORMER_IDS)
     title: Text
     authors: list[Text] = Field(default_factory=list, description="People as 'Family, I.'.")
     publisher: Text | None = None
@@ -411,6 +443,7 @@ class Theme(Record):
     """A section of a source; themes nest through ``parent``."""
 
     id: RecordId
+    former_ids: FormerIds = Field(default_factory=list, description=FORMER_IDS)
     title: Text
     parent: RecordId | None = None
     source: RecordId
@@ -436,6 +469,7 @@ class Recommendation(Record):
     """A recommendation (or key message, recurring recommendation, government action)."""
 
     id: RecordId
+    former_ids: FormerIds = Field(default_factory=list, description=FORMER_IDS)
     kind: RecommendationKind = RecommendationKind.RECOMMENDATION
     title: Text = Field(description="Short title in our own words.")
     statement: Text = Field(description="The statement verbatim from the source.")
@@ -547,6 +581,7 @@ class Study(Record):
     """An item of evidence: a paper, review, report, blog, dataset or communication."""
 
     id: RecordId
+    former_ids: FormerIds = Field(default_factory=list, description=FORMER_IDS)
     authors: list[Text] = Field(default_factory=list, description="People as 'Family, I.'.")
     year: Year | None = None
     title: Text | None = None
@@ -574,6 +609,7 @@ class Example(Record):
     """A named initiative the source presents as practice."""
 
     id: RecordId
+    former_ids: FormerIds = Field(default_factory=list, description=FORMER_IDS)
     name: Text
     description: Text = Field(description="One sentence in our own words.")
     place: Text | None = None
@@ -592,6 +628,7 @@ class Figure(Record):
     """A key figure quoted in a source, with the work it cites."""
 
     id: RecordId
+    former_ids: FormerIds = Field(default_factory=list, description=FORMER_IDS)
     title: Text = Field(description="What the figure measures, in our own words.")
     value: Text
     quote: Text
@@ -602,6 +639,19 @@ class Figure(Record):
     note: Text | None = None
 
 
+class Removal(Record):
+    """A record taken out of the knowledge base (`kb rm`): its page stays, saying that it was
+    removed, when and why. One file per removed record, named after its ID."""
+
+    id: RecordId
+    former_ids: FormerIds = Field(default_factory=list, description="The record's own former IDs.")
+    type: RecordType = Field(description="What kind of record it was.")
+    title: Text = Field(description="What it was, as its page named it (a study: its reference).")
+    removed_on: Date = Field(description="When, as YYYY-MM-DD.")
+    removed_by: Text | None = Field(None, description="Who removed it.")
+    reason: Text = Field(description="Why, in words a reader of the site understands.")
+
+
 RECORD_MODELS: dict[str, type[Record]] = {
     "source": Source,
     "theme": Theme,
@@ -609,6 +659,7 @@ RECORD_MODELS: dict[str, type[Record]] = {
     "study": Study,
     "example": Example,
     "figure": Figure,
+    "removal": Removal,
 }
 
 # --- Tables ------------------------------------------------------------------------------------
@@ -800,3 +851,26 @@ class FigureThemeRow(SQLModel, table=True):
     __tablename__ = "figure_theme"
     figure_id: str = TableField(foreign_key="figure.id", primary_key=True)
     theme_id: str = TableField(foreign_key="theme.id", primary_key=True, index=True)
+
+
+class FormerIdRow(SQLModel, table=True):
+    """An ID a record had before (``former_ids``), and the record it leads to now."""
+
+    __tablename__ = "former_id"
+    id: str = TableField(primary_key=True)
+    record_type: str  # a ``RecordType``, or ``removal`` for a removed record's own former ID
+    record_id: str = TableField(index=True)
+    rank: int = 0  # its place in the record's list
+    file: str = TableField(index=True)  # the file of the record listing it
+
+
+class RemovedRow(Origin, table=True):
+    """A removed record's tombstone (``Removal``)."""
+
+    __tablename__ = "removed"
+    id: str = TableField(primary_key=True)
+    type: str
+    title: str
+    removed_on: str
+    removed_by: str | None = None
+    reason: str

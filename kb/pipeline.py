@@ -25,6 +25,7 @@ from kb.settings import number_setting, resolve_path, setting_source, setting_va
 from kb.validate import KnowledgeBase, validate_records
 
 if TYPE_CHECKING:
+    from kb.history.published import PublishedHistory
     from kb.render import SiteInfo
 
 RECORD_KINDS = ("source", "theme", "recommendation", "study", "example", "figure")
@@ -54,6 +55,12 @@ class Paths:
         return cls(
             folder, resolve_path(folder, "database", database), resolve_path(folder, "index", index)
         )
+
+
+def history_cache(paths: Paths) -> Path:
+    """Where the history of the records is cached, commit by commit (``kb.history.log``):
+    beside the store."""
+    return paths.database.parent / "history"
 
 
 def find_root(start: Path) -> Path:
@@ -92,12 +99,14 @@ def build_db(paths: Paths) -> tuple[dict[str, int], list[Problem]]:
 
 
 def store_is_current(paths: Paths) -> bool:
-    """True when the store exists, is not half-way through a change in place, and no record,
-    folder or source text changed since."""
+    """True when the store exists, was built with this ``kb``'s tables, is not half-way
+    through a change in place, and no record, folder or source text changed since."""
     if not paths.database.is_file() or store.changing_marker(paths.database).exists():
         return False
+    if not store.schema_is_current(paths.database):
+        return False
     built = paths.database.stat().st_mtime
-    folders = [paths.root / name for name in ("recommendations", "evidence")]
+    folders = [paths.root / name for name in ("recommendations", "evidence", "removed")]
     return all(_last_change(folder) <= built for folder in folders if folder.is_dir())
 
 
@@ -216,6 +225,18 @@ class IndexInBackground:
         self._process.join()
 
 
+def _history_detail(history: "PublishedHistory") -> str:
+    if history.unavailable:
+        return f"not available: {history.unavailable}"
+    log = history.history
+    cached = len(log.commits) - log.worked_out
+    return (
+        f"{len(log.commits)} commit{'s' if len(log.commits) != 1 else ''} "
+        f"({log.worked_out} read from git, {cached} from the "
+        f"cache); content version {history.version.version}"
+    )
+
+
 def build(
     paths: Paths,
     docs: Path,
@@ -227,14 +248,16 @@ def build(
 ) -> Built:
     """Every step from the records to the site's Markdown, each reported as it ends.
 
-    check → store → graph → pages (hand-written ``docs`` staged, downloads and generated
-    pages written into ``staging``), with the search index updated from the store in another
-    process meanwhile. ``alongside``, the site generator building from ``staging``, runs
-    before the index is waited for; the index step is reported last.
+    check → store → graph → history (``kb.history``, from git) → pages (hand-written ``docs``
+    staged, downloads and generated pages written into ``staging``), with the search index
+    updated from the store in another process meanwhile. ``alongside``, the site generator
+    building from ``staging``, runs before the index is waited for; the index step is
+    reported last.
     """
     # Imported here so that commands which never build the site stay quick to start.
     from kb.export import export_document
     from kb.graph import graph_of
+    from kb.history.published import published_history
     from kb.render import SiteSources, render_site
 
     steps: list[Step] = []
@@ -270,8 +293,17 @@ def build(
         finished("graph", f"{nodes} nodes, {edges} edges", started)
 
         started = time.perf_counter()
+        history = published_history(paths.root, history_cache(paths))
+        finished("history", _history_detail(history), started)
+
+        started = time.perf_counter()
         rendered = render_site(
-            document, graph, SiteSources(docs, staging, paths.database), site, link_docs=link_docs
+            document,
+            graph,
+            SiteSources(docs, staging, paths.database),
+            site,
+            link_docs=link_docs,
+            history=history,
         )
         engine.dispose()
         finished("pages", f"{len(rendered.pages)} generated pages in {staging}", started)

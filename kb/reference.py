@@ -36,6 +36,15 @@ Every record is one YAML file, named after its ID (`ID.yaml`), in the folder for
 IDs are lower-case letters, digits and hyphens, at most 64 characters, unique across the whole
 knowledge base. Unknown fields are errors; text is never guessed into numbers or dates. Write
 fields in the order below; `kb fmt` rewrites a file into this canonical order and style.
+
+Addresses stay stable. A record renamed (`kb mv OLD NEW`) lists the IDs it had before in
+`former_ids`; a record merged into another, as a duplicate, is deleted and its ID added to the
+other's `former_ids` by hand. A former ID still finds the record: `kb show OLD` shows it, the
+search and graph commands follow it, and the site's page at the old address redirects to the
+new one. A removed record (`kb rm study ID --reason WHY`) leaves a file in `removed/` (a
+[removal](#removal)), and its page stays, saying when and why it was removed. `kb check`
+refuses a former ID that is in use, listed by two records, or also removed, naming the file,
+the record and the field.
 """
 
 

@@ -15,6 +15,11 @@ then ``--2``…) are renamed with either; a link given an ID of its own keeps it
 named for its record (``evidence/texts/<study>.txt``; a source's text beside it) is renamed
 too. An evidence link's own ID can be renamed as well.
 
+The renamed record lists its old ID in ``former_ids``, so the old ID still leads to it: in
+``kb show``, the search filters and the graph commands, and on the site, whose page at the
+old address redirects to the new one (``kb.aliases``). An evidence link has no page of its
+own and no former IDs: a renamed link is not found by its old ID.
+
 Every record is read and the change checked as ``kb check`` would check the result. Words in
 notes and summaries that mention the old ID are not references: they are left alone, and
 listed (``Plan.notes``) so that a reviewer can change them by hand.
@@ -29,6 +34,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kb import pipeline
+from kb.aliases import Removed, Renamed, aliases_on_disk
 from kb.changes import (
     Changed,
     FileChange,
@@ -40,7 +46,7 @@ from kb.changes import (
 )
 from kb.changing import OnDisk, read_all, refresh
 from kb.edit import locked
-from kb.errors import ChangeRefused, RecordExists, RecordNotFound
+from kb.errors import ChangeRefused, RecordExists, RecordNotFound, RecordRemoved, RecordRenamed
 from kb.load import FieldPath, RecordFile, format_field
 from kb.models import ID_PATTERN, RECORD_MODELS, Record
 from kb.pipeline import RECORD_KINDS
@@ -97,7 +103,8 @@ class _Renaming:
         if new == old:
             raise ChangeRefused(f"nothing was written: {old} is already called {new}")
         self.kind, self.link_study = self._find()
-        if new.lower() in state.taken:
+        own_former = [] if self.kind == "evidence" else self._model(old).former_ids  # type: ignore[attr-defined]
+        if new.lower() in state.taken and new not in own_former:
             raise RecordExists(f"the ID {new} is already used ({self._user(new)}); choose another")
         self.data: dict[str, dict[str, Any]] = {}
         self.renamed_ids = {new: old}
@@ -112,6 +119,11 @@ class _Renaming:
         for study, _, finding in kb.findings():
             if finding.id == self.old:
                 return "evidence", study.id
+        found = aliases_on_disk(self.state.records).find(self.old)
+        if isinstance(found, Renamed):
+            raise RecordRenamed(f"{found.words()}; rename {found.new_id} instead")
+        if isinstance(found, Removed):
+            raise RecordRemoved(f"{found.words(self.old)}; there is nothing to rename")
         if any(record.record_id == self.old for record in self.state.records):
             raise RecordNotFound(f"no valid record has ID '{self.old}'; run `kb check`")
         known = [*kb.files, *(finding.id for *_, finding in kb.findings())]
@@ -124,7 +136,9 @@ class _Renaming:
         key = record_id.lower()
         for record in self.state.records:
             links = [f.get("id") for f in record.data.get("findings") or [] if isinstance(f, dict)]
-            named = [record.record_id, PurePosixPath(record.path).stem, *links]
+            former = record.data.get("former_ids")
+            former = former if isinstance(former, list) else []
+            named = [record.record_id, PurePosixPath(record.path).stem, *links, *former]
             if key in {str(name).lower() for name in named}:
                 return record.path
         return "by a file"
@@ -151,7 +165,11 @@ class _Renaming:
                 if link["id"] == self.old:
                     link["id"] = self.new
         else:
-            self._of(self.old)["id"] = self.new
+            data = self._of(self.old)
+            data["id"] = self.new
+            # The old ID keeps leading to the record: kb show, the search filters, the site.
+            kept = [former for former in data.get("former_ids", []) if former != self.new]
+            data["former_ids"] = [*kept, self.old]
             self._references()
             self._derived_links()
             self._held_text()
@@ -186,7 +204,7 @@ class _Renaming:
             changed = self.data.get(record_id) or self._model(record_id).model_dump(mode="json")
             path = record_file_path(record.kind, self.new) if record_id == self.old else record.path
             for where, value in _strings(changed, ()):
-                if word.search(value):
+                if where[:1] != ("former_ids",) and word.search(value):
                     found.append(f"{path}: {format_field(where)} mentions {self.old} in words")
         return found
 

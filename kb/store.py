@@ -11,6 +11,7 @@ records now, made by the same ``table_rows`` as a full build, and ``StoredRecord
 it or, after a failure or a crash, none.
 """
 
+import functools
 import hashlib
 import os
 import sqlite3
@@ -33,10 +34,12 @@ from kb.models import (
     FigureRow,
     FigureStudyRow,
     FigureThemeRow,
+    FormerIdRow,
     RecommendationResponseRow,
     RecommendationRow,
     RecommendationThemeRow,
     Record,
+    RemovedRow,
     Source,
     SourceRow,
     StudyRow,
@@ -56,6 +59,30 @@ def connect(path: Path) -> Engine:
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _enable_foreign_keys)
     return engine
+
+
+@functools.cache
+def schema_fingerprint() -> int:
+    """A number that changes when the tables' definitions change, kept in the store's
+    ``user_version``: a store built by an older ``kb`` is rebuilt, not misread."""
+    tables = [
+        (table.name, [(c.name, str(c.type), c.nullable, c.primary_key) for c in table.columns])
+        for table in sorted(SQLModel.metadata.tables.values(), key=lambda table: table.name)
+    ]
+    return int.from_bytes(hashlib.sha256(repr(tables).encode()).digest()[:4]) & 0x7FFFFFFF
+
+
+def schema_is_current(path: Path) -> bool:
+    """Whether the store at ``path`` was built with the tables of this ``kb``."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            (found,) = connection.execute("PRAGMA user_version").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
+    return bool(found == schema_fingerprint())
 
 
 def open_store(path: Path) -> Engine:
@@ -100,12 +127,14 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
             FigureRow,
             FigureStudyRow,
             FigureThemeRow,
+            RemovedRow,
+            FormerIdRow,
         )
     }
     for source in kb.sources.values():
         rows[SourceRow].append(
             {
-                **source.model_dump(exclude={"text"}),
+                **source.model_dump(exclude={"text", "former_ids"}),
                 "text_path": source.text,
                 **_origin(kb, source.id, source),
             }
@@ -164,7 +193,7 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
     for study in kb.studies.values():
         rows[StudyRow].append(
             {
-                **study.model_dump(exclude={"findings", "text"}),
+                **study.model_dump(exclude={"findings", "text", "former_ids"}),
                 "text_path": study.text,
                 "doi_key": study.doi.lower() if study.doi else None,
                 **_origin(kb, study.id, study),
@@ -193,7 +222,9 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
     for example in kb.examples.values():
         rows[ExampleRow].append(
             {
-                **example.model_dump(exclude={"studies", "recommendations", "source", "location"}),
+                **example.model_dump(
+                    exclude={"studies", "recommendations", "source", "location", "former_ids"}
+                ),
                 "source_id": example.source,
                 "section": example.location.section,
                 "page": example.location.page,
@@ -211,7 +242,9 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
     for figure in kb.figures.values():
         rows[FigureRow].append(
             {
-                **figure.model_dump(exclude={"studies", "themes", "source", "location"}),
+                **figure.model_dump(
+                    exclude={"studies", "themes", "source", "location", "former_ids"}
+                ),
                 "source_id": figure.source,
                 "section": figure.location.section,
                 "page": figure.location.page,
@@ -224,6 +257,33 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
         rows[FigureThemeRow].extend(
             {"figure_id": figure.id, "theme_id": theme} for theme in dict.fromkeys(figure.themes)
         )
+    for removal in kb.removed.values():
+        rows[RemovedRow].append(
+            {
+                **removal.model_dump(exclude={"former_ids", "removed_on"}),
+                "removed_on": removal.removed_on.isoformat(),
+                **_origin(kb, removal.id, removal),
+            }
+        )
+    rows[FormerIdRow] = _former_id_rows(kb)
+    return rows
+
+
+def _former_id_rows(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """One row per former ID of every record (``former_ids``), removed records' too."""
+    rows = []
+    for kind in _RECORD_TABLES:
+        for record_id, record in kb.by_kind(kind).items():
+            rows.extend(
+                {
+                    "id": former,
+                    "record_type": kind,
+                    "record_id": record_id,
+                    "rank": rank,
+                    "file": kb.files[record_id].path,
+                }
+                for rank, former in enumerate(record.former_ids)
+            )
     return rows
 
 
@@ -278,6 +338,7 @@ def build_db(kb: KnowledgeBase, path: Path) -> dict[str, int]:
         try:
             SQLModel.metadata.create_all(engine)
             with engine.begin() as connection:
+                connection.exec_driver_sql(f"PRAGMA user_version = {schema_fingerprint()}")
                 _defer_foreign_keys(connection)
                 for table, table_rows_ in rows.items():
                     if table_rows_:
@@ -314,6 +375,7 @@ _RECORD_TABLES: dict[str, tuple[type[SQLModel], list[tuple[type[SQLModel], str]]
         [(ExampleStudyRow, "example_id"), (ExampleRecommendationRow, "example_id")],
     ),
     "figure": (FigureRow, [(FigureStudyRow, "figure_id"), (FigureThemeRow, "figure_id")]),
+    "removal": (RemovedRow, []),
 }
 
 
@@ -359,6 +421,7 @@ def replace_rows(connection: Connection, files: Collection[str], kb: KnowledgeBa
         for child, column in children:
             connection.execute(delete(child).where(_table(child).c[column].in_(owned)))
         connection.execute(delete(table).where(_table(table).c.file.in_(files)))
+    connection.execute(delete(FormerIdRow).where(_table(FormerIdRow).c.file.in_(files)))
     for table, rows in table_rows(kb).items():
         if rows:
             connection.execute(insert(table), rows)
@@ -389,7 +452,10 @@ class StoredRecords:
         row = self.connection.execute(query).mappings().first()
         if row is None:
             return None
-        fields = {name: row[name] for name in Source.model_fields if name != "text"}
+        # Its former IDs are left out: checking other records against a source needs its text.
+        fields = {
+            name: row[name] for name in Source.model_fields if name not in ("text", "former_ids")
+        }
         source = Source.model_validate({**fields, "text": row["text_path"]})
         return RecordFile(row["file"], "source", {"id": source_id}), source
 
@@ -412,6 +478,14 @@ class StoredRecords:
             found.append(
                 (RecordFile(file, "study", {"id": study_id}), link_id, ("findings", rank, "id"))
             )
+        former = _table(FormerIdRow)
+        query = select(
+            former.c.id, former.c.record_type, former.c.record_id, former.c.rank, former.c.file
+        ).where(former.c.id.in_(keys), former.c.file.not_in(self.leave_out))
+        for former_id, kind, record_id, rank, file in self.connection.execute(query):
+            found.append(
+                (RecordFile(file, kind, {"id": record_id}), former_id, ("former_ids", rank))
+            )
         return found
 
     def same_doi(self, key: str) -> list[tuple[RecordFile, str, str]]:
@@ -426,8 +500,9 @@ class StoredRecords:
 
 
 def taken_ids(connection: Connection) -> set[str]:
-    """Every ID in the store: records' and evidence links' (all lower case, as IDs are)."""
-    tables = [model for model, _ in _RECORD_TABLES.values()] + [EvidenceRow]
+    """Every ID in the store: records', evidence links', removed records' and former IDs (all
+    lower case, as IDs are)."""
+    tables = [model for model, _ in _RECORD_TABLES.values()] + [EvidenceRow, FormerIdRow]
     return {
         record_id
         for model in tables
@@ -443,8 +518,9 @@ def record_ids(engine: Engine, kind: str) -> list[str]:
 
 
 def ids_starting(connection: Connection, prefix: str) -> set[str]:
-    """Every ID in the store (records' and evidence links') that begins with ``prefix``."""
-    tables = [model for model, _ in _RECORD_TABLES.values()] + [EvidenceRow]
+    """Every ID in the store (records', evidence links', removed records' and former IDs) that
+    begins with ``prefix``."""
+    tables = [model for model, _ in _RECORD_TABLES.values()] + [EvidenceRow, FormerIdRow]
     return {
         record_id
         for model in tables
@@ -509,3 +585,12 @@ def references(connection: Connection) -> list[dict[str, Any]]:
         rows = [dict(row) for row in connection.execute(query).mappings()]
         found.extend(sorted(rows, key=lambda row: load_order(row["file"])))
     return found
+
+
+def alias_rows(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every former ID (``former_id``) and every removed record (``removed``), as plain rows:
+    what ``kb.aliases`` resolves old IDs through, without reading the whole store."""
+    with engine.connect() as connection:
+        former = connection.execute(select(_table(FormerIdRow))).mappings().all()
+        removed = connection.execute(select(_table(RemovedRow))).mappings().all()
+    return [dict(row) for row in former], [dict(row) for row in removed]

@@ -27,6 +27,7 @@ from kb.models import (
     Recommendation,
     RecommendationKind,
     Record,
+    Removal,
     Source,
     Study,
     StudyType,
@@ -47,6 +48,7 @@ class KnowledgeBase:
     studies: dict[str, Study] = field(default_factory=dict)
     examples: dict[str, Example] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
+    removed: dict[str, Removal] = field(default_factory=dict)  # tombstones (``kb rm``)
     files: dict[str, RecordFile] = field(default_factory=dict)
 
     def by_kind(self, kind: str) -> dict[str, Any]:
@@ -57,6 +59,7 @@ class KnowledgeBase:
             "study": self.studies,
             "example": self.examples,
             "figure": self.figures,
+            "removal": self.removed,
         }[kind]
 
     def findings(self) -> Iterator[tuple[Study, int, Finding]]:
@@ -688,25 +691,68 @@ def _check_evidence_rules(check: _Checker) -> None:
 
 
 def _unique_ids(records: Iterable[tuple[RecordFile, str, FieldPath]]) -> Iterator[Problem]:
-    """Report IDs used twice, ignoring case (they become URLs and file names)."""
-    first: dict[str, RecordFile] = {}
+    """Report IDs used twice, ignoring case (they become URLs and file names): records',
+    evidence links', removed records' and former IDs alike (``_clash`` says how)."""
+    first: dict[str, tuple[RecordFile, FieldPath]] = {}
     for record, record_id, location in records:
         key = record_id.lower()
         if key in first:
-            earlier = first[key]
             yield Problem(
                 record.path,
                 record.line_of(location),
                 record.record_id,
                 format_field(location),
-                f"ID '{record_id}' is already used in {earlier.path}",
+                _clash(record_id, record, location, *first[key]),
             )
         else:
-            first[key] = record
+            first[key] = (record, location)
+
+
+def _clash(
+    record_id: str,
+    record: RecordFile,
+    location: FieldPath,
+    earlier: RecordFile,
+    earlier_location: FieldPath,
+) -> str:
+    """Why an ID cannot be used where it is, given where it was used first."""
+    if location[:1] == ("former_ids",):
+        if earlier.path == record.path and earlier_location == ("id",):
+            return "a record's former IDs cannot include its own ID"
+        if earlier.kind == "removal" and earlier_location == ("id",):
+            return (
+                f"'{record_id}' is the ID of a removed record ({earlier.path}); an old ID either "
+                "leads to the record it became or says it was removed, not both"
+            )
+        if earlier_location[:1] == ("former_ids",):
+            return (
+                f"'{record_id}' is already a former ID of {earlier.record_id} ({earlier.path}); "
+                "an old ID leads to one record"
+            )
+        return (
+            f"'{record_id}' is in use ({earlier.path}), so it cannot be a former ID: it would "
+            "no longer lead here. Remove it from former_ids, or rename that record"
+        )
+    if earlier_location[:1] == ("former_ids",):
+        return (
+            f"ID '{record_id}' is a former ID of {earlier.record_id} ({earlier.path}) and still "
+            "leads there; choose another ID"
+        )
+    if earlier.kind == "removal":
+        return (
+            f"ID '{record_id}' belonged to a removed record ({earlier.path}), whose old page says "
+            "so; choose another ID"
+        )
+    if record.kind == "removal" and location == ("id",):
+        return (
+            f"'{record_id}' is marked removed, but {earlier.path} has that ID; delete this file "
+            "if the ID was given to a new record on purpose"
+        )
+    return f"ID '{record_id}' is already used in {earlier.path}"
 
 
 def _record_ids(record: RecordFile, model: Record) -> list[tuple[RecordFile, str, FieldPath]]:
-    """The IDs a record uses: its own, then its evidence links'."""
+    """The IDs a record uses: its own, then its evidence links', then its former IDs."""
     record_id: str = model.id  # type: ignore[attr-defined]
     ids: list[tuple[RecordFile, str, FieldPath]] = [(record, record_id, ("id",))]
     if isinstance(model, Study):
@@ -714,6 +760,8 @@ def _record_ids(record: RecordFile, model: Record) -> list[tuple[RecordFile, str
             (record, finding.id, ("findings", index, "id"))
             for index, finding in enumerate(model.findings)
         )
+    former: list[str] = getattr(model, "former_ids", [])
+    ids.extend((record, old, ("former_ids", index)) for index, old in enumerate(former))
     return ids
 
 

@@ -290,7 +290,8 @@ def test_rm_evidence(tiny_kb: Path, tmp_path: Path) -> None:
 
 def test_rm_study_refuses_while_anything_rests_on_it(appraised: Path, tmp_path: Path) -> None:
     before = snapshot(appraised)
-    refused = run_kb("rm", "study", "krause-2012", "--root", appraised)
+    reason = ("--reason", "Retracted by its authors.", "--by", "A. Reviewer", "--on", "2026-12-02")
+    refused = run_kb("rm", "study", "krause-2012", "--root", appraised, *reason)
     assert (refused.exit_code, refused.stderr) == (
         1,
         "error: nothing was removed: study krause-2012 is cited by "
@@ -298,21 +299,37 @@ def test_rm_study_refuses_while_anything_rests_on_it(appraised: Path, tmp_path: 
         "(krause-2012--anonymise, krause-2012--targets); remove those first, or add --force "
         "to remove the study with its links and take it out of those lists\n",
     )
-    dry = run_kb("rm", "study", "krause-2012", "--root", appraised, "--force", "--dry-run")
+    dry = run_kb("rm", "study", "krause-2012", "--root", appraised, *reason, "--force", "--dry-run")
     assert dry.stdout == (
         "delete evidence/studies/krause-2012.yaml\n"
         "  findings[0]: evidence link krause-2012--anonymise → (none)\n"
         "  findings[1]: evidence link krause-2012--targets → (none)\n"
         "delete evidence/texts/krause-2012.txt\n"
+        "create removed/krause-2012.yaml\n"
+        "  id: (none) → krause-2012\n"
+        "  type: (none) → study\n"
+        '  title: (none) → "Krause and Rinne (2012): Pilot Project: Anonymized Application '
+        'procedure"\n'
+        "  removed_on: (none) → 2026-12-02\n"
+        '  removed_by: (none) → "A. Reviewer"\n'
+        '  reason: (none) → "Retracted by its authors."\n'
         "change evidence/examples/blind-cv-pilot.yaml\n"
         '  studies: ["krause-2012"] → []\n'
-        "dry run: would change 1 file and delete 2 files; nothing written\n"
+        "dry run: would create 1 file, change 1 file and delete 2 files; nothing written\n"
     )
     assert snapshot(appraised) == before
-    done = run_kb("rm", "study", "krause-2012", "--root", appraised, "--force")
+    done = run_kb("rm", "study", "krause-2012", "--root", appraised, *reason, "--force")
     assert done.exit_code == 0, done.stderr
-    assert done.stdout.endswith("changed 1 file and deleted 2 files\n" + REFRESHED)
+    assert done.stdout.endswith("created 1 file, changed 1 file and deleted 2 files\n" + REFRESHED)
     assert not (appraised / STUDY).exists()
+    assert data(appraised, "removed/krause-2012.yaml") == {
+        "id": "krause-2012",
+        "type": "study",
+        "title": "Krause and Rinne (2012): Pilot Project: Anonymized Application procedure",
+        "removed_on": "2026-12-02",
+        "removed_by": "A. Reviewer",
+        "reason": "Retracted by its authors.",
+    }
     assert not (appraised / "evidence/texts/krause-2012.txt").exists()
     assert "studies" not in data(appraised, "evidence/examples/blind-cv-pilot.yaml")
     assert run_kb("check", "--root", appraised).exit_code == 0
@@ -325,9 +342,20 @@ def test_rm_study_no_one_cites(tiny_kb: Path) -> None:
         "--author", "Okafor, C.", "--year", "2020", "--type", "review",
     )  # fmt: skip
     assert added.exit_code == 0
-    result = run_kb("rm", "study", "okafor-2020", "--root", tiny_kb)
+    result = run_kb(
+        "rm", "study", "okafor-2020", "--root", tiny_kb, "--reason", "Added by mistake.",
+        "--by", "A. Reviewer", "--on", "2026-12-02",
+    )  # fmt: skip
     assert result.stdout == (
-        "delete evidence/studies/okafor-2020.yaml\ndeleted 1 file\n" + REFRESHED
+        "delete evidence/studies/okafor-2020.yaml\n"
+        "create removed/okafor-2020.yaml\n"
+        "  id: (none) → okafor-2020\n"
+        "  type: (none) → study\n"
+        '  title: (none) → "Okafor (2020): Hiring audits"\n'
+        "  removed_on: (none) → 2026-12-02\n"
+        '  removed_by: (none) → "A. Reviewer"\n'
+        '  reason: (none) → "Added by mistake."\n'
+        "created 1 file and deleted 1 file\n" + REFRESHED
     )
     assert not (tiny_kb / "evidence/studies/okafor-2020.yaml").exists()
 
@@ -363,6 +391,7 @@ def test_mv_dry_run_shows_every_file_it_would_change(every_reference: Path) -> N
     assert result.stdout == (
         "rename evidence/studies/krause-2012.yaml → evidence/studies/krause-2012a.yaml\n"
         "  id: krause-2012 → krause-2012a\n"
+        '  former_ids: [] → ["krause-2012"]\n'
         "  text: evidence/texts/krause-2012.txt → evidence/texts/krause-2012a.txt\n"
         "  findings[0].id: krause-2012--anonymise → krause-2012a--anonymise\n"
         "  findings[1].id: krause-2012--targets → krause-2012a--targets\n"
@@ -429,10 +458,15 @@ def test_mv_reaches_every_reference(every_reference: Path, tmp_path: Path) -> No
     mentions = {
         (path, value)
         for path, record in records.items()
-        for value in _values(record)
+        for value in _values({key: value for key, value in record.items() if key != "former_ids"})
         if value in old_ids or any(value == f"evidence/texts/{old}.txt" for old in old_ids)
     }
     assert mentions == set()
+    # Each renamed record keeps its old ID as a former ID, which still leads to it.
+    former = {
+        old: record["id"] for record in records.values() for old in record.get("former_ids", [])
+    }
+    assert former == {old: new for old, new, kind in _RENAMES if kind != "evidence link"}
     assert sorted(records) == [
         "evidence/examples/blind-cv-trial.yaml",
         "evidence/figures/wales-staff-2021.yaml",
@@ -496,7 +530,9 @@ def test_mv_a_source_of_the_real_knowledge_base(tmp_path: Path) -> None:
         for path in root.rglob("*.yaml")
         if old in path.read_text()
     )
-    assert mentioning == [line.split(": ")[1] for line in notes]
+    renamed = f"evidence/sources/{new}.yaml"  # which lists it in former_ids
+    assert mentioning == sorted([renamed, *(line.split(": ")[1] for line in notes)])
+    assert yaml.safe_load((root / renamed).read_text())["former_ids"] == [old]
     assert run_kb("check", "--root", root).stdout.endswith("0 errors, 0 warnings\n")
     assert store_matches_a_fresh_build(root, tmp_path)
 
@@ -518,7 +554,7 @@ _REFUSALS = {
         "error: no valid evidence link has ID 'nowhere'; run `kb check`",
     ),
     "rm an unknown study": (
-        ["rm", "study", "nowhere"],
+        ["rm", "study", "nowhere", "--reason", "x"],
         "error: no valid study has ID 'nowhere'; run `kb check`",
     ),
     "mv an unknown ID": (
@@ -561,7 +597,7 @@ _REFUSALS = {
         "(`kb mv krause-2012--anonymise SHORTER-ID`)",
     ),
     "rm a study an example cites": (
-        ["rm", "study", "krause-2012"],
+        ["rm", "study", "krause-2012", "--reason", "x"],
         "error: nothing was removed: study krause-2012 is cited by "
         "evidence/examples/blind-cv-pilot.yaml (studies[0]) and has 1 evidence link "
         "(krause-2012--anonymise); remove those first, or add --force to remove the study with "

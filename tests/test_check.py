@@ -20,7 +20,7 @@ EXPECTED = {
     "evidence/misplaced.yaml": [
         "evidence/misplaced.yaml:1: misplaced: -: not in a record folder (evidence/examples/, "
         "evidence/figures/, evidence/sources/, evidence/studies/, recommendations/, "
-        "recommendations/themes/)"
+        "recommendations/themes/, removed/)"
     ],
     "evidence/studies/bad-doi.yaml": [
         "evidence/studies/bad-doi.yaml:5: bad-doi: doi: must look like 10.NNNN/suffix "

@@ -541,8 +541,8 @@ def test_export_reference_formats(tiny_kb: Path) -> None:
     assert '"DOI": "10.1234/IZA.44"' in csl.stdout
     csv = run_kb("export", "--format", "csv", "--root", tiny_kb)
     assert csv.stdout.splitlines()[0] == (
-        "id,authors,year,title,container,volume,issue,pages,publisher,url,doi,type,setting,"
-        "reference,cited_as,in_reference_list,text,text_part,note,doi_url"
+        "id,former_ids,authors,year,title,container,volume,issue,pages,publisher,url,doi,type,"
+        "setting,reference,cited_as,in_reference_list,text,text_part,note,doi_url"
     )
     assert run_kb("export", "--root", tiny_kb).stdout.startswith('{\n  "sources": [')
 

@@ -74,6 +74,7 @@ def test_export_json_shape(tiny_kb: Path) -> None:
         "evidence",
         "examples",
         "figures",
+        "removed",
     ]
     recommendation = document["recommendations"][0]
     assert {"id", "title", "statement", "themes", "source", "strength"} <= set(recommendation)

@@ -98,8 +98,13 @@ def test_the_site_is_built_from_main_and_deployed_with_the_official_actions() ->
         "actions/checkout",
         "actions/setup-python",
         "actions/configure-pages",
+        "actions/cache",
         "actions/upload-pages-artifact",
     ]
+    checkout = steps(workflow, "build")[0]
+    assert checkout["with"]["fetch-depth"] == 0  # the history, for the "what changed" pages
+    cache = next(step for step in steps(workflow, "build") if "cache" in step.get("uses", ""))
+    assert cache["with"]["path"] == "build/history"
     assert "make site" in [step.get("run") for step in steps(workflow, "build")]
     upload = steps(workflow, "build")[-1]
     assert upload["with"] == {"path": "site"}

@@ -263,9 +263,12 @@ def show(root: str | None, database: str | None, record_id: str, as_json: bool) 
     paths = paths_from(root, database)
     document = export_document(pipeline.current_store(paths))
     described = describe_record(document, record_id)
+    if "renamed" in described:  # a former ID (kb.aliases)
+        click.echo(f"note: {described['renamed']['note']}", err=True)
     citations = RecordCitations(document, site_info(paths.root))
+    shown = described["record"]["id"]  # the record's ID now, where record_id is a former one
     if as_json:
-        json_output({**described, **citations.cite(described["type"], record_id)})
+        json_output({**described, **citations.cite(described["type"], shown)})
         return
     from kb.record_text import record_text
 
@@ -273,7 +276,7 @@ def show(root: str | None, database: str | None, record_id: str, as_json: bool) 
     if described["type"] == "recommendation":
         from kb.graph import graph_of, related_recommendations
 
-        related = related_recommendations(graph_of(document), record_id)
+        related = related_recommendations(graph_of(document), shown)
     click.echo(record_text(document, described, citations, related), nl=False)
 
 

@@ -300,28 +300,47 @@ def rm_evidence(
 @knowledge_base_options
 @click.argument("study_id", metavar="STUDY-ID")
 @click.option(
+    "--reason",
+    required=True,
+    help="Why it is removed, for readers of the site: its page will say so.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Also remove its evidence links, and take it out of the examples and figures citing it.",
 )
+@click.option("--by", "removed_by", help="Who removes it [default: git config user.name].")
+@click.option("--on", "removed_on", help="When, YYYY-MM-DD [default: today].")
 @DRY_RUN
 @JSON_OPTION
 def rm_study(
     root: str | None,
     database: str | None,
     study_id: str,
+    reason: str,
     force: bool,
+    removed_by: str | None,
+    removed_on: str | None,
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """Remove a study's file, and its held text (evidence/texts/STUDY-ID.txt).
+    """Remove a study's file, and its held text (evidence/texts/STUDY-ID.txt), leaving a
+    tombstone (removed/STUDY-ID.yaml) that says when, by whom and why: the study's page
+    then says it was removed, and why.
 
     Refused while practice examples or key figures cite the study, or it has evidence
     links, unless --force.
 
-    Example: kb rm study okafor-2020 --dry-run
+    Example: kb rm study okafor-2020 --reason "A duplicate of okafor-2020a" --dry-run
     """
-    changed = editing.remove_study(paths_from(root, database), study_id, force, dry_run)
+    changed = editing.remove_study(
+        paths_from(root, database),
+        study_id,
+        reason,
+        force,
+        dry_run,
+        editing.Recorder(removed_by, removed_on),
+    )
     print_changed(changed, as_json, f"{study_id} is not there")
 
 

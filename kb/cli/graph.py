@@ -25,6 +25,18 @@ def _graph(root: str | None, database: str | None) -> nx.MultiDiGraph:
     return build_graph(pipeline.current_store(paths_from(root, database)))
 
 
+def _graph_for(root: str | None, database: str | None, given: str) -> tuple[nx.MultiDiGraph, str]:
+    """The graph, and the ID ``given`` means: a former ID leads to the record it became, with
+    a note saying so; a removed record's ID is an error saying when and why (kb.aliases)."""
+    from kb.aliases import aliases_in_store, resolve
+
+    engine = pipeline.current_store(paths_from(root, database))
+    record_id, note = resolve(aliases_in_store(engine), given)
+    if note:
+        click.echo(f"note: {note}", err=True)
+    return build_graph(engine), record_id
+
+
 def _item(item: dict[str, Any]) -> str:
     return f"    {item['strength']}  {item['relation']:<12}{item['id']}  {item['study_label']}"
 
@@ -54,7 +66,7 @@ def profile(root: str | None, database: str | None, recommendation_id: str, as_j
 
     Example: kb graph profile hsc-data-1 --json
     """
-    result = evidence_profile(_graph(root, database), recommendation_id)
+    result = evidence_profile(*_graph_for(root, database, recommendation_id))
     if as_json:
         json_output(result)
         return
@@ -133,7 +145,7 @@ def related(
 
     Example: kb graph related hsc-data-1 -k 3
     """
-    result = related_recommendations(_graph(root, database), recommendation_id, k)
+    result = related_recommendations(*_graph_for(root, database, recommendation_id), k)
     if as_json:
         json_output(result)
         return
@@ -160,7 +172,7 @@ def uses(root: str | None, database: str | None, study_id: str, as_json: bool) -
 
     Example: kb graph uses krause-2012
     """
-    result = studies_uses(_graph(root, database), study_id)
+    result = studies_uses(*_graph_for(root, database, study_id))
     if as_json:
         json_output(result)
         return

@@ -145,6 +145,12 @@ def search(
     """
     paths = paths_from(root, database)
     engine = pipeline.current_store(paths)
+    if theme:  # a theme's former ID leads to the theme it became (kb.aliases)
+        from kb.aliases import aliases_in_store, resolve
+
+        theme, note = resolve(aliases_in_store(engine), theme.strip().lower())
+        if note:
+            click.echo(f"note: {note}", err=True)
     library.refresh_index(engine, paths.index, paths.database)
     found = library.search(
         paths.index,

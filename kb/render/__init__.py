@@ -6,20 +6,26 @@ the downloads, and one generated page per record plus the listing pages. Templat
 function, ``kb.render.escape.inert``.
 """
 
+import datetime
 import filecmp
 import os
 import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from kb.brief import Edition, Records
 from kb.downloads import write_downloads
+from kb.render.brief_page import theme_brief_downloads, write_theme_briefs
 from kb.render.model import SiteModel
 from kb.render.pages import PageClash, Rendered, SiteInfo, hand_written_pages, render_pages
 from kb.render.site_search import write_search_vocabulary
+
+if TYPE_CHECKING:
+    from kb.history.published import PublishedHistory
 
 __all__ = [
     "PageClash",
@@ -71,6 +77,7 @@ def render_site(
     where: SiteSources,
     site: SiteInfo,
     link_docs: bool = False,
+    history: "PublishedHistory | None" = None,
 ) -> Rendered:
     """Stage the hand-written docs, write the downloads and every generated page.
 
@@ -83,11 +90,25 @@ def render_site(
     fresh = where.staging.with_name(f".{where.staging.name}.new")
     stage_docs(where.docs, fresh, link=link_docs)
     hand_written = list(hand_written_pages(where.docs)) if where.docs.is_dir() else []
-    downloads = write_downloads(document, graph, where.database, fresh / "downloads")
+    version = history.version if history else None
+    theme_briefs = write_theme_briefs(
+        Records(document), Edition(site, site.release, datetime.date.today()), fresh
+    )
+    downloads = write_downloads(
+        document,
+        graph,
+        where.database,
+        fresh / "downloads",
+        version,
+        site.name,
+        theme_brief_downloads(theme_briefs),
+    )
     write_search_vocabulary(fresh)
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
     previous = where.staging if where.staging.is_dir() else None
-    rendered = render_pages(SiteModel(document, graph), fresh, site, downloads, others, previous)
+    rendered = render_pages(
+        SiteModel(document, graph), fresh, site, downloads, others, previous, history, theme_briefs
+    )
     keep_unchanged_times(where.staging, fresh)
     if where.staging.exists():
         shutil.rmtree(where.staging)

@@ -76,13 +76,30 @@ def _relative_addresses(page: str) -> Callable[[str, str], Markup]:
     return href
 
 
-def write_brief_page(writer: PageWriter, made_on: datetime.date | None = None) -> None:
-    """The brief page and the theme briefs it offers."""
+def theme_brief_downloads(themes: list[ThemeBrief]) -> list[tuple[str, str, str]]:
+    """The theme briefs as the downloads page lists them: (path under ``downloads/``, title,
+    description)."""
+    listed = []
+    for theme in themes:
+        for path, kind in ((theme.markdown, "Markdown"), (theme.word, "Word")):
+            listed.append(
+                (
+                    Path(path).relative_to("downloads").as_posix(),
+                    f"Evidence brief: {theme.title} ({kind})",
+                    f"The brief for the theme's {theme.statements} statements.",
+                )
+            )
+    return listed
+
+
+def write_brief_page(
+    writer: PageWriter, themes: list[ThemeBrief], made_on: datetime.date | None = None
+) -> None:
+    """The brief page, offering the theme briefs (``write_theme_briefs``)."""
     records = Records(writer.model.document)
     edition = Edition(writer.site, writer.site.release, made_on or datetime.date.today())
     everything = sorted(records.recommendations, key=records.report_order)
     brief = make_brief(records, everything, edition)
-    themes = write_theme_briefs(records, edition, writer.folder)
     writer.write(
         PAGE,
         "brief-page.md.j2",

@@ -21,7 +21,7 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.compiler import CodeGenerator
@@ -68,6 +68,10 @@ from kb.render.model import (
 from kb.render.network import Link, by_recommendation, legend_svg, network_svg
 from kb.site_config import SiteInfo
 from kb.urls import record_url
+
+if TYPE_CHECKING:
+    from kb.history.published import PublishedHistory
+    from kb.render.brief_page import ThemeBrief
 
 # Search weights: recommendations first, then examples and themes, then studies.
 # What the site's search (Pagefind, docs/javascripts/kb-search.js) calls each kind of record.
@@ -464,6 +468,9 @@ class PageWriter:
         self.env = environment(model, self.current)
         self.written: list[str] = []
         self._made: set[Path] = set()  # folders known to exist
+        # A recommendation's history section (kb.render.history_pages), set by render_pages.
+        self.history_of: Callable[[str], Any] = lambda rec_id: None
+        self.history_version: dict[str, Any] | None = None  # the content version
 
     def write(
         self, markdown_path: str, template: str, meta: dict[str, Any], **context: Any
@@ -539,6 +546,7 @@ def _recommendation_pages(writer: PageWriter) -> None:
             },
             related=m.related(rec_id),
             cite=recommendation_citation(rec, source, writer.site),
+            history=writer.history_of(rec_id),
         )
 
 
@@ -785,7 +793,13 @@ def _listing_pages(writer: PageWriter, downloads: list[Download], other_docs: li
             for kind, text in doc_blocks(disagrees.__doc__)
         ],
     )
-    writer.write("downloads.md", "downloads.md.j2", {}, downloads=downloads)
+    writer.write(
+        "downloads.md",
+        "downloads.md.j2",
+        {},
+        downloads=downloads,
+        version=writer.history_version,
+    )
     writer.write("reference.md", "reference.md.j2", {}, docs=other_docs)
 
 
@@ -815,18 +829,28 @@ def render_pages(
     downloads: list[Download],
     other_docs: list[HandWritten],
     previous: Path | None = None,
+    history: "PublishedHistory | None" = None,
+    theme_briefs: "list[ThemeBrief] | None" = None,
 ) -> Rendered:
     """Write every generated page into ``folder``; return what was written.
 
     ``previous`` is the folder of the previous build, if any: pages that come out the same
-    are its files, linked (``write_or_link``).
+    are its files, linked (``write_or_link``). ``history`` (``kb.history``) gives the
+    recommendations' history sections and the "what changed" pages; without it they say
+    that the history is not available.
     """
+    from kb.render.addresses import write_address_pages
+    from kb.render.history_pages import install_history, write_history_pages
+
     writer = PageWriter(folder, site, model, previous)
+    install_history(writer, history)
     for step in (_recommendation_pages, _study_pages, _theme_pages, _other_record_pages):
         step(writer)
     _listing_pages(writer, downloads, other_docs)
     from kb.render.brief_page import write_brief_page  # it builds on this module
 
-    write_brief_page(writer)
+    write_brief_page(writer, theme_briefs or [])
+    write_history_pages(writer, history)
+    write_address_pages(writer)
     records = sum(len(records) for key, records in model.document.items() if key != "evidence")
     return Rendered(writer.written, records)
