@@ -98,8 +98,14 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
+def quoted(text: str) -> str:
+    """Text in curly quotes, with line breaks and other control characters escaped (``\\n``)
+    so that a value shows on one line as it is; its own quotation marks stay as they are."""
+    return "“" + json.dumps(text, ensure_ascii=False)[1:-1].replace('\\"', '"') + "”"
+
+
 def shown(value: Any) -> str:
-    """A field's value as a reader sees it: short tokens bare, text quoted and escaped."""
+    """A field's value as a reader sees it: short tokens bare, text quoted (``quoted``)."""
     if value is None or value == "" or value == []:
         return "nothing"
     if isinstance(value, bool):
@@ -110,7 +116,7 @@ def shown(value: Any) -> str:
         if _BARE.fullmatch(value):
             return value
         text = value if len(value) <= EXCERPT_CHARS else value[: EXCERPT_CHARS - 1] + "…"
-        return json.dumps(text, ensure_ascii=False)
+        return quoted(text)
     if isinstance(value, list | tuple):
         return ", ".join(shown(item) for item in value)
     if isinstance(value, dict):
@@ -142,7 +148,7 @@ def _excerpts(old: str, new: str) -> tuple[str, str]:
         if len(text) > EXCERPT_CHARS:
             text = text[: EXCERPT_CHARS - 1] + "…"
         text = ("…" if start > 0 else "") + text + ("…" if end < len(words) else "")
-        return json.dumps(text, ensure_ascii=False)
+        return quoted(text)
 
     return excerpt(old_words, first[1], last[2]), excerpt(new_words, first[3], last[4])
 
