@@ -114,7 +114,7 @@ def test_a_strength_moving_up_and_down_through_changed_links(repository: Path) -
         "Evidence links\n"
         "  changed doe-2019--targets: context at S2\n"
         "    relation: supports → context\n"
-        '    note added: “Background, not support.”\n'
+        "    note added: “Background, not support.”\n"
         "  changed krause-2012--anonymise: supports at S3\n"
         "    strength: S2 → S3, up\n"
     )
@@ -188,7 +188,7 @@ def test_json_for_scripts(repository: Path) -> None:
                 "field": "container",
                 "old": "IZA",
                 "new": "IZA Discussion Papers",
-                "words": 'container: IZA → “IZA Discussion Papers”',
+                "words": "container: IZA → “IZA Discussion Papers”",
             }
         ],
     }
@@ -374,17 +374,17 @@ def test_a_link_moved_to_another_recommendation_is_removed_and_added() -> None:
     ("old", "new", "words"),
     [
         ("S2", "S4", "strength: S2 → S4, up"),
-        (None, "A note.", 'strength added: “A note.”'),
+        (None, "A note.", "strength added: “A note.”"),
         ("S1", None, "strength removed (was S1)"),
-        (["A, B.", "C, D."], ["A, B.", "E, F."], 'strength: added “E, F.”; removed “C, D.”'),
+        (["A, B.", "C, D."], ["A, B.", "E, F."], "strength: added “E, F.”; removed “C, D.”"),
         (["A, B.", "C, D."], ["C, D.", "A, B."], "strength: reordered"),
         (2019, 2020, "strength: 2019 → 2020"),
         (False, True, "strength: no → yes"),
         (
             "The passage names a lack of evaluation and says nothing of what works in training.",
             "The passage names a lack of evaluation and says little of what works in training.",
-            'strength reworded: “…evaluation and says nothing of what works…” → '
-            '“…evaluation and says little of what works…”',
+            "strength reworded: “…evaluation and says nothing of what works…” → "
+            "“…evaluation and says little of what works…”",
         ),
         ('a "quoted"\nline', "b", 'strength: “a "quoted"\\nline” → b'),
     ],
