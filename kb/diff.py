@@ -145,9 +145,10 @@ def _excerpts(old: str, new: str) -> tuple[str, str]:
     def excerpt(words: list[str], start: int, end: int) -> str:
         start, end = max(start - CONTEXT_WORDS, 0), min(end + CONTEXT_WORDS, len(words))
         text = " ".join(words[start:end])
-        if len(text) > EXCERPT_CHARS:
-            text = text[: EXCERPT_CHARS - 1] + "…"
-        text = ("…" if start > 0 else "") + text + ("…" if end < len(words) else "")
+        cut = len(text) > EXCERPT_CHARS
+        if cut:
+            text = text[: EXCERPT_CHARS - 1]
+        text = ("…" if start > 0 else "") + text + ("…" if cut or end < len(words) else "")
         return quoted(text)
 
     return excerpt(old_words, first[1], last[2]), excerpt(new_words, first[3], last[4])

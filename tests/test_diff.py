@@ -466,3 +466,12 @@ def test_an_export_whose_other_lists_are_not_records(tmp_path: Path) -> None:
     assert result.stderr == (
         f"error: {path} is not a `kb export` document: 'themes' is not a list of records with IDs\n"
     )
+
+
+def test_a_long_rewording_is_cut_with_one_ellipsis() -> None:
+    before = "Start. " + " ".join(f"word{number}" for number in range(60)) + " End of the note."
+    after = "Start. " + " ".join(f"other{number}" for number in range(60)) + " End of the note."
+    words = FieldChange("note", before, after).words()
+    assert words.startswith("note reworded: “")
+    assert "……" not in words
+    assert words.count("…") == 2  # each excerpt is cut once, at its end

@@ -41,7 +41,7 @@ from kb.history.repository import (
 )
 
 # Bump when what a cache file holds, or how it is worked out, changes.
-FORMAT = 2  # 2: text quoted in curly quotes (kb.diff.quoted)
+FORMAT = 3  # 3: text quoted in curly quotes (kb.diff.quoted), one ellipsis at a cut
 
 
 @dataclass(frozen=True)
