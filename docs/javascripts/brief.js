@@ -286,8 +286,8 @@
       : counted(messages.length, "statement", "statements") + ": " + parts.join(", ");
     levels.sort(function (a, b) { return ranks[b] - ranks[a]; });
     return covers + ". Headline strength of evidence: " + levels.map(function (words) {
-      return words + " " + levelCounts[words];
-    }).join("; ") + ".";
+      return words + " for " + levelCounts[words];
+    }).join(", ") + ".";
   }
 
   function briefPage() {

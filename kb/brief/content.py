@@ -180,8 +180,8 @@ _KIND_NOUNS = {
 
 
 def overview(items: list[tuple[str, StrengthInWords]]) -> str:
-    """ "5 recommendations. Headline strength of evidence: Limited (S3) 2; Very limited (S2)
-    3." The site's brief page (docs/javascripts/brief.js) writes the same sentence."""
+    """ "5 recommendations. Headline strength of evidence: Limited (S3) for 2, Very limited (S2)
+    for 3." The site's brief page (docs/javascripts/brief.js) writes the same sentence."""
     kinds = Counter(kind for kind, _ in items)
     parts = [_counted(count, *_KIND_NOUNS[kind]) for kind, count in kinds.items()]
     if len(parts) == 1:
@@ -190,8 +190,8 @@ def overview(items: list[tuple[str, StrengthInWords]]) -> str:
         covers = f"{_counted(len(items), 'statement', 'statements')}: {', '.join(parts)}"
     levels = Counter(strength.words for _, strength in items)
     ranks = {strength.words: strength.rank for _, strength in items}
-    counts = "; ".join(
-        f"{words} {levels[words]}" for words in sorted(levels, key=lambda words: -ranks[words])
+    counts = ", ".join(
+        f"{words} for {levels[words]}" for words in sorted(levels, key=lambda words: -ranks[words])
     )
     return f"{covers}. Headline strength of evidence: {counts}."
 
