@@ -20,6 +20,7 @@ const STATEMENTS = new Set(
 const SHOWN = 10                 // results shown, as Material's own search shows them
 const VARIANT_WEIGHT = 0.8       // a synonym or spelling variant counts a little less
 const RERANKED = 10              // candidates read and scored again by where their words are
+const STATEMENT_LOOKUPS = 30     // candidates read, at most, to find the nearest statement
 const TITLE_BONUS = 1            // a title holding every part of the query doubles a score
 const PHRASE_BONUS = 1.5         // the query's words in their order count half as much again
 const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores a third
@@ -28,8 +29,6 @@ const root = new URL("..", self.location.href)   // this file is javascripts/kb-
 let pagefind = null
 let vocabulary = { groups: [], endings: [], stems: {}, priors: {} }
 let pages = 1                    // how many pages the index holds
-let recommendations = new Set()  // the pages that are statements (recommendations and the like)
-let kinds = new Map()            // page → its kind ("Recommendation", "Study"…)
 
 function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
@@ -115,13 +114,6 @@ async function setup() {
   }
   const counts = (await pagefind.filters()).kind || {}
   pages = Object.values(counts).reduce((sum, count) => sum + count, 0) || 1
-  for (const kind of Object.keys(counts)) {
-    const { results } = await pagefind.search(null, { filters: { kind } })
-    for (const result of results)
-      kinds.set(result.id, kind)
-  }
-  recommendations = new Set([...kinds].filter(([, kind]) => STATEMENTS.has(kind))
-    .map(([id]) => id))
 }
 
 /* Each page a part's alternatives find, at its best score. A word no page holds is tried
@@ -170,14 +162,21 @@ async function searchAll(query) {
       totals.set(id, entry)
     }
   }
-  for (const [id, entry] of totals) {
+  for (const entry of totals.values())
     entry.score *= (entry.parts / found.length) ** COVERAGE_POWER
-    entry.score *= vocabulary.priors[kinds.get(id)] || 1
-  }
   const ranked = [...totals.values()].sort((a, b) => b.score - a.score)
   await rerank(ranked.slice(0, RERANKED), query, found)
   ranked.sort((a, b) => b.score - a.score)
   return { ranked, parts: found.length }
+}
+
+/* How much a page's kind weighs, as `kb search` weighs it (a recommendation before a study),
+   relative to a study's. A page's kind is known once its data is read, so only the reranked
+   candidates are weighed: the rest count as studies, the most common kind. (Learning every
+   page's kind at start would fetch the whole index.) */
+function kindPrior(data) {
+  const common = vocabulary.priors.Study || 1
+  return (vocabulary.priors[(data.filters.kind || ["Page"])[0]] || common) / common
 }
 
 /* A word found in a text, allowing for endings: "nurses" in "nurse", "men" not in "mental". */
@@ -196,6 +195,7 @@ async function rerank(candidates, query, found) {
   const phrase = words(query).filter(word => !STOPWORDS.has(word)).map(ukSpelling).join(" ")
   await Promise.all(candidates.map(async entry => {
     entry.data = await entry.result.data()
+    entry.score *= kindPrior(entry.data)
     const title = words(entry.data.meta.title || "").map(ukSpelling)
     const inTitle = found.filter(part => part.alternatives.some(alternative =>
       words(alternative.text).every(word => holds(title, word)))).length
@@ -241,6 +241,17 @@ async function items(entry, query) {
   return [page, ...sections]
 }
 
+/* The best-ranked statement (a recommendation or the like), read from the candidates' own
+   data: the reranked ones are read already, and a few more are read only if need be. */
+async function nearestStatement(ranked) {
+  for (const entry of ranked.slice(0, STATEMENT_LOOKUPS)) {
+    entry.data = entry.data || await entry.result.data()
+    if (STATEMENTS.has((entry.data.filters.kind || [])[0]))
+      return entry
+  }
+  return null
+}
+
 async function search(query) {
   if (!words(query).length)
     return { items: [] }
@@ -254,7 +265,7 @@ async function search(query) {
   const { ranked, parts } = await searchAll(query)
   const shown = await Promise.all(ranked.slice(0, SHOWN).map(entry => items(entry, query)))
   // No recommendation holds every part of the query: say so, and name the nearest.
-  const nearest = ranked.find(entry => recommendations.has(entry.result.id))
+  const nearest = await nearestStatement(ranked)
   if (!nearest || nearest.parts < parts) {
     const [page] = nearest ? await items(nearest, query) : [null]
     shown.unshift([{
