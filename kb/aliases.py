@@ -21,18 +21,9 @@ from sqlalchemy.engine import Engine
 from kb import pipeline
 from kb.errors import RecordNotFound, RecordRemoved, RecordRenamed
 from kb.load import RecordFile, load_records
+from kb.record_types import TYPES
 from kb.settings import number_setting
 from kb.store import alias_rows
-
-# The export document's key → the record type of its records.
-DOCUMENT_KEYS = {
-    "sources": "source",
-    "themes": "theme",
-    "recommendations": "recommendation",
-    "studies": "study",
-    "examples": "example",
-    "figures": "figure",
-}
 
 
 @dataclass(frozen=True)
@@ -84,7 +75,7 @@ class Aliases:
 def aliases_in_document(document: Mapping[str, Any]) -> Aliases:
     """The aliases of an export document (``kb.export``)."""
     renamed: dict[str, Renamed] = {}
-    for key, record_type in DOCUMENT_KEYS.items():
+    for key, record_type in TYPES.items():
         for record in document.get(key, []):
             for old in record.get("former_ids") or []:
                 renamed[old] = Renamed(old, record_type, record["id"])

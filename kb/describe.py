@@ -3,17 +3,10 @@
 from typing import Any
 
 from kb.errors import RecordNotFound
+from kb.record_types import TYPES
 
 # Export key → singular type name.
-RECORD_TYPES = {
-    "sources": "source",
-    "themes": "theme",
-    "recommendations": "recommendation",
-    "studies": "study",
-    "evidence": "evidence",
-    "examples": "example",
-    "figures": "figure",
-}
+RECORD_TYPES = {**TYPES, "evidence": "evidence"}
 
 # For each type, the (export key, field) pairs whose value names a record of that type.
 REFERRING_FIELDS = {

@@ -19,20 +19,12 @@ from kb.citations import (
     source_reference,
     study_citation,
 )
+from kb.record_types import PLURALS
 from kb.site_config import SiteInfo
 from kb.urls import record_url
 
 Row = dict[str, Any]
-# Export-document key → record type.
-_KEYS = {
-    "source": "sources",
-    "theme": "themes",
-    "recommendation": "recommendations",
-    "study": "studies",
-    "evidence": "evidence",
-    "example": "examples",
-    "figure": "figures",
-}
+_KEYS = {**PLURALS, "evidence": "evidence"}  # record type → export key
 
 
 class RecordCitations:

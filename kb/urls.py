@@ -1,14 +1,6 @@
 """Stable site paths for records, shared by the search results and the generated pages."""
 
-# Record type → folder of the site that holds one page per record.
-SITE_FOLDERS = {
-    "source": "sources",
-    "theme": "themes",
-    "recommendation": "recommendations",
-    "study": "studies",
-    "example": "examples",
-    "figure": "figures",
-}
+from kb.record_types import PLURALS
 
 
 def record_url(record_type: str, record_id: str, recommendation_id: str | None = None) -> str:
@@ -21,4 +13,4 @@ def record_url(record_type: str, record_id: str, recommendation_id: str | None =
         if recommendation_id is None:
             raise ValueError("an evidence link's URL needs its recommendation")
         return f"{record_url('recommendation', recommendation_id)}#evidence-{record_id}"
-    return f"{SITE_FOLDERS[record_type]}/{record_id}/"
+    return f"{PLURALS[record_type]}/{record_id}/"

@@ -35,6 +35,7 @@ from markupsafe import Markup
 import build_site
 from kb import pipeline
 from kb.graph import graph_of
+from kb.record_types import TYPES
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
 from kb.render.model import SiteModel
 from kb.render.pages import CurrentPage, environment, relative_path, relative_url, site_path
@@ -47,14 +48,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # fixed allowance for the hand-written pages. At 10,000 records that is 5 MB.
 SEARCH_BYTES_PER_RECORD = 500
 SEARCH_BYTES_FIXED = 100_000
-RECORD_KEYS = {
-    "sources": "source",
-    "themes": "theme",
-    "recommendations": "recommendation",
-    "studies": "study",
-    "examples": "example",
-    "figures": "figure",
-}
+RECORD_KEYS = TYPES  # export key → record type
 
 
 def _facts(site: Site) -> SiteFacts:

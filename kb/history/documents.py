@@ -20,17 +20,10 @@ from kb.export import doi_url
 from kb.levels import headline, overall_level
 from kb.load import parse_record, record_kind
 from kb.models import RECORD_MODELS, Strength
+from kb.record_types import PLURALS
 from kb.settings import number_setting
 
 Record = tuple[str, dict[str, Any]]  # kind of record, and its data
-DOCUMENT_KEYS = {
-    "source": "sources",
-    "theme": "themes",
-    "recommendation": "recommendations",
-    "study": "studies",
-    "example": "examples",
-    "figure": "figures",
-}
 _LEVELS = frozenset(level.value for level in Strength)
 
 
@@ -38,7 +31,7 @@ def read_blob(path: str, raw: bytes) -> Record | None:
     """The record a file at ``path`` (from the root) holds, or None when it is not a record
     file or cannot be read as one (the history skips it, as ``kb check`` would refuse it)."""
     kind = record_kind(PurePosixPath(path))  # type: ignore[arg-type]  # reads .parts only
-    if kind not in DOCUMENT_KEYS or not path.endswith(".yaml"):
+    if kind not in PLURALS or not path.endswith(".yaml"):
         return None
     record, _ = parse_record(
         path,
@@ -83,7 +76,7 @@ def document_of(records: Iterable[Record], links: Iterable[dict[str, Any]]) -> d
     """An export document of ``records`` and the evidence ``links`` (``links_of``): each
     recommendation's headline worked out from the links given, which must be all of its
     links."""
-    document: dict[str, list[dict[str, Any]]] = {key: [] for key in DOCUMENT_KEYS.values()}
+    document: dict[str, list[dict[str, Any]]] = {key: [] for key in PLURALS.values()}
     document["evidence"] = sorted(links, key=lambda link: link["id"])
     for kind, data in records:
         if kind == "study":
@@ -95,7 +88,7 @@ def document_of(records: Iterable[Record], links: Iterable[dict[str, Any]]) -> d
         elif kind == "recommendation":
             document["recommendations"].append(dict(data))
         else:
-            document[DOCUMENT_KEYS[kind]].append(data)
+            document[PLURALS[kind]].append(data)
     _add_headlines(document)
     for records_of_kind in document.values():
         records_of_kind.sort(key=lambda record: record["id"])

@@ -13,18 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from kb.errors import PageClash
+from kb.record_types import TYPES
 from kb.render.pages import PageWriter, relative_url, token
 from kb.urls import record_url
-
-# The export document's key → the record type of its records.
-KEYS = {
-    "sources": "source",
-    "themes": "theme",
-    "recommendations": "recommendation",
-    "studies": "study",
-    "examples": "example",
-    "figures": "figure",
-}
 
 
 def redirect_html(old_path: str, new_path: str, title: str, canonical: str | None) -> str:
@@ -52,7 +43,7 @@ def redirect_html(old_path: str, new_path: str, title: str, canonical: str | Non
 def _redirects(document: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
     """(record type, old ID, new ID, title) for every former ID of every record, a removed
     record's included (its page says it was removed)."""
-    for key, record_type in KEYS.items():
+    for key, record_type in TYPES.items():
         for record in document[key]:
             title = record.get("title") or record.get("name") or record["id"]
             for old in record.get("former_ids") or []:
