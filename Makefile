@@ -32,6 +32,7 @@ site: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/ruff check kb tests benchmarks build_site.py
 	$(BIN)/ruff format --check kb tests benchmarks build_site.py
+	$(BIN)/mypy
 	$(BIN)/kb fmt --check
 	$(BIN)/pytest
 
