@@ -33,6 +33,7 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check kb tests benchmarks build_site.py
 	$(BIN)/ruff format --check kb tests benchmarks build_site.py
 	$(BIN)/mypy
+	$(BIN)/deptry .
 	$(BIN)/kb fmt --check
 	$(BIN)/pytest
 
