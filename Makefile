@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: site test lint check serve bench lock clean
+.PHONY: site test docs check serve bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test: $(DEV_STAMP)
 	$(BIN)/deptry .
 	$(BIN)/kb fmt --check
 	$(BIN)/pytest
+
+## Write the generated reference pages again: docs/cli.md (from the commands, by cog) and
+## docs/reference-records.md (from kb/models.py); `make test` fails while either is stale.
+docs: $(DEV_STAMP)
+	$(BIN)/cog -r docs/cli.md
+	$(BIN)/python -m kb.reference
 
 ## Validate the records only.
 check: $(STAMP)
