@@ -29,16 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
+from tests.chromium import ARGS, CHROMIUM
+
 QUERIES = ("ethnicity data", "recruitment", "mental health", "cultural competence training")
 
 # Resolves with the milliseconds from a keyup carrying ``query`` to the first result item.
@@ -113,7 +106,7 @@ def measure(site: Path, queries: list[str], timeout_ms: int = 60_000) -> dict[st
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         with sync_playwright() as driver:
-            browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             page = browser.new_page()
             page.set_default_timeout(timeout_ms)
             fetched: list[Any] = []

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "benchmarks")]
+sys.path.insert(0, str(REPOSITORY))  # run as a script: benchmarks/ and tests/ are not installed
 
 import build_site  # noqa: E402
 from kb import pipeline, store  # noqa: E402
@@ -183,9 +183,9 @@ def mkdocs_floor(paths: pipeline.Paths, work: Path, options: argparse.Namespace)
 
 @step("search")
 def search_step(paths: pipeline.Paths, work: Path, options: argparse.Namespace) -> dict[str, Any]:
-    from search_baseline import fts5_index, fts5_search, load_cases, measure
-
+    from benchmarks.search_baseline import fts5_index, fts5_search
     from kb.search import search
+    from tests.relevance import load_cases, measure
 
     engine = store.open_store(paths.database)
     with Timer() as fts5_build:

@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from kb.describe import RECORD_TYPES, REFERRING_FIELDS
 from kb.levels import overall_level, rank
@@ -158,7 +158,7 @@ _LEVEL = re.compile(r"S[0-5]")
 _LEVELS = frozenset(f"S{number}" for number in range(6))
 
 
-def _is_level(value: Any) -> bool:
+def _is_level(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value in _LEVELS
 
 
@@ -268,7 +268,7 @@ def _similarity(old: Mapping[str, Any], new: Mapping[str, Any]) -> float:
     ]
     if not names:
         return 1.0
-    return sum(old.get(name) == new.get(name) for name in names) / len(names)
+    return sum(1 for name in names if old.get(name) == new.get(name)) / len(names)
 
 
 def _frozen(value: Any) -> Any:
@@ -359,10 +359,10 @@ def headlines(document: Mapping[str, Any]) -> dict[str, tuple[str | None, str]]:
     for record in document.get("recommendations", []):
         given = record.get("headline")
         if isinstance(given, dict):
-            level = given.get("level")
+            level, reason = given.get("level"), given.get("reason")
             levels[record["id"]] = (
                 level if _is_level(level) else None,
-                given.get("reason") if isinstance(given.get("reason"), str) else "",
+                reason if isinstance(reason, str) else "",
             )
         elif record.get("kind", "recommendation") != "recommendation":
             levels[record["id"]] = (None, "only recommendations are rated")

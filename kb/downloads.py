@@ -163,7 +163,7 @@ def sha256_of(path: Path) -> str:
 
 def write_downloads(
     document: dict[str, list[dict[str, Any]]],
-    graph: nx.MultiDiGraph,
+    graph: "nx.MultiDiGraph[str]",
     database: Path,
     folder: Path,
     version: "ContentVersion | None" = None,

@@ -60,9 +60,9 @@ def format_file(root: Path, path: Path, check: bool) -> Formatted:
     except ValidationError:
         return Formatted(name, "refused", "not a valid record; run `kb check`")
     current = path.read_bytes()
-    canonical, problems = record_text(path, model)
-    if problems:  # e.g. folding made the file longer than the size cap
-        return Formatted(name, "refused", f"kb check would refuse it formatted: {problems[0]}")
+    canonical, refusals = record_text(path, model)
+    if refusals:  # e.g. folding made the file longer than the size cap
+        return Formatted(name, "refused", f"kb check would refuse it formatted: {refusals[0]}")
     if current == canonical.encode("utf-8"):
         return Formatted(name, "unchanged")
     if has_comment(current.decode("utf-8-sig"), record.data):

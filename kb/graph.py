@@ -137,14 +137,14 @@ def _edges(document: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, st
     return sorted(edges, key=lambda edge: edge[:3])
 
 
-def build_graph(engine: Engine) -> nx.MultiDiGraph:
+def build_graph(engine: Engine) -> "nx.MultiDiGraph[str]":
     """Read the store into the evidence graph; the same store always gives the same graph."""
     return graph_of(export_document(engine))
 
 
-def graph_of(document: dict[str, list[dict[str, Any]]]) -> nx.MultiDiGraph:
+def graph_of(document: dict[str, list[dict[str, Any]]]) -> "nx.MultiDiGraph[str]":
     """The evidence graph of an export document (``kb.export``), for a caller that has one."""
-    graph = nx.MultiDiGraph()
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     graph.add_nodes_from(_nodes(document))
     for source, target, key, attributes in _edges(document):
         graph.add_edge(source, target, key=key, **{"type": key, **attributes})
@@ -154,11 +154,13 @@ def graph_of(document: dict[str, list[dict[str, Any]]]) -> nx.MultiDiGraph:
 # --- Reading the graph ----------------------------------------------------------------------
 
 
-def _of_type(graph: nx.MultiDiGraph, node_type: str) -> list[str]:
-    return sorted(node for node, kind in graph.nodes(data="type") if kind == node_type)
+def _of_type(graph: "nx.MultiDiGraph[str]", node_type: str) -> list[str]:
+    return sorted(
+        node for node, attributes in graph.nodes(data=True) if attributes.get("type") == node_type
+    )
 
 
-def _node(graph: nx.MultiDiGraph, node_id: str, node_type: str) -> dict[str, Any]:
+def _node(graph: "nx.MultiDiGraph[str]", node_id: str, node_type: str) -> dict[str, Any]:
     if graph.nodes.get(node_id, {}).get("type") != node_type:
         raise RecordNotFound(
             f"no {node_type} has ID '{node_id}'; check the ID with `kb show {node_id}`"
@@ -166,12 +168,14 @@ def _node(graph: nx.MultiDiGraph, node_id: str, node_type: str) -> dict[str, Any
     return graph.nodes[node_id]
 
 
-def _linked_from(graph: nx.MultiDiGraph, node_id: str, edge_type: str) -> list[str]:
+def _linked_from(graph: "nx.MultiDiGraph[str]", node_id: str, edge_type: str) -> list[str]:
     """IDs of the nodes with an ``edge_type`` edge into ``node_id``, sorted."""
-    return sorted({u for u, _, kind in graph.in_edges(node_id, data="type") if kind == edge_type})
+    return sorted(
+        {u for u, _, kind in graph.in_edges(node_id, data="type", default="") if kind == edge_type}
+    )
 
 
-def _item(graph: nx.MultiDiGraph, study_id: str, link: dict[str, Any]) -> Item:
+def _item(graph: "nx.MultiDiGraph[str]", study_id: str, link: dict[str, Any]) -> Item:
     """One evidence link (an edge's attributes) as an item, with its study's label and type."""
     study = graph.nodes[study_id]
     return {
@@ -191,7 +195,7 @@ def _item(graph: nx.MultiDiGraph, study_id: str, link: dict[str, Any]) -> Item:
     }
 
 
-def _evidence(graph: nx.MultiDiGraph, recommendation_id: str) -> list[Item]:
+def _evidence(graph: "nx.MultiDiGraph[str]", recommendation_id: str) -> list[Item]:
     """The evidence links bearing on a recommendation, as items sorted by link ID."""
     items = [
         _item(graph, study_id, link)
@@ -232,7 +236,7 @@ class Support:
         return f"S{computed_rank(ranks, contradicting)}"
 
 
-def support_of(graph: nx.MultiDiGraph, recommendation_id: str) -> Support:
+def support_of(graph: "nx.MultiDiGraph[str]", recommendation_id: str) -> Support:
     """The ``Support`` of one recommendation, read from its evidence links and examples."""
     items = _evidence(graph, recommendation_id)
     best = best_support(items)
@@ -252,7 +256,7 @@ class SupportTable:
     recommendation's evidence is read twice. Without one, each call reads only what it needs.
     """
 
-    def __init__(self, graph: nx.MultiDiGraph):
+    def __init__(self, graph: "nx.MultiDiGraph[str]"):
         self.graph = graph
         self._known: dict[str, Support] = {}
 
@@ -268,7 +272,7 @@ def _counts(values: list[str], vocabulary: list[str]) -> dict[str, int]:
     return {value: counted[value] for value in vocabulary}
 
 
-def evidence_profile(graph: nx.MultiDiGraph, recommendation_id: str) -> dict[str, Any]:
+def evidence_profile(graph: "nx.MultiDiGraph[str]", recommendation_id: str) -> dict[str, Any]:
     """How well a recommendation is supported, and by what, beside the source's own judgement.
 
     ``headline`` is the level it is shown with (``kb.levels.headline``). ``studies`` counts the
@@ -308,11 +312,11 @@ def evidence_profile(graph: nx.MultiDiGraph, recommendation_id: str) -> dict[str
     }
 
 
-def _theme_members(graph: nx.MultiDiGraph) -> dict[str, set[str]]:
+def _theme_members(graph: "nx.MultiDiGraph[str]") -> dict[str, set[str]]:
     """For each theme, the recommendations in it or in any theme nested below it."""
     members: dict[str, set[str]] = {theme: set() for theme in _of_type(graph, "theme")}
     for rec in _of_type(graph, "recommendation"):
-        for _, theme, kind in graph.out_edges(rec, data="type"):
+        for _, theme, kind in graph.out_edges(rec, data="type", default=""):
             if kind != "theme":
                 continue
             while theme is not None:  # validation guarantees the parents form no cycle
@@ -321,7 +325,7 @@ def _theme_members(graph: nx.MultiDiGraph) -> dict[str, set[str]]:
     return members
 
 
-def evidence_gaps(graph: nx.MultiDiGraph) -> dict[str, list[Item]]:
+def evidence_gaps(graph: "nx.MultiDiGraph[str]") -> dict[str, list[Item]]:
     """Where the evidence is thin: the basis of the evidence gap map.
 
     Lists recommendations (kind ``recommendation`` only) whose evidence links are all S0–S1,
@@ -374,7 +378,7 @@ def evidence_gaps(graph: nx.MultiDiGraph) -> dict[str, list[Item]]:
 
 
 def studies_uses(
-    graph: nx.MultiDiGraph, study_id: str, support: SupportTable | None = None
+    graph: "nx.MultiDiGraph[str]", study_id: str, support: SupportTable | None = None
 ) -> dict[str, Any]:
     """What rests on a study: "if this study is retracted, what changes?".
 
@@ -402,7 +406,9 @@ def studies_uses(
                 "drops": rank(without) < rank(level),
             }
         )
-    cited_by = sorted(u for u, _, kind in graph.in_edges(study_id, data="type") if kind == "cites")
+    cited_by = sorted(
+        u for u, _, kind in graph.in_edges(study_id, data="type", default="") if kind == "cites"
+    )
     return {
         "id": study_id,
         "label": node["label"],
@@ -422,7 +428,7 @@ def _overlap(first: Set[str], second: Set[str]) -> tuple[int, int]:
 
 
 def related_recommendations(
-    graph: nx.MultiDiGraph,
+    graph: "nx.MultiDiGraph[str]",
     recommendation_id: str,
     k: int = 5,
     support: SupportTable | None = None,
@@ -442,7 +448,7 @@ def related_recommendations(
     candidates = {
         rec
         for shared in (*own.best, *own.examples)
-        for _, rec, kind in graph.out_edges(shared, data="type")
+        for _, rec, kind in graph.out_edges(shared, data="type", default="")
         if kind in ("evidence", "example") and rec != recommendation_id
     }
     scored = []
@@ -469,16 +475,16 @@ def related_recommendations(
     ]
 
 
-def graph_stats(graph: nx.MultiDiGraph) -> dict[str, Any]:
+def graph_stats(graph: "nx.MultiDiGraph[str]") -> dict[str, Any]:
     """Size and structure: counts by type, most-cited studies, orphans, connected components.
 
     Most-cited studies are ranked by evidence links, then ID. An orphan study has no edge at
     all; an orphan recommendation (any kind) has no evidence link and no practice example.
     """
-    nodes = Counter(kind for _, kind in graph.nodes(data="type"))
-    edges = Counter(kind for _, _, kind in graph.edges(data="type"))
+    nodes = Counter(attributes.get("type") for _, attributes in graph.nodes(data=True))
+    edges = Counter(kind for _, _, kind in graph.edges(data="type", default=""))
     cited: dict[str, list[str]] = defaultdict(list)
-    for study, rec, kind in graph.edges(data="type"):
+    for study, rec, kind in graph.edges(data="type", default=""):
         if kind == "evidence":
             cited[study].append(rec)
     components = [len(component) for component in nx.weakly_connected_components(graph)]

@@ -29,13 +29,13 @@ def _plain(attributes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def flattened(graph: nx.MultiDiGraph, gexf: bool = False) -> nx.MultiDiGraph:
+def flattened(graph: "nx.MultiDiGraph[str]", gexf: bool = False) -> "nx.MultiDiGraph[str]":
     """A copy of the graph for GraphML or GEXF, in the same order.
 
     GEXF keeps an edge's ``type`` for directed/undirected, so there the edge type is written
     as ``edge_type``, and edges that are not evidence links get the ID ``from>to:key``.
     """
-    flat = nx.MultiDiGraph()
+    flat: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     flat.add_nodes_from((node, _plain(data)) for node, data in graph.nodes(data=True))
     for source, target, key, data in graph.edges(keys=True, data=True):
         attributes = _plain(data)
@@ -46,7 +46,7 @@ def flattened(graph: nx.MultiDiGraph, gexf: bool = False) -> nx.MultiDiGraph:
     return flat
 
 
-def export_graph(graph: nx.MultiDiGraph, format: str, path: str | Path) -> dict[str, Any]:
+def export_graph(graph: "nx.MultiDiGraph[str]", format: str, path: str | Path) -> dict[str, Any]:
     """Write the graph as GraphML, GEXF or node-link JSON, atomically; return what was written.
 
     JSON keeps every attribute as it is; GraphML and GEXF get the ``flattened`` copy, written
@@ -75,7 +75,7 @@ def export_graph(graph: nx.MultiDiGraph, format: str, path: str | Path) -> dict[
     }
 
 
-def graph_file(graph: nx.MultiDiGraph, format: str) -> bytes:
+def graph_file(graph: "nx.MultiDiGraph[str]", format: str) -> bytes:
     """The bytes ``export_graph`` writes, made without networkx's XML writers.
 
     Those build an ElementTree of the whole graph, indent it and serialise it, a few seconds
@@ -145,7 +145,7 @@ def _xml_types(writer: type) -> dict[type, str]:
     return {kind: types.xml_type[kind] for kind in (str, int, float, bool)}
 
 
-def _graphml_text(graph: nx.MultiDiGraph) -> str:
+def _graphml_text(graph: "nx.MultiDiGraph[str]") -> str:
     """``nx.write_graphml(flattened(graph))``'s document, as a string."""
     xml_types = _xml_types(nx.readwrite.graphml.GraphML)
     keys: dict[tuple[str, str, str], str] = {}  # (name, XML type, node or edge) → key ID
@@ -201,7 +201,7 @@ _GEXF_SPECIAL = {
 }
 
 
-def _gexf_text(graph: nx.MultiDiGraph) -> str:
+def _gexf_text(graph: "nx.MultiDiGraph[str]") -> str:
     """``nx.write_gexf(flattened(graph, gexf=True))``'s document, as a string."""
     xml_types = _xml_types(nx.readwrite.gexf.GEXF)
     # Per node or edge: attribute title → (ID, XML type); IDs count up across both.
@@ -287,8 +287,8 @@ def _gexf_text(graph: nx.MultiDiGraph) -> str:
         "  ",
     )
     version = nx.readwrite.gexf.GEXF.versions["1.2draft"]
-    attributes = (
+    namespaces = (
         f' xmlns="{version["NS_GEXF"]}" xmlns:xsi="{version["NS_XSI"]}"'
         f' xsi:schemaLocation="{version["SCHEMALOCATION"]}" version="{version["VERSION"]}"'
     )
-    return f"{_XML_DECLARATION}{_element('gexf', attributes, [meta, graph_element], '')}\n"
+    return f"{_XML_DECLARATION}{_element('gexf', namespaces, [meta, graph_element], '')}\n"

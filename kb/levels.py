@@ -10,7 +10,7 @@
 their docstrings and tables, so the rules people read are the rules the code applies.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +166,7 @@ def computed_rank(ranks: list[int], contradicting: int) -> int:
     return max(level - 1, 1) if contradicting else level
 
 
-def overall_level(items: list[Mapping[str, Any]]) -> tuple[str, str]:
+def overall_level(items: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     """The computed overall level of a body of evidence, and the reason for it, in words.
 
     1. Supporting items are ``supports`` links at S1 or above, whatever their basis (a source

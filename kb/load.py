@@ -10,8 +10,8 @@ link) are refused with a clear problem.
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Any, cast
 
 import yaml
 
@@ -87,11 +87,13 @@ def shown(text: str) -> str:
     return text if text.isprintable() else ascii(text)[1:-1]
 
 
-def _refuse_node(event: Any, line: int, path: FieldPath) -> None:
+def _refuse_node(
+    event: yaml.ScalarEvent | yaml.CollectionStartEvent, line: int, path: FieldPath
+) -> None:
     """Refuse a value that carries an anchor or an explicit tag (which may hold escapes)."""
     if event.anchor is not None:
         raise YamlRefused(f"anchors (&{event.anchor}) are not allowed in records", line, path)
-    raise YamlRefused(f"tags ({shown(event.tag)}) are not allowed in records", line, path)
+    raise YamlRefused(f"tags ({shown(event.tag or '')}) are not allowed in records", line, path)
 
 
 def parse_yaml(text: str) -> tuple[Any, dict[FieldPath, int]]:
@@ -143,11 +145,13 @@ def parse_yaml(text: str) -> tuple[Any, dict[FieldPath, int]]:
             # Dispatch on the exact class: this loop runs once per value of every record.
             kind = type(event)
             if kind is _SCALAR:
-                line = event.start_mark.line + 1
-                if event.anchor is not None or event.tag is not None:
-                    _refuse_node(event, line, current_path())
-                value: Any = event.value
-                style = event.style  # None (pure-Python parser) or "" (LibYAML) when plain
+                # The exact-class test above narrows nothing for mypy: cast costs no more.
+                scalar = cast(yaml.ScalarEvent, event)
+                line = scalar.start_mark.line + 1 if scalar.start_mark else 1
+                if scalar.anchor is not None or scalar.tag is not None:
+                    _refuse_node(scalar, line, current_path())
+                value: Any = scalar.value
+                style = scalar.style  # None (pure-Python parser) or "" (LibYAML) when plain
                 if not style and value in _NULLS:
                     value = None
                 elif style == '"':  # only escapes in double quotes can write a control character
@@ -170,14 +174,15 @@ def parse_yaml(text: str) -> tuple[Any, dict[FieldPath, int]]:
                         continue
                 attach(value, line)
             elif kind is _MAPPING_START or kind is _SEQUENCE_START:
-                line = event.start_mark.line + 1
-                if event.anchor is not None or event.tag is not None:
-                    _refuse_node(event, line, current_path())
+                start = cast(yaml.CollectionStartEvent, event)
+                line = start.start_mark.line + 1 if start.start_mark else 1
+                if start.anchor is not None or start.tag is not None:
+                    _refuse_node(start, line, current_path())
                 if len(stack) >= MAX_DEPTH:
                     raise YamlRefused(
                         f"values nest more than {MAX_DEPTH} levels deep", line, current_path()
                     )
-                container: Any = {} if kind is _MAPPING_START else []
+                container = {} if kind is _MAPPING_START else []
                 path = attach(container, line)
                 stack.append((container, path, []))
             elif kind is _MAPPING_END or kind is _SEQUENCE_END:
@@ -211,7 +216,7 @@ def parse_yaml(text: str) -> tuple[Any, dict[FieldPath, int]]:
     return root, lines
 
 
-def record_kind(relative: Path) -> str | None:
+def record_kind(relative: PurePath) -> str | None:
     """Kind of record a file holds, from the folder it is in."""
     folders = relative.parts[:-1]
     for length in range(len(folders), 0, -1):

@@ -48,12 +48,14 @@ class RecordCitations:
     def cite(self, record_type: str, record_id: str) -> dict[str, Any]:
         """The quote, citation, section, page, path and permalink of one record."""
         row = self.records[record_type][record_id]
-        quote = citation = None
-        location = None
+        quote: str | None = None
+        citation: str | None = None
+        location: dict[str, Any] | None = None
         if record_type == "recommendation":
             source = self.records["source"][row["source"]]
-            quote, citation = row["statement"], recommendation_citation(row, source, self.site)
-            citation, location = citation["text"], row["location"]
+            quote = row["statement"]
+            citation = recommendation_citation(row, source, self.site)["text"]
+            location = row["location"]
         elif record_type == "evidence":
             quote = row["quote"]
             citation = study_citation(self.records["study"][row["study"]])["text"]

@@ -51,7 +51,8 @@ def _value(field: str, value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(one_line(item) for item in value)
     if field in _VOCABULARY_FIELDS:
-        return LABELS.get(value, value)
+        label: str = LABELS.get(value, value)
+        return label
     return one_line(value)
 
 

@@ -67,7 +67,8 @@ def read_site_info(config: Path) -> SiteInfo:
     name = settings.get("site_name")
     if not isinstance(name, str) or not name.strip():
         raise SiteConfigInvalid(f"{config}: site_name: give the site's name")
-    extra = settings.get("extra") if isinstance(settings.get("extra"), dict) else {}
+    extra = settings.get("extra")
+    extra = extra if isinstance(extra, dict) else {}
     repository, contact = settings.get("repo_url"), extra.get("contact")
     return SiteInfo(
         name.strip(),

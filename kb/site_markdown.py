@@ -68,7 +68,8 @@ class _ShareAnchorIds(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         if "mkdocs_raw_html" in self.md.preprocessors:
-            self.md.preprocessors["mkdocs_raw_html"].present_anchor_ids |= self.stash.anchor_ids
+            raw_html = self.md.preprocessors["mkdocs_raw_html"]  # mkdocs's _RawHTMLPreprocessor
+            raw_html.present_anchor_ids |= self.stash.anchor_ids  # type: ignore[attr-defined]
         return lines
 
 

@@ -271,7 +271,7 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
 
 def _former_id_rows(kb: KnowledgeBase) -> list[dict[str, Any]]:
     """One row per former ID of every record (``former_ids``), removed records' too."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind in _RECORD_TABLES:
         for record_id, record in kb.by_kind(kind).items():
             rows.extend(
@@ -474,6 +474,9 @@ class StoredRecords:
             .join_from(evidence, study, evidence.c.study_id == study.c.id)
             .where(evidence.c.id.in_(keys), study.c.file.not_in(self.leave_out))
         )
+        link_id: str
+        rank: int
+        study_id: str
         for link_id, rank, study_id, file in self.connection.execute(query):
             found.append(
                 (RecordFile(file, "study", {"id": study_id}), link_id, ("findings", rank, "id"))
@@ -482,6 +485,7 @@ class StoredRecords:
         query = select(
             former.c.id, former.c.record_type, former.c.record_id, former.c.rank, former.c.file
         ).where(former.c.id.in_(keys), former.c.file.not_in(self.leave_out))
+        former_id: str
         for former_id, kind, record_id, rank, file in self.connection.execute(query):
             found.append(
                 (RecordFile(file, kind, {"id": record_id}), former_id, ("former_ids", rank))

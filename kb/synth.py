@@ -262,8 +262,9 @@ class _Draw:
         size = len(word)
         while size < length:
             successors = corpus.following.get(word)
-            word = rng.choice(successors) if successors and rng.random() < 0.9 else None
-            if word is None:
+            if successors and rng.random() < 0.9:
+                word = rng.choice(successors)
+            else:
                 word = rng.choice(corpus.words)
             out.append(word)
             size += len(word) + 1
@@ -316,7 +317,7 @@ def _zipf_exponent(mean: float, most: int) -> float:
     """The exponent s for which P(k) ∝ k^-s on 1..most has the given mean (bisection)."""
 
     def mean_for(s: float) -> float:
-        weights = [k**-s for k in range(1, most + 1)]
+        weights: list[float] = [k**-s for k in range(1, most + 1)]
         return sum(k * w for k, w in zip(range(1, most + 1), weights, strict=True)) / sum(weights)
 
     low, high = 0.0, 8.0

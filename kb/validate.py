@@ -7,7 +7,7 @@ resolves, that verbatim text is found in its source, and that no two studies sha
 
 import functools
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from kb.models import (
     RECORD_MODELS,
     Appraisal,
     Basis,
+    DowngradeRating,
     Example,
     Figure,
     Finding,
@@ -33,6 +34,7 @@ from kb.models import (
     StudyType,
     TextPart,
     Theme,
+    UpgradeRating,
 )
 from kb.quotes import find_quote, normalise_text
 
@@ -52,7 +54,7 @@ class KnowledgeBase:
     files: dict[str, RecordFile] = field(default_factory=dict)
 
     def by_kind(self, kind: str) -> dict[str, Any]:
-        return {
+        kinds: dict[str, dict[str, Any]] = {
             "source": self.sources,
             "theme": self.themes,
             "recommendation": self.recommendations,
@@ -60,7 +62,8 @@ class KnowledgeBase:
             "example": self.examples,
             "figure": self.figures,
             "removal": self.removed,
-        }[kind]
+        }
+        return kinds[kind]
 
     def findings(self) -> Iterator[tuple[Study, int, Finding]]:
         """Every evidence link, with its study and its place in the study's list."""
@@ -99,7 +102,7 @@ RENAMED_KEYS: dict[tuple[str, str], str] = {
 }
 
 
-def _message(error: dict[str, Any], kind_of_record: str = "") -> str:
+def _message(error: Mapping[str, Any], kind_of_record: str = "") -> str:
     kind = error["type"]
     if kind == "missing":
         return "required field is missing"
@@ -107,7 +110,8 @@ def _message(error: dict[str, Any], kind_of_record: str = "") -> str:
         renamed = RENAMED_KEYS.get((kind_of_record, str(error["loc"][-1])))
         return renamed or "unknown field"
     if kind == "enum":
-        return "must be one of: " + error["ctx"]["expected"].replace("'", "")
+        expected: str = error["ctx"]["expected"]
+        return "must be one of: " + expected.replace("'", "")
     if kind == "string_pattern_mismatch":
         return "must be lower-case letters, digits and hyphens (at most 64, not starting with -)"
     if kind == "string_too_short":
@@ -542,7 +546,11 @@ def _check_appraised_link(
 
 
 def _check_domains(check: _Checker, study: Study, appraisal: Appraisal, where: FieldPath) -> None:
-    for key, ratings in (("downgrades", appraisal.downgrades), ("upgrades", appraisal.upgrades)):
+    rated: tuple[tuple[str, Sequence[DowngradeRating | UpgradeRating]], ...] = (
+        ("downgrades", appraisal.downgrades),
+        ("upgrades", appraisal.upgrades),
+    )
+    for key, ratings in rated:
         seen: set[str] = set()
         for index, rating in enumerate(ratings):
             place = (*where, "appraisal", key, index)

@@ -15,16 +15,17 @@ import pytest
 from click.testing import CliRunner, Result
 
 import build_site
-from benchmarks.browser import ARGS as CHROMIUM_ARGS
-from benchmarks.browser import CHROMIUM as BROWSER_PATH
 from kb import pipeline
 from kb.cli import main
 from kb.export import export_document
 from kb.store import open_store
+from tests.chromium import ARGS as CHROMIUM_ARGS
+from tests.chromium import CHROMIUM
 
+# The kind of every test, one of these markers (pyproject.toml says what each means).
+KINDS = ("unit", "cli", "content", "site", "hostile")
 DATA = Path(__file__).parent / "data"
 REPOSITORY = Path(__file__).parent.parent
-CHROMIUM = Path(BROWSER_PATH)
 
 
 @pytest.fixture
@@ -147,3 +148,13 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
     assert dialogs == [], "a page opened a dialog"
     assert errors == [], f"JavaScript errors: {errors}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test that does not say its kind, so `pytest -m KIND` misses none."""
+    unmarked = [item.nodeid for item in items if not any(map(item.get_closest_marker, KINDS))]
+    if unmarked:
+        raise pytest.UsageError(
+            f"tests without a kind ({', '.join(KINDS)}); mark each module with "
+            f"`pytestmark = pytest.mark.KIND`: {', '.join(unmarked[:5])}"
+        )

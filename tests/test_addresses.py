@@ -13,6 +13,8 @@ import yaml
 
 from tests.conftest import run_kb
 
+pytestmark = pytest.mark.cli
+
 STUDY = "evidence/studies/krause-2012.yaml"
 REASON = ("--reason", "Retracted by its authors.", "--by", "A. Reviewer", "--on", "2026-12-02")
 

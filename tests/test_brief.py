@@ -16,6 +16,8 @@ import pytest
 from kb.cli import brief as brief_command
 from tests.conftest import DATA, run_kb
 
+pytestmark = pytest.mark.cli
+
 GOLDEN = DATA / "briefs"
 MADE_ON = datetime.date(2026, 12, 4)
 SITE_URL = "https://example.org/kb/"

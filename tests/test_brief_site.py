@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import Site
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.site, pytest.mark.browser, pytest.mark.slow]
 
 # Records the copy event's data, as the clipboard would receive it.
 RECORD_COPY = """() => {

@@ -22,6 +22,8 @@ from tests.test_reviewer_workflow import (
 )
 from tests.test_store import built_from_scratch, stored_tables
 
+pytestmark = pytest.mark.cli
+
 KB = Path(sys.executable).parent / "kb"
 STUDY = "evidence/studies/krause-2012.yaml"
 ABSTRACT = "Pilot results. Callbacks for applicants with foreign names rose by a third."

@@ -13,6 +13,8 @@ from kb.load import RecordFile, load_order, load_records, parse_record, record_p
 from kb.validate import check_record, validate_records
 from tests.conftest import DATA, REPOSITORY, run_kb
 
+pytestmark = pytest.mark.cli
+
 INVALID = DATA / "invalid"
 
 # One fixture per kind of error, named for it; the exact lines `kb check` must print.
@@ -178,6 +180,7 @@ def test_not_a_knowledge_base(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.content
 def test_repository_records_are_clean() -> None:
     """No errors and no warnings: every rule kb check can apply holds on the real records."""
     result = run_kb("check", "--root", REPOSITORY)

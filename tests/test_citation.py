@@ -6,10 +6,13 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
 import yaml
 
 from kb.release import current_release
 from tests.conftest import REPOSITORY
+
+pytestmark = pytest.mark.content
 
 CITATION = REPOSITORY / "CITATION.cff"
 

@@ -13,6 +13,8 @@ from kb.errors import SiteConfigInvalid
 from kb.site_config import SiteInfo, read_site_info, site_info
 from tests.conftest import DATA, run_kb
 
+pytestmark = pytest.mark.cli
+
 
 def test_site_url_is_read_from_mkdocs_yml(tmp_path: Path) -> None:
     config = tmp_path / "mkdocs.yml"

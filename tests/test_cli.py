@@ -8,6 +8,8 @@ import pytest
 from kb.settings import SETTINGS
 from tests.conftest import run_kb
 
+pytestmark = pytest.mark.cli
+
 # --- Settings --------------------------------------------------------------------------------
 
 _NUMBERS = {

@@ -19,6 +19,8 @@ from tests.repositories import (
     write_yaml,
 )
 
+pytestmark = pytest.mark.cli
+
 BODY = """\
   recommendations: 1 changed
   studies: 1 added, 1 removed, 1 renamed

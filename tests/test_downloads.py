@@ -18,6 +18,8 @@ import build_site
 from kb import pipeline
 from tests.repositories import base_repository, git
 
+pytestmark = pytest.mark.site
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:

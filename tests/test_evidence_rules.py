@@ -28,6 +28,8 @@ from kb.render import SiteInfo
 from kb.validate import check_record, validate_records
 from tests.conftest import run_kb
 
+pytestmark = pytest.mark.cli
+
 STUDY = "evidence/studies/krause-2012.yaml"
 REC = "recommendations/anonymise.yaml"
 EXAMPLE = "evidence/examples/blind-cv-pilot.yaml"

@@ -12,6 +12,8 @@ from kb import pipeline, search
 from kb.folder_swap import recover_folder, replace_folder
 from tests.conftest import REPOSITORY, run_kb
 
+pytestmark = pytest.mark.unit
+
 # Fills the new folder, then swaps it in; os.replace calls os._exit after the chosen call, as if
 # the process were killed right after that rename.
 KILLED_SWAP = """

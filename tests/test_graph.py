@@ -33,6 +33,8 @@ from kb.levels import disagrees, overall_level
 from kb.models import Relation, Strength
 from tests.conftest import run_kb
 
+pytestmark = pytest.mark.unit
+
 # --- A small knowledge base, written as YAML records -------------------------------------------
 #
 # Themes: health > care, work, other.  Evidence (study → recommendation, relation, level):

@@ -33,6 +33,8 @@ from tests.repositories import (
     write_yaml,
 )
 
+pytestmark = pytest.mark.site
+
 DOCS = REPOSITORY / "docs"
 OKAFOR_QUOTE = "A second trial of anonymised CVs narrowed shortlisting gaps (Okafor, 2020)."
 OKAFOR = "evidence/studies/okafor-2020.yaml"

@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import REPOSITORY, run_kb
 
+pytestmark = pytest.mark.hostile
+
 KB = str(REPOSITORY / ".venv" / "bin" / "kb")
 FIFTY_MB = 50 * 1024 * 1024
 

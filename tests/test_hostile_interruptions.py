@@ -27,7 +27,7 @@ KILLS = 4
 # Names a killed writer may leave beside its output: hidden, and never read as the output.
 STALE = (".kb.sqlite.", ".index.", ".site.")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.hostile, pytest.mark.slow]
 
 
 def bigger_kb(root: Path, studies: int) -> Path:

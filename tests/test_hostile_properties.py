@@ -39,6 +39,8 @@ from kb.models import (
 from kb.quotes import normalise_text, quote_parts
 from tests.conftest import DATA
 
+pytestmark = pytest.mark.hostile
+
 TINY = DATA / "tiny"
 SOURCE_TEXT = "evidence/sources/tiny-report.txt"
 TINY_IDS = {"tiny-report", "recruitment", "anonymise", "targets", "krause-2012"}

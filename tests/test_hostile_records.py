@@ -23,6 +23,8 @@ import pytest
 
 from tests.conftest import DATA, REPOSITORY, run_kb
 
+pytestmark = pytest.mark.hostile
+
 TINY = DATA / "tiny"
 RECOMMENDATION = "recommendations/anonymise.yaml"
 STUDY = "evidence/studies/krause-2012.yaml"

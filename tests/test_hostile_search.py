@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import DATA, run_kb
 
+pytestmark = pytest.mark.hostile
+
 # Anything a terminal could act on, other than the line feeds between lines of output.
 TERMINAL_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 

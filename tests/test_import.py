@@ -22,6 +22,8 @@ from kb.duplicates import (
 )
 from tests.conftest import DATA, REPOSITORY, run_kb
 
+pytestmark = pytest.mark.cli
+
 IMPORTS = DATA / "imports"
 
 # Sample file → what `kb import` does with each entry against the tiny knowledge base, whose

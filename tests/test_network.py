@@ -40,6 +40,8 @@ from kb.store import open_store
 from tests.conftest import DATA, REPOSITORY, Site
 from tests.test_site import AXE_TAGS
 
+pytestmark = pytest.mark.site
+
 # --- The knowledge bases' networks, without a site ------------------------------------------
 
 

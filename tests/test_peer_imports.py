@@ -28,6 +28,8 @@ import pytest
 from kb.duplicates import family_name
 from tests.conftest import run_kb
 
+pytestmark = pytest.mark.cli
+
 
 def _corpus() -> Path:
     given = os.environ.get("KB_PEER_IMPORTS")

@@ -16,6 +16,8 @@ import build_site
 from kb import pipeline
 from tests.conftest import DATA, REPOSITORY
 
+pytestmark = pytest.mark.site
+
 README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
 SUB_PATH = "/any/folder/"
 # The README's list of files whose names carry a content hash.

@@ -19,6 +19,8 @@ from tests.conftest import run_kb
 from tests.repositories import base_repository, commit
 from tests.test_publishing import SUB_PATH, _SubPathHandler, readme_headers
 
+pytestmark = pytest.mark.site
+
 REASON = "A duplicate of krause-2012, recorded twice."
 
 

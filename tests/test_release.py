@@ -31,6 +31,8 @@ from tests.repositories import (
     write_yaml,
 )
 
+pytestmark = pytest.mark.cli
+
 # --- The rule -------------------------------------------------------------------------------
 
 

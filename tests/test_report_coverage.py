@@ -14,9 +14,13 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kb import pipeline
 from kb.quotes import normalise_text
 from kb.validate import KnowledgeBase
+
+pytestmark = pytest.mark.content
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "evidence" / "sources" / "wcpp-race-equality-health.txt"

@@ -23,6 +23,8 @@ from kb.search import search
 from tests.conftest import DATA, REPOSITORY, run_kb
 from tests.test_store import built_from_scratch, stored_tables
 
+pytestmark = pytest.mark.cli
+
 KB = Path(sys.executable).parent / "kb"
 ZOTERO = DATA / "imports" / "zotero.ris"
 REFRESHED = "updated the store (build/kb.sqlite) and the search index (build/index)\n"

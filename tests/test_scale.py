@@ -1,10 +1,13 @@
 """The shortcuts that keep `kb check` fast on large knowledge bases give the same answers."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kb.quotes import find_quote, normalise_text
 from kb.validate import _found_in
+
+pytestmark = pytest.mark.unit
 
 # Plain words, and every kind of text normalise_text changes: markup, curly quotes, ellipses,
 # hyphenated line breaks, footnote markers, odd spaces.

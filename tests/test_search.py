@@ -12,7 +12,6 @@ from whoosh import index
 from whoosh.qparser import QueryParser
 from whoosh.writing import SegmentWriter
 
-from benchmarks.search_baseline import load_cases, measure
 from kb import pipeline, search, store
 from kb.errors import KnowledgeBaseError, RecordsInvalid, SearchQueryError
 from kb.search import index as search_index
@@ -20,6 +19,9 @@ from kb.search import postings, ranking
 from kb.search.nodes import build_tree
 from kb.search.postings import PostingsReader
 from tests.conftest import DATA, REPOSITORY, run_kb
+from tests.relevance import load_cases, measure
+
+pytestmark = pytest.mark.unit
 
 
 def built(root: Path) -> pipeline.Paths:

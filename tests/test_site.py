@@ -43,6 +43,8 @@ from kb.site_facts import SiteFacts, site_facts
 from kb.urls import record_url
 from tests.conftest import DATA, Site
 
+pytestmark = pytest.mark.site
+
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # The search index may grow by this much per record (Material's search_index.json), plus a
 # fixed allowance for the hand-written pages. At 10,000 records that is 5 MB.
@@ -1416,8 +1418,8 @@ def search_box(real_url: str, page: Any) -> SearchBox:
 def test_site_search_finds_what_kb_search_finds(real_site: Site, search_box: SearchBox) -> None:
     """The policy-writer query set, typed into the site's search box, does at least as well
     as `kb search` on the same set (recall@5 and MRR)."""
-    from benchmarks.search_baseline import load_cases, measure
     from kb import search
+    from tests.relevance import load_cases, measure
 
     cases = load_cases()
     index = real_site.index

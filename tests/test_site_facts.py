@@ -9,10 +9,14 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 import build_site
 from kb.site_facts import ProblemReports, SiteFacts, problem_reports, site_facts
 from tests.conftest import Site
 from tests.repositories import base_repository, commit, git
+
+pytestmark = pytest.mark.site
 
 
 def test_the_last_change_to_a_record_dates_the_records(tmp_path: Path) -> None:

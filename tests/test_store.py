@@ -12,6 +12,8 @@ from kb import pipeline, store
 from kb.validate import KnowledgeBase
 from tests.conftest import run_kb
 
+pytestmark = pytest.mark.cli
+
 
 def test_build_db_writes_every_table(tiny_kb: Path) -> None:
     result = run_kb("build-db", "--root", tiny_kb)

@@ -10,6 +10,8 @@ from kb.models import RecommendationKind, Strength, StudyType
 from kb.synth import Corpus, OutputNotEmpty, _Draw, corpus_from, link_counts, synthesise
 from tests.conftest import REPOSITORY, run_kb
 
+pytestmark = pytest.mark.cli
+
 
 def _files(root: Path) -> dict[str, bytes]:
     return {

@@ -14,6 +14,8 @@ import yaml
 from tests.conftest import REPOSITORY, run_kb
 from tests.test_citation import schema_check
 
+pytestmark = pytest.mark.cli
+
 WORKFLOWS = REPOSITORY / ".github" / "workflows"
 TEST = WORKFLOWS / "test.yml"
 PAGES = WORKFLOWS / "pages.yml"

@@ -271,7 +271,8 @@ def _strongest(records: Records, links: list[Row]) -> list[EvidenceShown]:
 
 
 def _study_title(study: Row) -> str:
-    return study.get("title") or study.get("reference") or study["id"]
+    title: str = study.get("title") or study.get("reference") or study["id"]
+    return title
 
 
 def _named(records: Records, links: list[Row]) -> str:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import Engine
 
 from kb import pipeline
 from kb.brief import Edition, Named, brief_for, read_selection_file, render_brief
@@ -30,7 +31,7 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
-def _search(paths: pipeline.Paths, engine: object, query: str, limit: int) -> list[str]:
+def _search(paths: pipeline.Paths, engine: Engine, query: str, limit: int) -> list[str]:
     """The recommendations a search finds for ``query``, best first."""
     import functools
 

@@ -4,7 +4,8 @@ Each parses options, calls one function of kb.edit or kb.rename, and prints the 
 file (the same lines with --dry-run, which writes nothing), or with --json one object.
 """
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import click
 
@@ -52,12 +53,16 @@ def _files(count: int) -> str:
     return f"{count} file{'s' if count != 1 else ''}"
 
 
-def _listed(parts: Any) -> str:
-    parts = list(parts)
+FC = TypeVar("FC", bound=Callable[..., Any])  # a command function, as click's decorators take
+
+
+def _listed(given: Iterable[str]) -> str:
+    parts = list(given)
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
-def _clear_option(fields: Any) -> Any:
+def _clear_option(fields: Iterable[str]) -> Callable[[FC], FC]:
+    fields = list(fields)
     return click.option(
         "--clear",
         "clear",
@@ -68,7 +73,7 @@ def _clear_option(fields: Any) -> Any:
     )
 
 
-def _recorder_options(command: Any) -> Any:
+def _recorder_options(command: FC) -> FC:
     command = click.option(
         "--on", "recorded_on", help="When, YYYY-MM-DD [default: today, when it changes]."
     )(command)
@@ -181,8 +186,10 @@ def edit_evidence(
 def _evidence_edit(
     options: dict[str, Any], clear: list[str], recorder: editing.Recorder
 ) -> editing.EvidenceEdit:
-    names = ("basis", "claim", "relation", "strength", "direction", "horizon", "summary")
-    names += ("quote", "quote_unchecked", "source", "above_ceiling", "note")
+    names = (
+        *("basis", "claim", "relation", "strength", "direction", "horizon", "summary"),
+        *("quote", "quote_unchecked", "source", "above_ceiling", "note"),
+    )
     fields = {name: options[name] for name in names if options[name] is not None}
     location = {name: options[name] for name in ("section", "page") if options[name] is not None}
     appraisal = {

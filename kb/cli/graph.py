@@ -21,11 +21,13 @@ from kb.graph_files import EXPORT_FORMATS, export_graph
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
-def _graph(root: str | None, database: str | None) -> nx.MultiDiGraph:
+def _graph(root: str | None, database: str | None) -> "nx.MultiDiGraph[str]":
     return build_graph(pipeline.current_store(paths_from(root, database)))
 
 
-def _graph_for(root: str | None, database: str | None, given: str) -> tuple[nx.MultiDiGraph, str]:
+def _graph_for(
+    root: str | None, database: str | None, given: str
+) -> tuple["nx.MultiDiGraph[str]", str]:
     """The graph, and the ID ``given`` means: a former ID leads to the record it became, with
     a note saying so; a removed record's ID is an error saying when and why (kb.aliases)."""
     from kb.aliases import aliases_in_store, resolve

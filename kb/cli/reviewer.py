@@ -4,6 +4,7 @@ Each parses options, calls one function of kb.add or kb.fmt, and prints what was
 """
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ JSON_OPTION = click.option(
 )
 
 
-def choice(vocabulary: type) -> click.Choice:
+def choice(vocabulary: type[StrEnum]) -> click.Choice[str]:
     return click.Choice([member.value for member in vocabulary])
 
 
@@ -242,7 +243,7 @@ def add_evidence(
     click.echo(written.refreshed)
 
 
-_EVIDENCE_PROMPTS = {
+_EVIDENCE_PROMPTS: dict[str, tuple[str, click.Choice[str] | type[str]]] = {
     "basis": ("Basis (source: a report's words; appraisal: your reading)", choice(Basis)),
     "relation": ("Relation", choice(Relation)),
     "strength": ("Strength", choice(Strength)),
@@ -260,7 +261,10 @@ _APPRAISAL_PROMPTS = {
 
 
 def parse_ratings(
-    given: tuple[tuple[str, str, str], ...], domains: type, option: str, removable: bool = False
+    given: tuple[tuple[str, str, str], ...],
+    domains: type[StrEnum],
+    option: str,
+    removable: bool = False,
 ) -> list[dict[str, Any]]:
     """``--downgrade``/``--upgrade`` values as ratings, with usage errors for bad ones; with
     ``removable``, 0 levels (a rating to remove) too."""
@@ -281,8 +285,8 @@ def parse_ratings(
     return ratings
 
 
-def _ask_ratings(kind: str, domains: type) -> list[dict[str, Any]]:
-    ratings = []
+def _ask_ratings(kind: str, domains: type[StrEnum]) -> list[dict[str, Any]]:
+    ratings: list[dict[str, Any]] = []
     allowed = click.Choice(["", *(member.value for member in domains)])
     while True:
         domain = click.prompt(
@@ -526,9 +530,9 @@ def fmt(root: str | None, database: str | None, files: tuple[Path, ...], check: 
     changed = sum(result.status == "changed" for result in results)
     refused = sum(result.status == "refused" for result in results)
     unchanged = len(results) - changed - refused
-    files = "file" if changed == 1 else "files"
+    noun = "file" if changed == 1 else "files"
     done = "would be reformatted" if check else "reformatted"
-    summary = f"{changed} {files} {done}, {unchanged} already canonical"
+    summary = f"{changed} {noun} {done}, {unchanged} already canonical"
     click.echo(summary + (f", {refused} cannot be formatted" if refused else ""))
     if refused or (check and changed):
         sys.exit(1)

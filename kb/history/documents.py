@@ -30,7 +30,7 @@ _LEVELS = frozenset(level.value for level in Strength)
 def read_blob(path: str, raw: bytes) -> Record | None:
     """The record a file at ``path`` (from the root) holds, or None when it is not a record
     file or cannot be read as one (the history skips it, as ``kb check`` would refuse it)."""
-    kind = record_kind(PurePosixPath(path))  # type: ignore[arg-type]  # reads .parts only
+    kind = record_kind(PurePosixPath(path))
     if kind not in PLURALS or not path.endswith(".yaml"):
         return None
     record, _ = parse_record(
@@ -97,7 +97,7 @@ def document_of(records: Iterable[Record], links: Iterable[dict[str, Any]]) -> d
 
 def _add_headlines(document: dict[str, list[dict[str, Any]]]) -> None:
     """Each recommendation's ``strength`` and ``headline``, as ``kb.export`` gives them."""
-    items: dict[str, list[dict[str, Any]]] = {}
+    items: dict[str | None, list[dict[str, Any]]] = {}  # None: a link naming no recommendation
     for link in document["evidence"]:
         if link.get("strength") in _LEVELS and isinstance(link.get("relation"), str):
             items.setdefault(link.get("recommendation"), []).append(

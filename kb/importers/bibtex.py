@@ -33,8 +33,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import bibtexparser
-from bibtexparser import Library
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.library import Library
 from bibtexparser.middlewares import (
     LatexDecodingMiddleware,
     MonthLongStringMiddleware,
@@ -54,6 +54,7 @@ from bibtexparser.model import (
     Entry,
     MiddlewareErrorBlock,
     ParsingFailedBlock,
+    String,
 )
 
 from kb.importers.fields import MAX_NESTING, ImportEntry, References, study_fields, year_of
@@ -194,10 +195,12 @@ class ConcatenateStrings(LibraryMiddleware):
     @staticmethod
     def _resolve(value: str, strings: dict[str, str], too_long: set[str]) -> str | None:
         """The text of a concatenation; None when a part is not defined. Raises ``_TooLong``."""
-        texts, length = [], 0
-        for part in _parts(value) or [None]:
-            if part is None:
-                return None
+        parts = _parts(value)
+        if not parts:
+            return None
+        texts: list[str] = []
+        length = 0
+        for part in parts:
             text = _enclosed_text(part)
             if text is None and part.lower() in too_long:
                 raise _TooLong
@@ -312,13 +315,15 @@ PARSE_STACK = (
 def parse(text: str) -> Library:
     """The blocks of a BibTeX file, each transformed by ``PARSE_STACK`` and LaTeX decoding."""
     with _quiet("bibtexparser"):
-        library = bibtexparser.parse_string(text, parse_stack=[])
+        library = parse_string(text, parse_stack=[])
         blocks: list[Block] = []
         for number, block in enumerate(library.blocks):
             if isinstance(block, DuplicateBlockKeyBlock):  # a repeated key: read it all the same
-                block = block.ignore_error_block
-                block.parser_metadata[_KEY] = block.key
-                block.key = f"{block.key}\0{number}"
+                keyed = block.ignore_error_block  # the entry or @string it would have been
+                if isinstance(keyed, Entry | String):
+                    keyed.parser_metadata[_KEY] = keyed.key
+                    keyed.key = f"{keyed.key}\0{number}"
+                    block = keyed
             blocks.append(block)
         library = Library(blocks)
         for middleware in PARSE_STACK:

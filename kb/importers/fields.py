@@ -91,10 +91,10 @@ def clean(value: Any) -> str | None:
 
 
 def pages(start: Any, end: Any) -> str | None:
-    start, end = clean(start), clean(end)
-    if start and end and end != start:
-        return f"{start}-{end}"
-    return start or end
+    first, last = clean(start), clean(end)
+    if first and last and last != first:
+        return f"{first}-{last}"
+    return first or last
 
 
 def study_fields(

@@ -23,10 +23,12 @@ other ``<`` is left as it is, being text.
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from pylatexenc import latexwalker
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
-from pylatexenc.macrospec import MacroSpec
+from pylatexenc.macrospec import LatexContextDb, MacroSpec
 
 from kb.importers.fields import MAX_NESTING
 
@@ -79,8 +81,8 @@ def latex_nesting(value: str) -> int:
     return deepest
 
 
-def _script_macro(kind: str):  # type: ignore[no-untyped-def]
-    def replace(node, l2tobj):  # type: ignore[no-untyped-def]  # pylatexenc's callback
+def _script_macro(kind: str) -> Callable[[latexwalker.LatexNode, LatexNodes2Text], str]:
+    def replace(node: latexwalker.LatexNode, l2tobj: LatexNodes2Text) -> str:  # a callback
         arguments = node.nodeargd.argnlist if node.nodeargd else []
         text = "".join(l2tobj.nodelist_to_text([argument]) for argument in arguments if argument)
         return scripted(text, kind)
@@ -116,7 +118,7 @@ _MACROS = {
 }
 
 
-def _walker_context():  # type: ignore[no-untyped-def]
+def _walker_context() -> LatexContextDb:
     context = latexwalker.get_default_latex_context_db()
     context.add_context_category(
         "kb-bibliography",
@@ -126,7 +128,7 @@ def _walker_context():  # type: ignore[no-untyped-def]
     return context
 
 
-def _text_context():  # type: ignore[no-untyped-def]
+def _text_context() -> LatexContextDb:
     context = get_default_latex_context_db()
     context.add_context_category(
         "kb-bibliography",
@@ -144,18 +146,22 @@ class LatexToText(LatexNodes2Text):
         super().__init__(latex_context=_text_context(), math_mode="text")
         self._walker_context = _walker_context()
 
-    def latex_to_text(self, latex: str, **parse_flags) -> str:  # type: ignore[no-untyped-def]
+    def latex_to_text(self, latex: str, **parse_flags: Any) -> str:
         parse_flags.setdefault("latex_context", self._walker_context)
-        return super().latex_to_text(latex, **parse_flags)
+        text: str = super().latex_to_text(latex, **parse_flags)
+        return text
 
-    def macro_node_to_text(self, node) -> str:  # type: ignore[no-untyped-def]
+    def macro_node_to_text(self, node: latexwalker.LatexMacroNode) -> str:
         if self.latex_context.get_macro_spec(node.macroname) is None:
-            return node.macroname  # an unknown macro: its name, not nothing
-        return super().macro_node_to_text(node)
+            name: str = node.macroname  # an unknown macro: its name, not nothing
+            return name
+        text: str = super().macro_node_to_text(node)
+        return text
 
-    def math_node_to_text(self, node) -> str:  # type: ignore[no-untyped-def]
+    def math_node_to_text(self, node: latexwalker.LatexMathNode) -> str:
         if node.isNodeType(latexwalker.LatexEnvironmentNode) or node.displaytype == "display":
-            return super().math_node_to_text(node)
+            text: str = super().math_node_to_text(node)
+            return text
         pieces: list[str] = []
         script = ""  # ^ or _ waiting for what it applies to
         for child in node.nodelist:

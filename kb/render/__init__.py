@@ -19,10 +19,12 @@ import networkx as nx
 
 from kb.brief import Edition, Records
 from kb.downloads import write_downloads
+from kb.errors import PageClash
 from kb.render.brief_page import theme_brief_downloads, write_theme_briefs
 from kb.render.model import SiteModel
-from kb.render.pages import PageClash, Rendered, SiteInfo, hand_written_pages, render_pages
+from kb.render.pages import Rendered, hand_written_pages, render_pages
 from kb.render.site_search import write_search_vocabulary
+from kb.site_config import SiteInfo
 
 if TYPE_CHECKING:
     from kb.history.published import PublishedHistory
@@ -73,7 +75,7 @@ class SiteSources:
 
 def render_site(
     document: dict[str, list[dict[str, Any]]],
-    graph: nx.MultiDiGraph,
+    graph: "nx.MultiDiGraph[str]",
     where: SiteSources,
     site: SiteInfo,
     link_docs: bool = False,

@@ -47,9 +47,11 @@ def crossings(edges: Sequence[Edge], left: Sequence[Hashable], right: Sequence[H
     return count
 
 
-def _neighbours(edges: Sequence[Edge]) -> tuple[dict, dict]:
-    of_left: dict[Hashable, list[Hashable]] = defaultdict(list)
-    of_right: dict[Hashable, list[Hashable]] = defaultdict(list)
+def _neighbours(
+    edges: Sequence[tuple[Node, Node]],
+) -> tuple[dict[Node, list[Node]], dict[Node, list[Node]]]:
+    of_left: dict[Node, list[Node]] = defaultdict(list)
+    of_right: dict[Node, list[Node]] = defaultdict(list)
     for a, b in edges:
         of_left[a].append(b)
         of_right[b].append(a)
@@ -57,8 +59,8 @@ def _neighbours(edges: Sequence[Edge]) -> tuple[dict, dict]:
 
 
 def _by_barycentre(
-    column: list[Hashable], neighbours: dict, other: list[Hashable]
-) -> list[Hashable]:
+    column: list[Node], neighbours: dict[Node, list[Node]], other: list[Node]
+) -> list[Node]:
     """``column`` sorted by the mean position of each node's neighbours in ``other``.
 
     Ties, and nodes without neighbours, keep their current place, so the result is
@@ -67,7 +69,7 @@ def _by_barycentre(
     other_at = {node: index for index, node in enumerate(other)}
     current = {node: index for index, node in enumerate(column)}
 
-    def key(node: Hashable) -> tuple[float, int]:
+    def key(node: Node) -> tuple[float, int]:
         positions = [other_at[neighbour] for neighbour in neighbours[node]]
         mean = sum(positions) / len(positions) if positions else float(current[node])
         return mean, current[node]
@@ -81,7 +83,7 @@ def _pair_crossings(first: list[int], second: list[int]) -> int:
     return sum(1 for a in first for b in second if a > b)
 
 
-def _exchange(column: list[Hashable], neighbours: dict, other: list[Hashable]) -> bool:
+def _exchange(column: list[Node], neighbours: dict[Node, list[Node]], other: list[Node]) -> bool:
     """Swap neighbouring nodes of ``column`` wherever that removes crossings; True if any."""
     other_at = {node: index for index, node in enumerate(other)}
     swapped = False
@@ -96,8 +98,8 @@ def _exchange(column: list[Hashable], neighbours: dict, other: list[Hashable]) -
 
 
 def _improved(
-    edges: Sequence[Edge], left: list[Hashable], right: list[Hashable], right_first: bool
-) -> tuple[int, list[Hashable], list[Hashable]]:
+    edges: Sequence[tuple[Node, Node]], left: list[Node], right: list[Node], right_first: bool
+) -> tuple[int, list[Node], list[Node]]:
     """Barycentre sweeps from the starting orders, then exchanges: (crossings, left, right).
 
     ``right_first`` says which column the sweeps move first; neither is better every time.

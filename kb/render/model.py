@@ -47,7 +47,7 @@ def level_definition(level: str | None) -> str:
 class SiteModel:
     """Every record, indexed for the pages, with profiles and related recommendations."""
 
-    def __init__(self, document: dict[str, list[Row]], graph: nx.MultiDiGraph):
+    def __init__(self, document: dict[str, list[Row]], graph: "nx.MultiDiGraph[str]"):
         self.document = document
         self.graph = graph
         self.sources = {row["id"]: row for row in document["sources"]}
@@ -170,7 +170,8 @@ class SiteModel:
         return headline
 
     def study_label(self, study_id: str) -> str:
-        return self.graph.nodes[study_id]["label"]
+        label: str = self.graph.nodes[study_id]["label"]
+        return label
 
     def related(self, rec_id: str) -> list[Row]:
         return related_recommendations(self.graph, rec_id, support=self.support)

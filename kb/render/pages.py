@@ -599,6 +599,10 @@ def _theme_pages(writer: PageWriter) -> None:
         )
         links = _theme_links(m, theme_id)
         page = site_path(f"network/{theme_id}.md")  # the drawing's links are relative to it
+
+        def href(kind: str, record_id: str, page: str = page) -> str:
+            return relative_url(page, record_url(kind, token(record_id)))
+
         writer.write(
             f"network/{theme_id}.md",
             "network.md.j2",
@@ -610,9 +614,7 @@ def _theme_pages(writer: PageWriter) -> None:
                 theme["title"],
                 links,
                 f"network-{theme_id}",
-                lambda kind, record_id, page=page: relative_url(
-                    page, record_url(kind, token(record_id))
-                ),
+                href,
             ),
             legend=legend_svg(),
         )

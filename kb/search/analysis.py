@@ -160,7 +160,7 @@ class WordCache(Analyzer):
         return {"stem": self.stem, "synonyms": self.synonyms}  # the schema stores the analyser
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["stem"], state.get("synonyms", True))
+        WordCache.__init__(self, state["stem"], state.get("synonyms", True))
 
     def has_morph(self) -> bool:
         return self.stem
@@ -183,7 +183,8 @@ class WordCache(Analyzer):
 
     def __call__(self, value: str, **options: Any) -> Iterator[Any]:
         if not options.keys() <= _PLAIN_OPTIONS:
-            return self.chain(value, **options)
+            tokens: Iterator[Any] = self.chain(value, **options)
+            return tokens
         return self._tokens(value, **options)
 
     def _tokens(

@@ -102,12 +102,14 @@ def _with_digest(document: dict[str, Any]) -> dict[str, Any]:
 Selection = dict[str, set[str]]  # record IDs by document type
 
 
-def _rows(opened: Any, model: Any, column: Any = None, ids: Iterable[str] | None = None) -> list:
+def _rows(
+    opened: Any, model: Any, column: Any = None, ids: Iterable[str] | None = None
+) -> list[Any]:
     """Every row of ``model``, or those whose ``column`` is one of ``ids``."""
     if ids is None:
         return list(opened.exec(select(model)))
     wanted = sorted(set(ids))
-    found: list = []
+    found: list[Any] = []
     for start in range(0, len(wanted), 500):  # SQLite limits the parameters of one query
         found.extend(opened.exec(select(model).where(column.in_(wanted[start : start + 500]))))
     return found
@@ -180,9 +182,10 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
     def with_ancestors(theme_ids: Iterable[str]) -> list[str]:
         found: list[str] = []
         for theme_id in theme_ids:
-            while theme_id and theme_id not in found:
-                found.append(theme_id)
-                theme_id = themes[theme_id].parent_id if theme_id in themes else None
+            current: str | None = theme_id
+            while current and current not in found:
+                found.append(current)
+                current = themes[current].parent_id if current in themes else None
         return found
 
     themes_of: dict[str, list[str]] = defaultdict(list)
@@ -205,7 +208,7 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
     documents: list[dict[str, Any]] = []
 
     def add(kind: str, row_type: str, row_id: str, **fields: Any) -> None:
-        document = {"key": f"{row_type}:{row_id}", "id": row_id, "ref": row_id}
+        document: dict[str, Any] = {"key": f"{row_type}:{row_id}", "id": row_id, "ref": row_id}
         document |= {"type": row_type, "kind": kind}
         document.update({name: value for name, value in fields.items() if value not in ("", None)})
         document["prior"] = round(100 * PRIOR[kind if row_type == "recommendation" else row_type])
@@ -287,7 +290,7 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
             bears_on=row.recommendation_id,
         )
     for example in sorted(examples, key=lambda row: row.id):
-        rec_ids = recs_of_example[example.id]
+        example_recs = recs_of_example[example.id]
         add(
             example.evaluation_status,
             "example",
@@ -296,10 +299,10 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
             title=example.name,
             text=example.description,
             context=_paragraphs(example.quote, example.place, example.sector, example.note),
-            theme=_lines(theme for rec in rec_ids for theme in with_ancestors(themes_of[rec])),
+            theme=_lines(theme for rec in example_recs for theme in with_ancestors(themes_of[rec])),
             source=example.source_id,
             year=year_of(example.source_id),
-            bears_on=_lines(sorted(rec_ids)),
+            bears_on=_lines(sorted(example_recs)),
             row_digest=example.digest,
         )
     for figure in sorted(figures, key=lambda row: row.id):
@@ -343,7 +346,8 @@ def _stamp_version(index_dir: Path) -> int | None:
         stamp = json.loads((index_dir / STAMP).read_text())
         if stamp.get("synonyms") != _synonyms_digest():
             return None
-        return stamp["schema_version"]
+        version: int = stamp["schema_version"]
+        return version
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -386,6 +390,8 @@ class _Writer(SegmentWriter):
     and a compact copy of the long postings lists (kb.search.postings) written with them. It
     may hold ``KB_INDEX_MEMORY_MB`` of postings in memory before spilling them to disk."""
 
+    fieldwriter: Any  # Whoosh's codec's writer, wrapped in a CompactWriter while flushing
+
     def __init__(self, opened: Any) -> None:
         super().__init__(opened, limitmb=number_setting("index_memory_mb"))
 
@@ -408,7 +414,8 @@ def _add_all(writer: Any, documents: list[dict[str, Any]]) -> None:
 
 DIGESTS = "kb-digests.json"
 # Record tables whose ``digest`` column changes with the record (links live in their records).
-_RECORD_TABLES = {
+_RecordTable = type[SourceRow | ThemeRow | RecommendationRow | StudyRow | ExampleRow | FigureRow]
+_RECORD_TABLES: dict[str, _RecordTable] = {
     "source": SourceRow,
     "theme": ThemeRow,
     "recommendation": RecommendationRow,
@@ -416,7 +423,9 @@ _RECORD_TABLES = {
     "example": ExampleRow,
     "figure": FigureRow,
 }
-_DOCUMENT_TABLES = {
+_DOCUMENT_TABLES: dict[
+    str, type[RecommendationRow | StudyRow | EvidenceRow | ExampleRow | FigureRow]
+] = {
     "recommendation": RecommendationRow,
     "study": StudyRow,
     "evidence": EvidenceRow,
@@ -528,9 +537,11 @@ def _changes(engine: Engine, saved: dict[str, Any] | None, opened: Any) -> _Chan
     which many documents borrow from), every document is built and compared.
     """
     records = _record_digests(engine)
-    previous = saved["records"] if saved else None
-    if previous is not None and all(
-        previous.get(name) == records[name] for name in ("source", "theme")
+    previous: dict[str, dict[str, str]] | None = saved["records"] if saved else None
+    if (
+        saved is not None
+        and previous is not None
+        and all(previous.get(name) == records[name] for name in ("source", "theme"))
     ):
         indexed: dict[str, str] = saved["documents"]
         keys = _document_keys(engine)

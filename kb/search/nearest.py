@@ -56,7 +56,9 @@ class NearestRecommendation:
         return asdict(self)
 
 
-def _recommendation(searcher: Any, docnum: int, matches: bool, via: list[str]) -> Any:
+def _recommendation(
+    searcher: Any, docnum: int, matches: bool, via: list[str]
+) -> NearestRecommendation:
     fields = searcher.stored_fields(docnum)
     return NearestRecommendation(
         id=fields["id"],

@@ -66,10 +66,13 @@ class Term(Node):
             self.postings.weights,
             self.postings.lengths,
         )
-        self.function = index.term_scorer(fieldname, text) if self.ids else None
+        function = index.term_scorer(fieldname, text) if self.ids else None
+        self.function = function
         self.boost = boost
         # The best score of any posting: that of one of a few (weight, length) pairs.
-        best = max((self.function(*pair) for pair in self.postings.pairs), default=0.0)
+        best = (
+            max((function(*pair) for pair in self.postings.pairs), default=0.0) if function else 0.0
+        )
         self.bound = best * boost * SLACK
         self._docs: set[int] | None = None
         self._numbers: dict[int, int] | None = None  # docnum -> place in the postings
@@ -92,6 +95,8 @@ class Term(Node):
             self.function,
             self.boost,
         )
+        if function is None:  # no postings
+            return {}
         if among is not None and len(among) < len(ids):
             numbers = self._places(among)
             return {ids[n]: function(weights[n], lengths[n]) * boost for n in numbers}

@@ -15,6 +15,7 @@ import pickle
 import sys
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
@@ -70,9 +71,9 @@ class CompactWriter(FieldWriter):
         self._writer = writer
         self._fieldname = ""
         self._ranked = False
-        self._term: tuple[array, array, bytearray] | None = None
+        self._term: tuple[array[int], array[float], bytearray] | None = None
         self._btext = b""
-        self._lists: dict[tuple[str, bytes], tuple[array, array, bytearray]] = {}
+        self._lists: dict[tuple[str, bytes], tuple[array[int], array[float], bytearray]] = {}
         self._frontiers: dict[tuple[str, bytes], list[tuple[float, int]]] = {}
 
     def __getattr__(self, name: str) -> Any:
@@ -147,12 +148,13 @@ def _compact_table(reader: Any) -> tuple[Any, _Table] | None:
                 table = pickle.loads(file.get(start, size))
                 found = (file, {k: (start + size + o, n, f) for k, (o, n, f) in table.items()})
         reader._kb_compact = found
-    return reader._kb_compact
+    compact: tuple[Any, _Table] | None = reader._kb_compact
+    return compact
 
 
 def _compact_postings(
     reader: Any, fieldname: str, text: bytes
-) -> tuple[list, list, bytes, list] | None:
+) -> tuple[list[int], list[float], bytes, list[tuple[float, int]]] | None:
     """A long list's (docnums, weights, length bytes, ``frontier``) from the compact copy."""
     found = _compact_table(reader)
     if found is None:
@@ -267,7 +269,7 @@ class Postings:
 
     ids: list[int]
     weights: list[float]
-    lengths: bytes | bytearray
+    lengths: bytearray
     values: list[Any] | None = None
     pairs: list[tuple[float, int]] = field(default_factory=list)  # frontier(), for bounds
 
@@ -324,7 +326,7 @@ class PostingsReader:
             self._norm_tables[key] = norms
         return self._norm_tables[key]
 
-    def term_scorer(self, fieldname: str, text: bytes) -> Any:
+    def term_scorer(self, fieldname: str, text: bytes) -> Callable[[float, int], float]:
         """A function (weight, length byte) -> the term's BM25F score, as Whoosh computes it."""
         if not self.schema[fieldname].scorable:
 

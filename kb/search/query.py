@@ -268,15 +268,18 @@ class _PriorBM25F(scoring.BM25F):
         """
         parent = searcher.get_parent()
         if fieldname not in RARITY_FIELDS:
-            return super().idf(parent, fieldname, text)
+            whooshs: float = super().idf(parent, fieldname, text)
+            return whooshs
         count = parent.doc_count_all()
         found = max(parent.doc_frequency(name, text) for name in RARITY_FIELDS)
-        return math.log(1 + (count - found + 0.5) / (found + 0.5)) ** IDF_POWER
+        rarity: float = math.log(1 + (count - found + 0.5) / (found + 0.5)) ** IDF_POWER
+        return rarity
 
     def final(self, searcher: Any, docnum: int, score: float) -> float:
         if "_kb_prior" not in searcher.__dict__:
             searcher._kb_prior = searcher.reader().column_reader("prior")
-        return score * (searcher._kb_prior[docnum] or 100) / 100
+        prior: float = searcher._kb_prior[docnum] or 100
+        return score * prior / 100
 
 
 class _Bold(highlight.Formatter):
@@ -360,12 +363,15 @@ class _BestOfMatcher(DisjunctionMaxMatcher):
 
     def score(self) -> float:
         a, b = self.a, self.b
+        score: float
         if not a.is_active() or (b.is_active() and b.id() < a.id()):
-            return b.score()
-        if not b.is_active() or a.id() < b.id():
-            return a.score()
-        high, low = sorted((a.score(), b.score()), reverse=True)
-        return high + self.tiebreak * low
+            score = b.score()
+        elif not b.is_active() or a.id() < b.id():
+            score = a.score()
+        else:
+            high, low = sorted((a.score(), b.score()), reverse=True)
+            score = high + self.tiebreak * low
+        return score
 
 
 class _BestOf(query.DisjunctionMax):
@@ -471,6 +477,8 @@ class _Operators(plugins.OperatorsPlugin):
     may follow another is NOT after a two-sided one (``x AND NOT y``); anything else is a
     SearchQueryError that names the pair. An operator at either end of the query is a word.
     """
+
+    ops: list[tuple[Any, int]]  # Whoosh's (operator tagger, priority) pairs
 
     def __init__(self) -> None:
         super().__init__()

@@ -196,12 +196,14 @@ def _by_clauses_matched(
         matched, titles = (value % 16, value // 16) if split else (value, value)
         if mark == everything:
             total = sum(any_rare[:matched])
-            return boost * total * (matched / share) ** power * prior / 100
+            score: float = boost * total * (matched / share) ** power * prior / 100
+            return score
         own = [bounds[number] for number in rare if mark >> number & 1]
         others = matched - len(own)
         titled = min(titles, others)
         total = sum(own) + sum(in_title[:titled]) + sum(elsewhere[: others - titled])
-        return boost * total * (matched / share) ** power * prior / 100
+        score = boost * total * (matched / share) ** power * prior / 100
+        return score
 
     values = sorted(
         (value for value in set(counts) if value),

@@ -34,8 +34,10 @@ ENGLISH_WORDS_FILE = DATA / "english-words.txt"
 EXTRA_WORDS_FILE = DATA / "extra-words.txt"
 # SCOWL's size for spell checking: larger sizes add rare words that hide real misspellings.
 SCOWL_SIZE = 60
-SCOWL_CATEGORIES = ("english", "british", "british_z", "american", "variant_1")
-SCOWL_CATEGORIES += ("british_variant_1",)
+SCOWL_CATEGORIES = (
+    *("english", "british", "british_z", "american", "variant_1"),
+    "british_variant_1",
+)
 # Words shorter than this are never corrected: too many are a letter from another word.
 MIN_CORRECTED = 4
 
