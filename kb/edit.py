@@ -44,9 +44,10 @@ from kb.dump import record_data
 from kb.errors import ChangeRefused, RecordExists, RecordNotFound
 from kb.levels import appraised_level
 from kb.load import RecordFile
-from kb.models import Basis, Removal, Study, StudyType
+from kb.models import Removal, Study
 from kb.tombstones import study_tombstone, tombstone_path
 from kb.validate import schema_problems
+from kb.vocabularies import Basis, StudyType
 from kb.write import repository_lock
 
 # Fields a link edit may clear, and where they sit in the link.

@@ -20,21 +20,18 @@ from kb.load import FieldPath, FileRefused, RecordFile, format_field, read_text_
 from kb.models import (
     RECORD_MODELS,
     Appraisal,
-    Basis,
     Example,
     Figure,
     Finding,
     Recommendation,
-    RecommendationKind,
     Record,
     Removal,
     Source,
     Study,
-    StudyType,
-    TextPart,
     Theme,
 )
 from kb.quotes import find_quote, normalise_text
+from kb.vocabularies import Basis, RecommendationKind, StudyType, TextPart
 
 
 @dataclass

@@ -13,10 +13,10 @@ from kb.brief import Edition, Named, brief_for, read_selection_file, render_brie
 from kb.cli import knowledge_base_options, paths_from
 from kb.errors import OutputNotWritten
 from kb.export import export_document
-from kb.models import Strength
 from kb.release import RELEASE_FILE, current_release
 from kb.site_config import site_info
 from kb.store import write_atomically
+from kb.vocabularies import Strength
 
 # A file name's ending → the format it asks for, when --format is not given.
 _SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}

@@ -12,8 +12,17 @@ from kb import edit as editing
 from kb.changes import Changed, past_tense, shown_value
 from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.cli.reviewer import JSON_OPTION, choice, parse_ratings
-from kb.models import Basis, Direction, Downgrade, Horizon, Relation, Strength, StudyType, Upgrade
 from kb.rename import rename
+from kb.vocabularies import (
+    Basis,
+    Direction,
+    Downgrade,
+    Horizon,
+    Relation,
+    Strength,
+    StudyType,
+    Upgrade,
+)
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 

@@ -13,7 +13,7 @@ from kb import add as adding
 from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.fmt import format_records
 from kb.importers import FORMATS
-from kb.models import (
+from kb.vocabularies import (
     Basis,
     Direction,
     Downgrade,

@@ -10,7 +10,7 @@ import click
 from kb import pipeline, store
 from kb import search as library
 from kb.cli import json_output, knowledge_base_options, paths_from
-from kb.models import Direction, Strength
+from kb.vocabularies import Direction, Strength
 
 _KIND_NAMES = {
     "recommendation": "recommendation",
