@@ -26,8 +26,8 @@ from whoosh.searching import Results
 from kb.errors import IndexMissing, SearchQueryError
 from kb.folder_swap import recover_folder
 from kb.levels import NOT_JUDGED
+from kb.search import TYPES
 from kb.search.analysis import _SEGMENT, SynonymMatch, _stems, find_synonyms
-from kb.search.index import TYPES
 from kb.search.nearest import NearestRecommendation, nearest_recommendation
 from kb.search.ranking import rank
 from kb.search.spelling import correct
