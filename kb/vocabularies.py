@@ -261,6 +261,41 @@ STRENGTH_DEFINITIONS = {
 }
 
 
+# --- Optional fields ------------------------------------------------------------------------
+
+# Fields a link edit may clear, and where they sit in the link.
+CLEARABLE_LINK_FIELDS = {
+    "claim": (),
+    "note": (),
+    "above_ceiling": (),
+    "page": ("location",),
+    "sample_size": ("appraisal",),
+}
+# Study fields an edit may clear (the others are required, or changed by other commands).
+CLEARABLE_STUDY_FIELDS = (
+    "authors",
+    "year",
+    "title",
+    "container",
+    "volume",
+    "issue",
+    "pages",
+    "publisher",
+    "url",
+    "doi",
+    "setting",
+    "reference",
+    "cited_as",
+    "note",
+)
+
+
+# --- File formats ---------------------------------------------------------------------------
+
+# The formats `kb graph export` writes the evidence graph in (``kb.graph_files``).
+EXPORT_FORMATS = ("graphml", "gexf", "json")
+
+
 # --- Plain text ------------------------------------------------------------------------------
 
 # Characters no record text may hold: C0 and C1 controls except tab and line feed, DEL, lone
