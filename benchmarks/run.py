@@ -14,8 +14,10 @@ its own process (benchmarks/steps.py, benchmarks/browser.py):
 4. the floor for ``mkdocs build``: as many one-line pages as the site has, same theme;
 5. headless Chromium: search ready after page load, first results after typing (real and
    10,000-study sites only, unless --browser-all);
-6. incremental: ``kb add evidence`` of one link until the store and index are up to date;
-7. a rebuild after changing one record.
+6. the command line: ``kb --help``, ``kb search`` and ``kb show``, each the median of whole
+   processes, with ``python -c pass`` beside them;
+7. incremental: ``kb add evidence`` of one link until the store and index are up to date;
+8. a rebuild after changing one record.
 
 Prints one table and writes build/bench/results.json (a list, one object per size).
 """
@@ -25,6 +27,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +46,9 @@ DEFAULT_SIZES = "real 1000 10000"
 BROWSER_SIZES = {"real", "10000"}
 RESERVE_S = 240  # of the budget, kept from a cold build for search and incremental figures
 ONE_RUN_FROM = 5000  # studies from which each search query runs once, not --repeat times
+CLI_RUNS = 11  # runs of each command for the command line's figures; the median is kept
+CLI_QUERY = "anonymised recruitment"
+CLI_SHOWN = "hsc-recruitment-1"  # shown where it exists; else the first recommendation
 
 
 @dataclass
@@ -251,6 +257,8 @@ def measure(label: str, options: argparse.Namespace) -> dict[str, Any]:
     if (root / "build" / "index").is_dir():
         repeat = 1 if label.isdigit() and int(label) >= ONE_RUN_FROM else options.repeat
         attempt("search", lambda: search(figures, root, work, repeat))
+    if (root / "build" / "index").is_dir():
+        attempt("command line", lambda: command_line(figures, root))
     if (work / "site" / "index.html").is_file() and (options.browser_all or label in BROWSER_SIZES):
         attempt("browser", lambda: browser(figures, work))
     if (root / "build" / "index").is_dir():
@@ -285,6 +293,10 @@ NULLABLE = (
     "site_bytes",
     "peak_rss_mb",
     "mkdocs_floor_s",
+    "python_ms",
+    "cli_help_ms",
+    "cli_search_ms",
+    "cli_show_ms",
 )
 
 
@@ -345,6 +357,40 @@ def search(figures: dict[str, Any], root: Path, work: Path, repeat: int) -> None
             fts5_recall_at_5=fts5["recall_at_5"],
             fts5_mrr=fts5["mrr"],
         )
+
+
+def command_line(figures: dict[str, Any], root: Path) -> None:
+    """Median wall time of whole ``kb`` processes, and of ``python -c pass`` for the floor.
+
+    Each command runs once first (a stale index would be refreshed then, not timed); then the
+    commands take turns, so that other work on the machine slows them alike.
+    """
+    say(f"[{figures['label']}] command line: kb --help, kb search, kb show")
+    commands = {
+        "python_ms": [PYTHON, "-c", "pass"],
+        "cli_help_ms": [KB, "--help"],
+        "cli_search_ms": [KB, "search", "--root", str(root), CLI_QUERY],
+        "cli_show_ms": [KB, "show", "--root", str(root), shown_record(root)],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for run_number in range(CLI_RUNS + 1):
+        for name, args in commands.items():
+            child = run(args, timeout=120)
+            if not child.ok:
+                raise StepFailed(child)
+            if run_number:
+                times[name].append(child.seconds * 1000)
+    figures.update({name: statistics.median(found) for name, found in times.items()})
+
+
+def shown_record(root: Path) -> str:
+    """The recommendation ``kb show`` is timed on: CLI_SHOWN, else the first one stored."""
+    connection = sqlite3.connect(root / "build" / "kb.sqlite")
+    try:
+        ids = [row[0] for row in connection.execute("SELECT id FROM recommendation ORDER BY id")]
+    finally:
+        connection.close()
+    return CLI_SHOWN if CLI_SHOWN in ids else ids[0]
 
 
 def browser(figures: dict[str, Any], work: Path) -> None:
@@ -449,6 +495,10 @@ ROWS: list[tuple[str, str, str]] = [
     ("site search first ms", "site_search_ms", "{:.0f}"),
     ("site search repeat ms", "site_search_repeat_ms", "{:.0f}"),
     ("site search kB, one query", "site_search_query_kb", "{:.0f}"),
+    ("python -c pass ms", "python_ms", "{:.0f}"),
+    ("kb --help ms", "cli_help_ms", "{:.0f}"),
+    ("kb search ms", "cli_search_ms", "{:.0f}"),
+    ("kb show ms", "cli_show_ms", "{:.0f}"),
     ("load average before", "load_average_before", "{:.1f}"),
     ("load average after", "load_average_after", "{:.1f}"),
 ]
@@ -507,6 +557,7 @@ def targets(figures: dict[str, Any]) -> dict[str, bool | None]:
         return None if found is None else found < limit
 
     ratio = figures.get("whoosh_fts5_p95_ratio")
+    real = figures["label"] == "real"
     return {
         "cold build < 120 s": below("build_s", 120),
         "all but mkdocs < 30 % of build": below("kb_share", 0.30),
@@ -520,7 +571,19 @@ def targets(figures: dict[str, Any]) -> dict[str, bool | None]:
         "site search first results < 150 ms": below("site_search_ms", 150),
         "site search ready < 1 s": below("site_search_ready_ms", 1000),
         "site search transfers <= 300 kB for one query": below("site_search_query_bytes", 300_001),
+        "kb --help < 150 ms": below("cli_help_ms", 150),
+        "kb search < 400 ms at 10,000 studies": None if real else below("cli_search_ms", 400),
+        **{
+            name: below(key, limit) if real else None for name, (key, limit) in REAL_TARGETS.items()
+        },
     }
+
+
+# Targets for the command line on the real knowledge base (checked on its figures only).
+REAL_TARGETS = {
+    "kb search < 300 ms on the real knowledge base": ("cli_search_ms", 300),
+    "kb show < 300 ms on the real knowledge base": ("cli_show_ms", 300),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -572,6 +635,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Targets (set for 10,000 studies), at {largest['label']}:")
     for name, met in largest["targets"].items():
         print(f"  {'-' if met is None else 'met ' if met else 'MISS'}  {name}")
+    for figures in results:
+        if figures is not largest and figures["label"] == "real":
+            print("On the real knowledge base:")
+            for name in ("kb --help < 150 ms", *REAL_TARGETS):
+                met = figures["targets"][name]
+                print(f"  {'-' if met is None else 'met ' if met else 'MISS'}  {name}")
     for figures in results:
         for note in figures["notes"]:
             print(f"note [{figures['label']}]: {note}")

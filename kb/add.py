@@ -31,8 +31,9 @@ from kb.errors import ChangeRefused, RecordExists
 from kb.importers import ImportEntry, References, read_references
 from kb.levels import appraised_level
 from kb.load import MAX_TEXT_BYTES, RecordFile, undecodable_byte
-from kb.models import ID_PATTERN, Basis, Study
+from kb.models import ID_PATTERN, Study
 from kb.validate import validate_records
+from kb.vocabularies import Basis
 from kb.write import record_path, record_text, repository_lock, write_record, write_text
 
 _LONGEST_NAME_SLUG = 48

@@ -14,9 +14,9 @@ import re
 from typing import Any
 
 from kb.export import indented_json
-from kb.models import RESEARCH_DESIGNS, StudyType
 from kb.site_config import SiteInfo
 from kb.urls import record_url
+from kb.vocabularies import RESEARCH_DESIGNS, StudyType
 
 Reference = dict[str, Any]
 

@@ -44,36 +44,12 @@ from kb.dump import record_data
 from kb.errors import ChangeRefused, RecordExists, RecordNotFound
 from kb.levels import appraised_level
 from kb.load import RecordFile
-from kb.models import Basis, Removal, Study, StudyType
+from kb.models import Removal, Study
 from kb.tombstones import study_tombstone, tombstone_path
 from kb.validate import schema_problems
+from kb.vocabularies import CLEARABLE_LINK_FIELDS, Basis, StudyType
 from kb.write import repository_lock
 
-# Fields a link edit may clear, and where they sit in the link.
-CLEARABLE_LINK_FIELDS = {
-    "claim": (),
-    "note": (),
-    "above_ceiling": (),
-    "page": ("location",),
-    "sample_size": ("appraisal",),
-}
-# Study fields an edit may clear (the others are required, or changed by other commands).
-CLEARABLE_STUDY_FIELDS = (
-    "authors",
-    "year",
-    "title",
-    "container",
-    "volume",
-    "issue",
-    "pages",
-    "publisher",
-    "url",
-    "doi",
-    "setting",
-    "reference",
-    "cited_as",
-    "note",
-)
 _APPRAISAL_OPTIONS = ("design", "population", "setting", "sample_size", "rationale")
 
 

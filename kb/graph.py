@@ -28,9 +28,9 @@ from kb.levels import (
     rank,
     supports,
 )
-from kb.models import Direction, Relation, Strength
 from kb.quotes import shared_passages
 from kb.urls import record_url
+from kb.vocabularies import Direction, Relation, Strength
 
 NODE_TYPES = ("source", "theme", "recommendation", "study", "example", "figure")
 EDGE_TYPES = ("evidence", "theme", "parent", "source", "example", "cites", "responds_to")

@@ -16,8 +16,7 @@ import networkx as nx
 
 from kb.export import indented_json
 from kb.store import write_atomically
-
-EXPORT_FORMATS = ("graphml", "gexf", "json")
+from kb.vocabularies import EXPORT_FORMATS
 
 
 def _plain(attributes: dict[str, Any]) -> dict[str, Any]:

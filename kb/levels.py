@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kb.models import (
+from kb.vocabularies import (
     Downgrade,
     JudgementBasis,
     RecommendationKind,

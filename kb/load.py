@@ -16,7 +16,7 @@ from typing import Any, cast
 import yaml
 
 from kb.errors import NotAKnowledgeBase, Problem
-from kb.models import control_character_message
+from kb.vocabularies import control_character_message
 
 try:  # LibYAML's parser is several times faster; the pure-Python one gives the same events.
     from yaml import CBaseLoader as _Loader

@@ -1,13 +1,12 @@
 """The data flow, one step after another: records → validation → SQLite → graph → index → pages.
 
 Each function here runs the steps up to the one it names, so any command can start from the
-records on disk and rebuild whatever it needs.
+records on disk and rebuild whatever it needs. Where the records and what is built from them
+live, and whether the store is current, is ``kb.paths``.
 """
 
 import ctypes
-import math
 import multiprocessing
-import os
 import resource
 import signal
 import time
@@ -21,7 +20,21 @@ from sqlalchemy.engine import Engine
 from kb import store
 from kb.errors import IndexBuildFailed, KnowledgeBaseError, Problem, RecordsInvalid
 from kb.load import load_records
-from kb.settings import number_setting, resolve_path, setting_source, setting_value
+
+# Re-exported: the pipeline's callers name its paths through it (kb.paths stays light for the CLI).
+from kb.paths import (
+    Paths as Paths,
+)
+from kb.paths import (
+    find_root as find_root,
+)
+from kb.paths import (
+    history_cache as history_cache,
+)
+from kb.paths import (
+    store_is_current as store_is_current,
+)
+from kb.settings import number_setting
 from kb.validate import KnowledgeBase, validate_records
 
 if TYPE_CHECKING:
@@ -29,48 +42,6 @@ if TYPE_CHECKING:
     from kb.render import SiteInfo
 
 RECORD_KINDS = ("source", "theme", "recommendation", "study", "example", "figure")
-# A folder holding either of these is a knowledge base's root.
-KNOWLEDGE_BASE_FOLDERS = ("recommendations", "evidence")
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where one knowledge base keeps its records and its built artefacts."""
-
-    root: Path
-    database: Path
-    index: Path
-
-    @classmethod
-    def for_root(
-        cls, root: str | Path | None = None, database: str | None = None, index: str | None = None
-    ) -> "Paths":
-        """The paths of the knowledge base at ``root``, else ``KB_ROOT``, else the one the
-        current folder is in (``find_root``); the database and index as their settings say."""
-        given = None if root is None else str(root)
-        if setting_source("root", given) is None:
-            folder = find_root(Path.cwd().resolve())
-        else:
-            folder = Path(setting_value("root", given)).resolve()
-        return cls(
-            folder, resolve_path(folder, "database", database), resolve_path(folder, "index", index)
-        )
-
-
-def history_cache(paths: Paths) -> Path:
-    """Where the history of the records is cached, commit by commit (``kb.history.log``):
-    beside the store."""
-    return paths.database.parent / "history"
-
-
-def find_root(start: Path) -> Path:
-    """The knowledge base ``start`` is in, found as git finds a repository: ``start`` or the
-    nearest folder above it that holds ``recommendations/`` or ``evidence/``; ``start`` itself
-    when none does (reading it then says that it is not a knowledge base)."""
-    for folder in (start, *start.parents):
-        if any((folder / name).is_dir() for name in KNOWLEDGE_BASE_FOLDERS):
-            return folder
-    return start
 
 
 def check(paths: Paths) -> tuple[KnowledgeBase, list[Problem]]:
@@ -96,39 +67,6 @@ def build_db(paths: Paths) -> tuple[dict[str, int], list[Problem]]:
     """Validate the records and write the SQLite store; return row counts and warnings."""
     knowledge_base, warnings = checked(paths)
     return store.build_db(knowledge_base, paths.database), warnings
-
-
-def store_is_current(paths: Paths) -> bool:
-    """True when the store exists, was built with this ``kb``'s tables, is not half-way
-    through a change in place, and no record, folder or source text changed since."""
-    if not paths.database.is_file() or store.changing_marker(paths.database).exists():
-        return False
-    if not store.schema_is_current(paths.database):
-        return False
-    built = paths.database.stat().st_mtime
-    folders = [paths.root / name for name in ("recommendations", "evidence", "removed")]
-    return all(_last_change(folder) <= built for folder in folders if folder.is_dir())
-
-
-def _last_change(folder: Path) -> float:
-    """The latest modification time of ``folder`` and of everything below it.
-
-    Links are not followed (a dangling link is a change to look at, not a crash: the build
-    reports it), nor folders that links point to. A folder that cannot be read counts as
-    changed now. One ``scandir`` per folder: this runs before every ``kb add``.
-    """
-    latest = folder.lstat().st_mtime
-    folders = [str(folder)]
-    try:
-        while folders:
-            with os.scandir(folders.pop()) as entries:
-                for entry in entries:
-                    latest = max(latest, entry.stat(follow_symlinks=False).st_mtime)
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-    except OSError:
-        return math.inf
-    return latest
 
 
 def current_store(paths: Paths) -> Engine:

@@ -16,8 +16,8 @@ from kb.brief.records import Records
 from kb.brief.text import one_line
 from kb.citations import short_citation
 from kb.levels import rank
-from kb.models import LABELS, Relation
 from kb.record_citations import RecordCitations
+from kb.vocabularies import LABELS, Relation
 
 Row = dict[str, Any]
 # The fields a record of each other type is shown with, in this order, with their labels.

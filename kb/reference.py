@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from kb.load import RECORD_FOLDERS
-from kb.models import ID_PATTERN, RECORD_MODELS, STRENGTH_DEFINITIONS, Labelled, Strength
+from kb.models import ID_PATTERN, RECORD_MODELS
+from kb.vocabularies import STRENGTH_DEFINITIONS, Labelled, Strength
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "reference-records.md"
 

@@ -9,18 +9,17 @@ from sqlmodel import select
 
 from kb.export import recommendation_headlines
 from kb.models import (
-    Basis,
     EvidenceRow,
     ExampleRow,
     FigureRow,
     RecommendationRow,
     RecommendationThemeRow,
     SourceRow,
-    Strength,
     StudyRow,
     ThemeRow,
 )
 from kb.store import session
+from kb.vocabularies import Basis, Strength
 
 
 def knowledge_base_stats(engine: Engine) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from kb.models import (
     StudyRow,
     ThemeRow,
 )
+from kb.paths import changing_marker
 from kb.validate import KnowledgeBase
 
 
@@ -64,25 +65,13 @@ def connect(path: Path) -> Engine:
 @functools.cache
 def schema_fingerprint() -> int:
     """A number that changes when the tables' definitions change, kept in the store's
-    ``user_version``: a store built by an older ``kb`` is rebuilt, not misread."""
+    ``user_version``: a store built by an older ``kb`` is rebuilt, not misread
+    (``kb.paths.schema_is_current``, which compares it with ``kb.paths.STORE_SCHEMA``)."""
     tables = [
         (table.name, [(c.name, str(c.type), c.nullable, c.primary_key) for c in table.columns])
         for table in sorted(SQLModel.metadata.tables.values(), key=lambda table: table.name)
     ]
     return int.from_bytes(hashlib.sha256(repr(tables).encode()).digest()[:4]) & 0x7FFFFFFF
-
-
-def schema_is_current(path: Path) -> bool:
-    """Whether the store at ``path`` was built with the tables of this ``kb``."""
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            (found,) = connection.execute("PRAGMA user_version").fetchone()
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return False
-    return bool(found == schema_fingerprint())
 
 
 def open_store(path: Path) -> Engine:
@@ -383,11 +372,6 @@ def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined,no-any-return]
 
 
-def changing_marker(path: Path) -> Path:
-    """The file that marks the store at ``path`` as being changed in place (``updating``)."""
-    return path.with_name(f"{path.name}.changing")
-
-
 @contextmanager
 def updating(engine: Engine) -> Iterator[Connection]:
     """One transaction that changes the store in place: committed whole, or not at all.
@@ -398,7 +382,7 @@ def updating(engine: Engine) -> Iterator[Connection]:
     until then a marker file (``changing_marker``) exists: a crash in between, when SQLite may
     have written part of the change into the file (to be undone when next opened, so the
     file's time tells nothing), leaves it, and the store counts as out of date
-    (``pipeline.store_is_current``) until a full build replaces it.
+    (``kb.paths.store_is_current``) until a full build replaces it.
     """
     path = Path(str(engine.url.database))
     marker = changing_marker(path)

@@ -27,25 +27,27 @@ from kb.errors import KnowledgeBaseError, NotAKnowledgeBase
 from kb.levels import usual_ceiling
 from kb.load import load_records
 from kb.models import (
-    Basis,
-    Direction,
-    EvaluationStatus,
     EvidenceJudgement,
     Example,
     Figure,
     Finding,
-    Horizon,
-    JudgementBasis,
     Location,
     Recommendation,
-    RecommendationKind,
     Record,
-    Relation,
     Source,
-    Strength,
     Study,
-    StudyType,
     Theme,
+)
+from kb.vocabularies import (
+    Basis,
+    Direction,
+    EvaluationStatus,
+    Horizon,
+    JudgementBasis,
+    RecommendationKind,
+    Relation,
+    Strength,
+    StudyType,
     Wording,
 )
 

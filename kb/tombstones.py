@@ -9,7 +9,8 @@ ID say so too (``kb.aliases``). ``kb rm study`` writes one (``study_tombstone``)
 
 from typing import Any
 
-from kb.models import RecordType, Study
+from kb.models import Study
+from kb.vocabularies import RecordType
 
 REMOVED_FOLDER = "removed"
 

@@ -20,23 +20,20 @@ from kb.load import FieldPath, FileRefused, RecordFile, format_field, read_text_
 from kb.models import (
     RECORD_MODELS,
     Appraisal,
-    Basis,
     DowngradeRating,
     Example,
     Figure,
     Finding,
     Recommendation,
-    RecommendationKind,
     Record,
     Removal,
     Source,
     Study,
-    StudyType,
-    TextPart,
     Theme,
     UpgradeRating,
 )
 from kb.quotes import find_quote, normalise_text
+from kb.vocabularies import Basis, RecommendationKind, StudyType, TextPart
 
 
 @dataclass

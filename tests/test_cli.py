@@ -1,12 +1,15 @@
 """What every command shares: typed settings, finding the knowledge base, suggestions for
 mistyped commands."""
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from kb.settings import SETTINGS
-from tests.conftest import run_kb
+from tests.conftest import REPOSITORY, run_kb
 
 pytestmark = pytest.mark.cli
 
@@ -163,3 +166,48 @@ def test_an_unknown_command_like_no_other_gets_no_suggestion() -> None:
         2,
         "Error: No such command 'zzzz'.",
     )
+
+
+# --- Starting quickly ------------------------------------------------------------------------
+
+# Libraries that take a tenth of a second or more to import, with what needs them.
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "networkx", "whoosh", "jinja2", "mkdocs", "yaml")
+# Runs `kb` through its entry point in a fresh interpreter, then prints which of HEAVY it
+# imported: a test in this process could not tell, pytest and the fixtures having loaded them.
+_PROBE = """
+import json, sys
+from kb.cli import main
+try:
+    main(json.loads(sys.argv[1]))
+except SystemExit:
+    pass
+print(json.dumps(sorted(name for name in json.loads(sys.argv[2]) if name in sys.modules)))
+"""
+
+
+def imported_by(*args: str | Path, cwd: Path = REPOSITORY) -> list[str]:
+    """Which of HEAVY `kb ARGS` imports, run as a process of its own."""
+    command = [sys.executable, "-c", _PROBE, json.dumps([str(arg) for arg in args])]
+    done = subprocess.run(
+        [*command, json.dumps(HEAVY)], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["search", "--help"], ["show", "--help"], ["add", "study", "--help"], ["nope"]],
+    ids=["kb --help", "kb search --help", "kb show --help", "kb add study --help", "a typo"],
+)
+def test_help_and_usage_errors_import_no_heavy_library(args: list[str]) -> None:
+    """Help and usage errors answer at once: no store, graph, search or site libraries."""
+    assert imported_by(*args) == []
+
+
+def test_a_search_with_a_current_store_and_index_does_not_load_the_store(tiny_kb: Path) -> None:
+    """`kb search` reads the Whoosh index; when the store and index are current it needs no
+    SQLModel or SQLAlchemy (nor networkx), only to tell that they are."""
+    assert run_kb("search", "senior", "--root", tiny_kb).exit_code == 0  # builds both
+    loaded = imported_by("search", "senior", "--root", tiny_kb)
+    assert "whoosh" in loaded  # it did search
+    assert not {"sqlalchemy", "sqlmodel", "pydantic", "networkx"} & set(loaded)

@@ -30,7 +30,7 @@ from kb.graph import (
 )
 from kb.graph_files import export_graph, flattened, graph_file
 from kb.levels import disagrees, overall_level
-from kb.models import Relation, Strength
+from kb.vocabularies import Relation, Strength
 from tests.conftest import run_kb
 
 pytestmark = pytest.mark.unit

@@ -22,21 +22,19 @@ from kb.dump import dump_record
 from kb.errors import RecordsInvalid
 from kb.export import export_document
 from kb.load import parse_yaml
-from kb.models import (
+from kb.models import RECORD_MODELS, Recommendation, Study
+from kb.quotes import normalise_text, quote_parts
+from kb.vocabularies import (
     CONTROL_CHARACTERS,
-    RECORD_MODELS,
     Direction,
     Horizon,
     JudgementBasis,
-    Recommendation,
     RecommendationKind,
     Relation,
     Strength,
-    Study,
     StudyType,
     Wording,
 )
-from kb.quotes import normalise_text, quote_parts
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.hostile

@@ -16,6 +16,7 @@ from kb import pipeline, search, store
 from kb.errors import KnowledgeBaseError, RecordsInvalid, SearchQueryError
 from kb.search import index as search_index
 from kb.search import postings, ranking
+from kb.search import stamp as search_stamp
 from kb.search.nodes import build_tree
 from kb.search.postings import PostingsReader
 from tests.conftest import DATA, REPOSITORY, run_kb
@@ -567,12 +568,12 @@ def test_update_builds_a_missing_or_outdated_index(tiny_kb: Path, monkeypatch) -
     paths = pipeline.Paths.for_root(tiny_kb)
     engine = pipeline.current_store(paths)
     assert search.update_index(engine, paths.index)["added"] == 6
-    monkeypatch.setattr(search_index, "SCHEMA_VERSION", search_index.SCHEMA_VERSION + 1)
+    monkeypatch.setattr(search_stamp, "SCHEMA_VERSION", search_stamp.SCHEMA_VERSION + 1)
     assert not search.index_is_current(paths.index, paths.database)
     assert search.update_index(engine, paths.index)["added"] == 6
     assert search.index_is_current(paths.index, paths.database)
     # The index holds the synonym groups' tokens: new synonyms mean a new index.
-    monkeypatch.setattr(search_index, "_synonyms_digest", lambda: "other synonyms")
+    monkeypatch.setattr(search_stamp, "_synonyms_digest", lambda: "other synonyms")
     assert not search.index_is_current(paths.index, paths.database)
     assert search.update_index(engine, paths.index)["added"] == 6
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from kb import paths as kb_paths
 from kb import pipeline, store
 from kb.validate import KnowledgeBase
 from tests.conftest import run_kb
@@ -136,6 +137,27 @@ def test_store_is_rebuilt_when_records_change(tiny_kb: Path) -> None:
         "Anonymise applications",
         "New title",
     ]
+
+
+def test_the_store_schema_written_out_is_the_fingerprint_of_the_tables() -> None:
+    """kb.paths tells a current store from one built by an older kb without loading SQLModel,
+    by the fingerprint written out in STORE_SCHEMA; it must be that of the tables now."""
+    fingerprint = store.schema_fingerprint()
+    assert fingerprint == kb_paths.STORE_SCHEMA, (
+        f"the tables changed: set STORE_SCHEMA in kb/paths.py to {fingerprint}"
+    )
+
+
+def test_a_store_built_with_other_tables_is_rebuilt(tiny_kb: Path) -> None:
+    paths = pipeline.Paths.for_root(tiny_kb)
+    pipeline.build_db(paths)
+    assert pipeline.store_is_current(paths)
+    connection = sqlite3.connect(paths.database)
+    connection.execute(f"PRAGMA user_version = {kb_paths.STORE_SCHEMA + 1}")
+    connection.close()
+    assert not pipeline.store_is_current(paths)
+    pipeline.current_store(paths).dispose()
+    assert pipeline.store_is_current(paths)
 
 
 def test_show_lists_what_refers_to_a_record(tiny_kb: Path) -> None:

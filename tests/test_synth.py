@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from kb import pipeline
-from kb.models import RecommendationKind, Strength, StudyType
 from kb.synth import Corpus, OutputNotEmpty, _Draw, corpus_from, link_counts, synthesise
+from kb.vocabularies import RecommendationKind, Strength, StudyType
 from tests.conftest import REPOSITORY, run_kb
 
 pytestmark = pytest.mark.cli

@@ -8,7 +8,7 @@ What each part claims, and on what basis:
 
 - the statement is the record's, verbatim from the source report;
 - the strength is the headline level (``kb.levels.headline``) with the scale's own definition
-  of that level (``kb.models.STRENGTH_DEFINITIONS``) and the reason the rule gives;
+  of that level (``kb.vocabularies.STRENGTH_DEFINITIONS``) and the reason the rule gives;
 - the strongest evidence is the supporting links, one per study, strongest first, each with
   its verbatim quote, our one-line summary and its basis: the source report's words (with the
   section they come from and who recorded them, when) or a named reviewer's appraisal (with
@@ -37,11 +37,11 @@ from kb.citations import (
     study_reference,
 )
 from kb.levels import appraised_level, best_support, contradicts, rank, supports
-from kb.models import LABELS, STRENGTH_DEFINITIONS, RecommendationKind, Strength
 from kb.quotes import shared_passages
 from kb.release import Release
 from kb.site_config import SiteInfo
 from kb.urls import record_url
+from kb.vocabularies import LABELS, STRENGTH_DEFINITIONS, RecommendationKind, Strength
 
 _WEB_ADDRESS = re.compile(r"https?://\S+$", re.IGNORECASE)
 # How many studies a statement's strongest evidence shows; the rest are on its page.

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kb.brief.content import Brief, BriefItem, EvidenceShown
-from kb.models import CONTROL_CHARACTERS
+from kb.vocabularies import CONTROL_CHARACTERS
 
 _SPACES = re.compile(r"\s+")
 # Characters that mean something in Markdown anywhere in a line, each with its escape:

@@ -5,19 +5,17 @@ import datetime
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.engine import Engine
 
-from kb import pipeline
-from kb.brief import Edition, Named, brief_for, read_selection_file, render_brief
 from kb.cli import knowledge_base_options, paths_from
 from kb.errors import OutputNotWritten
-from kb.export import export_document
-from kb.models import Strength
-from kb.release import RELEASE_FILE, current_release
-from kb.site_config import site_info
-from kb.store import write_atomically
+from kb.paths import Paths
+from kb.vocabularies import Strength
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 # A file name's ending → the format it asks for, when --format is not given.
 _SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".docx": "docx"}
@@ -31,7 +29,7 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
-def _search(paths: pipeline.Paths, engine: Engine, query: str, limit: int) -> list[str]:
+def _search(paths: Paths, engine: "Engine", query: str, limit: int) -> list[str]:
     """The recommendations a search finds for ``query``, best first."""
     import functools
 
@@ -58,6 +56,8 @@ def _format(output_format: str | None, output: Path | None) -> str:
 
 
 def _write(output: Path, result: str | bytes) -> None:
+    from kb.store import write_atomically
+
     data = result.encode("utf-8") if isinstance(result, str) else result
     try:
         write_atomically(output, lambda temporary: temporary.write_bytes(data))
@@ -131,6 +131,12 @@ def brief(
 
     Example: kb brief --theme hsc-debiasing-recruitment --format docx -o brief.docx
     """
+    from kb import pipeline
+    from kb.brief import Edition, Named, brief_for, read_selection_file, render_brief
+    from kb.export import export_document
+    from kb.release import RELEASE_FILE, current_release
+    from kb.site_config import site_info
+
     if not (ids or theme or query or min_strength or selection_file):
         raise click.UsageError(
             "choose the statements: IDs, --theme, --query, --selection FILE or --min-strength"

@@ -5,23 +5,37 @@ file (the same lines with --dry-run, which writes nothing), or with --json one o
 """
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from kb import edit as editing
-from kb.changes import Changed, past_tense, shown_value
 from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.cli.reviewer import JSON_OPTION, choice, parse_ratings
-from kb.models import Basis, Direction, Downgrade, Horizon, Relation, Strength, StudyType, Upgrade
-from kb.rename import rename
+from kb.vocabularies import (
+    CLEARABLE_LINK_FIELDS,
+    CLEARABLE_STUDY_FIELDS,
+    Basis,
+    Direction,
+    Downgrade,
+    Horizon,
+    Relation,
+    Strength,
+    StudyType,
+    Upgrade,
+)
+
+if TYPE_CHECKING:
+    from kb import edit as editing
+    from kb.changes import Changed
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 
 
-def print_changed(changed: Changed, as_json: bool, unchanged: str) -> None:
+def print_changed(changed: "Changed", as_json: bool, unchanged: str) -> None:
     """The change file by file: an action and a path, then each field, old → new; the
     warnings `kb check` would newly give; then what was (or would be) done."""
+    from kb.changes import past_tense, shown_value
+
     if as_json:
         json_output(changed.as_dict())
         return
@@ -149,7 +163,7 @@ def edit() -> None:
     + ", ".join(domain.value for domain in Upgrade)
     + "); repeat.",
 )
-@_clear_option(editing.CLEARABLE_LINK_FIELDS)
+@_clear_option(CLEARABLE_LINK_FIELDS)
 @_recorder_options
 @DRY_RUN
 @JSON_OPTION
@@ -175,6 +189,8 @@ def edit_evidence(
     Example: kb edit evidence behaghel-2015--hsc-recruitment-1 --downgrade imprecision 1
     "One trial in one country." --dry-run
     """
+    from kb import edit as editing
+
     edit = _evidence_edit(options, list(clear), editing.Recorder(recorded_by, recorded_on))
     changes = edit.fields or edit.location or edit.touches_appraisal() or edit.clear
     if not (changes or recorded_by or recorded_on):
@@ -184,8 +200,10 @@ def edit_evidence(
 
 
 def _evidence_edit(
-    options: dict[str, Any], clear: list[str], recorder: editing.Recorder
-) -> editing.EvidenceEdit:
+    options: dict[str, Any], clear: list[str], recorder: "editing.Recorder"
+) -> "editing.EvidenceEdit":
+    from kb import edit as editing
+
     names = (
         *("basis", "claim", "relation", "strength", "direction", "horizon", "summary"),
         *("quote", "quote_unchecked", "source", "above_ceiling", "note"),
@@ -231,7 +249,7 @@ def _evidence_edit(
     help="Whether the source's reference list has it.",
 )
 @click.option("--note", help="Anything a later reviewer should know.")
-@_clear_option(editing.CLEARABLE_STUDY_FIELDS)
+@_clear_option(CLEARABLE_STUDY_FIELDS)
 @_recorder_options
 @DRY_RUN
 @JSON_OPTION
@@ -255,6 +273,8 @@ def edit_study(
 
     Example: kb edit study krause-2012 --type quasi-experimental --dry-run
     """
+    from kb import edit as editing
+
     fields: dict[str, Any] = {"type": options.pop("study_type")}
     for name, value in options.items():
         fields[name] = list(value) if isinstance(value, tuple) else value
@@ -299,6 +319,8 @@ def rm_evidence(
 
     Example: kb rm evidence krause-2012--targets
     """
+    from kb import edit as editing
+
     changed = editing.remove_evidence(paths_from(root, database), link_id, dry_run)
     print_changed(changed, as_json, f"{link_id} is not there")
 
@@ -340,6 +362,8 @@ def rm_study(
 
     Example: kb rm study okafor-2020 --reason "A duplicate of okafor-2020a" --dry-run
     """
+    from kb import edit as editing
+
     changed = editing.remove_study(
         paths_from(root, database),
         study_id,
@@ -373,5 +397,7 @@ def mv(
 
     Example: kb mv krause-2012 krause-2012a --dry-run
     """
+    from kb.rename import rename
+
     changed = rename(paths_from(root, database), old_id, new_id, dry_run)
     print_changed(changed, as_json, f"{old_id} is already {new_id}")

@@ -1,27 +1,23 @@
 """`kb graph …`: question the evidence graph; each command calls one function of kb.graph
 (or, for export, of kb.graph_files)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import networkx as nx
 
-from kb import pipeline
 from kb.cli import json_output, knowledge_base_options, paths_from
-from kb.graph import (
-    build_graph,
-    evidence_gaps,
-    evidence_profile,
-    graph_stats,
-    related_recommendations,
-    studies_uses,
-)
-from kb.graph_files import EXPORT_FORMATS, export_graph
+from kb.vocabularies import EXPORT_FORMATS
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
 def _graph(root: str | None, database: str | None) -> "nx.MultiDiGraph[str]":
+    from kb import pipeline
+    from kb.graph import build_graph
+
     return build_graph(pipeline.current_store(paths_from(root, database)))
 
 
@@ -30,7 +26,9 @@ def _graph_for(
 ) -> tuple["nx.MultiDiGraph[str]", str]:
     """The graph, and the ID ``given`` means: a former ID leads to the record it became, with
     a note saying so; a removed record's ID is an error saying when and why (kb.aliases)."""
+    from kb import pipeline
     from kb.aliases import aliases_in_store, resolve
+    from kb.graph import build_graph
 
     engine = pipeline.current_store(paths_from(root, database))
     record_id, note = resolve(aliases_in_store(engine), given)
@@ -68,6 +66,8 @@ def profile(root: str | None, database: str | None, recommendation_id: str, as_j
 
     Example: kb graph profile hsc-data-1 --json
     """
+    from kb.graph import evidence_profile
+
     result = evidence_profile(*_graph_for(root, database, recommendation_id))
     if as_json:
         json_output(result)
@@ -109,6 +109,8 @@ def gaps(root: str | None, database: str | None, as_json: bool) -> None:
 
     Example: kb graph gaps --json
     """
+    from kb.graph import evidence_gaps
+
     result = evidence_gaps(_graph(root, database))
     if as_json:
         json_output(result)
@@ -147,6 +149,8 @@ def related(
 
     Example: kb graph related hsc-data-1 -k 3
     """
+    from kb.graph import related_recommendations
+
     result = related_recommendations(*_graph_for(root, database, recommendation_id), k)
     if as_json:
         json_output(result)
@@ -174,6 +178,8 @@ def uses(root: str | None, database: str | None, study_id: str, as_json: bool) -
 
     Example: kb graph uses krause-2012
     """
+    from kb.graph import studies_uses
+
     result = studies_uses(*_graph_for(root, database, study_id))
     if as_json:
         json_output(result)
@@ -199,6 +205,8 @@ def stats(root: str | None, database: str | None, as_json: bool) -> None:
 
     Example: kb graph stats --json
     """
+    from kb.graph import graph_stats
+
     result = graph_stats(_graph(root, database))
     if as_json:
         json_output(result)
@@ -241,6 +249,8 @@ def export_(
 
     Example: kb graph export --format graphml build/graph.graphml
     """
+    from kb.graph_files import export_graph
+
     result = export_graph(_graph(root, database), output_format, path)
     if as_json:
         json_output(result)

@@ -9,8 +9,6 @@ from kb.cli import json_output, knowledge_base_options, paths_from, print_proble
 from kb.diff import compare
 from kb.diff_report import markdown_report, text_report
 from kb.errors import RevisionInvalid
-from kb.release import BUMP_RULE, current_release, suggest_next
-from kb.revisions import read_version
 
 SHOWN_PROBLEMS = 10
 
@@ -55,6 +53,8 @@ def diff(
 
     Example: kb diff main --format markdown
     """
+    from kb.revisions import read_version
+
     if as_json and output_format not in ("text", "json"):
         raise click.UsageError("--json and --format markdown cannot be given together")
     paths = paths_from(root, database)
@@ -89,6 +89,8 @@ def release(root: str | None, database: str | None, bump: bool, as_json: bool) -
 
     Example: kb release --bump
     """
+    from kb.release import BUMP_RULE, current_release, suggest_next
+
     paths = paths_from(root, database)
     if not bump:
         latest = current_release(paths.root)

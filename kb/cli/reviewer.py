@@ -6,15 +6,13 @@ Each parses options, calls one function of kb.add or kb.fmt, and prints what was
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from kb import add as adding
 from kb.cli import json_output, knowledge_base_options, paths_from
-from kb.fmt import format_records
 from kb.importers import FORMATS
-from kb.models import (
+from kb.vocabularies import (
     Basis,
     Direction,
     Downgrade,
@@ -25,6 +23,9 @@ from kb.models import (
     TextPart,
     Upgrade,
 )
+
+if TYPE_CHECKING:
+    from kb.add import ImportResult
 
 _TITLE_WIDTH = 60
 JSON_OPTION = click.option(
@@ -103,6 +104,8 @@ def add_study(
     Example: kb add study --no-input --title "Pilot project" --author "Krause, A." --year 2012
     --type evaluation-report
     """
+    from kb import add as adding
+
     paths = paths_from(root, database)
     details["authors"] = list(details["authors"])
     details["setting"] = list(details.pop("setting"))
@@ -233,6 +236,8 @@ def add_evidence(
     --downgrade indirectness 1 "French private firms, not UK health and social care"
     --rationale "..."
     """
+    from kb import add as adding
+
     finding = _evidence_from(options, no_input)
     paths = paths_from(root, database)
     written = adding.add_evidence(paths, study_id, recommendation_id, finding, finding_id)
@@ -393,6 +398,8 @@ def add_text(
 
     Example: kb add text behaghel-2015 abstract.txt --part abstract
     """
+    from kb import add as adding
+
     written = adding.add_text(paths_from(root, database), study_id, file, part, force)
     if as_json:
         json_output(written.as_dict())
@@ -443,6 +450,8 @@ def import_references(
 
     Example: kb import zotero.ris --dry-run
     """
+    from kb import add as adding
+
     result = adding.import_references(
         paths_from(root, database), file, format_name, dry_run, allow_duplicate, all_or_nothing
     )
@@ -460,7 +469,7 @@ def import_references(
         sys.exit(1)
 
 
-def _print_import_table(result: adding.ImportResult, dry_run: bool, all_or_nothing: bool) -> None:
+def _print_import_table(result: "ImportResult", dry_run: bool, all_or_nothing: bool) -> None:
     number_width = len(str(len(result.planned)))
     id_width = max([2, *(len(p.record_id or "-") for p in result.planned)])
     click.echo(f"{'#':>{number_width}}  action  {'id':<{id_width}}  details")
@@ -519,6 +528,8 @@ def fmt(root: str | None, database: str | None, files: tuple[Path, ...], check: 
 
     Example: kb fmt --check
     """
+    from kb.fmt import format_records
+
     paths = paths_from(root, database)
     results = format_records(paths.root, files, check)
     verb = "would reformat" if check else "reformatted"

@@ -4,13 +4,19 @@ import functools
 import re
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from kb import pipeline, store
-from kb import search as library
 from kb.cli import json_output, knowledge_base_options, paths_from
-from kb.models import Direction, Strength
+from kb.paths import Paths, store_is_current
+from kb.search import TYPES
+from kb.vocabularies import Direction, Strength
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from kb.search.query import SearchResult, SearchResults
 
 _KIND_NAMES = {
     "recommendation": "recommendation",
@@ -21,7 +27,7 @@ _KIND_NAMES = {
 _TYPE_NAMES = {"study": "study", "evidence": "evidence", "example": "example", "figure": "figure"}
 
 
-def _kind(result: library.SearchResult) -> str:
+def _kind(result: "SearchResult") -> str:
     if result.type == "recommendation":
         return _KIND_NAMES.get(result.kind, result.kind)
     return _TYPE_NAMES[result.type]
@@ -34,14 +40,14 @@ def _bold(text: str, styled: bool) -> str:
     return re.sub(r"\*\*(.+?)\*\*", lambda match: click.style(match.group(1), bold=True), text)
 
 
-def _passage(result: library.SearchResult, width: int = 220) -> str:
+def _passage(result: "SearchResult", width: int = 220) -> str:
     if result.highlights:
         return " ".join(result.highlights).replace("… …", "…")
     text = " ".join(result.text.split())
     return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + " …"
 
 
-def _no_recommendation(found: library.SearchResults) -> list[str]:
+def _no_recommendation(found: "SearchResults") -> list[str]:
     """The lines saying that no recommendation is among the results, and the nearest one."""
     nearest = found.nearest_recommendation
     if not found.no_recommendation or not (found.results or nearest):
@@ -59,7 +65,7 @@ def _no_recommendation(found: library.SearchResults) -> list[str]:
 
 
 def _as_json(
-    found: library.SearchResults, cite: Callable[[str, str], dict[str, object]]
+    found: "SearchResults", cite: Callable[[str, str], dict[str, object]]
 ) -> dict[str, object]:
     """The results as one JSON object: the query, its totals and notes, and the results,
     each with its quote, citation, section, page and permalink (``cite``)."""
@@ -89,6 +95,33 @@ def _cited(
 CITED = ("quote", "citation", "section", "page", "permalink")
 
 
+class _Store:
+    """The store, opened (and rebuilt first if the records changed) when first called for.
+
+    A search whose store and index are both current never calls for it, and so never loads
+    SQLModel and SQLAlchemy: only ``--theme``, an ID filter in the query, ``--json`` and an
+    index to refresh need it.
+    """
+
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+        self.engine: Engine | None = None
+
+    def __call__(self) -> "Engine":
+        if self.engine is None:
+            from kb import pipeline
+
+            self.engine = pipeline.current_store(self.paths)
+        return self.engine
+
+
+def _record_ids(engine: _Store, kind: str) -> list[str]:
+    """Every stored ID of one kind of record, for a query that filters on an ID."""
+    from kb.store import record_ids
+
+    return record_ids(engine(), kind)
+
+
 @click.command()
 @knowledge_base_options
 @click.argument("words", metavar="QUERY...", nargs=-1, required=True)
@@ -96,7 +129,7 @@ CITED = ("quote", "citation", "section", "page", "permalink")
     "--type",
     "types",
     multiple=True,
-    type=click.Choice(library.TYPES),
+    type=click.Choice(TYPES),
     help="Only records of this type (repeat for several).",
 )
 @click.option("--theme", metavar="THEME", help="Only records in this theme or its sub-themes.")
@@ -143,15 +176,24 @@ def search(
 
     Example: kb search blind recruitment --type recommendation
     """
+    # Imported here, with Whoosh, so that `kb --help` and `kb search --help` need neither.
+    from kb.search import query as library
+    from kb.search.stamp import index_is_current
+
     paths = paths_from(root, database)
-    engine = pipeline.current_store(paths)
+    engine = _Store(paths)
+    if not store_is_current(paths):
+        engine()  # rebuilt now, before anything else, as every command that reads it does
     if theme:  # a theme's former ID leads to the theme it became (kb.aliases)
         from kb.aliases import aliases_in_store, resolve
 
-        theme, note = resolve(aliases_in_store(engine), theme.strip().lower())
+        theme, note = resolve(aliases_in_store(engine()), theme.strip().lower())
         if note:
             click.echo(f"note: {note}", err=True)
-    library.refresh_index(engine, paths.index, paths.database)
+    if not index_is_current(paths.index, paths.database):
+        from kb.search.index import update_index
+
+        update_index(engine(), paths.index)
     found = library.search(
         paths.index,
         " ".join(words),
@@ -161,14 +203,14 @@ def search(
         direction=direction,
         year_from=year_from,
         limit=limit,
-        ids=functools.partial(store.record_ids, engine),
+        ids=functools.partial(_record_ids, engine),
     )
     if as_json:
         from kb.export import export_document
         from kb.record_citations import RecordCitations
         from kb.site_config import site_info
 
-        citations = RecordCitations(export_document(engine), site_info(paths.root))
+        citations = RecordCitations(export_document(engine()), site_info(paths.root))
         json_output(_as_json(found, citations.cite))
         return
     styled = sys.stdout.isatty()

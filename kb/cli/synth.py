@@ -6,7 +6,6 @@ import click
 
 from kb.cli import fails_cleanly
 from kb.settings import setting_value
-from kb.synth import synthesise
 
 
 @click.command()
@@ -58,6 +57,8 @@ def synth(
 
     Example: kb synth --studies 1000 --recommendations 200 --links 3000 --seed 1 /tmp/kb-1000
     """
+    from kb.synth import synthesise
+
     result = synthesise(
         out_dir,
         studies=studies,

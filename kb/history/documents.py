@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from kb.export import doi_url
 from kb.levels import headline, overall_level
 from kb.load import parse_record, record_kind
-from kb.models import RECORD_MODELS, Strength
+from kb.models import RECORD_MODELS
 from kb.record_types import PLURALS
 from kb.settings import number_setting
+from kb.vocabularies import Strength
 
 Record = tuple[str, dict[str, Any]]  # kind of record, and its data
 _LEVELS = frozenset(level.value for level in Strength)

@@ -43,11 +43,7 @@ cannot be read. The package imports kb's errors, models, settings and
 from pathlib import Path
 
 from kb.errors import UnreadableImport
-from kb.importers.bibtex import bibtex_entries
-from kb.importers.csl import csl_entries
 from kb.importers.fields import MAX_NESTING, ImportEntry, References, study_type
-from kb.importers.ris import ris_entries
-from kb.importers.text import decode, detect_format, read_capped
 from kb.settings import number_setting
 
 __all__ = [
@@ -69,6 +65,13 @@ def read_references(
 
     ``max_bytes`` defaults to the ``max_import_bytes`` setting.
     """
+    # The readers (rispy, bibtexparser, pylatexenc) are loaded only to read a file, so that
+    # `kb --help` and `kb import --help`, which name FORMATS, stay quick.
+    from kb.importers.bibtex import bibtex_entries
+    from kb.importers.csl import csl_entries
+    from kb.importers.ris import ris_entries
+    from kb.importers.text import decode, detect_format, read_capped
+
     if max_bytes is None:
         max_bytes = number_setting("max_import_bytes")
     text = decode(read_capped(path, max_bytes), path.name)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.models import StudyType
+from kb.vocabularies import StudyType
 
 # Export item types that say plainly what kind of work it is (RIS TY, BibTeX entry type, CSL
 # type, Web of Science PT). Keys are lower case.

@@ -20,9 +20,9 @@ from kb.history.log import CommitChanges
 from kb.history.published import PublishedHistory
 from kb.history.releases import ReleaseChanges
 from kb.history.timelines import Event
-from kb.models import RecordType
 from kb.render.model import SiteModel
 from kb.render.pages import PageWriter
+from kb.vocabularies import RecordType
 
 # At most this many records of one kind and change are listed for a commit; the rest counted.
 MOST_LISTED = 12

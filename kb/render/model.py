@@ -23,7 +23,7 @@ from kb.graph import (
     related_recommendations,
     studies_uses,
 )
-from kb.models import STRENGTH_DEFINITIONS, Direction, Strength
+from kb.vocabularies import STRENGTH_DEFINITIONS, Direction, Strength
 
 Row = dict[str, Any]
 LEVELS = [level.value for level in Strength]

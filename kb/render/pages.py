@@ -38,7 +38,20 @@ from kb.levels import (
     link_ceiling,
     overall_level,
 )
-from kb.models import (
+from kb.render import jsonld
+from kb.render.escape import front_matter, inert, inert_lines, safe_url
+from kb.render.model import (
+    LEVELS,
+    NOT_JUDGED,
+    Row,
+    SiteModel,
+    level_definition,
+    level_label,
+)
+from kb.render.network import Link, by_recommendation, legend_svg, network_svg
+from kb.site_config import SiteInfo
+from kb.urls import record_url
+from kb.vocabularies import (
     LABELS,
     STRENGTH_DEFINITIONS,
     Basis,
@@ -55,19 +68,6 @@ from kb.models import (
     Upgrade,
     Wording,
 )
-from kb.render import jsonld
-from kb.render.escape import front_matter, inert, inert_lines, safe_url
-from kb.render.model import (
-    LEVELS,
-    NOT_JUDGED,
-    Row,
-    SiteModel,
-    level_definition,
-    level_label,
-)
-from kb.render.network import Link, by_recommendation, legend_svg, network_svg
-from kb.site_config import SiteInfo
-from kb.urls import record_url
 
 if TYPE_CHECKING:
     from kb.history.published import PublishedHistory

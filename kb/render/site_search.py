@@ -12,10 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kb.models import RecommendationKind
 from kb.render.pages import SEARCH_KINDS
-from kb.search.analysis import load_synonyms, spelling_folds
-from kb.search.index import PRIOR
+from kb.search.analysis import PRIOR, load_synonyms, spelling_folds
+from kb.vocabularies import RecommendationKind
 
 VOCABULARY = Path("search") / "kb-search.json"
 

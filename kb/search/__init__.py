@@ -1,119 +1,81 @@
 """Full-text search: a Whoosh index of the store in ``build/index``, and `kb search`'s query.
 
 One step per module: ``analysis`` (tokeniser, schema, synonyms), ``index`` (building and
-updating the index from the store), ``query`` (parsing, synonyms, highlighting), ``spelling``
-(which words to correct: those neither the index nor the kept English word list knows), and
-for ranking ``postings`` (reading postings lists fast), ``nodes`` (the query as a tree
-that scores documents) and ``ranking`` (the top documents and the total); ``nearest`` names
-the nearest recommendation to a query whose results hold none. Every public name
-is re-exported here, so ``from kb.search import search`` keeps working.
-See docs/search.md.
+updating the index from the store), ``stamp`` (whether the index is current), ``query``
+(parsing, synonyms, highlighting), ``spelling`` (which words to correct: those neither the
+index nor the kept English word list knows), and for ranking ``postings`` (reading postings
+lists fast), ``nodes`` (the query as a tree that scores documents) and ``ranking`` (the top
+documents and the total); ``nearest`` names the nearest recommendation to a query whose
+results hold none. See docs/search.md.
+
+Every public name is offered here too, so ``from kb.search import search`` keeps working;
+each is imported from its module when first asked for, so that a query loads the query side
+only, not ``index`` with the store and SQLModel it builds from.
 """
 
-from kb.search.analysis import (
-    SYNONYMS_FILE,
-    AcronymPlurals,
-    JoinedForms,
-    SynonymGroup,
-    SynonymMatch,
-    UkSpelling,
-    _stems,
-    find_synonyms,
-    group_token,
-    load_synonyms,
-    make_schema,
-    text_analyzer,
-)
-from kb.search.index import (
-    PRIOR,
-    SCHEMA_VERSION,
-    STAMP,
-    TYPES,
-    build_index,
-    citation,
-    index_documents,
-    index_is_current,
-    refresh_index,
-    update_index,
-)
-from kb.search.nearest import NEAREST_POOL, NearestRecommendation, nearest_recommendation
-from kb.search.query import (
-    COORDINATION,
-    DEFAULT_FIELDS,
-    FIELD_BOOSTS,
-    FIELD_TIEBREAK,
-    FILTER_FIELDS,
-    IDF_POWER,
-    MAX_NESTING,
-    MAX_QUERY_CHARS,
-    QUERY_FIELDS,
-    RARITY_FIELDS,
-    SHORT_TEXT,
-    SYNONYM_FIELDS,
-    SYNONYM_WEIGHT,
-    SearchResult,
-    SearchResults,
-    check_syntax,
-    clean_query,
-    search,
-)
-from kb.search.spelling import (
-    ENGLISH_WORDS_FILE,
-    EXTRA_WORDS_FILE,
-    correct,
-    english_words,
-    is_english,
-    scowl_words,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "COORDINATION",
-    "DEFAULT_FIELDS",
-    "ENGLISH_WORDS_FILE",
-    "EXTRA_WORDS_FILE",
-    "FIELD_BOOSTS",
-    "FIELD_TIEBREAK",
-    "FILTER_FIELDS",
-    "IDF_POWER",
-    "MAX_NESTING",
-    "MAX_QUERY_CHARS",
-    "NEAREST_POOL",
-    "PRIOR",
-    "QUERY_FIELDS",
-    "RARITY_FIELDS",
-    "SCHEMA_VERSION",
-    "SHORT_TEXT",
-    "STAMP",
-    "SYNONYMS_FILE",
-    "SYNONYM_FIELDS",
-    "SYNONYM_WEIGHT",
-    "TYPES",
-    "AcronymPlurals",
-    "JoinedForms",
-    "NearestRecommendation",
-    "SearchResult",
-    "SearchResults",
-    "SynonymGroup",
-    "SynonymMatch",
-    "UkSpelling",
-    "_stems",
-    "build_index",
-    "check_syntax",
-    "citation",
-    "clean_query",
-    "correct",
-    "english_words",
-    "find_synonyms",
-    "group_token",
-    "index_documents",
-    "index_is_current",
-    "is_english",
-    "load_synonyms",
-    "make_schema",
-    "nearest_recommendation",
-    "refresh_index",
-    "scowl_words",
-    "search",
-    "text_analyzer",
-    "update_index",
-]
+# The types of record indexed, one document each: defined here, where `kb search --help`
+# reads them for its --type option without loading Whoosh.
+TYPES = ("recommendation", "study", "evidence", "example", "figure")
+
+# Each name offered here → the module of kb.search that defines it.
+_MODULES = {
+    "SYNONYMS_FILE": "analysis",
+    "AcronymPlurals": "analysis",
+    "JoinedForms": "analysis",
+    "SynonymGroup": "analysis",
+    "SynonymMatch": "analysis",
+    "UkSpelling": "analysis",
+    "_stems": "analysis",
+    "find_synonyms": "analysis",
+    "group_token": "analysis",
+    "load_synonyms": "analysis",
+    "make_schema": "analysis",
+    "text_analyzer": "analysis",
+    "PRIOR": "analysis",
+    "SCHEMA_VERSION": "stamp",
+    "STAMP": "stamp",
+    "index_is_current": "stamp",
+    "build_index": "index",
+    "citation": "index",
+    "index_documents": "index",
+    "refresh_index": "index",
+    "update_index": "index",
+    "NEAREST_POOL": "nearest",
+    "NearestRecommendation": "nearest",
+    "nearest_recommendation": "nearest",
+    "COORDINATION": "query",
+    "DEFAULT_FIELDS": "query",
+    "FIELD_BOOSTS": "query",
+    "FIELD_TIEBREAK": "query",
+    "FILTER_FIELDS": "query",
+    "IDF_POWER": "query",
+    "MAX_NESTING": "query",
+    "MAX_QUERY_CHARS": "query",
+    "QUERY_FIELDS": "query",
+    "RARITY_FIELDS": "query",
+    "SHORT_TEXT": "query",
+    "SYNONYM_FIELDS": "query",
+    "SYNONYM_WEIGHT": "query",
+    "SearchResult": "query",
+    "SearchResults": "query",
+    "check_syntax": "query",
+    "clean_query": "query",
+    "search": "query",
+    "ENGLISH_WORDS_FILE": "spelling",
+    "EXTRA_WORDS_FILE": "spelling",
+    "correct": "spelling",
+    "english_words": "spelling",
+    "is_english": "spelling",
+    "scowl_words": "spelling",
+}
+__all__ = sorted([*_MODULES, "TYPES"])
+
+
+def __getattr__(name: str) -> Any:
+    """The public name ``name``, imported from its module on first use (PEP 562)."""
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"kb.search.{_MODULES[name]}"), name)

@@ -30,6 +30,17 @@ from whoosh.support.charset import accent_map
 from kb.load import parse_yaml
 
 SYNONYMS_FILE = Path(__file__).parent.parent / "data" / "synonyms.yaml"
+# Score multipliers by kind of document: policy writers look for recommendations first.
+PRIOR = {
+    "recommendation": 1.3,
+    "key-message": 1.1,
+    "recurring": 1.0,
+    "government-action": 1.0,
+    "example": 1.0,
+    "figure": 0.9,
+    "evidence": 0.7,
+    "study": 0.7,
+}
 
 # --- Analysis ---------------------------------------------------------------------------------
 

@@ -36,27 +36,12 @@ from kb.models import (
     StudyRow,
     ThemeRow,
 )
-from kb.search.analysis import SYNONYMS_FILE, make_schema
+from kb.search import TYPES
+from kb.search.analysis import PRIOR, make_schema
 from kb.search.postings import CompactWriter
+from kb.search.stamp import SCHEMA_VERSION, index_is_current, stamp_is_current, write_stamp
 from kb.settings import number_setting
 from kb.store import session
-
-# Bump when the schema or the way documents are built changes: the next search rebuilds.
-SCHEMA_VERSION = 4
-STAMP = "kb-index.json"
-TYPES = ("recommendation", "study", "evidence", "example", "figure")
-
-# Score multipliers by kind of document: policy writers look for recommendations first.
-PRIOR = {
-    "recommendation": 1.3,
-    "key-message": 1.1,
-    "recurring": 1.0,
-    "government-action": 1.0,
-    "example": 1.0,
-    "figure": 0.9,
-    "evidence": 0.7,
-    "study": 0.7,
-}
 
 # --- Documents from the store -----------------------------------------------------------------
 
@@ -330,28 +315,6 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
 # --- Building and updating --------------------------------------------------------------------
 
 
-def _synonyms_digest() -> str:
-    """A digest of the synonym groups: the index holds their tokens (analysis.group_token)."""
-    return hashlib.sha256(SYNONYMS_FILE.read_bytes()).hexdigest()[:16]
-
-
-def _write_stamp(index_dir: Path) -> None:
-    stamp = {"schema_version": SCHEMA_VERSION, "synonyms": _synonyms_digest()}
-    (index_dir / STAMP).write_text(json.dumps(stamp) + "\n")
-
-
-def _stamp_version(index_dir: Path) -> int | None:
-    """The index's schema version; None without a stamp or when the synonyms changed since."""
-    try:
-        stamp = json.loads((index_dir / STAMP).read_text())
-        if stamp.get("synonyms") != _synonyms_digest():
-            return None
-        version: int = stamp["schema_version"]
-        return version
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
 class _LengthsInMemory:
     """A new segment's per-document reader whose field lengths are read once per field.
 
@@ -512,7 +475,7 @@ def build_index(engine: Engine, index_dir: Path) -> dict[str, int]:
         with _Writer(index.create_in(folder, make_schema())) as writer:
             _add_all(writer, documents)
         _write_digests(folder, records, {doc["key"]: doc["digest"] for doc in documents})
-        _write_stamp(folder)
+        write_stamp(folder)
 
     replace_folder(index_dir, write)
     counts = {name: 0 for name in TYPES}
@@ -585,7 +548,7 @@ def update_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     """
     index_dir = Path(index_dir)
     recover_folder(index_dir)
-    if _stamp_version(index_dir) != SCHEMA_VERSION or not index.exists_in(index_dir):
+    if not stamp_is_current(index_dir) or not index.exists_in(index_dir):
         built = build_index(engine, index_dir)
         return {"added": sum(built.values()), "updated": 0, "deleted": 0, "unchanged": 0}
     opened = index.open_dir(index_dir)
@@ -601,7 +564,7 @@ def update_index(engine: Engine, index_dir: Path) -> dict[str, int]:
         digests = {key: digest for key, digest in indexed.items() if key not in removed}
         digests.update((document["key"], document["digest"]) for document in changed)
         _write_digests(index_dir, records, digests)
-    _write_stamp(index_dir)
+    write_stamp(index_dir)
     added = sum(1 for document in changed if document["key"] not in indexed)
     return {
         "added": added,
@@ -609,17 +572,6 @@ def update_index(engine: Engine, index_dir: Path) -> dict[str, int]:
         "deleted": len(removed),
         "unchanged": len(keys) - len(changed),
     }
-
-
-def index_is_current(index_dir: Path, database: Path) -> bool:
-    """True when the index exists, has this schema version and was refreshed after the store."""
-    recover_folder(Path(index_dir))
-    stamp = Path(index_dir) / STAMP
-    return (
-        _stamp_version(Path(index_dir)) == SCHEMA_VERSION
-        and database.is_file()
-        and stamp.stat().st_mtime >= database.stat().st_mtime
-    )
 
 
 def refresh_index(engine: Engine, index_dir: Path, database: Path) -> dict[str, int] | None:

@@ -224,7 +224,7 @@ def _segment_lengths(reader: Any, fieldname: str) -> bytes:
 
 
 def _segment_priors(reader: Any) -> list[int]:
-    """Each document's prior (index.PRIOR, in per cent) in one segment, read as one array."""
+    """Each document's prior (analysis.PRIOR, in per cent) in one segment, read as one array."""
     column = reader.column_reader("prior", translate=False)
     raw = array("I")  # stored big-endian ("!I")
     raw.frombytes(column._dbfile.get(column._basepos, column._doccount * 4))

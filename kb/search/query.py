@@ -26,13 +26,13 @@ from whoosh.searching import Results
 from kb.errors import IndexMissing, SearchQueryError
 from kb.folder_swap import recover_folder
 from kb.levels import NOT_JUDGED
-from kb.models import LABELS, Strength
+from kb.search import TYPES
 from kb.search.analysis import _SEGMENT, SynonymMatch, _stems, find_synonyms
-from kb.search.index import TYPES
 from kb.search.nearest import NearestRecommendation, nearest_recommendation
 from kb.search.ranking import rank
 from kb.search.spelling import correct
 from kb.urls import record_url
+from kb.vocabularies import LABELS, Strength
 
 MAX_QUERY_CHARS = 1000
 # Brackets nested deeper than this are refused: Whoosh turns each level into a few nested

@@ -24,7 +24,7 @@ from typing import Any
 
 from whoosh import query
 
-from kb.search.index import PRIOR
+from kb.search.analysis import PRIOR
 from kb.search.nodes import (
     SLACK,
     Coordination,
@@ -62,7 +62,7 @@ class Ranking:
 
 
 def final_scores(index: PostingsReader, scores: dict[int, float]) -> dict[int, float]:
-    """Scores times each document's prior (index.PRIOR, stored in per cent)."""
+    """Scores times each document's prior (analysis.PRIOR, stored in per cent)."""
     priors = index.priors
     return {docnum: score * priors[docnum] / 100 for docnum, score in scores.items()}
 
