@@ -134,10 +134,11 @@ def mkdocs_build(
         finally:
             settings.plugins.on_shutdown()
         pagefind_index(folder)  # before the other languages' sites join it: English only
-        for language in LANGUAGES[1:]:
-            translated = folder / language
-            translated_build(docs.with_name(f"{docs.name}-{language}"), translated, language, facts)
-            pagefind_index(translated)  # its own index, with no English stemming
+        for language in LANGUAGES[1:]:  # those whose pages are staged beside the English
+            staged = docs.with_name(f"{docs.name}-{language}")
+            if staged.is_dir():
+                translated_build(staged, folder / language, language, facts)
+                pagefind_index(folder / language)  # its own index, with no English stemming
         (folder / SITE_STAMP).write_text(json.dumps({"inputs": inputs}) + "\n")
 
     try:

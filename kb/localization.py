@@ -129,7 +129,7 @@ def extract_messages(update: bool = True) -> CatalogueState:
             CommandLineInterface().run(
                 [
                     *("pybabel", "-q", "update", "-i", str(TEMPLATE), "-d", str(LOCALE)),
-                    *("-l", language, "--ignore-obsolete"),
+                    *("-l", language, "--ignore-obsolete", "--no-fuzzy-matching"),
                 ]
             )
     return catalogue_state()

@@ -194,19 +194,21 @@ class CurrentPage:
 
 
 def _address_helpers(
-    current: CurrentPage, translated: bool = False
+    current: CurrentPage, site_folder: str = ""
 ) -> dict[str, Callable[..., Markup]]:
     """The templates' ``url`` and ``record``: addresses as seen from the current page.
 
     They read the page from ``current`` rather than from the template context, so that the
     macros, imported without the context, are made once per build instead of once per page.
-    On a ``translated`` site (``/cy/``), the downloads are the English site's, a folder up.
+    On a site in a folder of the English one (``site_folder``, ``cy/``), the downloads are the
+    English site's.
     """
 
     def url(target: str) -> Markup:
-        address = relative_url(current.path, target)
-        if translated and target.startswith(SHARED_FOLDER):
-            address = f"../{address}"
+        if site_folder and target.startswith(SHARED_FOLDER):
+            address = relative_url(site_folder + current.path, target)
+        else:
+            address = relative_url(current.path, target)
         return Markup(html.escape(address))
 
     def record(record_type: str, record_id: str, recommendation_id: str | None = None) -> Markup:
@@ -378,7 +380,9 @@ def _record_links(
 
     def location(where: dict[str, Any]) -> Markup:
         page = f", p. {finalize(where['page'])}" if where.get("page") else ""
-        section = f"<span{record_lang}>{finalize(where['section'])}</span>"
+        section = finalize(where["section"])
+        if record_lang:
+            section = Markup(f"<span{record_lang}>{section}</span>")
         word = finalize(_("section"))
         return Markup(f"{word} “{section}”{page}")
 
@@ -480,7 +484,7 @@ def environment(
     )
     for unsafe in ("safe", "urlize", "xmlattr", "indent", "wordwrap", "center", "tojson"):
         env.filters.pop(unsafe, None)
-    addresses = _address_helpers(current, translated=language != ENGLISH)
+    addresses = _address_helpers(current, "" if language == ENGLISH else f"{language}/")
     env.globals.update(
         **addresses,
         **_record_links(
