@@ -120,7 +120,8 @@ def extract_messages(update: bool = True) -> CatalogueState:
             [
                 *("pybabel", "-q", "extract", "-F", str(MAPPING), "-o", str(TEMPLATE)),
                 *("--project", "kb", "--no-location", "--sort-output", "-c", "Translators:"),
-                *("-k", "N_", "--ignore-dirs", "build site tests evidence recommendations"),
+                *("-k", "N_", "-k", "count_forms:1,2"),  # kb.render.script_words' plural messages
+                *("--ignore-dirs", "build site tests evidence recommendations"),
                 ".",
             ]
         )

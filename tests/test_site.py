@@ -908,7 +908,7 @@ def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
 # --- Hostile records ------------------------------------------------------------------------
 
 ALLOWED_SCRIPT_SOURCES = re.compile(
-    r"(^|/)(assets/javascripts/bundle\.[0-9a-f]+\.min\.js|javascripts/(explorer|network|landmarks|brief)\.js)$"
+    r"(^|/)(assets/javascripts/bundle\.[0-9a-f]+\.min\.js|javascripts/(kb-words|words|explorer|network|landmarks|brief)\.js)$"
 )
 HOSTILE_URL = "https://example.org/'onmouseover='alert(1)'/[x](javascript:alert(1))?a=1&b=*em*"
 HOSTILE_DOI_URL = 'https://doi.org/10.1234/"><script>alert(1)</script>'

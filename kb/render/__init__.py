@@ -23,6 +23,7 @@ from kb.localization import ENGLISH
 from kb.render.brief_page import theme_brief_downloads, write_theme_briefs
 from kb.render.model import SiteModel
 from kb.render.pages import PageClash, Rendered, SiteInfo, hand_written_pages, render_pages
+from kb.render.script_words import write_script_words
 from kb.render.site_search import write_search_vocabulary
 
 if TYPE_CHECKING:
@@ -134,7 +135,8 @@ def render_site(
             theme_brief_downloads(theme_briefs),
         )
         shared = Shared(downloads, theme_briefs)
-    write_search_vocabulary(fresh)
+    write_search_vocabulary(fresh, language)
+    write_script_words(fresh, language)
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
     previous = where.staging if where.staging.is_dir() else None
     rendered = render_pages(

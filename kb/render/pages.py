@@ -697,8 +697,10 @@ def _theme_pages(writer: PageWriter) -> None:
                 lambda kind, record_id, page=page: relative_url(
                     page, record_url(kind, token(record_id))
                 ),
+                translations(writer.language),
+                ' lang="en"' if writer.language != ENGLISH else "",
             ),
-            legend=legend_svg(),
+            legend=legend_svg(translations(writer.language)),
         )
 
 
