@@ -62,7 +62,10 @@ def test_the_hashed_assets_are_the_ones_the_readme_lists(site: Path) -> None:
     listed = {
         name
         for name in files
-        if any(fnmatch.fnmatch(name.removesuffix(".map"), pattern) for pattern in HASHED)
+        if any(
+            fnmatch.fnmatch(name.removeprefix("cy/").removesuffix(".map"), pattern)
+            for pattern in HASHED
+        )
     }
     assert listed == hashed
 
