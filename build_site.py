@@ -80,13 +80,16 @@ def mkdocs_build(
     facts: SiteFacts,
     config: Path = CONFIG,
     reuse: bool = True,
+    languages: tuple[str, ...] = LANGUAGES,
 ) -> tuple[int, int]:
     """``mkdocs build --strict`` from ``docs`` into ``site``, swapped in only on success.
 
     With ``reuse``, and a previous ``site`` built from the same configuration, theme,
     hand-written pages and footer ``facts`` (``kb.site_plugins``), only pages whose Markdown
     changed since are rendered again. Returns the number of pages, and how many of them were
-    rendered.
+    rendered. Each other of ``languages`` whose pages are staged beside ``docs`` (``docs-cy``)
+    is then built, every page rendered, into its folder of the site (``cy/``), with its own
+    search index.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -134,7 +137,7 @@ def mkdocs_build(
         finally:
             settings.plugins.on_shutdown()
         pagefind_index(folder)  # before the other languages' sites join it: English only
-        for language in LANGUAGES[1:]:  # those whose pages are staged beside the English
+        for language in languages[1:]:  # those whose pages are staged beside the English
             staged = docs.with_name(f"{docs.name}-{language}")
             if staged.is_dir():
                 translated_build(staged, folder / language, language, facts)
@@ -250,6 +253,7 @@ def build_site(
     staging: Path | None = None,
     progress: Callable[[pipeline.Step], None] = lambda step: None,
     full: bool = False,
+    languages: tuple[str, ...] = LANGUAGES,
 ) -> tuple[pipeline.Built, int]:
     """The whole build: the pipeline's steps, then MkDocs (rendering only the pages that
     changed since the previous site, unless ``full``).
@@ -264,7 +268,9 @@ def build_site(
         started = time.perf_counter()
         info = site_info()
         facts = site_facts(paths.root, info.repository, info.contact)
-        pages, rendered = mkdocs_build(staging, site, reuse=not full, facts=facts)
+        pages, rendered = mkdocs_build(
+            staging, site, reuse=not full, facts=facts, languages=languages
+        )
         kept = "" if rendered == pages else f" ({rendered} rendered, the rest kept from before)"
         detail = f"{pages} pages in {site}{kept}"
         return pipeline.Step("mkdocs", detail, time.perf_counter() - started)
@@ -276,7 +282,7 @@ def build_site(
         site_info(),
         progress=progress,
         alongside=generate,
-        languages=LANGUAGES,
+        languages=languages,
     )
     return built, pages
 
@@ -306,8 +312,11 @@ def serve(paths: pipeline.Paths) -> None:
 @click.option("--site", "site_dir", metavar="PATH", help="Where to write the site [ROOT/site].")
 @click.option("--serve", "preview", is_flag=True, help="Preview with live reload instead.")
 @click.option("--full", is_flag=True, help="Render every page, not only those that changed.")
+@click.option("--english-only", is_flag=True, help="Leave out the Welsh site (cy/).")
 @fails_cleanly
-def main(root: str | None, site_dir: str | None, preview: bool, full: bool) -> None:
+def main(
+    root: str | None, site_dir: str | None, preview: bool, full: bool, english_only: bool
+) -> None:
     """Build the public site from the records: check → store → graph → index → pages → MkDocs.
 
     Example: python build_site.py --root tests/data/tiny --site /tmp/site
@@ -320,7 +329,8 @@ def main(root: str | None, site_dir: str | None, preview: bool, full: bool) -> N
     started = time.perf_counter()
     click.echo(f"Building the site for {paths.root}")
     site = Path(site_dir).resolve() if site_dir else paths.root / "site"
-    built, pages = build_site(paths, site, progress=_report, full=full)
+    languages = (ENGLISH,) if english_only else LANGUAGES
+    built, pages = build_site(paths, site, progress=_report, full=full, languages=languages)
     print_problems(built.warnings)
     click.echo(
         f"Built {site}: {pages} pages from {built.records} records, "

@@ -4,6 +4,7 @@ interface text outside record text marked lang="en", and axe on its pages."""
 
 import functools
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,84 @@ def test_welsh_pages_pass_axe(real_site: Site, real_url: str, page: Any, page_ty
     page.goto(real_url + "cy/" + _page_types(real_site)[page_type])
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     assert results.violations_count == 0, results.generate_report()
+
+
+# --- Welsh fields on records, and the Welsh site's search -----------------------------------
+
+WELSH_TITLE = "Ceisiadau dienw ar gyfer pob swydd yn y tŷ a'r gwasanaeth dŵr"
+
+
+@pytest.fixture(scope="module")
+def welsh_titled_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The tiny knowledge base with a Welsh title on one recommendation, built."""
+    from tests.conftest import DATA, _build
+
+    work = tmp_path_factory.mktemp("welsh")
+    source = work / "source"
+    shutil.copytree(DATA / "tiny", source)
+    record = source / "recommendations" / "anonymise.yaml"
+    text = record.read_text(encoding="utf-8")
+    record.write_text(
+        text.replace(
+            "title: Anonymise applications\n",
+            f'title: Anonymise applications\ntitle_cy: "{WELSH_TITLE}"\n',
+        ),
+        encoding="utf-8",
+    )
+    return _build(source, work)
+
+
+def test_the_welsh_site_shows_a_welsh_title_where_a_reviewer_gave_one(
+    welsh_titled_site: Site,
+) -> None:
+    welsh = (
+        welsh_titled_site.folder / "cy" / "recommendations" / "anonymise" / "index.html"
+    ).read_text()
+    english = (
+        welsh_titled_site.folder / "recommendations" / "anonymise" / "index.html"
+    ).read_text()
+    shown = WELSH_TITLE.replace("'", "&#39;")  # as kb.render.escape.inert writes it
+    assert re.search(f'<h1 [^>]*id="ceisiadau[^>]*>{shown}', welsh)
+    assert WELSH_TITLE not in english and "tŷ" not in english
+    # The English title of the other recommendation is still marked as English.
+    listing = (welsh_titled_site.folder / "cy" / "recommendations" / "index.html").read_text()
+    assert 'lang="en">Publish representation targets</a>' in listing
+    assert f">{shown}</a>" in listing
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("query", ["gwasanaeth dŵr", "gwasanaeth dwr", "ty", "tŷ"])
+def test_the_welsh_search_finds_a_welsh_title_with_or_without_circumflexes(
+    welsh_titled_site: Site, page: Any, query: str
+) -> None:
+    from tests.conftest import _serve
+
+    for url in _serve(welsh_titled_site.folder):
+        page.goto(url + "cy/")
+        page.wait_for_load_state("networkidle")
+        page.keyboard.press("/")
+        # Typed as a Welsh keyboard would put it in, circumflexes included.
+        box = page.locator("input.md-search__input")
+        box.fill(query)
+        box.press("End")  # a key up: Material searches on keyboard events
+        first = page.locator(".md-search-result__item").first
+        first.wait_for(timeout=15_000)
+        assert "Ceisiadau dienw" in first.inner_text()
+
+
+@pytest.mark.browser
+def test_a_welsh_query_that_matches_nothing_says_so_in_welsh_and_offers_the_english_search(
+    welsh_titled_site: Site, page: Any
+) -> None:
+    from tests.conftest import _serve
+
+    for url in _serve(welsh_titled_site.folder):
+        page.goto(url + "cy/")
+        page.wait_for_load_state("networkidle")
+        page.keyboard.press("/")
+        page.locator("input.md-search__input").press_sequentially("hiliaeth", delay=10)
+        first = page.locator(".md-search-result__item").first
+        first.wait_for(timeout=15_000)
+        assert "Nid oes dim ar y wefan Gymraeg yn cyfateb i “hiliaeth”" in first.inner_text()
+        link = page.locator(".md-search-result__link").first.get_attribute("href")
+        assert link.startswith(url + "?q=hiliaeth")

@@ -272,13 +272,13 @@ async function search(query) {
       score: 1, terms: {}, tags: []
     }]] }
   const { ranked, parts } = await searchAll(query)
-  if (!ranked.length && vocabulary.language !== "en")
-    return { items: [englishSearch(query)] }
   const shown = await Promise.all(ranked.slice(0, SHOWN).map(entry => items(entry, query)))
   // No recommendation holds every part of the query: say so, and name the nearest.
   const nearest = ranked.find(entry => recommendations.has(entry.result.id))
   if (!nearest || nearest.parts < parts) {
     const [page] = nearest ? await items(nearest, query) : [null]
+    if (!page && vocabulary.language !== "en")
+      return { items: [englishSearch(query), ...shown] }
     shown.unshift([{
       location: page ? page.location : address("/recommendations/"),
       title: say("No recommendation matches “%(query)s”", { query }) +

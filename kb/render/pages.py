@@ -218,6 +218,14 @@ def _address_helpers(
     return {"url": url, "record": record}
 
 
+def own_title(rec: dict[str, Any], language: str) -> str | None:
+    """A recommendation's title in ``language`` where a reviewer wrote one (``title_cy``); None
+    in English, or where there is none (the English title is shown, marked as English)."""
+    if language == ENGLISH:
+        return None
+    return rec.get(f"title_{language}") or None
+
+
 def _paragraphs(value: Any) -> list[str]:
     """Text split at its blank lines, for statements written in several paragraphs."""
     return [part for part in re.split(r"\n[ \t]*\n", str(value)) if part.strip()]
@@ -347,13 +355,16 @@ def _record_links(
     finalize: Callable[[Any], Markup],
     record_lang: Markup = NO_LANG,
     _: Callable[[str], str] = str,
+    language: str = ENGLISH,
 ) -> dict[str, Callable[[Any], Markup]]:
     """The templates' links to records, each with its title (a study's short citation, an
     example's name) as the text, and ``location``, where in its source a record is.
 
     Nearly every table row prints some, hundreds of thousands per build: as functions they
     cost a fraction of what they did as macros. Both print through ``finalize``; on a page in
-    another language than the records', each link says it is English (``record_lang``).
+    another language than the records', each link says it is English (``record_lang``), but a
+    recommendation's link is its title in that language where a reviewer gave one
+    (``title_cy``).
     """
 
     def link(record_type: str, record_id: str, text: Any) -> Markup:
@@ -361,7 +372,12 @@ def _record_links(
         return Markup(f'<a href="{address}"{record_lang}>{finalize(text)}</a>')
 
     def rec_link(rec_id: str) -> Markup:
-        return link("recommendation", rec_id, model.recommendations[rec_id]["title"])
+        rec = model.recommendations[rec_id]
+        own = own_title(rec, language)
+        if own:
+            address = record("recommendation", rec_id)
+            return Markup(f'<a href="{address}">{finalize(own)}</a>')
+        return link("recommendation", rec_id, rec["title"])
 
     def study_link(study_id: str) -> Markup:
         return link("study", study_id, model.study_label(study_id))
@@ -488,8 +504,14 @@ def environment(
     env.globals.update(
         **addresses,
         **_record_links(
-            model, addresses["record"], finalize, record_lang, translations(language).gettext
+            model,
+            addresses["record"],
+            finalize,
+            record_lang,
+            translations(language).gettext,
+            language,
         ),
+        own_title=lambda rec: own_title(rec, language),
         record_lang=record_lang,
         # A Markdown heading of record text, marked as English (attr_list) likewise.
         heading_lang=Markup(' {: lang="en" }') if record_lang else Markup(""),
