@@ -138,4 +138,10 @@ def test_the_site_under_a_sub_path_with_the_readme_policy(served: str, browser: 
     page.keyboard.type("anonymised")
     page.wait_for_selector(".md-search-result__item", timeout=10_000)
     context.close()
-    assert problems == []
+    # Material asks for a sitemap.xml beside each <link rel=alternate> (it takes them for the
+    # roots of other sites); the Welsh and English namesakes of a page are not, and it ignores
+    # the 404 (overrides/main.html).
+    # The console's line for a 404 names no address; the response's line does, so a 404 of
+    # anything else is still caught.
+    probes = re.compile(r"404 .*/sitemap\.xml$|error: Failed to load resource: .* 404 ")
+    assert [problem for problem in problems if not probes.match(problem)] == []
