@@ -205,6 +205,10 @@ def test_the_welsh_site_shows_a_welsh_title_where_a_reviewer_gave_one(
     shown = WELSH_TITLE.replace("'", "&#39;")  # as kb.render.escape.inert writes it
     assert re.search(f'<h1 [^>]*id="ceisiadau[^>]*>{shown}', welsh)
     assert WELSH_TITLE not in english and "tŷ" not in english
+    header = re.search(
+        r'data-md-component="header-topic">\s*<span class="md-ellipsis"([^>]*)>', welsh
+    )
+    assert header and 'lang="en"' not in header.group(1)  # the header names it in Welsh too
     # The English title of the other recommendation is still marked as English.
     listing = (welsh_titled_site.folder / "cy" / "recommendations" / "index.html").read_text()
     assert 'lang="en">Publish representation targets</a>' in listing

@@ -640,6 +640,8 @@ def _recommendation_pages(writer: PageWriter) -> None:
                 "jsonld": jsonld.recommendation_data(
                     rec, source, studies, writer.absolute(path), writer.page_of
                 ),
+                # Titled in the page's language (title_cy): the header need not mark it English.
+                **({"kb_own_title": True} if own_title(rec, writer.language) else {}),
             },
             rec=rec,
             source=source,
