@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -24,6 +25,7 @@ from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
 from kb.errors import SiteBuildFailed
 from kb.folder_swap import recover_folder, replace_folder
+from kb.localization import ENGLISH, LANGUAGES, ConfigLoader
 from kb.settings import check_environment
 from kb.site_config import SiteInfo, read_site_info
 from kb.site_facts import SiteFacts, site_facts
@@ -39,6 +41,8 @@ SITE_INPUTS = (
     REPOSITORY / "kb" / "site_markdown.py",
     REPOSITORY / "kb" / "site_plugins.py",
     REPOSITORY / "kb" / "site_facts.py",
+    REPOSITORY / "kb" / "locale",
+    REPOSITORY / "docs-cy",
 )
 # What the site was built from, kept in the site (a small file, not a page; kb.site_plugins).
 SITE_STAMP = ".kb-site-inputs.json"
@@ -76,13 +80,16 @@ def mkdocs_build(
     facts: SiteFacts,
     config: Path = CONFIG,
     reuse: bool = True,
+    languages: tuple[str, ...] = LANGUAGES,
 ) -> tuple[int, int]:
     """``mkdocs build --strict`` from ``docs`` into ``site``, swapped in only on success.
 
     With ``reuse``, and a previous ``site`` built from the same configuration, theme,
     hand-written pages and footer ``facts`` (``kb.site_plugins``), only pages whose Markdown
     changed since are rendered again. Returns the number of pages, and how many of them were
-    rendered.
+    rendered. Each other of ``languages`` whose pages are staged beside ``docs`` (``docs-cy``)
+    is then built, every page rendered, into its folder of the site (``cy/``), with its own
+    search index.
     """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -92,6 +99,7 @@ def mkdocs_build(
         SEARCH_INDEX,
         FooterFacts,
         IndexWithPagefind,
+        InterfaceLanguage,
         JsonFrontMatter,
         MarkdownDownloads,
         ReusePreviousPages,
@@ -120,6 +128,7 @@ def mkdocs_build(
         settings.plugins["kb-footer-facts"] = FooterFacts(facts)
         settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
         settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
+        settings.plugins["kb-interface-language"] = InterfaceLanguage(ENGLISH, 0)
         # Not dirty to the plugins: Material would merge in a search index it kept from an
         # earlier build in this process; ReusePreviousPages merges the right one.
         settings.plugins.on_startup(command="build", dirty=False)
@@ -127,7 +136,12 @@ def mkdocs_build(
             build(settings, dirty=dirty)
         finally:
             settings.plugins.on_shutdown()
-        pagefind_index(folder)
+        pagefind_index(folder)  # before the other languages' sites join it: English only
+        for language in languages[1:]:  # those whose pages are staged beside the English
+            staged = docs.with_name(f"{docs.name}-{language}")
+            if staged.is_dir():
+                translated_build(staged, folder / language, language, facts)
+                pagefind_index(folder / language)  # its own index, with no English stemming
         (folder / SITE_STAMP).write_text(json.dumps({"inputs": inputs}) + "\n")
 
     try:
@@ -140,6 +154,75 @@ def mkdocs_build(
     finally:
         logging.getLogger("mkdocs").removeHandler(counter)
     return len(plugin.page_order), len(plugin.rendered)
+
+
+def translated_config(language: str, folder: Path, config: Path = CONFIG) -> Path:
+    """A configuration for the site in ``language``, written beside the staged pages: the
+    English one (MkDocs' ``INHERIT``) with Material's interface in ``language`` and the
+    navigation's titles translated from the catalogue (``kb.localization``), written into
+    ``folder``."""
+    import yaml
+
+    from kb.localization import translated_navigation, translations
+
+    say = translations(language).gettext
+    english = yaml.load(config.read_text(encoding="utf-8"), Loader=ConfigLoader)
+    settings: dict[str, Any] = {
+        "INHERIT": str(config),
+        "site_name": say(english["site_name"]),
+        "theme": {"language": language, "custom_dir": str(config.parent / "overrides")},
+        "nav": translated_navigation(english.get("nav") or [], say),
+    }
+    if english.get("site_url"):
+        settings["site_url"] = f"{english['site_url'].rstrip('/')}/{language}/"
+    target = folder / f"mkdocs-{language}.yml"
+    target.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+def untranslated_pages(docs: Path, translated: Path) -> frozenset[str]:
+    """The hand-written pages of ``docs`` that ``translated`` has no version of: the site in
+    that language shows them in English, marked as such."""
+    return frozenset(
+        path.relative_to(docs).as_posix()
+        for path in docs.rglob("*.md")
+        if not (translated / path.relative_to(docs)).is_file()
+    )
+
+
+def translated_build(docs: Path, site: Path, language: str, facts: SiteFacts) -> None:
+    """``mkdocs build --strict`` of the site in ``language`` from its staged pages ``docs``
+    into ``site`` (a folder of the English site), every page rendered."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from kb.localization import catalogue_state
+    from kb.site_plugins import (
+        FooterFacts,
+        IndexWithPagefind,
+        InterfaceLanguage,
+        JsonFrontMatter,
+        MarkdownDownloads,
+        ReusePreviousPages,
+        SharedTemplateParts,
+    )
+
+    config = translated_config(language, docs.parent)
+    settings = load_config(str(config), docs_dir=str(docs), site_dir=str(site), strict=True)
+    settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()
+    settings.plugins["kb-reuse-previous-pages"] = ReusePreviousPages(None)
+    settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
+    settings.plugins["kb-footer-facts"] = FooterFacts(facts)
+    settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
+    settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
+    drafts = catalogue_state(language).drafts
+    untranslated = untranslated_pages(DOCS, DOCS.with_name(f"{DOCS.name}-{language}"))
+    settings.plugins["kb-interface-language"] = InterfaceLanguage(language, drafts, untranslated)
+    settings.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(settings, dirty=False)
+    finally:
+        settings.plugins.on_shutdown()
 
 
 def pagefind_index(folder: Path) -> None:
@@ -170,6 +253,7 @@ def build_site(
     staging: Path | None = None,
     progress: Callable[[pipeline.Step], None] = lambda step: None,
     full: bool = False,
+    languages: tuple[str, ...] = LANGUAGES,
 ) -> tuple[pipeline.Built, int]:
     """The whole build: the pipeline's steps, then MkDocs (rendering only the pages that
     changed since the previous site, unless ``full``).
@@ -184,12 +268,22 @@ def build_site(
         started = time.perf_counter()
         info = site_info()
         facts = site_facts(paths.root, info.repository, info.contact)
-        pages, rendered = mkdocs_build(staging, site, reuse=not full, facts=facts)
+        pages, rendered = mkdocs_build(
+            staging, site, reuse=not full, facts=facts, languages=languages
+        )
         kept = "" if rendered == pages else f" ({rendered} rendered, the rest kept from before)"
         detail = f"{pages} pages in {site}{kept}"
         return pipeline.Step("mkdocs", detail, time.perf_counter() - started)
 
-    built = pipeline.build(paths, DOCS, staging, site_info(), progress=progress, alongside=generate)
+    built = pipeline.build(
+        paths,
+        DOCS,
+        staging,
+        site_info(),
+        progress=progress,
+        alongside=generate,
+        languages=languages,
+    )
     return built, pages
 
 
@@ -218,8 +312,11 @@ def serve(paths: pipeline.Paths) -> None:
 @click.option("--site", "site_dir", metavar="PATH", help="Where to write the site [ROOT/site].")
 @click.option("--serve", "preview", is_flag=True, help="Preview with live reload instead.")
 @click.option("--full", is_flag=True, help="Render every page, not only those that changed.")
+@click.option("--english-only", is_flag=True, help="Leave out the Welsh site (cy/).")
 @fails_cleanly
-def main(root: str | None, site_dir: str | None, preview: bool, full: bool) -> None:
+def main(
+    root: str | None, site_dir: str | None, preview: bool, full: bool, english_only: bool
+) -> None:
     """Build the public site from the records: check → store → graph → index → pages → MkDocs.
 
     Example: python build_site.py --root tests/data/tiny --site /tmp/site
@@ -232,7 +329,8 @@ def main(root: str | None, site_dir: str | None, preview: bool, full: bool) -> N
     started = time.perf_counter()
     click.echo(f"Building the site for {paths.root}")
     site = Path(site_dir).resolve() if site_dir else paths.root / "site"
-    built, pages = build_site(paths, site, progress=_report, full=full)
+    languages = (ENGLISH,) if english_only else LANGUAGES
+    built, pages = build_site(paths, site, progress=_report, full=full, languages=languages)
     print_problems(built.warnings)
     click.echo(
         f"Built {site}: {pages} pages from {built.records} records, "

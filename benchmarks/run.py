@@ -248,6 +248,7 @@ def measure(label: str, options: argparse.Namespace) -> dict[str, Any]:
             say(f"[{label}] {part} failed: {error}")
 
     attempt("parse floor", lambda: parse_floor(figures, root, work))
+    attempt("english-only build", lambda: english_only_build(figures, root, work))
     attempt("cold build", lambda: cold_build(figures, root, work))
     database = root / "build" / "kb.sqlite"
     if database.is_file():
@@ -336,6 +337,27 @@ def cold_build(figures: dict[str, Any], root: Path, work: Path) -> None:
         figures["pages_per_s"] = built["markdown_pages"] / steps["pages"]["s"]
     if mkdocs_s:
         figures["mkdocs_pages_per_s"] = built["html_pages"] / mkdocs_s
+
+
+def english_only_build(figures: dict[str, Any], root: Path, work: Path) -> None:
+    """A cold build of the English site alone (``--english-only``), beside which the bilingual
+    cold build's time and size are read (issue 20)."""
+    say(f"[{figures['label']}] cold build_site.py, English only")
+    limit = max(BUDGET.left() - RESERVE_S, 60)
+    alone = work.with_name(f"{work.name}-english")
+    shutil.rmtree(alone, ignore_errors=True)
+    shutil.rmtree(root / "build", ignore_errors=True)  # cold: nothing kept from before
+    command = [PYTHON, STEPS, "build", "--root", str(root), "--work", str(alone), "--english-only"]
+    child = run(command, limit)
+    built = child.result()
+    figures["english_only"] = {
+        "build_s": child.seconds,
+        "html_pages": built["html_pages"],
+        "site_bytes": built["site_bytes"],
+        "search_index_bytes": built["search_index_bytes"],
+    }
+    shutil.rmtree(root / "build", ignore_errors=True)
+    shutil.rmtree(alone, ignore_errors=True)
 
 
 def search(figures: dict[str, Any], root: Path, work: Path, repeat: int) -> None:
@@ -473,7 +495,9 @@ ROWS: list[tuple[str, str, str]] = [
     ("  peak MB", "steps.mkdocs.peak_rss_mb", "{:.0f}"),
     ("  pages/s", "mkdocs_pages_per_s", "{:.0f}"),
     ("  floor s (same pages)", "mkdocs_floor_s", "{:.1f}"),
+    ("  pages s, Welsh (cy/)", "steps.pages-cy.s", "{:.2f}"),
     ("build_site.py s (cold)", "build_s", "{:.1f}"),
+    ("  English only s (cold)", "english_only.build_s", "{:.1f}"),
     ("  all but mkdocs s", "kb_s", "{:.1f}"),
     ("  all but mkdocs %", "kb_share", "{:.0%}"),
     ("  peak MB", "peak_rss_mb", "{:.0f}"),
@@ -481,6 +505,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("incremental add s", "incremental_s", "{:.2f}"),
     ("pages (Markdown)", "markdown_pages", "{:.0f}"),
     ("site MB", "site_mb", "{:.1f}"),
+    ("  English only MB", "english_only_site_mb", "{:.1f}"),
     ("search index MB (Pagefind)", "search_index_mb", "{:.2f}"),
     ("Whoosh p50 ms", "whoosh_p50_ms", "{:.1f}"),
     ("Whoosh p95 ms", "whoosh_p95_ms", "{:.1f}"),
@@ -514,6 +539,8 @@ def derived(figures: dict[str, Any]) -> None:
     for key in ("site", "search_index"):
         found = figures.get(f"{key}_bytes")
         figures[f"{key}_mb"] = None if found is None else found / 1e6
+    found = (figures.get("english_only") or {}).get("site_bytes")
+    figures["english_only_site_mb"] = None if found is None else found / 1e6
     found = figures.get("site_search_query_bytes")
     figures["site_search_query_kb"] = None if found is None else found / 1e3
 

@@ -135,7 +135,10 @@ def build(paths: pipeline.Paths, work: Path, options: argparse.Namespace) -> dic
     build_site._report = measured  # main() reports each step through this function
     site = work / "site"
     with Timer() as timer:
-        build_site.main(["--root", str(paths.root), "--site", str(site)], standalone_mode=False)
+        languages = ["--english-only"] if options.english_only else []
+        build_site.main(
+            ["--root", str(paths.root), "--site", str(site), *languages], standalone_mode=False
+        )
     return {
         "seconds": timer.seconds,
         "steps": steps,
@@ -222,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, required=True, help="knowledge base folder")
     parser.add_argument("--work", type=Path, required=True, help="folder for what steps build")
     parser.add_argument("--pages", type=int, default=100, help="mkdocs-floor: pages to build")
+    parser.add_argument(
+        "--english-only", action="store_true", help="build: without the Welsh site (cy/)"
+    )
     parser.add_argument(
         "--repeat", type=int, default=3, help="search: runs of each query; parse-floor: runs"
     )

@@ -135,6 +135,7 @@ def export_document(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 "former_ids": former_ids[row.id],
                 "kind": row.kind,
                 "title": row.title,
+                "title_cy": row.title_cy,
                 "statement": row.statement,
                 "themes": themes_of[row.id],
                 "source": row.source_id,

@@ -224,6 +224,11 @@ class Recommendation(Record):
     former_ids: FormerIds = Field(default_factory=list, description=FORMER_IDS)
     kind: RecommendationKind = RecommendationKind.RECOMMENDATION
     title: Text = Field(description="Short title in our own words.")
+    title_cy: Text | None = Field(
+        None,
+        description="The short title in Welsh, our own words written by a Welsh speaker (never "
+        "a translation of the source's words): the Welsh site shows and searches it.",
+    )
     statement: Text = Field(description="The statement verbatim from the source.")
     source: RecordId
     themes: RecordIds = Field(min_length=1)
@@ -468,6 +473,7 @@ class RecommendationRow(Origin, table=True):
     id: str = TableField(primary_key=True)
     kind: str = TableField(index=True)
     title: str
+    title_cy: str | None = None
     statement: str
     source_id: str = _reference("source.id")
     section: str

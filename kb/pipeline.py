@@ -183,6 +183,7 @@ def build(
     progress: Callable[[Step], None] = lambda step: None,
     link_docs: bool = False,
     alongside: Callable[[], Step] | None = None,
+    languages: tuple[str, ...] = ("en",),
 ) -> Built:
     """Every step from the records to the site's Markdown, each reported as it ends.
 
@@ -191,6 +192,10 @@ def build(
     updated from the store in another process meanwhile. ``alongside``, the site generator
     building from ``staging``, runs before the index is waited for; the index step is
     reported last.
+
+    Each language after the first (English) gets its own pages in ``staging``'s namesake
+    ``staging-LANG`` (``build/docs-cy``), from the hand-written pages of ``docs`` with those of
+    ``docs-LANG`` in their place (``kb.localization``).
     """
     # Imported here so that commands which never build the site stay quick to start.
     from kb.export import export_document
@@ -235,7 +240,7 @@ def build(
         finished("history", _history_detail(history), started)
 
         started = time.perf_counter()
-        rendered = render_site(
+        rendered, shared = render_site(
             document,
             graph,
             SiteSources(docs, staging, paths.database),
@@ -245,6 +250,18 @@ def build(
         )
         engine.dispose()
         finished("pages", f"{len(rendered.pages)} generated pages in {staging}", started)
+        for language in languages[1:]:
+            started = time.perf_counter()
+            where = SiteSources(
+                docs,
+                staging.with_name(f"{staging.name}-{language}"),
+                paths.database,
+                docs.with_name(f"{docs.name}-{language}"),
+            )
+            translated, _ = render_site(
+                document, graph, where, site, link_docs, history, language, shared
+            )
+            finished(f"pages-{language}", f"{len(translated.pages)} in {where.staging}", started)
         if alongside is not None:
             report(alongside())
     except BaseException:

@@ -305,3 +305,34 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
         current["docs"] = entries
         path.unlink()  # a new file, never one shared with the previous site
         path.write_text(json.dumps(current, separators=(",", ":")), encoding="utf-8")
+
+
+class InterfaceLanguage(BasePlugin):  # type: ignore[type-arg]
+    """Gives the theme's templates our own words in the site's language (``_``, ``ngettext``
+    from ``kb.localization``'s catalogue) and ``kb_language``: the page's language, the
+    others', and how many of its interface translations are drafts awaiting review."""
+
+    def __init__(self, language: str, drafts: int, english_pages: frozenset[str] = frozenset()):
+        super().__init__()
+        self.language = language
+        self.drafts = drafts
+        self.english_pages = english_pages  # hand-written pages not yet translated
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        from kb.localization import ENGLISH, LANGUAGE_NAMES, translations
+
+        env.add_extension("jinja2.ext.i18n")
+        env.install_gettext_translations(translations(self.language), newstyle=True)  # type: ignore[attr-defined]
+        env.policies["ext.i18n.trimmed"] = True  # as kb/locale/babel.cfg extracts them
+        other = ENGLISH if self.language != ENGLISH else "cy"
+        env.globals["kb_language"] = {
+            "code": self.language,
+            "other": other,
+            "other_name": LANGUAGE_NAMES[other],
+            # From a page to its namesake in the other language: the Welsh site is a folder
+            # of the English one.
+            "other_root": "/.." if self.language != ENGLISH else f"/{other}",
+            "drafts": self.drafts,
+            "english_pages": self.english_pages,
+        }
+        return env

@@ -148,6 +148,7 @@ def table_rows(kb: KnowledgeBase) -> dict[type[SQLModel], list[dict[str, Any]]]:
                 "id": rec.id,
                 "kind": rec.kind.value,
                 "title": rec.title,
+                "title_cy": rec.title_cy,
                 "statement": rec.statement,
                 "source_id": rec.source,
                 "section": rec.location.section,

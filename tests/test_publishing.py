@@ -64,7 +64,10 @@ def test_the_hashed_assets_are_the_ones_the_readme_lists(site: Path) -> None:
     listed = {
         name
         for name in files
-        if any(fnmatch.fnmatch(name.removesuffix(".map"), pattern) for pattern in HASHED)
+        if any(
+            fnmatch.fnmatch(name.removeprefix("cy/").removesuffix(".map"), pattern)
+            for pattern in HASHED
+        )
     }
     assert listed == hashed
 
@@ -137,4 +140,10 @@ def test_the_site_under_a_sub_path_with_the_readme_policy(served: str, browser: 
     page.keyboard.type("anonymised")
     page.wait_for_selector(".md-search-result__item", timeout=10_000)
     context.close()
-    assert problems == []
+    # Material asks for a sitemap.xml beside each <link rel=alternate> (it takes them for the
+    # roots of other sites); the Welsh and English namesakes of a page are not, and it ignores
+    # the 404 (overrides/main.html).
+    # The console's line for a 404 names no address; the response's line does, so a 404 of
+    # anything else is still caught.
+    probes = re.compile(r"404 .*/sitemap\.xml$|error: Failed to load resource: .* 404 ")
+    assert [problem for problem in problems if not probes.match(problem)] == []

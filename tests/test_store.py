@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kb import paths as kb_paths
 from kb import pipeline, store
+from kb.localization import catalogue_state
 from kb.validate import KnowledgeBase
 from tests.conftest import run_kb
 
@@ -217,10 +218,15 @@ def test_stats_human_output(tiny_kb: Path) -> None:
         "  figures                      1",
     ]
     assert "  not judged                   0" in lines
-    assert lines[-2:] == [
+    assert lines[-4:-2] == [
         "Recommendation lists  (recommendations, positions complete, judged, with evidence or "
         "an S0 gap)",
         "  recruitment                    2  yes    2   2  Recruitment",
+    ]
+    state = catalogue_state("cy")
+    assert lines[-2:] == [
+        "Interface translations  (messages, translated, drafts awaiting review)",
+        f"  cy                      {state.messages:>6}{state.translated:>6}{state.drafts:>6}",
     ]
 
 

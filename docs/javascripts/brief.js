@@ -81,7 +81,7 @@
   function tickBox(id, title) {
     var label = element("label", { "class": "kb-brief-tick" });
     var box = element("input", { type: "checkbox", "data-brief-id": id });
-    box.setAttribute("aria-label", "Add to the brief: " + title);
+    box.setAttribute("aria-label", window.kbSay("Add to the brief: %(title)s", { title: title }));
     box.checked = basket().indexOf(id) >= 0;
     box.addEventListener("change", function () { toggle(id, box.checked); });
     label.appendChild(box);
@@ -95,8 +95,9 @@
     function show() {
       var chosen = basket().indexOf(id) >= 0;
       button.setAttribute("aria-pressed", chosen ? "true" : "false");
-      button.textContent = chosen ? "In the brief ✓" : "Add to brief";
-      button.title = (chosen ? "Remove from the brief: " : "Add to the brief: ") + title;
+      button.textContent = window.kbSay(chosen ? "In the brief ✓" : "Add to brief");
+      button.title = window.kbSay(
+        chosen ? "Remove from the brief: %(title)s" : "Add to the brief: %(title)s", { title: title });
     }
     button.addEventListener("click", function (event) {
       event.preventDefault();
@@ -118,7 +119,8 @@
     var ids = basket();
     link.hidden = ids.length === 0 || Boolean(document.getElementById("kb-brief-document"));
     link.href = briefAddress(ids);
-    link.textContent = "Brief: " + ids.length + " selected →";
+    link.textContent = window.kbSayCount("Brief: %(num)s selected →", "Brief: %(num)s selected →",
+                                         ids.length);
   }
 
   function explorer() {
@@ -198,22 +200,25 @@
     var plain = [
       parts.title,
       "“" + parts.statement + "”",
-      "Strength of evidence: " + parts.strength + ". " + parts.meaning,
+      window.kbSay("Strength of evidence:") + " " + parts.strength + ". " + parts.meaning,
     ];
     if (parts.quote) {
-      plain.push("Key quote: “" + parts.quote + "” (" + parts.quoted + ")");
+      plain.push(window.kbSay("Key quote:") + " “" + parts.quote + "” (" + parts.quoted + ")");
     }
-    plain.push("Source: " + parts.citation + (online ? " Online: " + online : ""));
+    plain.push(window.kbSay("Source:") + " " + parts.citation +
+               (online ? " " + window.kbSay("Online:") + " " + online : ""));
     var rich = element("div");
     rich.appendChild(element("p")).appendChild(element("strong", {}, parts.title));
     rich.appendChild(element("blockquote")).appendChild(element("p", {}, parts.statement));
     var strength = rich.appendChild(element("p"));
-    strength.appendChild(element("strong", {}, "Strength of evidence: " + parts.strength + "."));
+    strength.appendChild(element("strong", {},
+                                 window.kbSay("Strength of evidence:") + " " + parts.strength + "."));
     strength.appendChild(document.createTextNode(" " + parts.meaning));
     if (parts.quote) {
-      rich.appendChild(element("p", {}, "Key quote: “" + parts.quote + "” (" + parts.quoted + ")"));
+      rich.appendChild(element("p", {}, window.kbSay("Key quote:") + " “" + parts.quote + "” (" +
+                                       parts.quoted + ")"));
     }
-    var source = rich.appendChild(element("p", {}, "Source: "));
+    var source = rich.appendChild(element("p", {}, window.kbSay("Source:") + " "));
     var link = address || online;
     var citation = parts.citation;
     if (address && citation.slice(-(address.length + 1)) === address + ".") {
@@ -242,13 +247,13 @@
     var bar = element("p", { "class": "kb-brief-bar" });
     bar.appendChild(tickButton(id, title));
     var copy = element("button", { type: "button", "class": "md-button kb-brief-copy-button" },
-                       "Copy for briefing");
+                       window.kbSay("Copy for briefing"));
     var said = element("span", { "class": "kb-brief-said", role: "status" });
     copy.addEventListener("click", function () {
       var made = briefing(block);
       said.textContent = copyText(made.plain, made.html)
-        ? "Copied: statement, strength, key quote and citation."
-        : "Your browser did not allow copying; select the text instead.";
+        ? window.kbSay("Copied: statement, strength, key quote and citation.")
+        : window.kbSay("Your browser did not allow copying; select the text instead.");
     });
     bar.appendChild(document.createTextNode(" "));
     bar.appendChild(copy);
@@ -304,7 +309,7 @@
     Array.prototype.forEach.call(itemsPart.children, function (item) {
       items[item.dataset.id] = item;
       var remove = element("button", { type: "button", "class": "md-button kb-brief-remove" },
-                           "Remove from the brief");
+                           window.kbSay("Remove from the brief"));
       remove.addEventListener("click", function () {
         show(selected().filter(function (id) { return id !== item.dataset.id; }));
       });
@@ -350,10 +355,12 @@
       references.forEach(function (item) { item.hidden = !cited[item.dataset.id]; });
       documentPart.hidden = known.length === 0;
       var words = known.length
-        ? counted(known.length, "statement", "statements") + " in this brief."
-        : "No statement is selected yet: tick “Brief” in the explorer, the search results or on a recommendation’s page.";
+        ? window.kbSayCount("%(num)s statement in this brief.", "%(num)s statements in this brief.",
+                            known.length)
+        : window.kbSay("No statement is selected yet: tick “Brief” in the explorer, the search " +
+                       "results or on a recommendation’s page.");
       if (unknown.length) {
-        words += " Not found, so left out: " + unknown.join(", ") + ".";
+        words += " " + window.kbSay("Not found, so left out: %(ids)s.", { ids: unknown.join(", ") });
       }
       status.textContent = words;
       controls.querySelectorAll("[data-brief-action=print], [data-brief-action=copy-link], " +
@@ -369,8 +376,10 @@
       } else if (action === "copy-link") {
         var link = window.location.href;
         copyText(link, "<a href=\"" + encodeURI(link).replace(/"/g, "%22") + "\">" +
-                 "Evidence brief</a>");
-        status.textContent = "Link copied: " + link;
+                 window.kbSay("Evidence brief").replace(/[&<>"]/g, function (c) {
+                   return "&#" + c.charCodeAt(0) + ";";
+                 }) + "</a>");
+        status.textContent = window.kbSay("Link copied: %(link)s", { link: link });
       } else if (action === "clear") {
         show([]);
       }

@@ -135,8 +135,10 @@
         }
       });
       status.textContent = shown === rows.length
-        ? "Showing all " + rows.length + " statements."
-        : "Showing " + shown + " of " + rows.length + " statements.";
+        ? window.kbSayCount("Showing all %(num)s statement.", "Showing all %(num)s statements.",
+                            rows.length)
+        : window.kbSay("Showing %(shown)s of %(total)s statements.",
+                       { shown: shown, total: rows.length });
     }
 
     form.addEventListener("input", function () {

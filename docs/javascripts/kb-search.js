@@ -27,7 +27,7 @@ const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores
 
 const root = new URL("..", self.location.href)   // this file is javascripts/kb-search.js
 let pagefind = null
-let vocabulary = { groups: [], endings: [], stems: {}, priors: {} }
+let vocabulary = { groups: [], endings: [], stems: {}, priors: {}, language: "en", messages: {} }
 let pages = 1                    // how many pages the index holds
 
 function escapeHtml(text) {
@@ -207,6 +207,26 @@ async function rerank(candidates, query, found) {
   }))
 }
 
+/* A message in the site's language (search/kb-search.json, from kb/locale), with its
+   %(name)s places filled by escaped values. */
+function say(english, values = {}) {
+  const text = vocabulary.messages[english] || english
+  return text.replace(/%\((\w+)\)s/g, (whole, name) =>
+    name in values ? escapeHtml(values[name]) : whole)
+}
+
+/* On a site in another language than English (the Welsh one, /cy/), where most records are in
+   English only: a query that finds nothing there is offered to the English site's search. */
+function englishSearch(query) {
+  return [{
+    location: new URL(`../?q=${encodeURIComponent(query)}`, root).href,
+    title: say("Nothing on the Welsh site matches “%(query)s”", { query }),
+    text: `<p>${say("Most records are in English only: search the English site for “%(query)s”.",
+      { query })}</p>`,
+    score: Number.MAX_SAFE_INTEGER, terms: {}, tags: []
+  }]
+}
+
 function address(url) {
   return new URL(url.replace(/^\//, ""), root).href
 }
@@ -258,8 +278,8 @@ async function search(query) {
   if (!pagefind)
     return { items: [[{
       location: address("/recommendations/"),
-      title: "Search is not available just now",
-      text: "<p>Browse every recommendation in the explorer instead.</p>",
+      title: say("Search is not available just now"),
+      text: `<p>${say("Browse every recommendation in the explorer instead.")}</p>`,
       score: 1, terms: {}, tags: []
     }]] }
   const { ranked, parts } = await searchAll(query)
@@ -268,13 +288,15 @@ async function search(query) {
   const nearest = await nearestStatement(ranked)
   if (!nearest || nearest.parts < parts) {
     const [page] = nearest ? await items(nearest, query) : [null]
+    if (!page && vocabulary.language !== "en")
+      return { items: [englishSearch(query), ...shown] }
     shown.unshift([{
       location: page ? page.location : address("/recommendations/"),
-      title: `No recommendation matches “${escapeHtml(query)}”` +
-        (page ? `; the nearest is “${page.title}”` : ""),
+      title: say("No recommendation matches “%(query)s”", { query }) +
+        (page ? say("; the nearest is “%(title)s”").replace("%(title)s", () => page.title) : ""),
       text: page
         ? page.text
-        : "<p>Try other words, or browse every recommendation in the explorer.</p>",
+        : `<p>${say("Try other words, or browse every recommendation in the explorer.")}</p>`,
       score: Number.MAX_SAFE_INTEGER,
       terms: terms(query),
       tags: []

@@ -61,21 +61,20 @@
       return count;
     }
 
-    function counted(count, one, many) {
-      return count + " " + (count === 1 ? one : many);
-    }
 
     function choose(id, announce) {
       chosen = known[id] ? id : "";
       select.value = chosen;
       var count = light("rec", chosen);
       if (chosen) {
-        status.textContent =
-          "Showing " + counted(count.lines, "evidence link", "evidence links") + " to " +
-          counted(count.studies, "study", "studies") + " for \u201c" +
-          known[chosen] + "\u201d; the rest of the drawing is faded.";
+        status.textContent = window.kbSay(
+          "Showing %(links)s to %(studies)s for “%(title)s”; the rest of the drawing is faded.", {
+            links: window.kbSayCount("%(num)s evidence link", "%(num)s evidence links", count.lines),
+            studies: window.kbSayCount("%(num)s study", "%(num)s studies", count.studies),
+            title: known[chosen]
+          });
       } else {
-        status.textContent = announce ? "Showing every recommendation." : "";
+        status.textContent = announce ? window.kbSay("Showing every recommendation.") : "";
       }
     }
 

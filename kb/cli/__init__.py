@@ -128,6 +128,7 @@ _SYNONYMS = {
         "diff": "kb.cli.releases:diff",
         "edit": "kb.cli.change:edit",
         "export": "kb.cli.records:export",
+        "extract-messages": "kb.cli.translations:extract_messages",
         "fmt": "kb.cli.reviewer:fmt",
         "graph": "kb.cli.graph:graph",
         "import": "kb.cli.reviewer:import_references",

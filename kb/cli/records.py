@@ -74,6 +74,7 @@ def stats(root: str | None, database: str | None, as_json: bool) -> None:
     from kb.stats import knowledge_base_stats
 
     figures = knowledge_base_stats(pipeline.current_store(paths_from(root, database)))
+    figures["translations"] = translation_stats()
     if as_json:
         json_output(figures)
         return
@@ -102,6 +103,26 @@ def stats(root: str | None, database: str | None, as_json: bool) -> None:
             f"  {row['theme']:<28}{row['recommendations']:>4}  {complete:<4}"
             f"{row['judged']:>4}{row['with_evidence_or_gap']:>4}  {row['title']}"
         )
+    click.echo("Interface translations  (messages, translated, drafts awaiting review)")
+    for language, row in figures["translations"].items():
+        click.echo(f"  {language:<24}{row['messages']:>6}{row['translated']:>6}{row['drafts']:>6}")
+
+
+def translation_stats() -> dict[str, dict[str, int]]:
+    """How complete each language's interface catalogue is, and how many of its translations
+    are drafts no speaker of the language has reviewed (kb.localization)."""
+    from kb.localization import LANGUAGES, catalogue_state
+
+    states = {language: catalogue_state(language) for language in LANGUAGES[1:]}
+    return {
+        language: {
+            "messages": state.messages,
+            "translated": state.translated,
+            "drafts": state.drafts,
+            "missing": len(state.missing),
+        }
+        for language, state in states.items()
+    }
 
 
 @click.command()

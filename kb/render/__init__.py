@@ -20,9 +20,11 @@ import networkx as nx
 from kb.brief import Edition, Records
 from kb.downloads import write_downloads
 from kb.errors import PageClash
+from kb.localization import ENGLISH
 from kb.render.brief_page import theme_brief_downloads, write_theme_briefs
 from kb.render.model import SiteModel
 from kb.render.pages import Rendered, hand_written_pages, render_pages
+from kb.render.script_words import write_script_words
 from kb.render.site_search import write_search_vocabulary
 from kb.site_config import SiteInfo
 
@@ -71,6 +73,27 @@ class SiteSources:
     docs: Path  # hand-written pages and assets
     staging: Path  # the folder MkDocs builds from, rewritten by every build (see render_site)
     database: Path  # the store, offered as a download
+    # For a language other than English: its hand-written pages, in place of docs' namesakes.
+    translated_docs: Path | None = None
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every language's pages offer from the English site: its downloads (the records'
+    files are in English) and theme briefs."""
+
+    downloads: list[Any]
+    theme_briefs: list[Any]
+
+
+def overlay_docs(translated: Path, staging: Path) -> None:
+    """Put the translated hand-written pages of ``translated`` in place of their namesakes."""
+    for path in sorted(translated.rglob("*")):
+        target = staging / path.relative_to(translated)
+        if path.is_dir():
+            target.mkdir(exist_ok=True)
+        else:
+            shutil.copy2(path, target)
 
 
 def render_site(
@@ -80,7 +103,9 @@ def render_site(
     site: SiteInfo,
     link_docs: bool = False,
     history: "PublishedHistory | None" = None,
-) -> Rendered:
+    language: str = ENGLISH,
+    shared: Shared | None = None,
+) -> tuple[Rendered, Shared]:
     """Stage the hand-written docs, write the downloads and every generated page.
 
     ``document`` is the store's export document (``kb.export``) and ``graph`` the evidence
@@ -88,34 +113,50 @@ def render_site(
     then replaces ``where.staging``; a file whose bytes are those of the previous build keeps
     the previous build's modification time (a generated page is then that build's file,
     hard-linked), so the site generator can tell which pages changed (``kb.site_plugins``).
+
+    In a ``language`` other than English, the pages speak it (``kb.localization``) and offer
+    the English site's downloads, ``shared``, rather than writing them again.
     """
     fresh = where.staging.with_name(f".{where.staging.name}.new")
     stage_docs(where.docs, fresh, link=link_docs)
-    hand_written = list(hand_written_pages(where.docs)) if where.docs.is_dir() else []
+    if where.translated_docs is not None and where.translated_docs.is_dir():
+        overlay_docs(where.translated_docs, fresh)
+    hand_written = list(hand_written_pages(fresh))
     version = history.version if history else None
-    theme_briefs = write_theme_briefs(
-        Records(document), Edition(site, site.release, datetime.date.today()), fresh
-    )
-    downloads = write_downloads(
-        document,
-        graph,
-        where.database,
-        fresh / "downloads",
-        version,
-        site.name,
-        theme_brief_downloads(theme_briefs),
-    )
-    write_search_vocabulary(fresh)
+    if shared is None:
+        theme_briefs = write_theme_briefs(
+            Records(document), Edition(site, site.release, datetime.date.today()), fresh
+        )
+        downloads = write_downloads(
+            document,
+            graph,
+            where.database,
+            fresh / "downloads",
+            version,
+            site.name,
+            theme_brief_downloads(theme_briefs),
+        )
+        shared = Shared(downloads, theme_briefs)
+    write_search_vocabulary(fresh, language)
+    write_script_words(fresh, language)
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
     previous = where.staging if where.staging.is_dir() else None
     rendered = render_pages(
-        SiteModel(document, graph), fresh, site, downloads, others, previous, history, theme_briefs
+        SiteModel(document, graph),
+        fresh,
+        site,
+        shared.downloads,
+        others,
+        previous,
+        history,
+        shared.theme_briefs,
+        language,
     )
     keep_unchanged_times(where.staging, fresh)
     if where.staging.exists():
         shutil.rmtree(where.staging)
     os.replace(fresh, where.staging)
-    return rendered
+    return rendered, shared
 
 
 def keep_unchanged_times(previous: Path, fresh: Path) -> int:

@@ -12,6 +12,7 @@ Record IDs, validated on the way in, make the addresses and the ``data-rec`` and
 ``data-study`` attributes that ``docs/javascripts/network.js`` reads for its focus view.
 """
 
+import gettext
 import html
 import re
 import unicodedata
@@ -28,6 +29,8 @@ from kb.vocabularies import Relation, Strength
 WIDTH = 900
 FONT_SIZE = 14  # in the drawing's units: shown at this size wherever the drawing is shown whole
 LINE_HEIGHT = 18
+ENGLISH_WORDS = gettext.NullTranslations()  # our own words as written: English
+
 PAD = 4  # around a label, inside the box its focus outline draws
 NODE_GAP = 4  # between one node's box and the next
 TOP = 34  # below the column headings
@@ -316,38 +319,67 @@ def _lines(links: list[Link], recs: list[_Node], studies: list[_Node]) -> list[s
 
 
 def network_svg(
-    title: str, links: list[Link], svg_id: str, href: Callable[[str, str], str]
+    title: str,
+    links: list[Link],
+    svg_id: str,
+    href: Callable[[str, str], str],
+    words: gettext.NullTranslations = ENGLISH_WORDS,
+    record_lang: str = "",
 ) -> Markup | None:
     """The drawing, or None when there is nothing to draw or too much to draw legibly.
 
     ``href(record_type, record_id)`` is the address of a record's page from the page the
-    drawing is on.
+    drawing is on; ``words`` says our own words in the page's language (kb.localization),
+    and ``record_lang`` (`` lang="en"``) marks the records' names as English on a page in
+    another language.
     """
+    _, ngettext = words.gettext, words.ngettext
     rec_count = len({link.recommendation for link in links})
     study_count = len({link.study for link in links})
     if not links or study_count > LARGEST_DRAWN or rec_count > LARGEST_DRAWN:
         return None
     recs, studies, bottom = _layout(links)
     height = bottom + PAD
+    heading, recs_heading, studies_heading = (
+        _("Evidence network:"),
+        _("Recommendations"),
+        _("Studies"),
+    )
+    description = " ".join(
+        (
+            ngettext(
+                "%(num)s recommendation on the left,",
+                "%(num)s recommendations on the left,",
+                rec_count,
+            )
+            % {"num": rec_count},
+            ngettext("%(num)s study on the right,", "%(num)s studies on the right,", study_count)
+            % {"num": study_count},
+            ngettext(
+                "joined by %(num)s evidence link.", "joined by %(num)s evidence links.", len(links)
+            )
+            % {"num": len(links)},
+            _("Each name links to its page; the table that follows lists every link."),
+        )
+    )
     parts = [
         f'<svg id="{svg_id}" class="kb-network" role="group" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" aria-labelledby="{svg_id}-title" '
         f'aria-describedby="{svg_id}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{svg_id}-title">Evidence network: {inert(title)}</title>',
-        f'<desc id="{svg_id}-desc">{rec_count} recommendations on the left, {study_count} '
-        f"studies on the right, joined by {len(links)} evidence links. Each name links to its "
-        "page; the table that follows lists every link.</desc>",
+        f'<title id="{svg_id}-title">{inert(heading)} {inert(title)}</title>',
+        f'<desc id="{svg_id}-desc">{inert(description)}</desc>',
         f'<text id="{svg_id}-recs" x="{REC_TEXT_END}" y="18" text-anchor="end" '
-        'class="kb-network__heading" aria-hidden="true">Recommendations</text>',
+        f'class="kb-network__heading" aria-hidden="true">{inert(recs_heading)}</text>',
         f'<text id="{svg_id}-studies" x="{STUDY_TEXT_START}" y="18" '
-        'class="kb-network__heading" aria-hidden="true">Studies</text>',
+        f'class="kb-network__heading" aria-hidden="true">{inert(studies_heading)}</text>',
         '<g class="kb-network__links" aria-hidden="true">',
         *_lines(links, recs, studies),
         "</g>",
-        f'<g class="kb-network__column" role="list" aria-labelledby="{svg_id}-recs">',
+        f'<g class="kb-network__column" role="list" aria-labelledby="{svg_id}-recs"{record_lang}>',
         *(_rec_node(node, html.escape(href("recommendation", node.id))) for node in recs),
         "</g>",
-        f'<g class="kb-network__column" role="list" aria-labelledby="{svg_id}-studies">',
+        f'<g class="kb-network__column" role="list" aria-labelledby="{svg_id}-studies"'
+        f"{record_lang}>",
         *(_study_node(node, html.escape(href("study", node.id))) for node in studies),
         "</g>",
         "</svg>",
@@ -355,16 +387,17 @@ def network_svg(
     return Markup("".join(parts))
 
 
-def legend_svg() -> Markup:
+def legend_svg(words: gettext.NullTranslations = ENGLISH_WORDS) -> Markup:
     """The key to the lines: a sample of each relation's pattern and each level's width,
-    each named in text."""
+    each named in text, in the page's language (``words``)."""
+    _ = words.gettext
     relations = []
     for relation, (dash, colour) in RELATION_STYLE.items():
         dash_attribute = f' stroke-dasharray="{dash}"' if dash else ""
         relations.append(
             '<li><svg width="48" height="10" aria-hidden="true" focusable="false">'
             f'<line x1="0" y1="5" x2="48" y2="5" stroke="{colour}" stroke-width="2.4"'
-            f"{dash_attribute}/></svg> {inert(Relation(relation).label)}</li>"
+            f"{dash_attribute}/></svg> {inert(_(Relation(relation).label))}</li>"
         )
     levels = []
     for level in Strength:
@@ -372,12 +405,13 @@ def legend_svg() -> Markup:
             '<li><svg width="48" height="10" aria-hidden="true" focusable="false">'
             f'<line x1="0" y1="5" x2="48" y2="5" stroke="#1f1f1f" '
             f'stroke-width="{line_width(level.value):g}"/></svg> '
-            f"{inert(level.value)} {inert(level.label)}</li>"
+            f"{inert(level.value)} {inert(_(level.label))}</li>"
         )
+    pattern, width = _("Line pattern: the relation"), _("Line width: the strength level")
     return Markup(
-        '<span class="kb-legend__title">Line pattern: the relation</span>'
+        f'<span class="kb-legend__title">{inert(pattern)}</span>'
         f'<ul class="kb-legend">{"".join(relations)}</ul>'
-        '<span class="kb-legend__title">Line width: the strength level</span>'
+        f'<span class="kb-legend__title">{inert(width)}</span>'
         f'<ul class="kb-legend">{"".join(levels)}</ul>'
     )
 

@@ -38,6 +38,7 @@ from kb.levels import (
     link_ceiling,
     overall_level,
 )
+from kb.localization import ENGLISH, translations
 from kb.render import jsonld
 from kb.render.escape import front_matter, inert, inert_lines, safe_url
 from kb.render.model import (
@@ -179,6 +180,12 @@ def _remembered_inert() -> Callable[[Any], Markup]:
     return remembered
 
 
+NO_LANG = Markup("")  # record text on a page in English: no need to say it is English
+
+# The one folder every language's site shares: the English site's (kb.render.Shared).
+SHARED_FOLDER = "downloads/"
+
+
 @dataclass
 class CurrentPage:
     """The site path of the page being rendered, which links are written relative to."""
@@ -186,21 +193,37 @@ class CurrentPage:
     path: str = ""
 
 
-def _address_helpers(current: CurrentPage) -> dict[str, Callable[..., Markup]]:
+def _address_helpers(
+    current: CurrentPage, site_folder: str = ""
+) -> dict[str, Callable[..., Markup]]:
     """The templates' ``url`` and ``record``: addresses as seen from the current page.
 
     They read the page from ``current`` rather than from the template context, so that the
     macros, imported without the context, are made once per build instead of once per page.
+    On a site in a folder of the English one (``site_folder``, ``cy/``), the downloads are the
+    English site's.
     """
 
     def url(target: str) -> Markup:
-        return Markup(html.escape(relative_url(current.path, target)))
+        if site_folder and target.startswith(SHARED_FOLDER):
+            address = relative_url(site_folder + current.path, target)
+        else:
+            address = relative_url(current.path, target)
+        return Markup(html.escape(address))
 
     def record(record_type: str, record_id: str, recommendation_id: str | None = None) -> Markup:
         token(record_id)
         return url(record_url(record_type, record_id, recommendation_id))
 
     return {"url": url, "record": record}
+
+
+def own_title(rec: dict[str, Any], language: str) -> str | None:
+    """A recommendation's title in ``language`` where a reviewer wrote one (``title_cy``); None
+    in English, or where there is none (the English title is shown, marked as English)."""
+    if language == ENGLISH:
+        return None
+    return rec.get(f"title_{language}") or None
 
 
 def _paragraphs(value: Any) -> list[str]:
@@ -217,21 +240,23 @@ def _counted(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
 
 
-def _level_columns(grid: list[Row]) -> list[Row]:
-    """The gap map's columns: every level, and "Not judged" only where a row has one."""
+def _level_columns(grid: list[Row], _: Callable[[str], str] = str) -> list[Row]:
+    """The gap map's columns: every level, and "Not judged" only where a row has one; ``_``
+    translates our words."""
     keys = [*LEVELS]
+    gap = inert(_(" (gap)"))
     if any(count for row in grid for key, count, _ in row["cells"] if key == NOT_JUDGED):
         keys.append(NOT_JUDGED)
     return [
         {
             "key": key,
             "heading": Markup(
-                f'{key} <span class="kb-th-label">{inert(level_label(key))}'
-                f"{' (gap)' if key == 'S0' else ''}</span>"
+                f'{key} <span class="kb-th-label">{inert(_(level_label(key)))}'
+                f"{gap if key == 'S0' else ''}</span>"
             )
             if key != NOT_JUDGED
-            else "Not judged",
-            "name": _level_name(key),
+            else _("Not judged"),
+            "name": f"{key} {_(level_label(key))}" if key != NOT_JUDGED else _("not judged"),
         }
         for key in keys
     ]
@@ -325,20 +350,34 @@ class _Environment(jinja2.Environment):
 
 
 def _record_links(
-    model: SiteModel, record: Callable[..., Markup], finalize: Callable[[Any], Markup]
+    model: SiteModel,
+    record: Callable[..., Markup],
+    finalize: Callable[[Any], Markup],
+    record_lang: Markup = NO_LANG,
+    _: Callable[[str], str] = str,
+    language: str = ENGLISH,
 ) -> dict[str, Callable[[Any], Markup]]:
     """The templates' links to records, each with its title (a study's short citation, an
     example's name) as the text, and ``location``, where in its source a record is.
 
     Nearly every table row prints some, hundreds of thousands per build: as functions they
-    cost a fraction of what they did as macros. Both print through ``finalize``.
+    cost a fraction of what they did as macros. Both print through ``finalize``; on a page in
+    another language than the records', each link says it is English (``record_lang``), but a
+    recommendation's link is its title in that language where a reviewer gave one
+    (``title_cy``).
     """
 
     def link(record_type: str, record_id: str, text: Any) -> Markup:
-        return Markup(f'<a href="{record(record_type, record_id)}">{finalize(text)}</a>')
+        address = record(record_type, record_id)
+        return Markup(f'<a href="{address}"{record_lang}>{finalize(text)}</a>')
 
     def rec_link(rec_id: str) -> Markup:
-        return link("recommendation", rec_id, model.recommendations[rec_id]["title"])
+        rec = model.recommendations[rec_id]
+        own = own_title(rec, language)
+        if own:
+            address = record("recommendation", rec_id)
+            return Markup(f'<a href="{address}">{finalize(own)}</a>')
+        return link("recommendation", rec_id, rec["title"])
 
     def study_link(study_id: str) -> Markup:
         return link("study", study_id, model.study_label(study_id))
@@ -357,7 +396,11 @@ def _record_links(
 
     def location(where: dict[str, Any]) -> Markup:
         page = f", p. {finalize(where['page'])}" if where.get("page") else ""
-        return Markup(f"section “{finalize(where['section'])}”{page}")
+        section = finalize(where["section"])
+        if record_lang:
+            section = Markup(f"<span{record_lang}>{section}</span>")
+        word = finalize(_("section"))
+        return Markup(f"{word} “{section}”{page}")
 
     return {
         "rec_link": rec_link,
@@ -370,13 +413,53 @@ def _record_links(
     }
 
 
-def environment(model: SiteModel, current: CurrentPage) -> jinja2.Environment:
+def _interface_helpers(language: str) -> dict[str, Callable[..., Any]]:
+    """The filters and functions that print our own words (vocabulary labels, strength levels,
+    counts) in ``language``, from its catalogue (``kb.localization``)."""
+    words = translations(language)
+    say = words.gettext
+
+    def label(value: str | None) -> str:
+        return say(_label(value)) if value else ""
+
+    def level_name(level: str | None) -> str:
+        if level and level != NOT_JUDGED:
+            return f"{level} {say(level_label(level))}"
+        return say("not judged")
+
+    @functools.cache
+    def badge(level: str | None) -> Markup:
+        key = (level or NOT_JUDGED).lower()
+        text = f"{level} {say(level_label(level))}" if level else say("Not judged")
+        return Markup(f'<span class="kb-badge kb-badge--{inert(key)}">{inert(text)}</span>')
+
+    return {
+        "label": label,
+        "level_name": level_name,
+        "badge": badge,
+        "level_label": lambda level: say(level_label(level)),
+        "level_definition": lambda level: say(level_definition(level)) if level else "",
+    }
+
+
+def environment(
+    model: SiteModel, current: CurrentPage, language: str = ENGLISH
+) -> jinja2.Environment:
     """The template environment: everything printed is inert unless it is ``Markup``.
 
     ``m`` (the model), the record links and the address helpers, which read the page being
     written from ``current``, are globals, so the macros need nothing from a page's context.
+    Our own words come from ``language``'s catalogue (``_``, ``ngettext``, ``{% trans %}``).
     """
     made_inert = _remembered_inert()
+    interface = _interface_helpers(language)
+    # Record text is English: on a page in another language, it says so (for screen readers).
+    record_lang = Markup(' lang="en"') if language != ENGLISH else Markup("")
+
+    def english(value: Any) -> Markup:
+        """Record text, marked as English on a page in another language."""
+        text = made_inert(value)
+        return Markup(f"<span{record_lang}>{text}</span>") if record_lang and text else text
 
     def finalize(value: Any) -> Any:
         return value if isinstance(value, Markup) else made_inert(value)
@@ -394,9 +477,13 @@ def environment(model: SiteModel, current: CurrentPage) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True  # as kb/locale/babel.cfg extracts them
     env.filters.update(
         text=made_inert,
+        en=english,
         e=made_inert,
         escape=made_inert,
         forceescape=made_inert,
@@ -405,20 +492,32 @@ def environment(model: SiteModel, current: CurrentPage) -> jinja2.Environment:
         token=token,
         lines=inert_lines,
         safe_url=safe_url,
-        label=_label,
-        badge=_badge,
+        label=interface["label"],
+        badge=interface["badge"],
         appraised_steps=_appraised_steps,
-        level_label=level_label,
-        level_definition=level_definition,
+        level_label=interface["level_label"],
+        level_definition=interface["level_definition"],
     )
     for unsafe in ("safe", "urlize", "xmlattr", "indent", "wordwrap", "center", "tojson"):
         env.filters.pop(unsafe, None)
-    addresses = _address_helpers(current)
+    addresses = _address_helpers(current, "" if language == ENGLISH else f"{language}/")
     env.globals.update(
         **addresses,
-        **_record_links(model, addresses["record"], finalize),
+        **_record_links(
+            model,
+            addresses["record"],
+            finalize,
+            record_lang,
+            translations(language).gettext,
+            language,
+        ),
+        own_title=lambda rec: own_title(rec, language),
+        record_lang=record_lang,
+        # A Markdown heading of record text, marked as English (attr_list) likewise.
+        heading_lang=Markup(' {: lang="en" }') if record_lang else Markup(""),
         m=model,
-        level_name=_level_name,
+        level_name=interface["level_name"],
+        language=language,
         size=_size,
         counted=_counted,
         doc_path=site_path,
@@ -458,14 +557,21 @@ class PageWriter:
     """
 
     def __init__(
-        self, folder: Path, site: SiteInfo, model: SiteModel, previous: Path | None = None
+        self,
+        folder: Path,
+        site: SiteInfo,
+        model: SiteModel,
+        previous: Path | None = None,
+        language: str = ENGLISH,
     ):
         self.folder = folder
         self.site = site
         self.model = model
         self.previous = previous
+        self.language = language
+        self.say = translations(language).gettext  # our own words, in the page's language
         self.current = CurrentPage()
-        self.env = environment(model, self.current)
+        self.env = environment(model, self.current, language)
         self.written: list[str] = []
         self._made: set[Path] = set()  # folders known to exist
         # A recommendation's history section (kb.render.history_pages), set by render_pages.
@@ -534,6 +640,8 @@ def _recommendation_pages(writer: PageWriter) -> None:
                 "jsonld": jsonld.recommendation_data(
                     rec, source, studies, writer.absolute(path), writer.page_of
                 ),
+                # Titled in the page's language (title_cy): the header need not mark it English.
+                **({"kb_own_title": True} if own_title(rec, writer.language) else {}),
             },
             rec=rec,
             source=source,
@@ -615,8 +723,10 @@ def _theme_pages(writer: PageWriter) -> None:
                 links,
                 f"network-{theme_id}",
                 href,
+                translations(writer.language),
+                ' lang="en"' if writer.language != ENGLISH else "",
             ),
-            legend=legend_svg(),
+            legend=legend_svg(translations(writer.language)),
         )
 
 
@@ -677,8 +787,11 @@ def _explorer_rows(m: SiteModel) -> list[dict[str, Any]]:
 FacetOptions = list[tuple[str | None, list[tuple[str, str]]]]  # (group label, [(value, text)])
 
 
-def _explorer_facets(m: SiteModel) -> list[tuple[str, str, FacetOptions]]:
-    """(parameter, label, option groups) for each filter of the explorer."""
+def _explorer_facets(
+    m: SiteModel, _: Callable[[str], str] = str
+) -> list[tuple[str, str, FacetOptions]]:
+    """(parameter, label, option groups) for each filter of the explorer; ``_`` translates
+    our words."""
     themes = [
         (theme_id, "\u2003" * depth + m.themes[theme_id]["title"])
         for theme_id, depth in m.theme_order()
@@ -689,40 +802,41 @@ def _explorer_facets(m: SiteModel) -> list[tuple[str, str, FacetOptions]]:
     at_least = [
         (
             f"atleast-{level}",
-            f"{level} {level_label(level)}" + (" or stronger" if level != "S5" else ""),
+            f"{level} {_(level_label(level))}" + (_(" or stronger") if level != "S5" else ""),
         )
         for level in strongest_first
         if level != "S0"
     ]
-    exactly = [(level, f"{level} {level_label(level)}") for level in strongest_first]
+    exactly = [(level, f"{level} {_(level_label(level))}") for level in strongest_first]
     return [
-        ("theme", "Theme", [(None, themes)]),
+        ("theme", _("Theme"), [(None, themes)]),
         (
             "level",
-            "Strength of evidence",
-            [("At least", at_least), ("Exactly", [*exactly, (NOT_JUDGED, "Not judged")])],
+            _("Strength of evidence"),
+            [(_("At least"), at_least), (_("Exactly"), [*exactly, (NOT_JUDGED, _("Not judged"))])],
         ),
         (
             "kind",
-            "Kind of statement",
-            [(None, [(kind.value, kind.label) for kind in RecommendationKind])],
+            _("Kind of statement"),
+            [(None, [(kind.value, _(kind.label)) for kind in RecommendationKind])],
         ),
         (
             "direction",
-            "Direction of evidence",
-            [(None, [(d.value, d.label) for d in Direction if d.value in used_directions])],
+            _("Direction of evidence"),
+            [(None, [(d.value, _(d.label)) for d in Direction if d.value in used_directions])],
         ),
-        ("actor", "Who it names", [(None, list(m.actor_names().items()))]),
+        ("actor", _("Who it names"), [(None, list(m.actor_names().items()))]),
         (
             "type",
-            "Evidence type",
-            [(None, [(t.value, t.label) for t in StudyType if t.value in used_types])],
+            _("Evidence type"),
+            [(None, [(t.value, _(t.label)) for t in StudyType if t.value in used_types])],
         ),
     ]
 
 
 def _listing_pages(writer: PageWriter, downloads: list[Download], other_docs: list[Any]) -> None:
     m = writer.model
+    _ = writer.say
     writer.write(
         "index.md",
         "home.md.j2",
@@ -742,7 +856,7 @@ def _listing_pages(writer: PageWriter, downloads: list[Download], other_docs: li
         "explorer.md.j2",
         WIDE,
         rows=_explorer_rows(m),
-        facets=_explorer_facets(m),
+        facets=_explorer_facets(m, writer.say),
     )
     writer.write("studies/index.md", "studies.md.j2", WIDE)
     writer.write("examples/index.md", "examples.md.j2", EXCLUDED)
@@ -756,10 +870,14 @@ def _listing_pages(writer: PageWriter, downloads: list[Download], other_docs: li
         "gaps.md.j2",
         WIDE,
         grid=grid,
-        levels=_level_columns(grid),
+        levels=_level_columns(grid, writer.say),
         directions=m.direction_grid(),
         direction_columns=[
-            {"key": direction.value, "heading": direction.label, "name": direction.label}
+            {
+                "key": direction.value,
+                "heading": writer.say(direction.label),
+                "name": writer.say(direction.label),
+            }
             for direction in Direction
         ],
         gaps=m.gaps(),
@@ -769,21 +887,22 @@ def _listing_pages(writer: PageWriter, downloads: list[Download], other_docs: li
         "methodology.md.j2",
         {},
         scale=[
-            (level.value, level.label, *STRENGTH_DEFINITIONS[level]) for level in reversed(Strength)
+            (level.value, _(level.label), *map(_, STRENGTH_DEFINITIONS[level]))
+            for level in reversed(Strength)
         ],
         vocabularies=[
-            ("relation", "Relation of a study to a recommendation", Relation),
-            ("direction", "Direction of the effect", Direction),
-            ("horizon", "Time horizon", Horizon),
-            ("study-type", "Study type", StudyType),
-            ("kind", "Kind of statement", RecommendationKind),
-            ("wording", "How a recommendation is worded (our reading, not a grade)", Wording),
-            ("judgement-basis", "Basis of the source's judgement", JudgementBasis),
-            ("basis", "Basis of an evidence link", Basis),
-            ("text-part", "What a study's held text is", TextPart),
-            ("downgrade", "Reasons to rate an appraisal down (GRADE)", Downgrade),
-            ("upgrade", "Reasons to rate an appraisal up (GRADE)", Upgrade),
-            ("evaluation-status", "Evaluation status of a practice example", EvaluationStatus),
+            ("relation", _("Relation of a study to a recommendation"), Relation),
+            ("direction", _("Direction of the effect"), Direction),
+            ("horizon", _("Time horizon"), Horizon),
+            ("study-type", _("Study type"), StudyType),
+            ("kind", _("Kind of statement"), RecommendationKind),
+            ("wording", _("How a recommendation is worded (our reading, not a grade)"), Wording),
+            ("judgement-basis", _("Basis of the source's judgement"), JudgementBasis),
+            ("basis", _("Basis of an evidence link"), Basis),
+            ("text-part", _("What a study's held text is"), TextPart),
+            ("downgrade", _("Reasons to rate an appraisal down (GRADE)"), Downgrade),
+            ("upgrade", _("Reasons to rate an appraisal up (GRADE)"), Upgrade),
+            ("evaluation-status", _("Evaluation status of a practice example"), EvaluationStatus),
         ],
         ceilings=[(study_type, level, why) for study_type, (level, why) in USUAL_CEILING.items()],
         ceiling_rule=doc_blocks(link_ceiling.__doc__)[1:],
@@ -833,6 +952,7 @@ def render_pages(
     previous: Path | None = None,
     history: "PublishedHistory | None" = None,
     theme_briefs: "list[ThemeBrief] | None" = None,
+    language: str = ENGLISH,
 ) -> Rendered:
     """Write every generated page into ``folder``; return what was written.
 
@@ -844,7 +964,7 @@ def render_pages(
     from kb.render.addresses import write_address_pages
     from kb.render.history_pages import install_history, write_history_pages
 
-    writer = PageWriter(folder, site, model, previous)
+    writer = PageWriter(folder, site, model, previous, language)
     install_history(writer, history)
     for step in (_recommendation_pages, _study_pages, _theme_pages, _other_record_pages):
         step(writer)

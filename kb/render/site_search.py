@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kb.localization import ENGLISH, translations
 from kb.render.pages import SEARCH_KINDS
 from kb.search.analysis import PRIOR, load_synonyms, spelling_folds
 from kb.vocabularies import RecommendationKind
@@ -40,9 +41,41 @@ def search_priors() -> dict[str, float]:
     return priors | {"Page": PRIOR["study"]}
 
 
-def write_search_vocabulary(docs: Path) -> Path:
-    """Write ``search/kb-search.json`` into the folder MkDocs builds from."""
+def search_messages(language: str) -> dict[str, str]:
+    """What the search worker says, in ``language`` (kb.localization), keyed by its English."""
+    _ = translations(language).gettext
+    english = [
+        _("Search is not available just now"),
+        _("Browse every recommendation in the explorer instead."),
+        _("No recommendation matches “%(query)s”"),
+        _("; the nearest is “%(title)s”"),
+        _("Try other words, or browse every recommendation in the explorer."),
+        _("Nothing on the Welsh site matches “%(query)s”"),
+        _("Most records are in English only: search the English site for “%(query)s”."),
+    ]
+    return dict(zip(ENGLISH_MESSAGES, english, strict=True))
+
+
+# The worker's messages in English, in the order ``search_messages`` translates them.
+ENGLISH_MESSAGES = (
+    "Search is not available just now",
+    "Browse every recommendation in the explorer instead.",
+    "No recommendation matches “%(query)s”",
+    "; the nearest is “%(title)s”",
+    "Try other words, or browse every recommendation in the explorer.",
+    "Nothing on the Welsh site matches “%(query)s”",
+    "Most records are in English only: search the English site for “%(query)s”.",
+)
+
+
+def write_search_vocabulary(docs: Path, language: str = ENGLISH) -> Path:
+    """Write ``search/kb-search.json`` into the folder MkDocs builds from: the vocabulary, the
+    site's language and the worker's messages in it."""
     path = docs / VOCABULARY
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(search_vocabulary(), ensure_ascii=False) + "\n", encoding="utf-8")
+    vocabulary = search_vocabulary() | {
+        "language": language,
+        "messages": search_messages(language),
+    }
+    path.write_text(json.dumps(vocabulary, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
