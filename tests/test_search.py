@@ -15,7 +15,7 @@ from whoosh.writing import SegmentWriter
 from kb import pipeline, search, store
 from kb.errors import KnowledgeBaseError, RecordsInvalid, SearchQueryError
 from kb.search import index as search_index
-from kb.search import postings, ranking
+from kb.search import postings, ranking, whoosh_internals
 from kb.search import stamp as search_stamp
 from kb.search.nodes import build_tree
 from kb.search.postings import PostingsReader
@@ -484,7 +484,7 @@ def test_compact_postings_are_whoosh_postings(tiny_kb: Path, monkeypatch) -> Non
             for fieldname, text in reader.all_terms():
                 if fieldname not in postings.RANKED_FIELDS:
                     continue
-                ids_, weights, _ = postings._block_postings(reader.postings(fieldname, text))
+                ids_, weights, _ = whoosh_internals.block_postings(reader.postings(fieldname, text))
                 table = postings._segment_lengths(reader, fieldname)
                 expected = (ids_, weights, bytes(table[docnum] for docnum in ids_))
                 found = postings._compact_postings(reader, fieldname, text)

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
 from kb.citations import recommendation_citation, study_citation
@@ -41,6 +40,7 @@ from kb.levels import (
 from kb.localization import ENGLISH, translations
 from kb.render import jsonld
 from kb.render.escape import front_matter, inert, inert_lines, safe_url
+from kb.render.jinja_internals import FinalizedOutput
 from kb.render.model import (
     LEVELS,
     NOT_JUDGED,
@@ -318,18 +318,6 @@ def _appraised_steps(link: dict[str, Any], study_type: str) -> str:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
-class _CodeGenerator(CodeGenerator):
-    """Jinja's code generator, printing ``finalize(value)`` where it prints
-    ``escape(finalize(value))``: ``finalize`` always gives ``Markup`` here, which ``escape``
-    only copies, a million times per build."""
-
-    def _output_child_pre(self, node: Any, frame: Any, finalize: Any) -> None:
-        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src:
-            self.write(f"({finalize.src}")
-        else:
-            super()._output_child_pre(node, frame, finalize)
-
-
 class _Environment(jinja2.Environment):
     """Jinja's environment, quicker at ``record.field`` on the records (plain dicts).
 
@@ -346,7 +334,7 @@ class _Environment(jinja2.Environment):
                 pass
         return super().getattr(obj, attribute)
 
-    code_generator_class = _CodeGenerator
+    code_generator_class = FinalizedOutput  # kb.render.jinja_internals
 
 
 def _record_links(

@@ -18,9 +18,6 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from whoosh import index
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-from whoosh.util.numeric import byte_to_length
-from whoosh.writing import SegmentWriter
 
 from kb.folder_swap import recover_folder, replace_folder
 from kb.levels import Headline, headline, overall_level
@@ -40,6 +37,7 @@ from kb.search import TYPES
 from kb.search.analysis import PRIOR, make_schema
 from kb.search.postings import CompactWriter
 from kb.search.stamp import SCHEMA_VERSION, index_is_current, stamp_is_current, write_stamp
+from kb.search.whoosh_internals import SegmentWriterWithCopy
 from kb.settings import number_setting
 from kb.store import session
 
@@ -315,57 +313,11 @@ def index_documents(engine: Engine, only: Selection | None = None) -> list[dict[
 # --- Building and updating --------------------------------------------------------------------
 
 
-class _LengthsInMemory:
-    """A new segment's per-document reader whose field lengths are read once per field.
-
-    Whoosh asks it for the length of every posting it writes; the stock reader looks the
-    column up on disk each time, and for fields without lengths (IDs, keywords) checks that the
-    file exists, a system call per posting: most of the time of a commit.
-    """
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-        self._lengths: dict[str, bytes | None] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._reader, name)
-
-    def _column(self, fieldname: str) -> bytes | None:
-        if fieldname not in self._lengths:
-            column = f"_{fieldname}_len"
-            found = None
-            if self._reader.has_column(column):
-                lengths = self._reader.column_reader(column, LENGTHS_COLUMN)
-                found = lengths._dbfile.get(lengths._basepos, lengths._count)
-            self._lengths[fieldname] = found
-        return self._lengths[fieldname]
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        lengths = self._column(fieldname)
-        if lengths is None:
-            return default
-        encoded = lengths[docnum] if docnum < len(lengths) else 0
-        return byte_to_length(encoded) if encoded else None  # as Whoosh's reader answers
-
-
-class _Writer(SegmentWriter):
-    """Whoosh's segment writer, with field lengths kept in memory while postings are written,
-    and a compact copy of the long postings lists (kb.search.postings) written with them. It
-    may hold ``KB_INDEX_MEMORY_MB`` of postings in memory before spilling them to disk."""
-
-    fieldwriter: Any  # Whoosh's codec's writer, wrapped in a CompactWriter while flushing
-
-    def __init__(self, opened: Any) -> None:
-        super().__init__(opened, limitmb=number_setting("index_memory_mb"))
-
-    def per_document_reader(self) -> Any:
-        return _LengthsInMemory(super().per_document_reader())
-
-    def _flush_segment(self) -> None:
-        compact = CompactWriter(self.fieldwriter)
-        self.fieldwriter = compact
-        super()._flush_segment()
-        compact.write(self.storage, self.get_segment())
+def _writer(opened: Any) -> SegmentWriterWithCopy:
+    """Whoosh's segment writer, writing a compact copy of the long postings lists
+    (``kb.search.postings``) into each segment it writes. It may hold ``KB_INDEX_MEMORY_MB``
+    of postings in memory before spilling them to disk."""
+    return SegmentWriterWithCopy(opened, CompactWriter, number_setting("index_memory_mb"))
 
 
 def _add_all(writer: Any, documents: list[dict[str, Any]]) -> None:
@@ -472,7 +424,7 @@ def build_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     documents = index_documents(engine)
 
     def write(folder: Path) -> None:
-        with _Writer(index.create_in(folder, make_schema())) as writer:
+        with _writer(index.create_in(folder, make_schema())) as writer:
             _add_all(writer, documents)
         _write_digests(folder, records, {doc["key"]: doc["digest"] for doc in documents})
         write_stamp(folder)
@@ -555,7 +507,7 @@ def update_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     saved = _read_digests(index_dir)
     changed, removed, indexed, keys, records = _changes(engine, saved, opened)
     if changed or removed:
-        with _Writer(opened) as writer:
+        with _writer(opened) as writer:
             for key in sorted(removed):
                 writer.delete_by_term("key", key)
             for document in changed:

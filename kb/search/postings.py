@@ -21,10 +21,18 @@ from itertools import accumulate
 from typing import Any
 
 from whoosh.codec.base import FieldWriter
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.matching.wrappers import FilterMatcher
-from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from kb.search.whoosh_internals import (
+    POSITIONS_HEADER,
+    block_postings,
+    column_bytes,
+    field_b,
+    lengths_column,
+    per_document_reader,
+    segment_file,
+    segment_id,
+)
 
 # Fields whose postings every query reads (query.DEFAULT_FIELDS); ``context`` is read only for
 # words no title or text holds, whose lists are short.
@@ -138,10 +146,9 @@ def _compact_table(reader: Any) -> tuple[Any, _Table] | None:
     Read once per segment reader, and kept with it (the searcher is cached, query.py).
     """
     if "_kb_compact" not in reader.__dict__:
-        name = reader._segment.make_filename(COMPACT_EXT)
         found = None
-        if reader._storage.file_exists(name):
-            file = reader._storage.open_file(name)
+        file = segment_file(reader, COMPACT_EXT)
+        if file is not None:
             size = int.from_bytes(file.get(len(_MAGIC), 8), "little")
             if file.get(0, len(_MAGIC)) == _MAGIC:
                 start = len(_MAGIC) + 8
@@ -177,46 +184,11 @@ def _compact_postings(
     return ids.tolist(), weights.tolist(), lengths, pairs
 
 
-def _block_postings(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
-    """All (docnum, weight, value) postings of one segment's term, read a block at a time."""
-    deleted: set[int] = set()
-    if isinstance(matcher, FilterMatcher):  # a segment with deleted documents
-        deleted, matcher = matcher._ids, matcher.child
-    ids: list[int] = []
-    weights: list[float] = []
-    values: list[Any] = []
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            matcher._read_values()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            values.extend(matcher._values)
-            matcher._next_block()
-    else:  # postings inlined in the term's entry, or any other matcher: the same postings
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            values.append(matcher.value())
-            matcher.next()
-    if deleted:
-        kept = [number for number, docnum in enumerate(ids) if docnum not in deleted]
-        ids = [ids[number] for number in kept]
-        weights = [weights[number] for number in kept]
-        values = [values[number] for number in kept]
-    return ids, weights, values
-
-
 def _segment_lengths(reader: Any, fieldname: str) -> bytes:
     """One byte per document of a segment: its encoded length in ``fieldname``."""
-    key = (reader._segment.segment_id(), fieldname)
+    key = (segment_id(reader), fieldname)
     if key not in _LENGTHS:
-        lengths = b""
-        column = f"_{fieldname}_len"
-        if reader._perdoc.has_column(column):
-            column_reader = reader._perdoc.column_reader(column, LENGTHS_COLUMN)
-            lengths = column_reader._dbfile.get(column_reader._basepos, column_reader._count)
+        lengths = lengths_column(per_document_reader(reader), fieldname) or b""
         _LENGTHS[key] = lengths.ljust(reader.doc_count_all(), b"\0")
         if len(_LENGTHS) > 256:
             _LENGTHS.pop(next(iter(_LENGTHS)))
@@ -227,7 +199,7 @@ def _segment_priors(reader: Any) -> list[int]:
     """Each document's prior (analysis.PRIOR, in per cent) in one segment, read as one array."""
     column = reader.column_reader("prior", translate=False)
     raw = array("I")  # stored big-endian ("!I")
-    raw.frombytes(column._dbfile.get(column._basepos, column._doccount * 4))
+    raw.frombytes(column_bytes(column, len(column) * 4))  # len: its documents
     if sys.byteorder == "little":
         raw.byteswap()
     translate = reader.schema["prior"].from_column_value
@@ -237,7 +209,7 @@ def _segment_priors(reader: Any) -> list[int]:
 
 def document_priors(segments: list[tuple[Any, int]]) -> list[int]:
     """Each document's prior in per cent, by global docnum; read once per set of segments."""
-    key = tuple(reader._segment.segment_id() for reader, _ in segments)
+    key = tuple(segment_id(reader) for reader, _ in segments)
     if key not in _PRIORS:
         priors: list[int] = []
         for reader, _ in segments:
@@ -277,7 +249,7 @@ class Postings:
         """The term's positions in a document it occurs in (Whoosh's Positions format)."""
         assert self.values is not None, "read with positions=True"
         value = self.values[bisect_left(self.ids, docnum)]
-        return list(accumulate(pickle.loads(value[_INT_SIZE:])))
+        return list(accumulate(pickle.loads(value[POSITIONS_HEADER:])))
 
 
 class PostingsReader:
@@ -304,7 +276,7 @@ class PostingsReader:
                 if compact is not None:
                     ids, weights, lengths, pairs = compact
                 else:
-                    ids, weights, values = _block_postings(reader.postings(fieldname, text))
+                    ids, weights, values = block_postings(reader.postings(fieldname, text))
                     table = _segment_lengths(reader, fieldname)
                     lengths = bytes([table[docnum] for docnum in ids])
                     if found.values is not None:
@@ -334,7 +306,7 @@ class PostingsReader:
                 return weight
 
             return plain
-        k1, b = self.weighting.K1, self.weighting._field_B.get(fieldname, self.weighting.B)
+        k1, b = self.weighting.K1, field_b(self.weighting, fieldname)
         idf = self.searcher.idf(fieldname, text)
         average = self.searcher.avg_field_length(fieldname) or 1
         return BM25(idf, k1 + 1, self._norms(fieldname, k1, b, average))

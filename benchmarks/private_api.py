@@ -1,0 +1,144 @@
+"""What each use of a library's private API buys: the same work with and without it.
+
+    .venv/bin/python benchmarks/private_api.py --root KB [--repeat 3] [--only jinja|write|read]
+
+KB is a knowledge base (``kb synth --studies 10000 OUT`` for the scale the uses were made for).
+Each figure is the median of ``--repeat`` runs, the two ways taking turns:
+
+- Jinja (``kb.render.jinja_internals.FinalizedOutput``): rendering every page, against Jinja's
+  own code generator.
+- Whoosh, writing (``SegmentWriterWithCopy``'s field lengths read once per field): a full
+  index build, against Whoosh's own per-document reader.
+- Whoosh, reading (``block_postings``, and the compact postings copy it falls back from): the
+  relevance queries (tests/data/relevance.yaml), against reading each posting through the
+  matcher's public methods and without the compact copy.
+
+Prints one line per use and its ratio; nothing is asserted (these machines are shared).
+"""
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))  # run as a script: benchmarks/ and tests/ are not installed
+
+from jinja2.compiler import CodeGenerator  # noqa: E402
+
+from kb import pipeline, search  # noqa: E402
+from kb.export import export_document  # noqa: E402
+from kb.graph import graph_of  # noqa: E402
+from kb.render import SiteSources, render_site  # noqa: E402
+from kb.render import pages as render_pages  # noqa: E402
+from kb.search import postings, whoosh_internals  # noqa: E402
+from kb.site_config import site_info  # noqa: E402
+from tests.relevance import load_cases  # noqa: E402
+
+Way = Callable[[], None]
+
+
+@contextmanager
+def patched(target: Any, name: str, value: Any) -> Iterator[None]:
+    before = getattr(target, name)
+    setattr(target, name, value)
+    try:
+        yield
+    finally:
+        setattr(target, name, before)
+
+
+def public_postings(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
+    """A term's postings through the matcher's public methods, a posting at a time."""
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[Any] = []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    return ids, weights, values
+
+
+def compare(name: str, ours: Way, public: Way, repeat: int) -> None:
+    timings: dict[str, list[float]] = {"ours": [], "public": []}
+    for _ in range(repeat):
+        for way, run in (("ours", ours), ("public", public)):
+            started = time.perf_counter()
+            run()
+            timings[way].append(time.perf_counter() - started)
+    mine, theirs = statistics.median(timings["ours"]), statistics.median(timings["public"])
+    print(f"{name:<44} ours {mine:8.3f} s   public API {theirs:8.3f} s   {theirs / mine:5.1f}×")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=["jinja", "write", "read"], help="measure one use")
+    options = parser.parse_args(argv)
+    paths = pipeline.Paths.for_root(str(options.root))
+    engine = pipeline.current_store(paths)
+    document = export_document(engine)
+    graph = graph_of(document)
+    site = site_info(paths.root)
+    work = Path(tempfile.mkdtemp(prefix="kb-private-api-"))
+    try:
+
+        def render() -> None:
+            where = SiteSources(REPOSITORY / "docs", work / "docs", paths.database)
+            render_site(document, graph, where, site)
+
+        def render_public() -> None:
+            with patched(render_pages._Environment, "code_generator_class", CodeGenerator):
+                render()
+
+        if options.only in (None, "jinja"):
+            compare("Jinja: render every page", render, render_public, options.repeat)
+        if options.only == "jinja":
+            return 0
+
+        def index() -> None:
+            search.build_index(engine, work / "index")
+
+        def index_public() -> None:
+            reader = whoosh_internals.SegmentWriterWithCopy.per_document_reader
+            stock = whoosh_internals.SegmentWriter.per_document_reader
+            with patched(whoosh_internals.SegmentWriterWithCopy, "per_document_reader", stock):
+                index()
+            assert whoosh_internals.SegmentWriterWithCopy.per_document_reader is reader
+
+        if options.only in (None, "write"):
+            compare("Whoosh: build the index (field lengths)", index, index_public, options.repeat)
+        else:
+            index()
+
+        queries = [case["query"] for case in load_cases() + load_cases(held_out=True)]
+
+        def ask() -> None:
+            for query in queries:
+                search.search(work / "index", query)
+
+        def ask_public() -> None:
+            with (
+                patched(postings, "block_postings", public_postings),
+                patched(postings, "_compact_postings", lambda *args: None),
+            ):
+                ask()
+
+        ask()  # open the index and fill the caches before timing either way
+        compare(f"Whoosh: {len(queries)} queries (postings)", ask, ask_public, options.repeat)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
