@@ -104,6 +104,7 @@ def mkdocs_build(
         MarkdownDownloads,
         ReusePreviousPages,
         SharedTemplateParts,
+        TrimmedTemplates,
         seed_site,
         site_inputs_digest,
     )
@@ -125,6 +126,7 @@ def mkdocs_build(
         settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()  # before the rest
         settings.plugins["kb-reuse-previous-pages"] = plugin
         settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
+        settings.plugins["kb-trimmed-templates"] = TrimmedTemplates()
         settings.plugins["kb-footer-facts"] = FooterFacts(facts)
         settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
         settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
@@ -205,6 +207,7 @@ def translated_build(docs: Path, site: Path, language: str, facts: SiteFacts) ->
         MarkdownDownloads,
         ReusePreviousPages,
         SharedTemplateParts,
+        TrimmedTemplates,
     )
 
     config = translated_config(language, docs.parent)
@@ -212,6 +215,7 @@ def translated_build(docs: Path, site: Path, language: str, facts: SiteFacts) ->
     settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()
     settings.plugins["kb-reuse-previous-pages"] = ReusePreviousPages(None)
     settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
+    settings.plugins["kb-trimmed-templates"] = TrimmedTemplates()
     settings.plugins["kb-footer-facts"] = FooterFacts(facts)
     settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
     settings.plugins["kb-json-front-matter"] = JsonFrontMatter()

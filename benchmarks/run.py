@@ -292,6 +292,8 @@ NULLABLE = (
     "site_search_ready_ms",
     "search_index_bytes",
     "site_bytes",
+    "record_page_median_bytes",
+    "record_page_largest_bytes",
     "peak_rss_mb",
     "mkdocs_floor_s",
     "python_ms",
@@ -332,6 +334,8 @@ def cold_build(figures: dict[str, Any], root: Path, work: Path) -> None:
         html_pages=built["html_pages"],
         site_bytes=built["site_bytes"],
         search_index_bytes=built["search_index_bytes"],
+        record_page_median_bytes=built["record_page_median_bytes"],
+        record_page_largest_bytes=built["record_page_largest_bytes"],
     )
     if steps.get("pages", {}).get("s"):
         figures["pages_per_s"] = built["markdown_pages"] / steps["pages"]["s"]
@@ -507,6 +511,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("site MB", "site_mb", "{:.1f}"),
     ("  English only MB", "english_only_site_mb", "{:.1f}"),
     ("search index MB (Pagefind)", "search_index_mb", "{:.2f}"),
+    ("record page median kB", "record_page_median_kb", "{:.1f}"),
+    ("record page largest kB", "record_page_largest_kb", "{:.1f}"),
     ("Whoosh p50 ms", "whoosh_p50_ms", "{:.1f}"),
     ("Whoosh p95 ms", "whoosh_p95_ms", "{:.1f}"),
     ("FTS5 p50 ms", "fts5_p50_ms", "{:.2f}"),
@@ -541,8 +547,9 @@ def derived(figures: dict[str, Any]) -> None:
         figures[f"{key}_mb"] = None if found is None else found / 1e6
     found = (figures.get("english_only") or {}).get("site_bytes")
     figures["english_only_site_mb"] = None if found is None else found / 1e6
-    found = figures.get("site_search_query_bytes")
-    figures["site_search_query_kb"] = None if found is None else found / 1e3
+    for key in ("site_search_query", "record_page_median", "record_page_largest"):
+        found = figures.get(f"{key}_bytes")
+        figures[f"{key}_kb"] = None if found is None else found / 1e3
 
 
 def value(figures: dict[str, Any], key: str) -> Any:
@@ -598,6 +605,7 @@ def targets(figures: dict[str, Any]) -> dict[str, bool | None]:
         "site search first results < 150 ms": below("site_search_ms", 150),
         "site search ready < 1 s": below("site_search_ready_ms", 1000),
         "site search transfers <= 300 kB for one query": below("site_search_query_bytes", 300_001),
+        "record pages <= 20 kB median HTML": below("record_page_median_bytes", 20_001),
         "kb --help < 150 ms": below("cli_help_ms", 150),
         "kb search < 400 ms at 10,000 studies": None if real else below("cli_search_ms", 400),
         **{

@@ -79,15 +79,26 @@ def reset_peak() -> bool:
         return False
 
 
+# The folders of the English site's record pages (issue 18: record pages <= 20 kB median).
+RECORD_PAGE_FOLDERS = ("recommendations", "studies", "examples", "figures", "sources", "themes")
+
+
 def site_sizes(site: Path) -> dict[str, int]:
-    """The site's bytes, and those of its search index (Pagefind's folder, of which a reader
-    fetches only the parts a query needs)."""
+    """The site's bytes, those of its search index (Pagefind's folder, of which a reader
+    fetches only the parts a query needs), and the median and largest record page."""
     index = site / "pagefind"
+    record_pages = sorted(
+        page.stat().st_size
+        for folder in RECORD_PAGE_FOLDERS
+        for page in (site / folder).glob("*/index.html")
+    )
     return {
         "site_bytes": sum(path.stat().st_size for path in site.rglob("*") if path.is_file()),
         "search_index_bytes": sum(
             path.stat().st_size for path in index.rglob("*") if path.is_file()
         ),
+        "record_page_median_bytes": record_pages[len(record_pages) // 2] if record_pages else 0,
+        "record_page_largest_bytes": record_pages[-1] if record_pages else 0,
     }
 
 

@@ -548,6 +548,30 @@ def test_shared_navigation_comes_out_as_material_renders_it(
     assert _normalised_pages(tmp_path / "site") == _normalised_pages(tiny_site.folder)
 
 
+def _words(page: Path) -> str:
+    """A page's text with its markup taken out and nothing put in its place: two words that
+    only whitespace between tags kept apart come out as one."""
+    content = re.sub(r"<script\b.*?</script>", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", "", content).split())
+
+
+def test_trimmed_templates_leave_every_word_of_every_page_as_it_was(
+    tiny_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.site_plugins import TrimmedTemplates
+
+    docs = tiny_site.folder.parent / "docs"
+    monkeypatch.setattr(TrimmedTemplates, "on_env", lambda self, env, **_: env)
+    untrimmed = tmp_path / "site"
+    build_site.mkdocs_build(docs, untrimmed, reuse=False, facts=_facts(tiny_site))
+    pages = sorted(path.relative_to(untrimmed) for path in untrimmed.rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        assert _words(tiny_site.folder / page) == _words(untrimmed / page), page
+    trimmed = sum((tiny_site.folder / page).stat().st_size for page in pages)
+    assert trimmed < 0.9 * sum((untrimmed / page).stat().st_size for page in pages)
+
+
 def _searchable(page: Path) -> str:
     """The part of a page the site's search indexes (Pagefind's data-pagefind-body)."""
     content = page.read_text(encoding="utf-8")
