@@ -38,6 +38,7 @@ from kb.models import (
     Study,
     Theme,
 )
+from kb.validate import design_given_as_reason
 from kb.vocabularies import (
     Basis,
     Direction,
@@ -292,6 +293,15 @@ class _Draw:
 
     def maybe(self, probability: float) -> bool:
         return self.rng.random() < probability
+
+
+def _without_other_design(finding: Finding, study_type: StudyType) -> Finding:
+    """The link, without its note where the words drawn for it happen to give another design
+    than the study's as the reason for its level ("guidance, hence S1"), which `kb check`
+    would warn about."""
+    if finding.note and design_given_as_reason(finding.note, study_type):
+        return finding.model_copy(update={"note": None})
+    return finding
 
 
 def _slug(words: Sequence[str], most: int = 24) -> str:
@@ -670,7 +680,7 @@ class _Generator:
             cited_as=[cited],
             in_reference_list=not draw.maybe(0.05),
             note=draw.prose("study", "note") if draw.maybe(0.7) else None,
-            findings=findings,
+            findings=[_without_other_design(finding, study_type) for finding in findings],
         )
 
     # Examples and figures

@@ -613,24 +613,30 @@ _REASON_CLAUSE = re.compile(
 )
 
 
+def design_given_as_reason(note: str, study_type: StudyType) -> StudyType | None:
+    """The design a link's note gives as the reason for its level ("guidance, hence S1") where
+    that is not ``study_type``: the note or the study's type is out of date."""
+    for match in _REASON_CLAUSE.finditer(note):
+        clause = (match.group(1) or match.group(2) or "").lower()
+        named = [kind for phrase, kind in _DESIGN_PHRASES if phrase in clause]
+        if named and study_type not in named:
+            return named[0]
+    return None
+
+
 def _check_notes(check: _Checker, study: Study) -> None:
     """Warn when a link's note gives a design as the reason for its level that is not the
     study's type (the note or the type is out of date)."""
     for index, finding in enumerate(study.findings):
-        if finding.note is None:
-            continue
-        for match in _REASON_CLAUSE.finditer(finding.note):
-            clause = (match.group(1) or match.group(2) or "").lower()
-            named = [kind for phrase, kind in _DESIGN_PHRASES if phrase in clause]
-            if named and study.type not in named:
-                check.report(
-                    study.id,
-                    ("findings", index, "note"),
-                    f"the note gives the reason as {named[0].label.lower()}, but the study's "
-                    f"type is {study.type}; correct the type or the note",
-                    "warning",
-                )
-                break
+        named = design_given_as_reason(finding.note or "", study.type)
+        if named is not None:
+            check.report(
+                study.id,
+                ("findings", index, "note"),
+                f"the note gives the reason as {named.label.lower()}, but the study's "
+                f"type is {study.type}; correct the type or the note",
+                "warning",
+            )
 
 
 def _shared_dois(studies: Iterable[tuple[RecordFile, str, str]]) -> Iterator[Problem]:

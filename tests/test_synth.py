@@ -108,3 +108,16 @@ def test_refuses_a_folder_with_records(tiny_kb: Path) -> None:
     result = run_kb("synth", "--studies", 5, tiny_kb)
     assert result.exit_code == 1
     assert "already exists and is not empty" in result.output
+
+
+def test_a_drawn_note_never_gives_another_design_as_the_reason_for_a_level() -> None:
+    from kb.synth import _without_other_design
+    from kb.validate import design_given_as_reason
+
+    note = "Policy guidance, hence S1."
+    assert design_given_as_reason(note, StudyType.RANDOMISED_TRIAL) == StudyType.POLICY_GUIDANCE
+    assert design_given_as_reason(note, StudyType.POLICY_GUIDANCE) is None
+    _, _, link = next(pipeline.check(pipeline.Paths.for_root(REPOSITORY))[0].findings())
+    noted = link.model_copy(update={"note": note})
+    assert _without_other_design(noted, StudyType.RANDOMISED_TRIAL).note is None
+    assert _without_other_design(noted, StudyType.POLICY_GUIDANCE).note == note
