@@ -1,12 +1,10 @@
 """What each use of a library's private API buys: the same work with and without it.
 
-    .venv/bin/python benchmarks/private_api.py --root KB [--repeat 3] [--only jinja|write|read]
+    .venv/bin/python benchmarks/private_api.py --root KB [--repeat 3] [--only write|read]
 
 KB is a knowledge base (``kb synth --studies 10000 OUT`` for the scale the uses were made for).
 Each figure is the median of ``--repeat`` runs, the two ways taking turns:
 
-- Jinja (``kb.render.jinja_internals.FinalizedOutput``): rendering every page, against Jinja's
-  own code generator.
 - Whoosh, writing (``SegmentWriterWithCopy``'s field lengths read once per field): a full
   index build, against Whoosh's own per-document reader.
 - Whoosh, reading (``block_postings``, and the compact postings copy it falls back from): the
@@ -30,15 +28,8 @@ from typing import Any
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))  # run as a script: benchmarks/ and tests/ are not installed
 
-from jinja2.compiler import CodeGenerator  # noqa: E402
-
 from kb import pipeline, search  # noqa: E402
-from kb.export import export_document  # noqa: E402
-from kb.graph import graph_of  # noqa: E402
-from kb.render import SiteSources, render_site  # noqa: E402
-from kb.render import pages as render_pages  # noqa: E402
 from kb.search import postings, whoosh_internals  # noqa: E402
-from kb.site_config import site_info  # noqa: E402
 from tests.relevance import load_cases  # noqa: E402
 
 Way = Callable[[], None]
@@ -75,35 +66,19 @@ def compare(name: str, ours: Way, public: Way, repeat: int) -> None:
             run()
             timings[way].append(time.perf_counter() - started)
     mine, theirs = statistics.median(timings["ours"]), statistics.median(timings["public"])
-    print(f"{name:<44} ours {mine:8.3f} s   public API {theirs:8.3f} s   {theirs / mine:5.1f}×")
+    print(f"{name:<44} ours {mine:8.3f} s   public API {theirs:8.3f} s   {theirs / mine:5.2f}×")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["jinja", "write", "read"], help="measure one use")
+    parser.add_argument("--only", choices=["write", "read"], help="measure one use")
     options = parser.parse_args(argv)
     paths = pipeline.Paths.for_root(str(options.root))
     engine = pipeline.current_store(paths)
-    document = export_document(engine)
-    graph = graph_of(document)
-    site = site_info(paths.root)
     work = Path(tempfile.mkdtemp(prefix="kb-private-api-"))
     try:
-
-        def render() -> None:
-            where = SiteSources(REPOSITORY / "docs", work / "docs", paths.database)
-            render_site(document, graph, where, site)
-
-        def render_public() -> None:
-            with patched(render_pages._Environment, "code_generator_class", CodeGenerator):
-                render()
-
-        if options.only in (None, "jinja"):
-            compare("Jinja: render every page", render, render_public, options.repeat)
-        if options.only == "jinja":
-            return 0
 
         def index() -> None:
             search.build_index(engine, work / "index")

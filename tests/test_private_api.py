@@ -1,10 +1,10 @@
 """Private APIs of our libraries are used only where fenced, and do what we rely on.
 
 Each library's private API is reached from one module (kb/search/whoosh_internals.py for
-Whoosh, kb/render/jinja_internals.py for Jinja, kb/brief/word.py for python-docx's XML, which
-has no public way to write a hyperlink or a repeating header row). The tests below compare each
-private use with the answer Whoosh or Jinja gives through its public API, so an upgrade that
-changes what we rely on fails here. benchmarks/private_api.py measures what each use buys.
+Whoosh, kb/brief/word.py for python-docx's XML, which has no public way to write a hyperlink or
+a repeating header row). The tests below compare each private use of Whoosh with the answer
+Whoosh gives through its public API, so an upgrade that changes what we rely on fails here.
+benchmarks/private_api.py measures what each use buys.
 """
 
 import ast
@@ -12,14 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jinja2.compiler import CodeGenerator
-from markupsafe import Markup
 from whoosh import index
 from whoosh.util.numeric import byte_to_length
 
 from kb import pipeline, search
-from kb.render import pages
-from kb.render.escape import inert
 from kb.search import postings, whoosh_internals
 from tests.conftest import REPOSITORY
 from tests.test_search import add_note, built
@@ -29,7 +25,6 @@ pytestmark = pytest.mark.unit
 # Module → the library whose private names it may use.
 FENCES = {
     "kb/search/whoosh_internals.py": "whoosh",
-    "kb/render/jinja_internals.py": "jinja2",
     "kb/brief/word.py": "docx",
 }
 # Attributes of our own that we keep on a library's objects (a cache per searcher or reader).
@@ -185,23 +180,3 @@ def test_the_whoosh_writer_writes_what_whoosh_own_writer_writes(
     contents = _segment_contents(ours)
     assert len(contents) > 100
     assert contents == _segment_contents(theirs)
-
-
-def test_templates_render_the_same_with_jinja_own_code_generator() -> None:
-    source = (
-        "{{ a }} {{ b.c }} {% for x in items %}{{ x }}{% endfor %}"
-        "{% autoescape false %}{{ a }}{% endautoescape %}{{ a | upper }}"
-    )
-    values = {"a": "<b>&'\"", "b": {"c": "x<y"}, "items": ["<i>", 1, None]}
-
-    def finalize(value: Any) -> Markup:  # as kb.render.pages finalizes: always Markup
-        return value if isinstance(value, Markup) else inert(value)
-
-    def rendered(code_generator: type[CodeGenerator]) -> str:
-        environment = pages._Environment(autoescape=True, finalize=finalize)
-        environment.code_generator_class = code_generator
-        return environment.from_string(source).render(values)
-
-    ours, theirs = rendered(pages.FinalizedOutput), rendered(CodeGenerator)
-    assert ours == theirs
-    assert "<" not in ours and ours.startswith("&#60;b&#62;")

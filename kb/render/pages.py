@@ -40,7 +40,6 @@ from kb.levels import (
 from kb.localization import ENGLISH, translations
 from kb.render import jsonld
 from kb.render.escape import front_matter, inert, inert_lines, safe_url
-from kb.render.jinja_internals import FinalizedOutput
 from kb.render.model import (
     LEVELS,
     NOT_JUDGED,
@@ -333,8 +332,6 @@ class _Environment(jinja2.Environment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
-
-    code_generator_class = FinalizedOutput  # kb.render.jinja_internals
 
 
 def _record_links(
