@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Table, delete, event, insert, null, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import Session, SQLModel, create_engine
 
 from kb.errors import DatabaseMissing, StoreCheckFailed
@@ -319,6 +320,19 @@ def write_atomically(path: Path, write: Any) -> None:
             temporary.unlink()
 
 
+def create_tables(connection: Connection) -> None:
+    """Create every table and its indexes, always in the same order.
+
+    ``MetaData.create_all`` creates a table's indexes in the order of a set, which changes
+    from one Python process to the next: the same records then gave a store with the same rows
+    but other bytes, and the downloaded copy another checksum on every build.
+    """
+    for table in SQLModel.metadata.sorted_tables:
+        connection.execute(CreateTable(table))
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            connection.execute(CreateIndex(index))
+
+
 def build_db(kb: KnowledgeBase, path: Path) -> dict[str, int]:
     """Write the store for ``kb`` at ``path`` atomically; return the row count per table."""
     rows = table_rows(kb)
@@ -326,8 +340,8 @@ def build_db(kb: KnowledgeBase, path: Path) -> dict[str, int]:
     def write(temporary: Path) -> None:
         engine = connect(temporary)
         try:
-            SQLModel.metadata.create_all(engine)
             with engine.begin() as connection:
+                create_tables(connection)
                 connection.exec_driver_sql(f"PRAGMA user_version = {schema_fingerprint()}")
                 _defer_foreign_keys(connection)
                 for table, table_rows_ in rows.items():
