@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,11 @@ from kb.localization import ENGLISH, LANGUAGES, ConfigLoader
 from kb.settings import check_environment
 from kb.site_config import SiteInfo, read_site_info
 from kb.site_facts import SiteFacts, site_facts
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+    from kb.site_plugins import InterfaceLanguage, ReusePreviousPages
 
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
@@ -97,14 +102,8 @@ def mkdocs_build(
 
     from kb.site_plugins import (
         SEARCH_INDEX,
-        FooterFacts,
-        IndexWithPagefind,
         InterfaceLanguage,
-        JsonFrontMatter,
-        MarkdownDownloads,
         ReusePreviousPages,
-        SharedTemplateParts,
-        TrimmedTemplates,
         seed_site,
         site_inputs_digest,
     )
@@ -123,14 +122,7 @@ def mkdocs_build(
         if dirty:
             seed_site(site, folder)
             (folder / SITE_STAMP).unlink()
-        settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()  # before the rest
-        settings.plugins["kb-reuse-previous-pages"] = plugin
-        settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
-        settings.plugins["kb-trimmed-templates"] = TrimmedTemplates()
-        settings.plugins["kb-footer-facts"] = FooterFacts(facts)
-        settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
-        settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
-        settings.plugins["kb-interface-language"] = InterfaceLanguage(ENGLISH, 0)
+        add_site_plugins(settings, facts, plugin, InterfaceLanguage(ENGLISH, 0))
         # Not dirty to the plugins: Material would merge in a search index it kept from an
         # earlier build in this process; ReusePreviousPages merges the right one.
         settings.plugins.on_startup(command="build", dirty=False)
@@ -156,6 +148,33 @@ def mkdocs_build(
     finally:
         logging.getLogger("mkdocs").removeHandler(counter)
     return len(plugin.page_order), len(plugin.rendered)
+
+
+def add_site_plugins(
+    settings: "MkDocsConfig",
+    facts: SiteFacts,
+    reuse: "ReusePreviousPages",
+    language: "InterfaceLanguage",
+) -> None:
+    """Add the project's MkDocs plugins (``kb.site_plugins``) to a loaded configuration, in
+    the order they must run: the downloads first, since the rest look at the pages."""
+    from kb.site_plugins import (
+        FooterFacts,
+        IndexWithPagefind,
+        JsonFrontMatter,
+        MarkdownDownloads,
+        SharedTemplateParts,
+        TrimmedTemplates,
+    )
+
+    settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()
+    settings.plugins["kb-reuse-previous-pages"] = reuse
+    settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
+    settings.plugins["kb-trimmed-templates"] = TrimmedTemplates()
+    settings.plugins["kb-footer-facts"] = FooterFacts(facts)
+    settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
+    settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
+    settings.plugins["kb-interface-language"] = language
 
 
 def translated_config(language: str, folder: Path, config: Path = CONFIG) -> Path:
@@ -199,29 +218,14 @@ def translated_build(docs: Path, site: Path, language: str, facts: SiteFacts) ->
     from mkdocs.config import load_config
 
     from kb.localization import catalogue_state
-    from kb.site_plugins import (
-        FooterFacts,
-        IndexWithPagefind,
-        InterfaceLanguage,
-        JsonFrontMatter,
-        MarkdownDownloads,
-        ReusePreviousPages,
-        SharedTemplateParts,
-        TrimmedTemplates,
-    )
+    from kb.site_plugins import InterfaceLanguage, ReusePreviousPages
 
     config = translated_config(language, docs.parent)
     settings = load_config(str(config), docs_dir=str(docs), site_dir=str(site), strict=True)
-    settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()
-    settings.plugins["kb-reuse-previous-pages"] = ReusePreviousPages(None)
-    settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
-    settings.plugins["kb-trimmed-templates"] = TrimmedTemplates()
-    settings.plugins["kb-footer-facts"] = FooterFacts(facts)
-    settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
-    settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
     drafts = catalogue_state(language).drafts
     untranslated = untranslated_pages(DOCS, DOCS.with_name(f"{DOCS.name}-{language}"))
-    settings.plugins["kb-interface-language"] = InterfaceLanguage(language, drafts, untranslated)
+    interface = InterfaceLanguage(language, drafts, untranslated)
+    add_site_plugins(settings, facts, ReusePreviousPages(None), interface)
     settings.plugins.on_startup(command="build", dirty=False)
     try:
         build(settings, dirty=False)
