@@ -255,3 +255,68 @@ def test_a_welsh_query_that_matches_nothing_says_so_in_welsh_and_offers_the_engl
         assert "Nid oes dim ar y wefan Gymraeg yn cyfateb i “hiliaeth”" in first.inner_text()
         link = page.locator(".md-search-result__link").first.get_attribute("href")
         assert link.startswith(url + "?q=hiliaeth")
+
+
+# --- The sentences the code composes --------------------------------------------------------
+
+SUPPORT = [
+    {"study": "a", "relation": "supports", "strength": "S3"},
+    {"study": "b", "relation": "supports", "strength": "S3"},
+    {"study": "c", "relation": "contradicts", "strength": "S2"},
+]
+
+
+@pytest.mark.unit
+def test_the_headline_reasons_read_as_before_in_english() -> None:
+    from kb.levels import headline, overall_level
+
+    level, reason = overall_level(SUPPORT)
+    assert (level, reason) == (
+        "S2",
+        "2 studies support it at S3 or above; one level lower for 1 contradicting item",
+    )
+    said = headline("recommendation", level, reason, "S4", "stated")
+    assert said.explanation == (
+        "The report itself judges the evidence S4 (good); the headline is S2 because "
+        "2 studies support it at S3 or above; one level lower for 1 contradicting item."
+    )
+    assert headline("key-message", "S0", "", None, None).reason == (
+        "only recommendations are rated; this is a key message"
+    )
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("contradicting", [1, 2, 3, 6, 20])
+def test_the_headline_reasons_read_in_welsh(contradicting: int) -> None:
+    from kb.levels import headline, overall_level
+
+    words = translations("cy")
+    items = SUPPORT[:2] + [
+        {"study": f"c{n}", "relation": "contradicts", "strength": "S2"}
+        for n in range(contradicting)
+    ]
+    level, reason = overall_level(items, words)
+    assert (level, reason) == (
+        "S2",
+        "2 astudiaeth yn ei gefnogi ar S3 neu uwch; un lefel yn is am "
+        f"{contradicting} eitem sy'n gwrth-ddweud",
+    )
+    said = headline("recommendation", level, reason, "S4", "stated", words)
+    assert said.explanation.startswith("Mae'r adroddiad ei hun yn barnu bod y dystiolaeth")
+    assert said.explanation.endswith(f"S2 yw lefel y pennawd ({reason}).")
+    assert not set(said.explanation.lower().split()) & ENGLISH_WORDS
+
+
+@pytest.mark.unit
+def test_the_welsh_document_says_the_same_levels_in_welsh() -> None:
+    from kb.render import in_language
+
+    judged = {"level": "S4", "basis": "inferred"}
+    rec = {"id": "r", "kind": "recommendation", "evidence_judgement": judged, "headline": {}}
+    links = [{**link, "recommendation": "r"} for link in SUPPORT]
+    document = {"recommendations": [rec], "evidence": links}
+    assert in_language(document, "en") is document
+    welsh = in_language(document, "cy")["recommendations"][0]["headline"]
+    assert welsh["level"] == "S2"
+    assert welsh["explanation"].startswith("Yn ôl ein darlleniad ni o eiriau'r adroddiad")
+    assert rec["headline"] == {}  # the English document is left as it was
