@@ -10,6 +10,7 @@
 their docstrings and tables, so the rules people read are the rules the code applies.
 """
 
+import gettext
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -166,8 +167,16 @@ def computed_rank(ranks: list[int], contradicting: int) -> int:
     return max(level - 1, 1) if contradicting else level
 
 
-def overall_level(items: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
-    """The computed overall level of a body of evidence, and the reason for it, in words.
+# The words the reasons are composed in: English, the messages themselves, unless a page in
+# another language passes its catalogue (``kb.localization.translations``).
+ENGLISH_WORDS = gettext.NullTranslations()
+
+
+def overall_level(
+    items: Sequence[Mapping[str, Any]], words: gettext.NullTranslations = ENGLISH_WORDS
+) -> tuple[str, str]:
+    """The computed overall level of a body of evidence, and the reason for it, in words
+    (``words``: English, or a catalogue's language).
 
     1. Supporting items are ``supports`` links at S1 or above, whatever their basis (a source
        report's words or a reviewer's appraisal); each study counts once, at its strongest.
@@ -182,27 +191,32 @@ def overall_level(items: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     """
     best = best_support(items)
     if not best:
-        return "S0", "no supporting evidence"
+        return "S0", words.gettext("no supporting evidence")
     ranks = sorted(best.values(), reverse=True)
     second = ranks[1] if len(ranks) > 1 else 0
     level = supported_level(ranks)
     if level == second:
         studies = sum(value >= level for value in ranks)
-        reason = f"{studies} studies support it at S{level} or above"
+        reason = words.ngettext(
+            "%(num)d study supports it at %(level)s or above",
+            "%(num)d studies support it at %(level)s or above",
+            studies,
+        ) % {"num": studies, "level": f"S{level}"}
     elif ranks[0] == 1:
-        reason = "one study supports it, at S1"
+        reason = words.gettext("one study supports it, at S1")
     else:
-        reason = (
-            f"one level below its strongest supporting study (S{ranks[0]}), which no "
-            "other study matches"
-        )
+        reason = words.gettext(
+            "one level below its strongest supporting study (%(level)s), which no other "
+            "study matches"
+        ) % {"level": f"S{ranks[0]}"}
     contradicting = sum(contradicts(item) for item in items)
     if contradicting:
         level = max(level - 1, 1)
-        reason += (
-            f"; one level lower for {contradicting} contradicting "
-            f"item{'s' if contradicting > 1 else ''}"
-        )
+        reason += words.ngettext(
+            "; one level lower for %(num)d contradicting item",
+            "; one level lower for %(num)d contradicting items",
+            contradicting,
+        ) % {"num": contradicting}
     return f"S{level}", reason
 
 
@@ -253,8 +267,10 @@ def headline(
     reason: str,
     judged: str | None,
     judged_basis: str | None,
+    words: gettext.NullTranslations = ENGLISH_WORDS,
 ) -> Headline:
-    """The headline level of a statement: the level computed from its evidence links.
+    """The headline level of a statement: the level computed from its evidence links, with
+    what is said beside it in ``words``' language (English unless a catalogue is given).
 
     1. Only recommendations are rated. Key messages, recurring recommendations and government
        actions are "Not judged": they summarise or frame the recommendations, and the report
@@ -267,19 +283,28 @@ def headline(
        reading of the report" where we inferred it.
     """
     if kind != RecommendationKind.RECOMMENDATION:
-        what = RecommendationKind(kind).label.lower()
-        return Headline(
-            None, f"only recommendations are rated; this is a {what}", None, None, "", False
-        )
+        what = words.gettext(RecommendationKind(kind).label).lower()
+        rated = words.gettext("only recommendations are rated; this is a %(kind)s")
+        return Headline(None, rated % {"kind": what}, None, None, "", False)
     if judged is None or judged == computed:
         return Headline(computed, reason, None, None, "", False)
-    label = Strength(judged).label.lower()
-    who = (
-        "The report itself judges the evidence"
-        if judged_basis == JudgementBasis.STATED
-        else "Our reading of the report's own words puts the evidence at"
-    )
-    explanation = f"{who} {judged} ({label}); the headline is {computed} because {reason}."
+    values = {
+        "level": judged,
+        "label": words.gettext(Strength(judged).label).lower(),
+        "computed": computed,
+        "reason": reason,
+    }
+    if judged_basis == JudgementBasis.STATED:
+        explanation = words.gettext(
+            "The report itself judges the evidence %(level)s (%(label)s); the headline is "
+            "%(computed)s because %(reason)s."
+        )
+    else:
+        explanation = words.gettext(
+            "Our reading of the report's own words puts the evidence at %(level)s "
+            "(%(label)s); the headline is %(computed)s because %(reason)s."
+        )
+    explanation %= values
     return Headline(
         computed, reason, judged, judged_basis, explanation, disagrees(computed, judged)
     )

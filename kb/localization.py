@@ -14,6 +14,7 @@ Record text is never translated here: records carry their own Welsh fields, or s
 """
 
 import contextlib
+import datetime
 import functools
 import gettext
 import io
@@ -57,6 +58,16 @@ def translations(language: str) -> gettext.NullTranslations:
     write_mo(compiled, catalogue, use_fuzzy=True)
     compiled.seek(0)
     return gettext.GNUTranslations(compiled)
+
+
+def day_in(date: datetime.date, language: str = ENGLISH) -> str:
+    """``date`` as the pages print it: ``4 December 2026``, in Welsh ``4 Rhagfyr 2026``
+    (the month's name from Babel's locale data)."""
+    if language == ENGLISH:
+        return f"{date.day} {date:%B %Y}"
+    from babel.dates import format_date
+
+    return format_date(date, "d MMMM y", locale=language)
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,7 @@ def extract_messages(update: bool = True) -> CatalogueState:
                 *("pybabel", "-q", "extract", "-F", str(MAPPING), "-o", str(TEMPLATE)),
                 *("--project", "kb", "--no-location", "--sort-output", "-c", "Translators:"),
                 *("-k", "N_", "-k", "count_forms:1,2"),  # kb.render.script_words' plural messages
+                *("-k", "say", "-k", "say_count:1,2", "-k", "sentence"),  # kb.render.history_pages
                 *("--ignore-dirs", "build site tests evidence recommendations"),
                 ".",
             ]

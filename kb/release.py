@@ -18,6 +18,7 @@ tree by ``kb.diff`` and applies the rule.
 """
 
 import datetime
+import gettext
 import itertools
 import re
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import yaml
 from kb import pipeline
 from kb.diff import KINDS, Diff, compare
 from kb.errors import ReleaseFileInvalid, RevisionInvalid, RevisionNotFound
+from kb.localization import ENGLISH, day_in
 from kb.revisions import git, resolve, revision, working_tree
 
 RELEASE_FILE = "kb-release.yaml"
@@ -63,9 +65,10 @@ class Release:
         major, minor, patch = (int(part) for part in self.version.split("."))
         return major, minor, patch
 
-    def label(self) -> str:
-        """How pages print it: `1.2.0 of 4 December 2026`."""
-        return f"{self.version} of {self.date.day} {self.date:%B %Y}"
+    def label(self, words: gettext.NullTranslations | None = None, language: str = ENGLISH) -> str:
+        """How pages print it: `1.2.0 of 4 December 2026` (``words``: in another language)."""
+        said = (words or gettext.NullTranslations()).gettext("%(version)s of %(day)s")
+        return said % {"version": self.version, "day": day_in(self.date, language)}
 
     def as_dict(self) -> dict[str, Any]:
         return {"version": self.version, "date": self.date.isoformat(), "tag": self.tag}

@@ -407,3 +407,73 @@ def test_the_history_step_is_reported_by_the_build(repository: Path, tmp_path: P
     (step,) = [step for step in steps if step.name == "history"]
     assert step.detail == "1 commit (1 read from git, 0 from the cache); content version unreleased"
     assert (tmp_path / "history" / "state.json").is_file()
+
+
+# --- In Welsh -----------------------------------------------------------------------------------
+
+# English words no Welsh sentence holds (as tests/test_welsh.py checks the built pages).
+ENGLISH_WORDS = {"the", "and", "of", "with", "this", "from", "which", "are", "has", "have", "not"}
+
+
+def outside_english(markdown: str) -> str:
+    """A generated page's text without what is marked lang="en" (record text, and the history's
+    words kept in English), nor the front matter."""
+    markdown = markdown.split("\n---\n", 1)[-1] if markdown.startswith("---") else markdown
+    markdown = "\n".join(line for line in markdown.splitlines() if '{: lang="en" }' not in line)
+    markdown = re.sub(r'<(\w+)[^>]*\blang="en"[^>]*>.*?</\1>', " ", markdown, flags=re.S)
+    return text_of(re.sub(r"<code>.*?</code>", " ", markdown))
+
+
+def test_the_history_pages_read_in_welsh(repository: Path, tmp_path: Path) -> None:
+    """The what-changed page, a release's page, a removed record's page and a recommendation's
+    history in Welsh: our words from the catalogue, the history's English marked as such."""
+    change_everything(repository)
+    (repository / "removed").mkdir(exist_ok=True)
+    write_yaml(
+        repository / "removed/doe-2019.yaml",
+        {
+            "id": "doe-2019",
+            "type": "study",
+            "title": "Doe (2019): Targets in practice",
+            "removed_on": "2026-12-02",
+            "removed_by": "A. Reviewer",
+            "reason": "Retracted by its authors.",
+        },
+    )
+    (repository / "kb-release.yaml").write_text(
+        "releases:\n  - version: 1.0.0\n    date: 2026-12-02\n", encoding="utf-8"
+    )
+    commit(repository, "Change everything; release 1.0.0", "2026-12-02T10:00:00")
+    git(repository, "tag", "v1.0.0")
+    set_strength(repository, "S1")
+    commit(repository, "Lower okafor-2020", "2026-12-03T10:00:00")
+
+    work = tmp_path / "work"
+    paths = pipeline.Paths(repository, work / "kb.sqlite", work / "index")
+    pipeline.build_db(paths)
+    document = export_document(open_store(paths.database))
+    history = published_history(repository, pipeline.history_cache(paths))
+    sources = SiteSources(DOCS, work / "docs", paths.database)
+    render_site(
+        document, graph_of(document), sources, SiteInfo("Test"), history=history, language="cy"
+    )
+    docs = work / "docs"
+    changes = (docs / "changes/index.md").read_text()
+    assert "Fersiwn y cynnwys: 1.0.0, 2 Rhagfyr 2026, gyda newidiadau ers hynny" in text_of(changes)
+    assert "rhyddhawyd 2 Rhagfyr 2026: ffynonellau: 1 wedi'u hychwanegu" in text_of(changes)
+    release = (docs / "changes/1.0.0.md").read_text()
+    assert "Rhyddhawyd 2 Rhagfyr 2026." in text_of(release)
+    removed = (docs / "studies/doe-2019.md").read_text()
+    assert "Tynnwyd o'r gronfa wybodaeth ar 2 Rhagfyr 2026 gan A. Reviewer." in text_of(removed)
+    page = (docs / "recommendations/anonymise.md").read_text()
+    timeline = section(page, "history")
+    assert "i lawr o S2" in text_of(timeline)
+    assert '<span lang="en">' in timeline  # the reason, as the history recorded it
+    for name, markdown in {
+        "changes": changes,
+        "release": release,
+        "removed": removed,
+        "history": timeline,
+    }.items():
+        words = set(re.findall(r"[a-z]+", outside_english(markdown).lower()))
+        assert not words & ENGLISH_WORDS, (name, sorted(words & ENGLISH_WORDS), markdown)

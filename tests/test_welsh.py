@@ -18,6 +18,9 @@ pytestmark = pytest.mark.site
 
 # Page types whose templates are not yet through the catalogue (issue 20): English remains.
 NOT_YET_TRANSLATED: set[str] = set()
+# Pages the Welsh site checks besides every page type of the English site's tests.
+MORE_PAGE_TYPES = {"accessibility": "accessibility/", "changes": "changes/"}
+WELSH_PAGE_TYPES = [*PAGE_TYPES, *MORE_PAGE_TYPES]
 # English words that no Welsh sentence holds: one outside lang="en" is English interface text.
 ENGLISH_WORDS = {"the", "and", "of", "with", "this", "from", "which", "are", "has", "have", "not"}
 
@@ -121,6 +124,10 @@ OUTSIDE_ENGLISH = """() => {
 }"""
 
 
+def _welsh_page_types(site: Site) -> dict[str, str]:
+    return {**_page_types(site), **MORE_PAGE_TYPES}
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(
     "page_type",
@@ -131,13 +138,13 @@ OUTSIDE_ENGLISH = """() => {
         )
         if kind in NOT_YET_TRANSLATED
         else kind
-        for kind in PAGE_TYPES
+        for kind in WELSH_PAGE_TYPES
     ],
 )
 def test_no_english_interface_text_on_a_welsh_page(
     real_site: Site, real_url: str, page: Any, page_type: str
 ) -> None:
-    page.goto(real_url + "cy/" + _page_types(real_site)[page_type])
+    page.goto(real_url + "cy/" + _welsh_page_types(real_site)[page_type])
     page.wait_for_load_state("networkidle")  # the scripts have added their buttons and notes
     text = " ".join(page.evaluate(OUTSIDE_ENGLISH).split())
     words = set(re.findall(r"[a-z]+", text.lower()))
@@ -162,12 +169,12 @@ def test_the_language_toggle_lands_on_the_same_page_both_ways(
 
 @pytest.mark.browser
 @pytest.mark.parametrize(
-    "page_type", [kind for kind in PAGE_TYPES if kind not in NOT_YET_TRANSLATED]
+    "page_type", [kind for kind in WELSH_PAGE_TYPES if kind not in NOT_YET_TRANSLATED]
 )
 def test_welsh_pages_pass_axe(real_site: Site, real_url: str, page: Any, page_type: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
-    page.goto(real_url + "cy/" + _page_types(real_site)[page_type])
+    page.goto(real_url + "cy/" + _welsh_page_types(real_site)[page_type])
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
     assert results.violations_count == 0, results.generate_report()
 
@@ -255,3 +262,111 @@ def test_a_welsh_query_that_matches_nothing_says_so_in_welsh_and_offers_the_engl
         assert "Nid oes dim ar y wefan Gymraeg yn cyfateb i “hiliaeth”" in first.inner_text()
         link = page.locator(".md-search-result__link").first.get_attribute("href")
         assert link.startswith(url + "?q=hiliaeth")
+
+
+# --- The sentences the code composes --------------------------------------------------------
+
+SUPPORT = [
+    {"study": "a", "relation": "supports", "strength": "S3"},
+    {"study": "b", "relation": "supports", "strength": "S3"},
+    {"study": "c", "relation": "contradicts", "strength": "S2"},
+]
+
+
+@pytest.mark.unit
+def test_the_headline_reasons_read_as_before_in_english() -> None:
+    from kb.levels import headline, overall_level
+
+    level, reason = overall_level(SUPPORT)
+    assert (level, reason) == (
+        "S2",
+        "2 studies support it at S3 or above; one level lower for 1 contradicting item",
+    )
+    said = headline("recommendation", level, reason, "S4", "stated")
+    assert said.explanation == (
+        "The report itself judges the evidence S4 (good); the headline is S2 because "
+        "2 studies support it at S3 or above; one level lower for 1 contradicting item."
+    )
+    assert headline("key-message", "S0", "", None, None).reason == (
+        "only recommendations are rated; this is a key message"
+    )
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("contradicting", [1, 2, 3, 6, 20])
+def test_the_headline_reasons_read_in_welsh(contradicting: int) -> None:
+    from kb.levels import headline, overall_level
+
+    words = translations("cy")
+    items = SUPPORT[:2] + [
+        {"study": f"c{n}", "relation": "contradicts", "strength": "S2"}
+        for n in range(contradicting)
+    ]
+    level, reason = overall_level(items, words)
+    assert (level, reason) == (
+        "S2",
+        "2 astudiaeth yn ei gefnogi ar S3 neu uwch; un lefel yn is am "
+        f"{contradicting} eitem sy'n gwrth-ddweud",
+    )
+    said = headline("recommendation", level, reason, "S4", "stated", words)
+    assert said.explanation.startswith("Mae'r adroddiad ei hun yn barnu bod y dystiolaeth")
+    assert said.explanation.endswith(f"S2 yw lefel y pennawd ({reason}).")
+    assert not set(said.explanation.lower().split()) & ENGLISH_WORDS
+
+
+@pytest.mark.unit
+def test_the_welsh_document_says_the_same_levels_in_welsh() -> None:
+    from kb.render import in_language
+
+    judged = {"level": "S4", "basis": "inferred"}
+    rec = {"id": "r", "kind": "recommendation", "evidence_judgement": judged, "headline": {}}
+    links = [{**link, "recommendation": "r"} for link in SUPPORT]
+    document = {"recommendations": [rec], "evidence": links}
+    assert in_language(document, "en") is document
+    welsh = in_language(document, "cy")["recommendations"][0]["headline"]
+    assert welsh["level"] == "S2"
+    assert welsh["explanation"].startswith("Yn ôl ein darlleniad ni o eiriau'r adroddiad")
+    assert rec["headline"] == {}  # the English document is left as it was
+
+
+# --- Hand-written pages ---------------------------------------------------------------------
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def public_hand_written_pages() -> list[str]:
+    """The hand-written pages of the public navigation (not those under Contributing, which
+    are for the people who keep the knowledge base)."""
+    import yaml
+
+    from kb.localization import ConfigLoader
+
+    config = yaml.load((REPOSITORY / "mkdocs.yml").read_text(), Loader=ConfigLoader)
+
+    def pages(nav: list[Any]) -> list[str]:
+        found = []
+        for item in nav:
+            for title, value in item.items():
+                if title == "Contributing":
+                    continue
+                found += pages(value) if isinstance(value, list) else [value]
+        return found
+
+    return [page for page in pages(config["nav"]) if (REPOSITORY / "docs" / page).is_file()]
+
+
+@pytest.mark.unit
+def test_every_public_hand_written_page_has_a_welsh_draft() -> None:
+    public = public_hand_written_pages()
+    assert {"about.md", "accessibility.md"} <= set(public)
+    for name in public:
+        english = (REPOSITORY / "docs" / name).read_text(encoding="utf-8")
+        welsh = (REPOSITORY / "docs-cy" / name).read_text(encoding="utf-8")
+        # It says in the page that it is our draft, awaiting a Welsh speaker's review.
+        assert "Drafft gan dîm y gronfa wybodaeth yw'r dudalen hon" in welsh, name
+        assert "siaradwr Cymraeg ei hadolygu" in welsh, name
+        # The same facts: the same anchors, addresses, figures and dates as the English page.
+        for pattern in (r"\{: #[\w-]+ \}", r"\]\(([^)]+)\)", r"\b\d[\d.,%]*\b"):
+            assert sorted(set(re.findall(pattern, welsh))) == sorted(
+                set(re.findall(pattern, english))
+            ), (name, pattern)

@@ -9,12 +9,14 @@ the build.
 """
 
 import datetime
+import gettext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kb.history.log import History
 from kb.history.repository import changed_since, open_repository
+from kb.localization import ENGLISH, day_in
 from kb.release import RELEASE_FILE, Release, releases
 
 
@@ -37,18 +39,24 @@ class ContentVersion:
             return f"{self.release.version}+unreleased"
         return self.release.version
 
-    def label(self) -> str:
-        """The version in a sentence's words, with the day it is of, as far as it is known."""
+    def label(self, words: gettext.NullTranslations | None = None, language: str = ENGLISH) -> str:
+        """The version in a sentence's words, with the day it is of, as far as it is known
+        (``words``: in another language, whose days ``language`` names)."""
+        say = (words or gettext.NullTranslations()).gettext
         if self.release is not None and not (self.unreleased or self.uncommitted):
-            return self.release.label()
+            return self.release.label(words, language)
         if self.release is None:
-            what = "not yet released"
+            what = say("not yet released")
         else:
-            what = f"{self.release.version} of {_day(self.release.date)} with changes since"
+            what = say("%(version)s of %(day)s with changes since") % {
+                "version": self.release.version,
+                "day": day_in(self.release.date, language),
+            }
         if self.uncommitted:
-            return f"{what}, with uncommitted changes to the records"
+            return say("%(what)s, with uncommitted changes to the records") % {"what": what}
         if self.updated:
-            return f"{what}, last changed {_day(datetime.date.fromisoformat(self.updated))}"
+            day = day_in(datetime.date.fromisoformat(self.updated), language)
+            return say("%(what)s, last changed %(day)s") % {"what": what, "day": day}
         return what
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,10 +70,6 @@ class ContentVersion:
             "commit": self.commit,
             "uncommitted_changes": self.uncommitted,
         }
-
-
-def _day(day: datetime.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def content_version(root: Path, history: History) -> ContentVersion:

@@ -20,7 +20,8 @@ import networkx as nx
 from kb.brief import Edition, Records
 from kb.downloads import write_downloads
 from kb.errors import PageClash
-from kb.localization import ENGLISH
+from kb.levels import headline, overall_level
+from kb.localization import ENGLISH, translations
 from kb.render.brief_page import theme_brief_downloads, write_theme_briefs
 from kb.render.model import SiteModel
 from kb.render.pages import Rendered, hand_written_pages, render_pages
@@ -96,6 +97,27 @@ def overlay_docs(translated: Path, staging: Path) -> None:
             shutil.copy2(path, target)
 
 
+def in_language(
+    document: dict[str, list[dict[str, Any]]], language: str
+) -> dict[str, list[dict[str, Any]]]:
+    """``document`` with each statement's headline (its level, and the sentences the code
+    composes about it) said in ``language``: the levels are computed again, by the same rules,
+    with that language's words. Record text is left as it is."""
+    if language == ENGLISH:
+        return document
+    words = translations(language)
+    items: dict[str, list[dict[str, Any]]] = {}
+    for link in document["evidence"]:
+        items.setdefault(link["recommendation"], []).append(link)
+    recommendations = []
+    for rec in document["recommendations"]:
+        judged = rec.get("evidence_judgement") or {}
+        level, reason = overall_level(items.get(rec["id"], []), words)
+        said = headline(rec["kind"], level, reason, judged.get("level"), judged.get("basis"), words)
+        recommendations.append({**rec, "headline": said.as_dict()})
+    return {**document, "recommendations": recommendations}
+
+
 def render_site(
     document: dict[str, list[dict[str, Any]]],
     graph: "nx.MultiDiGraph[str]",
@@ -142,7 +164,7 @@ def render_site(
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
     previous = where.staging if where.staging.is_dir() else None
     rendered = render_pages(
-        SiteModel(document, graph),
+        SiteModel(in_language(document, language), graph),
         fresh,
         site,
         shared.downloads,

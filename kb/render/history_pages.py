@@ -11,15 +11,18 @@ the links are relative to the page being written.
 
 import datetime
 import functools
+import gettext
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from kb.aliases import Aliases, Removed, Renamed, aliases_in_document
-from kb.diff import KIND_BY_KEY, KINDS
+from kb.diff import KINDS
 from kb.history.log import CommitChanges
 from kb.history.published import PublishedHistory
 from kb.history.releases import ReleaseChanges
 from kb.history.timelines import Event
+from kb.localization import ENGLISH, day_in, translations
 from kb.render.model import SiteModel
 from kb.render.pages import PageWriter
 from kb.vocabularies import RecordType
@@ -35,6 +38,45 @@ _TYPE_OF = {kind.key: kind.key[:-1] if kind.key != "studies" else "study" for ki
 _TYPE_OF.update({"evidence": "evidence"})
 
 
+def N_(message: str) -> str:
+    """A message for the catalogue, translated where it is printed."""
+    return message
+
+
+# ``kb diff``'s words for a record's change and a headline's move, as a page says them.
+CHANGES = {
+    "added": N_("Added: "),
+    "removed": N_("Removed: "),
+    "renamed": N_("Renamed: "),
+    "changed": N_("Changed: "),
+}
+COUNTED = {
+    "added": N_("%(num)d added"),
+    "removed": N_("%(num)d removed"),
+    "renamed": N_("%(num)d renamed"),
+    "changed": N_("%(num)d changed"),
+}
+MOVES = {
+    "added": N_("added"),
+    "removed": N_("removed"),
+    "renamed": N_("renamed"),
+    "changed": N_("changed"),
+    "up": N_("up"),
+    "down": N_("down"),
+    "now rated": N_("now rated"),
+    "no longer rated": N_("no longer rated"),
+}
+KIND_NAMES = {
+    "sources": (N_("sources"), N_("Sources")),
+    "themes": (N_("themes"), N_("Themes")),
+    "recommendations": (N_("recommendations"), N_("Recommendations")),
+    "studies": (N_("studies"), N_("Studies")),
+    "evidence": (N_("evidence links"), N_("Evidence links")),
+    "examples": (N_("practice examples"), N_("Practice examples")),
+    "figures": (N_("key figures"), N_("Key figures")),
+}
+
+
 @dataclass(frozen=True)
 class Piece:
     """Part of a sentence: text, linked to a record's page when ``record`` is given
@@ -42,22 +84,24 @@ class Piece:
 
     text: str
     record: tuple[str, str, str | None] | None = None
+    english: bool = False  # record text, or words kept from an English history: marked so
 
 
 Line = list[Piece]
 
 
-def day(iso: str) -> str:
-    """``2026-12-04`` → ``4 December 2026``."""
-    date = datetime.date.fromisoformat(iso)
-    return f"{date.day} {date:%B %Y}"
+def day(iso: str, language: str = ENGLISH) -> str:
+    """``2026-12-04`` → ``4 December 2026`` (in Welsh, ``4 Rhagfyr 2026``)."""
+    return day_in(datetime.date.fromisoformat(iso), language)
 
 
 class Resolver:
     """What a record ID from the history links to on the site now."""
 
-    def __init__(self, model: SiteModel) -> None:
+    def __init__(self, model: SiteModel, language: str = ENGLISH) -> None:
         self.model = model
+        self.language = language
+        self.words: gettext.NullTranslations = translations(language)
         self.aliases: Aliases = aliases_in_document(model.document)
         self.links = {link["id"]: link for link in model.evidence}
         self.tables = {
@@ -78,10 +122,11 @@ class Resolver:
         if record_id not in table and isinstance(found, Renamed) and found.new_id in table:
             target = found.new_id
         if target in table:
-            return Piece(text or self.label(record_type, target), (record_type, target, None))
+            label = text or self.label(record_type, target)
+            return Piece(label, (record_type, target, None), english=True)
         if isinstance(found, Removed) and found.record_type == record_type:
-            return Piece(text or record_id, (record_type, found.id, None))
-        return Piece(text or record_id)
+            return Piece(text or record_id, (record_type, found.id, None), english=True)
+        return Piece(text or record_id, english=True)
 
     def label(self, record_type: str, record_id: str) -> str:
         if record_type == "study":
@@ -93,8 +138,29 @@ class Resolver:
         """An evidence link's row on its recommendation's page, while it is there."""
         link = self.links.get(link_id)
         if link is None:
-            return Piece(text or link_id)
-        return Piece(text or link_id, ("evidence", link_id, link["recommendation"]))
+            return Piece(text or link_id, english=True)
+        return Piece(text or link_id, ("evidence", link_id, link["recommendation"]), english=True)
+
+    def say(self, message: str, **values: Any) -> Piece:
+        """Our words, in the pages' language, with ``values`` put in."""
+        said = self.words.gettext(message)
+        return Piece(said % values if values else said)
+
+    def sentence(self, message: str, **values: str | Line) -> Line:
+        """Our words, in the pages' language, around ``values``: record IDs and other text
+        kept as it is (marked English), or pieces of their own."""
+        line: Line = []
+        for index, part in enumerate(re.split(r"%\((\w+)\)s", self.words.gettext(message))):
+            if index % 2 == 0:
+                line += [Piece(part)] if part else []
+            else:
+                value = values[part]
+                line += [Piece(value, english=True)] if isinstance(value, str) else value
+        return line
+
+    def say_count(self, one: str, many: str, number: int, **values: Any) -> Piece:
+        """Our words about ``number`` things, in the plural form the language gives it."""
+        return Piece(self.words.ngettext(one, many, number) % {"num": number, **values})
 
 
 # --- A recommendation's history -------------------------------------------------------------
@@ -128,7 +194,8 @@ def recommendation_history(
 ) -> RecommendationHistory:
     """The history section of ``rec_id``'s page."""
     if published is None:
-        return RecommendationHistory("the site was built without its history", False, [], [])
+        said = resolver.words.gettext("the site was built without its history")
+        return RecommendationHistory(said, False, [], [])
     if published.unavailable:
         return RecommendationHistory(published.unavailable, published.history.uncommitted, [], [])
     timelines = published.timelines
@@ -136,29 +203,32 @@ def recommendation_history(
     return RecommendationHistory(
         None,
         published.history.uncommitted,
-        _steps(events),
+        _steps(events, resolver.language),
         [_event_view(event, resolver) for event in reversed(events)],
     )
 
 
-def _steps(events: list[Event]) -> list[tuple[str, str | None]]:
+def _steps(events: list[Event], language: str) -> list[tuple[str, str | None]]:
     steps: list[tuple[str, str | None]] = []
     for event in events:
         if not steps or event.added or event.level != steps[-1][1]:
-            steps.append((day(event.date), event.level))
+            steps.append((day(event.date, language), event.level))
     return steps
 
 
 def _event_view(event: Event, resolver: Resolver) -> EventView:
     moved = event.moved
+    say = resolver.words.gettext
     words = None
-    if moved in ("up", "down"):
-        words = f"{moved} from {event.previous}"
+    if moved == "up":
+        words = say("up from %(level)s") % {"level": event.previous}
+    elif moved == "down":
+        words = say("down from %(level)s") % {"level": event.previous}
     elif moved:
-        words = moved
+        words = say(MOVES[moved])
     view = EventView(
         event.date,
-        day(event.date),
+        day(event.date, resolver.language),
         event.sha[:7],
         event.level,
         words,
@@ -166,12 +236,30 @@ def _event_view(event: Event, resolver: Resolver) -> EventView:
     )
     if event.added:
         links = event.links_added_with_it
-        with_links = f", with {links} evidence link{'s' if links != 1 else ''}" if links else ""
-        view.lines.append([Piece(f"Added to the knowledge base{with_links}.")])
+        view.lines.append(
+            [
+                resolver.say_count(
+                    "Added to the knowledge base, with %(num)d evidence link.",
+                    "Added to the knowledge base, with %(num)d evidence links.",
+                    links,
+                )
+                if links
+                else resolver.say("Added to the knowledge base.")
+            ]
+        )
     if event.renamed_from:
-        view.lines.append([Piece(f"Renamed from {event.renamed_from}.")])
+        view.lines.append(resolver.sentence("Renamed from %(id)s.", id=event.renamed_from))
     if moved and event.reason:
-        view.lines.append([Piece(f"Headline now {event.level or 'not judged'}: {event.reason}.")])
+        level = event.level or say("not judged")
+        # The reason is as the history recorded it, in English.
+        view.lines.append(
+            [
+                resolver.say("Headline now %(level)s:", level=level),
+                Piece(" "),
+                Piece(event.reason, english=True),
+                Piece("."),
+            ]
+        )
     edited: list[dict[str, Any]] = []  # links whose level did not change: one line for all
     for change in event.links:
         if change["change"] == "changed" and not _level_fields(change):
@@ -182,7 +270,14 @@ def _event_view(event: Event, resolver: Resolver) -> EventView:
         view.lines.append(_edited_links_line(edited, resolver))
     if event.fields:
         names = sorted({words.split(" ")[0].rstrip(":") for words in event.fields})
-        view.lines.append([Piece(f"Its own record was edited: {', '.join(names)}.")])
+        view.lines.append(
+            [
+                resolver.say("Its own record was edited:"),
+                Piece(" "),
+                Piece(", ".join(names), english=True),
+                Piece("."),
+            ]
+        )
     return view
 
 
@@ -193,12 +288,15 @@ def _level_fields(change: dict[str, Any]) -> list[str]:
 def _edited_links_line(changes: list[dict[str, Any]], resolver: Resolver) -> Line:
     """Evidence links edited without a change to what the level rule reads, in one line."""
     fields = sorted({item["field"] for change in changes for item in change["fields"]})
-    count = len(changes)
     line = [
-        Piece(
-            f"{count} evidence link{'s' if count != 1 else ''} edited, levels unchanged "
-            f"({', '.join(fields)}): "
-        )
+        resolver.say_count(
+            "%(num)d evidence link edited, levels unchanged",
+            "%(num)d evidence links edited, levels unchanged",
+            len(changes),
+        ),
+        Piece(" ("),
+        Piece(", ".join(fields), english=True),
+        Piece("): "),
     ]
     for index, change in enumerate(changes):
         if index:
@@ -210,23 +308,24 @@ def _edited_links_line(changes: list[dict[str, Any]], resolver: Resolver) -> Lin
 
 def _link_line(change: dict[str, Any], resolver: Resolver) -> Line:
     """An evidence link that changed, as a timeline says it: the fields the level rule reads
-    in full, the others by name."""
+    in full, the others by name (as ``kb diff`` words them, in English)."""
     study = resolver.record("study", change["study"])
     what = {
-        "added": "Evidence added: ",
-        "removed": "Evidence removed: ",
-        "renamed": "Evidence link renamed: ",
-        "changed": "Evidence changed: ",
+        "added": N_("Evidence added: "),
+        "removed": N_("Evidence removed: "),
+        "renamed": N_("Evidence link renamed: "),
+        "changed": N_("Evidence changed: "),
     }[change["change"]]
-    line = [Piece(what), study]
+    line = [resolver.say(what), study]
     if change["label"]:
-        line.append(Piece(f", {change['label']}"))
+        line += [Piece(", "), Piece(change["label"], english=True)]
     level = _level_fields(change)
     others = [item["field"] for item in change["fields"] if item["field"] not in LEVEL_FIELDS]
     if level:
-        line.append(Piece(f" ({'; '.join(level)})"))
+        line += [Piece(" ("), Piece("; ".join(level), english=True), Piece(")")]
     if others:
-        line.append(Piece(f"; {'also ' if level else ''}edited: {', '.join(others)}"))
+        line.append(resolver.say("; also edited: ") if level else resolver.say("; edited: "))
+        line.append(Piece(", ".join(others), english=True))
     line.append(Piece("."))
     return line
 
@@ -275,9 +374,15 @@ class ReleaseView:
 
 def diff_view(diff: dict[str, Any], resolver: Resolver) -> DiffView:
     """A ``kb.diff.Diff.as_dict()`` in sentences."""
+    say = resolver.words.gettext
     counts = [
-        f"{KIND_BY_KEY[key].plural}: "
-        + ", ".join(f"{count} {change}" for change, count in changes.items() if count)
+        say("%(kind)s: %(changes)s")
+        % {
+            "kind": say(KIND_NAMES[key][0]),
+            "changes": ", ".join(
+                say(COUNTED[change]) % {"num": count} for change, count in changes.items() if count
+            ),
+        }
         for key, changes in diff["counts"].items()
         if any(changes.values())
     ]
@@ -288,20 +393,32 @@ def diff_view(diff: dict[str, Any], resolver: Resolver) -> DiffView:
         if changes:
             lines = [_record_line(kind.key, change, resolver) for change in changes[:MOST_LISTED]]
             groups.append(
-                Group(kind.plural.capitalize(), lines, max(len(changes) - MOST_LISTED, 0))
+                Group(say(KIND_NAMES[kind.key][1]), lines, max(len(changes) - MOST_LISTED, 0))
             )
     return DiffView(counts, headlines, groups)
 
 
 def _headline_line(move: dict[str, Any], resolver: Resolver) -> Line:
-    old, new = move["old"] or "not judged", move["new"] or "not judged"
+    say = resolver.words.gettext
+    old, new = move["old"] or say("not judged"), move["new"] or say("not judged")
     line = [
         resolver.record("recommendation", move["recommendation"], move["title"] or None),
-        Piece(f": {old} → {new}, {move['direction']}. Now: {move['reason']}."),
+        resolver.say(
+            ": %(old)s → %(new)s, %(direction)s. Now:",
+            old=old,
+            new=new,
+            direction=say(MOVES[move["direction"]]),
+        ),
+        Piece(" "),
+        Piece(move["reason"], english=True),  # as the history recorded it, in English
+        Piece("."),
     ]
     if move["links"]:
-        moved_by = ", ".join(f"{link['change']} {link['id']}" for link in move["links"])
-        line.append(Piece(f" Links that moved it: {moved_by}."))
+        moved_by: Line = []
+        for link in move["links"]:
+            moved_by += [Piece(", ")] if moved_by else []
+            moved_by += [Piece(f"{say(MOVES[link['change']])} "), Piece(link["id"], english=True)]
+        line += resolver.sentence(" Links that moved it: %(links)s.", links=moved_by)
     return line
 
 
@@ -311,18 +428,21 @@ def _record_line(key: str, change: dict[str, Any], resolver: Resolver) -> Line:
         target = resolver.link(change["id"])
     else:
         target = resolver.record(record_type, change["id"], change["label"] or None)
-    line = [Piece(f"{change['change'].capitalize()}: "), target]
+    line = [resolver.say(CHANGES[change["change"]]), target]
     if record_type != "evidence" and change["label"]:
-        line.append(Piece(f" ({change['id']})"))
+        line += [Piece(" ("), Piece(change["id"], english=True), Piece(")")]
     elif change["label"]:
-        line.append(Piece(f" ({change['label']})"))
+        line += [Piece(" ("), Piece(change["label"], english=True), Piece(")")]
     if change["old_id"]:
-        line.append(Piece(f", formerly {change['old_id']}"))
+        line += resolver.sentence(", formerly %(id)s", id=change["old_id"])
     fields = [item["words"] for item in change["fields"]]
     if fields:
-        listed = "; ".join(fields[:MOST_FIELDS])
+        line += [Piece(": "), Piece("; ".join(fields[:MOST_FIELDS]), english=True)]
         rest = len(fields) - MOST_FIELDS
-        line.append(Piece(f": {listed}" + (f"; and {rest} more fields" if rest > 0 else "")))
+        if rest > 0:
+            line.append(
+                resolver.say_count("; and %(num)d more field", "; and %(num)d more fields", rest)
+            )
     return line
 
 
@@ -335,7 +455,7 @@ def _release_view(changes: ReleaseChanges, resolver: Resolver) -> ReleaseView:
     release = changes.release
     return ReleaseView(
         release.version if release else None,
-        day(release.date.isoformat()) if release else None,
+        day(release.date.isoformat(), resolver.language) if release else None,
         changes.previous.version if changes.previous else None,
         f"{CHANGES_PAGE}{release.version}/" if release else None,
         diff_view(changes.diff, resolver) if changes.diff else None,
@@ -346,21 +466,26 @@ def _release_view(changes: ReleaseChanges, resolver: Resolver) -> ReleaseView:
 
 def _commit_view(commit: CommitChanges, resolver: Resolver) -> CommitView:
     view = diff_view(commit.diff, resolver)
-    return CommitView(commit.sha[:7], commit.date, day(commit.date), view)
+    return CommitView(commit.sha[:7], commit.date, day(commit.date, resolver.language), view)
 
 
 def install_history(writer: PageWriter, published: PublishedHistory | None) -> None:
     """Give the writer's pages the history: each recommendation's section
     (``writer.history_of``) and the filters the history's templates use."""
-    resolver = Resolver(writer.model)
+    resolver = Resolver(writer.model, writer.language)
     writer.history_of = functools.partial(recommendation_history, published, resolver)
     writer.history_version = published.version.as_dict() if published else None
-    writer.env.filters.update(day=day, record_type=lambda value: RecordType(value).label)
+    say = resolver.words.gettext
+    writer.env.filters.update(
+        day=lambda iso: day(iso, writer.language),
+        version_label=lambda version: version.label(resolver.words, writer.language),
+        record_type=lambda value: say(RecordType(value).label),
+    )
 
 
 def write_history_pages(writer: PageWriter, published: PublishedHistory | None) -> None:
     """Write the "what changed" pages: ``changes/``, and one per release."""
-    resolver = Resolver(writer.model)
+    resolver = Resolver(writer.model, writer.language)
     views = release_views(published, resolver) if published else []
     page = {"search": {"exclude": True}}
     writer.write("changes/index.md", "changes.md.j2", page, published=published, releases=views)
