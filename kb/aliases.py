@@ -14,16 +14,16 @@ Commands that only read resolve a former ID to the record it leads to, saying so
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-
-from kb import pipeline
 from kb.errors import RecordNotFound, RecordRemoved, RecordRenamed
 from kb.load import RecordFile, load_records
+from kb.paths import Paths
 from kb.record_types import TYPES
 from kb.settings import number_setting
-from kb.store import alias_rows
+
+if TYPE_CHECKING:  # the store is read only by ``aliases_in_store``, which imports it then
+    from sqlalchemy.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,10 @@ def aliases_in_document(document: Mapping[str, Any]) -> Aliases:
     return Aliases(renamed, removed)
 
 
-def aliases_in_store(engine: Engine) -> Aliases:
+def aliases_in_store(engine: "Engine") -> Aliases:
     """The aliases the store holds (``kb.store.alias_rows``)."""
+    from kb.store import alias_rows
+
     former, tombstones = alias_rows(engine)
     removed: dict[str, Removed] = {}
     for row in tombstones:
@@ -137,7 +139,7 @@ def aliases_on_disk(records: Iterable[RecordFile]) -> Aliases:
     return Aliases(renamed, removed)
 
 
-def not_found(paths: pipeline.Paths, record_id: str, otherwise: str) -> RecordNotFound:
+def not_found(paths: Paths, record_id: str, otherwise: str) -> RecordNotFound:
     """The error for an ID that no valid record of the kind wanted has, for a command that
     changes records: a former ID names the record it leads to now, a removed record's ID says
     when and why it was removed, and any other gets the message ``otherwise``."""

@@ -6,11 +6,7 @@ function answers one reviewer's question from the graph alone and returns JSON-r
 docs/graph.md describes the graph, each function and the overall-level rule.
 """
 
-import heapq
 from collections import Counter, defaultdict
-from collections.abc import Set
-from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import networkx as nx
@@ -20,8 +16,6 @@ from kb.citations import short_citation as study_label
 from kb.errors import RecordNotFound
 from kb.export import export_document
 from kb.levels import (
-    best_support,
-    computed_rank,
     contradicts,
     headline,
     overall_level,
@@ -29,6 +23,7 @@ from kb.levels import (
     supports,
 )
 from kb.quotes import shared_passages
+from kb.related import Support, most_related, support_from
 from kb.urls import record_url
 from kb.vocabularies import Direction, Relation, Strength
 
@@ -209,42 +204,10 @@ def _strongest_first(items: list[Item]) -> list[Item]:
     return sorted(items, key=lambda item: (-rank(item["strength"]), item["study"], item["id"]))
 
 
-@dataclass(frozen=True)
-class Support:
-    """What the overall-level rule and the related-recommendation score need of one
-    recommendation's evidence, worked out once so that each question about it is quick."""
-
-    best: dict[str, int]  # supporting study → its strongest supporting rank
-    top_ranks: list[int]  # the three strongest values of ``best``, strongest first
-    contradicting: Counter[str]  # study → its contradicting items
-    examples: frozenset[str]  # practice examples linked to the recommendation
-
-    @property
-    def level(self) -> str:
-        """The computed overall level (``overall_level``'s, without the reason)."""
-        return f"S{computed_rank(self.top_ranks, self.contradicting.total())}"
-
-    def level_without(self, study_id: str) -> str:
-        """The computed overall level if every link from ``study_id`` were taken away."""
-        ranks = list(self.top_ranks)
-        if self.best.get(study_id) in ranks:
-            # Equal ranks are interchangeable, so dropping any one of them leaves the same
-            # list; the strongest two of the rest are among the strongest three. A weaker rank
-            # changes neither.
-            ranks.remove(self.best[study_id])
-        contradicting = self.contradicting.total() - self.contradicting[study_id]
-        return f"S{computed_rank(ranks, contradicting)}"
-
-
 def support_of(graph: "nx.MultiDiGraph[str]", recommendation_id: str) -> Support:
     """The ``Support`` of one recommendation, read from its evidence links and examples."""
-    items = _evidence(graph, recommendation_id)
-    best = best_support(items)
-    return Support(
-        best=best,
-        top_ranks=sorted(best.values(), reverse=True)[:3],
-        contradicting=Counter(item["study"] for item in items if contradicts(item)),
-        examples=frozenset(_linked_from(graph, recommendation_id, "example")),
+    return support_from(
+        _evidence(graph, recommendation_id), _linked_from(graph, recommendation_id, "example")
     )
 
 
@@ -420,13 +383,6 @@ def studies_uses(
     }
 
 
-def _overlap(first: Set[str], second: Set[str]) -> tuple[int, int]:
-    """How many members two sets share, and how many they hold together (1 when none, so that
-    shared / together is their Jaccard index, 0 for two empty sets)."""
-    shared = len(first & second)
-    return shared, (len(first) + len(second) - shared) or 1
-
-
 def related_recommendations(
     graph: "nx.MultiDiGraph[str]",
     recommendation_id: str,
@@ -437,42 +393,28 @@ def related_recommendations(
 
     score = (2 × Jaccard over supporting studies + Jaccard over practice examples) / 3, so
     shared studies weigh twice as much as shared examples and the score runs from 0 to 1.
-    Only scores above 0 are listed; ties are broken by ID. ``support`` is a table shared
-    between calls (see ``SupportTable``).
+    Only scores above 0 are listed; ties are broken by ID (``kb.related.most_related``, which
+    ``kb show`` uses on the export document). ``support`` is a table shared between calls
+    (see ``SupportTable``).
     """
     _node(graph, recommendation_id, "recommendation")
-    support = SupportTable(graph) if support is None else support
-    own = support[recommendation_id]
-    # Only recommendations that share a study or an example can score above 0, so look at
-    # those neighbours instead of every recommendation (which made site builds quadratic).
-    candidates = {
-        rec
-        for shared in (*own.best, *own.examples)
-        for _, rec, kind in graph.out_edges(shared, data="type", default="")
-        if kind in ("evidence", "example") and rec != recommendation_id
-    }
-    scored = []
-    for other in candidates:
-        theirs = support[other]
-        studies, studies_union = _overlap(own.best.keys(), theirs.best.keys())
-        examples, examples_union = _overlap(own.examples, theirs.examples)
-        # (2 × studies / studies_union + examples / examples_union) / 3, exactly, as one fraction
-        score = Fraction(
-            2 * studies * examples_union + examples * studies_union,
-            3 * studies_union * examples_union,
-        )
-        if score:
-            scored.append((-score, other))
-    return [
-        {
-            "id": other,
-            "title": graph.nodes[other]["title"],
-            "score": round(float(-score), 3),
-            "shared_studies": sorted(own.best.keys() & support[other].best.keys()),
-            "shared_examples": sorted(own.examples & support[other].examples),
-        }
-        for score, other in heapq.nsmallest(k, scored)  # sorted(scored)[:k], but quicker
-    ]
+    table = SupportTable(graph) if support is None else support
+
+    def bears_on(shared: str) -> list[str]:
+        """The recommendations a study's evidence links or a practice example bear on."""
+        return [
+            rec
+            for _, rec, kind in graph.out_edges(shared, data="type", default="")
+            if kind in ("evidence", "example")
+        ]
+
+    return most_related(
+        recommendation_id,
+        table.__getitem__,
+        bears_on,
+        lambda other: graph.nodes[other]["title"],
+        k,
+    )
 
 
 def graph_stats(graph: "nx.MultiDiGraph[str]") -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sqlalchemy import JSON, Column, ForeignKey, String
 from sqlmodel import Field as TableField
 from sqlmodel import SQLModel
 
+from kb.record_types import ID_PATTERN as ID_PATTERN
 from kb.vocabularies import (
     Basis,
     Direction,
@@ -43,7 +44,6 @@ from kb.vocabularies import (
 
 # --- Field types ------------------------------------------------------------------------------
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 # The largest whole number a record may hold: well inside SQLite's 64-bit integers.

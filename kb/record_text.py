@@ -2,10 +2,11 @@
 
 A statement (a recommendation, key message…) is shown as a policy writer reads it: its
 words, its headline strength and what that means (``kb.brief.content``), its evidence grouped
-by relation with each link's level, its practice examples, the statements related to it (by
-``kb.graph.related_recommendations``, as on its page), and its citation. Any other record
-shows its title, its citation and quote (``kb.record_citations``), its main fields, and the
-records that refer to it. Plain text throughout: no Markdown markers.
+by relation with each link's level, its practice examples, the statements related to it
+(``kb.related``, ranked as ``kb.graph.related_recommendations`` ranks them on its page), and
+its citation. Any other record shows its title, its citation and quote
+(``kb.record_citations``), its main fields, and the records that refer to it. Plain text
+throughout: no Markdown markers.
 """
 
 from collections.abc import Iterator
@@ -174,7 +175,7 @@ def record_text(
     related: list[Row] | None = None,
 ) -> str:
     """One record in words. ``described`` is ``kb.describe.describe_record``'s answer;
-    ``related``, for a statement, ``kb.graph.related_recommendations``'."""
+    ``related``, for a statement, ``kb.related.related_in_document``'s."""
     records = Records(document)
     record_type, row = described["type"], described["record"]
     if record_type == "recommendation":

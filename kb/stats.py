@@ -47,7 +47,9 @@ def knowledge_base_stats(engine: Engine) -> dict[str, Any]:
         example_status = Counter(opened.exec(select(ExampleRow.evaluation_status)))
 
     levels = [level.value for level in Strength]
-    headlines = recommendation_headlines(recommendations, links)
+    headlines = recommendation_headlines(
+        [rec.model_dump() for rec in recommendations], [link.model_dump() for link in links]
+    )
     linked = {rec_id for rec_id, _ in evidence}
     by_id = {rec.id: rec for rec in recommendations}
     lists: dict[str, list[RecommendationRow]] = {}

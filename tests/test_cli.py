@@ -211,3 +211,18 @@ def test_a_search_with_a_current_store_and_index_does_not_load_the_store(tiny_kb
     loaded = imported_by("search", "senior", "--root", tiny_kb)
     assert "whoosh" in loaded  # it did search
     assert not {"sqlalchemy", "sqlmodel", "pydantic", "networkx"} & set(loaded)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["anonymise"], ["anonymise", "--json"], ["krause-2012"], ["blind-cv-pilot", "--json"]],
+    ids=["a recommendation", "its JSON", "a study", "an example's JSON"],
+)
+def test_show_with_a_current_store_loads_neither_sqlmodel_nor_networkx(
+    tiny_kb: Path, args: list[str]
+) -> None:
+    """`kb show` reads the store with sqlite3 (kb.export) and ranks related recommendations
+    without the graph (kb.related); only a store out of date loads the pipeline to rebuild it."""
+    assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
+    loaded = imported_by("show", *args, "--root", tiny_kb)
+    assert not {"sqlalchemy", "sqlmodel", "pydantic", "networkx"} & set(loaded)

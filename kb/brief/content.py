@@ -26,6 +26,7 @@ import datetime
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kb.brief.records import Records, Row
 from kb.citations import (
@@ -38,10 +39,12 @@ from kb.citations import (
 )
 from kb.levels import appraised_level, best_support, contradicts, rank, supports
 from kb.quotes import shared_passages
-from kb.release import Release
 from kb.site_config import SiteInfo
 from kb.urls import record_url
 from kb.vocabularies import LABELS, STRENGTH_DEFINITIONS, RecommendationKind, Strength
+
+if TYPE_CHECKING:  # kb.release reads git and the store; a brief only names a release
+    from kb.release import Release
 
 _WEB_ADDRESS = re.compile(r"https?://\S+$", re.IGNORECASE)
 # How many studies a statement's strongest evidence shows; the rest are on its page.
@@ -128,7 +131,7 @@ class Edition:
     """Which knowledge base a brief comes from, which release, and when it was made."""
 
     site: SiteInfo
-    release: Release | None
+    release: "Release | None"
     made_on: datetime.date
 
     def words(self) -> str:

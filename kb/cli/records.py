@@ -142,14 +142,20 @@ def show(root: str | None, database: str | None, record_id: str, as_json: bool) 
 
     Example: kb show hsc-recruitment-1
     """
-    from kb import pipeline
+    # Light imports only: with a current store, showing a record loads neither SQLModel nor
+    # networkx (docs/performance.md, "The command line").
     from kb.describe import describe_record
     from kb.export import export_document
+    from kb.paths import store_is_current
     from kb.record_citations import RecordCitations
     from kb.site_config import site_info
 
     paths = paths_from(root, database)
-    document = export_document(pipeline.current_store(paths))
+    if not store_is_current(paths):
+        from kb import pipeline
+
+        pipeline.build_db(paths)  # rebuilt first, as every command that reads it does
+    document = export_document(paths.database)
     described = describe_record(document, record_id)
     if "renamed" in described:  # a former ID (kb.aliases)
         click.echo(f"note: {described['renamed']['note']}", err=True)
@@ -162,9 +168,9 @@ def show(root: str | None, database: str | None, record_id: str, as_json: bool) 
 
     related = None
     if described["type"] == "recommendation":
-        from kb.graph import graph_of, related_recommendations
+        from kb.related import related_in_document
 
-        related = related_recommendations(graph_of(document), shown)
+        related = related_in_document(document, shown)
     click.echo(record_text(document, described, citations, related), nl=False)
 
 
