@@ -52,11 +52,12 @@ class Version:
         }
 
 
-def git(root: Path, *args: str) -> bytes:
-    """Run git in ``root``; raise ``RevisionNotFound`` with git's own words if it fails."""
+def git(root: Path, *args: str, stdin: bytes | None = None, timeout: float = 300) -> bytes:
+    """Run git in ``root`` (with ``stdin``); raise ``RevisionNotFound`` with git's own words
+    if it fails."""
     try:
         finished = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, check=False, timeout=300
+            ["git", *args], cwd=root, input=stdin, capture_output=True, check=False, timeout=timeout
         )
     except FileNotFoundError:
         raise RevisionNotFound("git is not installed; it is needed to read revisions") from None

@@ -9,6 +9,7 @@ ID say so too (``kb.aliases``). ``kb rm study`` writes one (``study_tombstone``)
 
 from typing import Any
 
+from kb.citations import short_citation
 from kb.models import Study
 from kb.vocabularies import RecordType
 
@@ -22,18 +23,10 @@ def tombstone_path(record_id: str) -> str:
 
 def study_title(study: Study) -> str:
     """What a study was, in a line: ``Krause and Rinne (2012): Pilot project…``."""
-    names = [author.split(",")[0].strip() for author in study.authors]
-    if not names:
-        who = ""
-    elif len(names) == 1:
-        who = names[0]
-    elif len(names) == 2:
-        who = f"{names[0]} and {names[1]}"
-    else:
-        who = f"{names[0]} et al."
-    cited = f"{who} ({study.year or 'n.d.'})" if who else ""
     title = study.title or study.reference or study.id
-    return f"{cited}: {title}" if cited else title
+    if not study.authors:
+        return title
+    return f"{short_citation(study.authors, study.year, title)}: {title}"
 
 
 def study_tombstone(study: Study, reason: str, by: str | None, on: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ Every command is one git process however many commits it covers (``git log``, ``
 diff-tree --stdin``, ``git cat-file --batch``), through ``kb.revisions.git``.
 """
 
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,10 +98,11 @@ def changed_files(
     if not pairs:
         return {}
     lines = "".join(f"{sha} {before}\n" for sha, before in pairs)
-    out = _run(
+    out = git(
         repository.top,
-        ["diff-tree", "--stdin", "-r", "-z", "--no-renames", "--", *repository.pathspecs()],
-        lines.encode(),
+        *("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--", *repository.pathspecs()),
+        stdin=lines.encode(),
+        timeout=600,
     )
     changes: dict[str, list[FileChange]] = {sha: [] for sha, _ in pairs}
     fields = out.split(b"\0")
@@ -144,7 +144,8 @@ def read_blobs(repository: Repository, blobs: Iterable[str]) -> dict[str, bytes]
     wanted = list(dict.fromkeys(blobs))
     if not wanted:
         return {}
-    out = _run(repository.top, ["cat-file", "--batch"], "".join(f"{b}\n" for b in wanted).encode())
+    batch = "".join(f"{blob}\n" for blob in wanted).encode()
+    out = git(repository.top, "cat-file", "--batch", stdin=batch, timeout=600)
     found: dict[str, bytes] = {}
     position = 0
     for blob in wanted:
@@ -171,20 +172,6 @@ def uncommitted_changes(repository: Repository) -> bool:
         *repository.pathspecs(),
     )
     return bool(out.strip())
-
-
-def _run(top: Path, args: list[str], stdin: bytes) -> bytes:
-    """Run git with ``stdin``; ``RevisionNotFound`` with git's words if it fails."""
-    try:
-        finished = subprocess.run(
-            ["git", *args], cwd=top, input=stdin, capture_output=True, check=False, timeout=600
-        )
-    except FileNotFoundError:
-        raise RevisionNotFound("git is not installed; it is needed to read the history") from None
-    if finished.returncode != 0:
-        message = finished.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RevisionNotFound(f"git {args[0]} failed: {message[-1] if message else 'no message'}")
-    return finished.stdout
 
 
 def changed_since(repository: Repository, tag: str) -> bool | None:
