@@ -45,19 +45,6 @@ def patched(target: Any, name: str, value: Any) -> Iterator[None]:
         setattr(target, name, before)
 
 
-def public_postings(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
-    """A term's postings through the matcher's public methods, a posting at a time."""
-    ids: list[int] = []
-    weights: list[float] = []
-    values: list[Any] = []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        values.append(matcher.value())
-        matcher.next()
-    return ids, weights, values
-
-
 def compare(name: str, ours: Way, public: Way, repeat: int) -> None:
     timings: dict[str, list[float]] = {"ours": [], "public": []}
     for _ in range(repeat):
@@ -103,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def ask_public() -> None:
             with (
-                patched(postings, "block_postings", public_postings),
+                patched(postings, "block_postings", whoosh_internals.public_postings),
                 patched(postings, "_compact_postings", lambda *args: None),
             ):
                 ask()

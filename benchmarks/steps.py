@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPOSITORY))  # run as a script: benchmarks/ and tests/ a
 import build_site  # noqa: E402
 from kb import pipeline, store  # noqa: E402
 from kb.load import record_paths  # noqa: E402
+from kb.record_types import PLURALS  # noqa: E402
 
 Step = Callable[[pipeline.Paths, Path, argparse.Namespace], dict[str, Any]]
 STEPS: dict[str, Step] = {}
@@ -79,17 +80,13 @@ def reset_peak() -> bool:
         return False
 
 
-# The folders of the English site's record pages (issue 18: record pages <= 20 kB median).
-RECORD_PAGE_FOLDERS = ("recommendations", "studies", "examples", "figures", "sources", "themes")
-
-
 def site_sizes(site: Path) -> dict[str, int]:
     """The site's bytes, those of its search index (Pagefind's folder, of which a reader
     fetches only the parts a query needs), and the median and largest record page."""
     index = site / "pagefind"
     record_pages = sorted(
         page.stat().st_size
-        for folder in RECORD_PAGE_FOLDERS
+        for folder in PLURALS.values()  # where kb.urls puts a record's page
         for page in (site / folder).glob("*/index.html")
     )
     return {

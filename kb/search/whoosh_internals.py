@@ -33,6 +33,20 @@ from whoosh.writing import SegmentWriter
 POSITIONS_HEADER = _INT_SIZE
 
 
+def public_postings(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
+    """All (docnum, weight, value) postings of a term through the matcher's public methods,
+    a posting at a time."""
+    ids: list[int] = []
+    weights: list[float] = []
+    values: list[Any] = []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    return ids, weights, values
+
+
 def block_postings(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
     """All (docnum, weight, value) postings of one segment's term, read a block at a time.
 
@@ -55,11 +69,7 @@ def block_postings(matcher: Any) -> tuple[list[int], list[float], list[Any]]:
             values.extend(matcher._values)
             matcher._next_block()
     else:  # postings inlined in the term's entry, or any other matcher: the public way
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            values.append(matcher.value())
-            matcher.next()
+        ids, weights, values = public_postings(matcher)
     if deleted:
         kept = [number for number, docnum in enumerate(ids) if docnum not in deleted]
         ids = [ids[number] for number in kept]
