@@ -1,23 +1,25 @@
 """Build the public site from the records in one command.
 
-Usage: python build_site.py [--root PATH] [--site PATH] [--full] [--serve]
+Usage: python build_site.py [--root PATH] [--site PATH] [--full] [--english-only] [--serve]
 
-Runs ``kb.pipeline.build`` (check → store → graph → search index → generated pages, written
-with the hand-written docs/ into ROOT/build/docs), then ``mkdocs build --strict``. MkDocs builds
-into a temporary folder beside the site folder, which replaces it only when the build succeeds,
-so a failed build leaves the previous site as it was. Pages whose Markdown did not change are
-kept from the previous site rather than rendered again (``kb.site_plugins``; ``--full`` renders
-them all). ``--serve`` previews the site instead,
-rebuilding and reloading the browser when a hand-written page in docs/ changes.
+``mkdocs build`` with mkdocs.yml, whose ``kb/records`` plugin (``kb.mkdocs_site``) runs the
+pipeline first (check → store → graph → search index → generated pages, staged with the
+hand-written docs/ into ROOT/build/docs), and then builds the Welsh site and the search box's
+index. What this script adds to plain ``mkdocs build``: MkDocs builds into a copy of the
+previous site beside it, which replaces it only when the build succeeds, so a failed build
+leaves the previous site as it was, and only the pages whose Markdown changed are rendered
+again (``kb.site_plugins.ReusePreviousPages``; ``--full`` renders them all); and a summary of
+each step. ``--serve`` is ``mkdocs serve``: a preview that builds again when a record, a
+hand-written page or the theme changes.
 """
 
-import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -25,32 +27,17 @@ from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
 from kb.errors import SiteBuildFailed
 from kb.folder_swap import recover_folder, replace_folder
-from kb.localization import ENGLISH, LANGUAGES, ConfigLoader
+from kb.localization import ENGLISH, LANGUAGES
 from kb.settings import check_environment
 from kb.site_config import SiteInfo, read_site_info
-from kb.site_facts import SiteFacts, site_facts
+from kb.site_facts import SiteFacts
 
 if TYPE_CHECKING:
-    from mkdocs.config.defaults import MkDocsConfig
-
-    from kb.site_plugins import InterfaceLanguage, ReusePreviousPages
+    from kb.mkdocs_site import RecordPages
 
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
 DOCS = REPOSITORY / "docs"
-# Besides the generated pages, what goes into every page of the site: a change to any of it
-# (or to mkdocs.yml, or the MkDocs and Material versions) makes the next build render them all.
-SITE_INPUTS = (
-    REPOSITORY / "overrides",
-    DOCS,
-    REPOSITORY / "kb" / "site_markdown.py",
-    REPOSITORY / "kb" / "site_plugins.py",
-    REPOSITORY / "kb" / "site_facts.py",
-    REPOSITORY / "kb" / "locale",
-    REPOSITORY / "docs-cy",
-)
-# What the site was built from, kept in the site (a small file, not a page; kb.site_plugins).
-SITE_STAMP = ".kb-site-inputs.json"
 
 
 class _Counter(logging.Handler):
@@ -78,65 +65,44 @@ def recover_site(site: Path) -> None:
     recover_folder(site)
 
 
-def mkdocs_build(
-    docs: Path,
+def _build(
     site: Path,
+    prepare: Callable[["RecordPages"], None],
     *,
-    facts: SiteFacts,
     config: Path = CONFIG,
     reuse: bool = True,
-    languages: tuple[str, ...] = LANGUAGES,
-) -> tuple[int, int]:
-    """``mkdocs build --strict`` from ``docs`` into ``site``, swapped in only on success.
-
-    With ``reuse``, and a previous ``site`` built from the same configuration, theme,
-    hand-written pages and footer ``facts`` (``kb.site_plugins``), only pages whose Markdown
-    changed since are rendered again. Returns the number of pages, and how many of them were
-    rendered. Each other of ``languages`` whose pages are staged beside ``docs`` (``docs-cy``)
-    is then built, every page rendered, into its folder of the site (``cy/``), with its own
-    search index.
-    """
+    docs: Path | None = None,
+) -> "RecordPages":
+    """``mkdocs build --strict`` with ``config`` into ``site``, swapped in only on success;
+    ``prepare`` sets up its ``kb/records`` plugin. With ``reuse``, MkDocs builds into a copy of
+    the previous site (hard links, ``kb.site_plugins.seed_site``) as a dirty build, which
+    renders only the pages whose Markdown changed if nothing else did. Returns the plugin,
+    which knows what was built."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    from kb.site_plugins import (
-        SEARCH_INDEX,
-        InterfaceLanguage,
-        ReusePreviousPages,
-        seed_site,
-        site_inputs_digest,
-    )
+    from kb.mkdocs_site import SITE_STAMP, records_plugin
+    from kb.site_plugins import seed_site
 
     counter = _Counter()
     logging.getLogger("mkdocs").addHandler(counter)
-    inputs = site_inputs_digest(config, *SITE_INPUTS, extra=facts.fingerprint())
-    stamp = site / SITE_STAMP
-    previous = json.loads(stamp.read_text()) if reuse and stamp.is_file() else None
-    index = site / SEARCH_INDEX
-    dirty = previous is not None and previous.get("inputs") == inputs and index.is_file()
-    plugin = ReusePreviousPages(json.loads(index.read_text()) if dirty else None)
+    dirty = reuse and (site / SITE_STAMP).is_file()
+    records: RecordPages | None = None
 
     def build_into(folder: Path) -> None:
-        settings = load_config(str(config), docs_dir=str(docs), site_dir=str(folder), strict=True)
+        nonlocal records
+        overrides = {"docs_dir": str(docs)} if docs else {}
+        settings = load_config(str(config), site_dir=str(folder), strict=True, **overrides)
+        records = records_plugin(settings)
+        prepare(records)
         if dirty:
             seed_site(site, folder)
-            (folder / SITE_STAMP).unlink()
-        add_site_plugins(settings, facts, plugin, InterfaceLanguage(ENGLISH, 0))
-        # Not dirty to the plugins: Material would merge in a search index it kept from an
-        # earlier build in this process; ReusePreviousPages merges the right one.
-        settings.plugins.on_startup(command="build", dirty=False)
+        settings.plugins.on_startup(command="build", dirty=dirty)
         try:
             build(settings, dirty=dirty)
         finally:
             settings.plugins.on_shutdown()
-        pagefind_index(folder)  # before the other languages' sites join it: English only
-        for language in languages[1:]:  # those whose pages are staged beside the English
-            staged = docs.with_name(f"{docs.name}-{language}")
-            if staged.is_dir():
-                translated_build(staged, folder / language, language, facts)
-                pagefind_index(folder / language)  # its own index, with no English stemming
-        (folder / SITE_STAMP).write_text(json.dumps({"inputs": inputs}) + "\n")
 
     try:
         replace_folder(site, build_into, discard_in_background=True)
@@ -147,112 +113,29 @@ def mkdocs_build(
         ) from None
     finally:
         logging.getLogger("mkdocs").removeHandler(counter)
-    return len(plugin.page_order), len(plugin.rendered)
+    assert records is not None
+    return records
 
 
-def add_site_plugins(
-    settings: "MkDocsConfig",
+def mkdocs_build(
+    docs: Path,
+    site: Path,
+    *,
     facts: SiteFacts,
-    reuse: "ReusePreviousPages",
-    language: "InterfaceLanguage",
-) -> None:
-    """Add the project's MkDocs plugins (``kb.site_plugins``) to a loaded configuration, in
-    the order they must run: the downloads first, since the rest look at the pages."""
-    from kb.site_plugins import (
-        FooterFacts,
-        IndexWithPagefind,
-        JsonFrontMatter,
-        MarkdownDownloads,
-        SharedTemplateParts,
-        TrimmedTemplates,
-    )
+    config: Path = CONFIG,
+    reuse: bool = True,
+    languages: tuple[str, ...] = LANGUAGES,
+) -> tuple[int, int]:
+    """MkDocs alone, from pages already staged in ``docs`` (and ``docs-cy`` beside it), with
+    the footer's ``facts``: no pipeline. Returns the number of pages, and how many of them
+    were rendered."""
 
-    settings.plugins["kb-markdown-downloads"] = MarkdownDownloads()
-    settings.plugins["kb-reuse-previous-pages"] = reuse
-    settings.plugins["kb-shared-template-parts"] = SharedTemplateParts()
-    settings.plugins["kb-trimmed-templates"] = TrimmedTemplates()
-    settings.plugins["kb-footer-facts"] = FooterFacts(facts)
-    settings.plugins["kb-index-with-pagefind"] = IndexWithPagefind()
-    settings.plugins["kb-json-front-matter"] = JsonFrontMatter()
-    settings.plugins["kb-interface-language"] = language
+    def prepare(records: "RecordPages") -> None:
+        records.given = (facts, DOCS)
+        records.languages = languages
 
-
-def translated_config(language: str, folder: Path, config: Path = CONFIG) -> Path:
-    """A configuration for the site in ``language``, written beside the staged pages: the
-    English one (MkDocs' ``INHERIT``) with Material's interface in ``language`` and the
-    navigation's titles translated from the catalogue (``kb.localization``), written into
-    ``folder``."""
-    import yaml
-
-    from kb.localization import translated_navigation, translations
-
-    say = translations(language).gettext
-    english = yaml.load(config.read_text(encoding="utf-8"), Loader=ConfigLoader)
-    settings: dict[str, Any] = {
-        "INHERIT": str(config),
-        "site_name": say(english["site_name"]),
-        "theme": {"language": language, "custom_dir": str(config.parent / "overrides")},
-        "nav": translated_navigation(english.get("nav") or [], say),
-    }
-    if english.get("site_url"):
-        settings["site_url"] = f"{english['site_url'].rstrip('/')}/{language}/"
-    target = folder / f"mkdocs-{language}.yml"
-    target.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-    return target
-
-
-def untranslated_pages(docs: Path, translated: Path) -> frozenset[str]:
-    """The hand-written pages of ``docs`` that ``translated`` has no version of: the site in
-    that language shows them in English, marked as such."""
-    return frozenset(
-        path.relative_to(docs).as_posix()
-        for path in docs.rglob("*.md")
-        if not (translated / path.relative_to(docs)).is_file()
-    )
-
-
-def translated_build(docs: Path, site: Path, language: str, facts: SiteFacts) -> None:
-    """``mkdocs build --strict`` of the site in ``language`` from its staged pages ``docs``
-    into ``site`` (a folder of the English site), every page rendered."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
-    from kb.localization import catalogue_state
-    from kb.site_plugins import InterfaceLanguage, ReusePreviousPages
-
-    config = translated_config(language, docs.parent)
-    settings = load_config(str(config), docs_dir=str(docs), site_dir=str(site), strict=True)
-    drafts = catalogue_state(language).drafts
-    untranslated = untranslated_pages(DOCS, DOCS.with_name(f"{DOCS.name}-{language}"))
-    interface = InterfaceLanguage(language, drafts, untranslated)
-    add_site_plugins(settings, facts, ReusePreviousPages(None), interface)
-    settings.plugins.on_startup(command="build", dirty=False)
-    try:
-        build(settings, dirty=False)
-    finally:
-        settings.plugins.on_shutdown()
-
-
-def pagefind_index(folder: Path) -> None:
-    """Index the built site in ``folder`` for its search box (Pagefind, run from its PyPI
-    package). The previous index goes first: its files may be hard links into the site in use
-    (``kb.site_plugins.seed_site``), which Pagefind must not write through."""
-    import shutil
-    import subprocess
-
-    shutil.rmtree(folder / "pagefind", ignore_errors=True)
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "pagefind", "--site", str(folder), "--silent"),
-            *("--exclude-selectors", ".headerlink"),  # the ¶ after every heading
-            *("--exclude-selectors", "dt"),  # a list's labels ("Authors", "Year"), not its values
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SiteBuildFailed(f"the search index could not be built: {done.stderr.strip()}")
+    records = _build(site, prepare, config=config, reuse=reuse, docs=docs)
+    return records.pages, records.rendered
 
 
 def build_site(
@@ -268,31 +151,16 @@ def build_site(
 
     Returns the pipeline's result and the number of pages.
     """
-    staging = staging or staging_folder(paths)
-    pages = 0
 
-    def generate() -> pipeline.Step:
-        nonlocal pages
-        started = time.perf_counter()
-        info = site_info()
-        facts = site_facts(paths.root, info.repository, info.contact)
-        pages, rendered = mkdocs_build(
-            staging, site, reuse=not full, facts=facts, languages=languages
-        )
-        kept = "" if rendered == pages else f" ({rendered} rendered, the rest kept from before)"
-        detail = f"{pages} pages in {site}{kept}"
-        return pipeline.Step("mkdocs", detail, time.perf_counter() - started)
+    def prepare(records: "RecordPages") -> None:
+        records.paths = paths
+        records.staging = staging or staging_folder(paths)
+        records.languages = languages
+        records.progress = progress
 
-    built = pipeline.build(
-        paths,
-        DOCS,
-        staging,
-        site_info(),
-        progress=progress,
-        alongside=generate,
-        languages=languages,
-    )
-    return built, pages
+    records = _build(site, prepare, reuse=not full)
+    assert records.built is not None
+    return records.built, records.pages
 
 
 def _report(step: pipeline.Step) -> None:
@@ -300,19 +168,17 @@ def _report(step: pipeline.Step) -> None:
 
 
 def serve(paths: pipeline.Paths) -> None:
-    """Build the pages once, then preview them, reloading when docs/ changes."""
+    """``mkdocs serve`` of the knowledge base at ``paths``: a preview that builds again when a
+    record, a hand-written page or the theme changes."""
     from mkdocs.commands.serve import serve as mkdocs_serve
 
-    staging = staging_folder(paths)
-    pipeline.build(paths, DOCS, staging, site_info(), progress=_report, link_docs=True)
+    os.environ["KB_ROOT"] = str(paths.root)  # the kb/records plugin's knowledge base
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("  %(levelname)-8s%(message)s"))
-    # Record pages are left out of the navigation on purpose; don't list them all.
-    handler.addFilter(lambda record: 'not included in the "nav"' not in record.getMessage())
     logging.getLogger("mkdocs").addHandler(handler)
     logging.getLogger("mkdocs").setLevel(logging.INFO)
-    click.echo("Previewing: edits to docs/ rebuild and reload; rerun to see record changes.")
-    mkdocs_serve(str(CONFIG), livereload=True, watch=[str(DOCS)], docs_dir=str(staging))
+    click.echo("Previewing: saving a record, a page of docs/ or the theme builds it again.")
+    mkdocs_serve(str(CONFIG), livereload=True)
 
 
 @click.command()

@@ -175,23 +175,50 @@ def _history_detail(history: "PublishedHistory") -> str:
     )
 
 
-def build(
+@dataclass
+class Staged:
+    """The site's pages staged from the records (``stage_pages``), with the search index for
+    the command line still being updated by another process: ``finish`` waits for it, and
+    ``stop`` ends it early, leaving the previous index."""
+
+    records: int
+    pages: int
+    warnings: list[Problem]
+    steps: list[Step]
+    indexing: IndexInBackground
+    progress: Callable[[Step], None]
+
+    def report(self, step: Step) -> None:
+        self.steps.append(step)
+        self.progress(step)
+
+    def finish(self) -> Built:
+        """Wait for the search index, report it as the last step, and say what was built."""
+        indexed = self.indexing.wait()
+        detail = ", ".join(f"{count} {name}" for name, count in indexed.items())
+        detail += f" (alongside the steps after store; peak memory {self.indexing.peak_mb:.0f} MB)"
+        self.report(Step("index", detail, self.indexing.seconds))
+        return Built(self.records, self.pages, self.warnings, self.steps)
+
+    def stop(self) -> None:
+        self.indexing.stop()
+
+
+def stage_pages(
     paths: Paths,
     docs: Path,
     staging: Path,
     site: "SiteInfo",
     progress: Callable[[Step], None] = lambda step: None,
     link_docs: bool = False,
-    alongside: Callable[[], Step] | None = None,
     languages: tuple[str, ...] = ("en",),
-) -> Built:
+) -> Staged:
     """Every step from the records to the site's Markdown, each reported as it ends.
 
     check → store → graph → history (``kb.history``, from git) → pages (hand-written ``docs``
     staged, downloads and generated pages written into ``staging``), with the search index
-    updated from the store in another process meanwhile. ``alongside``, the site generator
-    building from ``staging``, runs before the index is waited for; the index step is
-    reported last.
+    updated from the store in another process meanwhile, which the result's ``finish`` waits
+    for. The site generator (``kb.mkdocs_site``) builds from ``staging`` in between.
 
     Each language after the first (English) gets its own pages in ``staging``'s namesake
     ``staging-LANG`` (``build/docs-cy``), from the hand-written pages of ``docs`` with those of
@@ -205,12 +232,10 @@ def build(
 
     steps: list[Step] = []
 
-    def report(step: Step) -> None:
+    def finished(name: str, detail: str, started: float) -> None:
+        step = Step(name, detail, time.perf_counter() - started)
         steps.append(step)
         progress(step)
-
-    def finished(name: str, detail: str, started: float) -> None:
-        report(Step(name, detail, time.perf_counter() - started))
 
     if site.release is None and (paths.root / "kb-release.yaml").is_file():
         from kb.release import current_release  # it imports this module
@@ -262,13 +287,19 @@ def build(
                 document, graph, where, site, link_docs, history, language, shared
             )
             finished(f"pages-{language}", f"{len(translated.pages)} in {where.staging}", started)
-        if alongside is not None:
-            report(alongside())
     except BaseException:
         indexing.stop()
         raise
-    indexed = indexing.wait()
-    detail = ", ".join(f"{count} {name}" for name, count in indexed.items())
-    detail += f" (alongside the steps after store; peak memory {indexing.peak_mb:.0f} MB)"
-    report(Step("index", detail, indexing.seconds))
-    return Built(records, len(rendered.pages), warnings, steps)
+    return Staged(records, len(rendered.pages), warnings, steps, indexing, progress)
+
+
+def build(
+    paths: Paths,
+    docs: Path,
+    staging: Path,
+    site: "SiteInfo",
+    progress: Callable[[Step], None] = lambda step: None,
+    languages: tuple[str, ...] = ("en",),
+) -> Built:
+    """``stage_pages``, then wait for the search index: the site's Markdown without the site."""
+    return stage_pages(paths, docs, staging, site, progress, languages=languages).finish()

@@ -1,8 +1,9 @@
-"""The MkDocs plugins the site build adds: reuse of the previous site, and shared page parts.
+"""The MkDocs plugins of the site's pages, declared in mkdocs.yml with ``kb/records``
+(``kb.mkdocs_site``), which builds the pages from the records.
 
 ``ReusePreviousPages`` rebuilds the site from the previous one, re-rendering only the pages
 whose Markdown changed. ``SharedTemplateParts`` lets the theme override render the parts that
-many pages share once (see overrides/main.html); ``FooterFacts`` gives it the footer's facts.
+many pages share once (see overrides/main.html); ``TrimmedTemplates`` trims their whitespace.
 ``IndexWithPagefind`` marks what the site's search indexes.
 ``JsonFrontMatter`` reads generated pages' front matter, one line of JSON, as JSON.
 ``MarkdownDownloads`` keeps Markdown files under ``downloads/`` as files to download.
@@ -15,7 +16,7 @@ build safe:
 
 - ``seed_site`` fills the new folder with hard links to the previous site's files, so the
   previous site stays whole and in use until the new one is swapped in (``kb.folder_swap``);
-- ``ReusePreviousPages``, a MkDocs plugin added for the build, unlinks every file MkDocs is
+- ``ReusePreviousPages``, in a dirty build, unlinks every file MkDocs is
   about to write before it writes it, so a write never reaches the previous site through a
   shared link; merges the previous search index with the entries of the re-rendered pages, in
   the order a full build writes them; and deletes files no source produces any more.
@@ -24,7 +25,7 @@ A dirty build is only right when every page not re-rendered would come out the s
 holds when nothing but the generated pages changed: ``site_inputs_digest`` covers the rest
 (the MkDocs configuration, the theme overrides, the hand-written pages, this module and the
 Markdown extension, and the MkDocs and Material versions), and a full build runs whenever it
-differs from the previous build's.
+differs from the previous build's (``kb.mkdocs_site``).
 """
 
 import hashlib
@@ -42,8 +43,6 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
-
-from kb.site_facts import SiteFacts
 
 SEARCH_INDEX = Path("search") / "search_index.json"
 # Files MkDocs and Material write on every build, dirty or not, whatever changed.
@@ -104,20 +103,6 @@ class TrimmedTemplates(BasePlugin):  # type: ignore[type-arg]
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
         env.trim_blocks = env.lstrip_blocks = True
-        return env
-
-
-class FooterFacts(BasePlugin):  # type: ignore[type-arg]
-    """Gives the theme's templates ``kb_facts`` (``kb.site_facts.SiteFacts``): the release,
-    the day the records last changed and where to report a problem, for every page's footer
-    (overrides/partials/copyright.html)."""
-
-    def __init__(self, facts: SiteFacts) -> None:
-        super().__init__()
-        self.facts = facts
-
-    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
-        env.globals["kb_facts"] = self.facts
         return env
 
 
@@ -253,17 +238,24 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
     """Makes a ``dirty`` MkDocs build into a seeded copy of the previous site produce what a
     full build would (see the module's docstring)."""
 
-    def __init__(self, previous_search_index: dict[str, Any] | None) -> None:
-        """``previous_search_index`` is the previous site's, for a dirty build; None for a full
-        build into an empty folder, where the plugin only counts what is rendered."""
+    # No ``on_startup``: MkDocs would keep one instance for every build in the process,
+    # the Welsh site's (built while the English one finishes, ``kb.mkdocs_site``) included.
+
+    def __init__(self) -> None:
         super().__init__()
-        self.previous_search_index = previous_search_index
+        # The previous site's, read before the build; None for a build into an empty folder,
+        # where the plugin only counts what is rendered. A build that is not dirty empties
+        # the folder after reading it, renders every page and so keeps none of it.
+        self.previous_search_index: dict[str, Any] | None = None
         self.rendered: set[str] = set()  # URLs of the pages this build renders
         self.page_order: dict[str, int] = {}  # URL of every page → its place in the build
         self.produced: set[Path] = set()  # every file this build's sources produce
         self.warning_filter = _DropDirtyWarning()
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        index = Path(config.site_dir) / SEARCH_INDEX
+        if index.is_file():
+            self.previous_search_index = json.loads(index.read_text(encoding="utf-8"))
         logging.getLogger("mkdocs.commands.build").addFilter(self.warning_filter)
         for written in ALWAYS_WRITTEN:
             (Path(config.site_dir) / written).unlink(missing_ok=True)
@@ -317,34 +309,3 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
         current["docs"] = entries
         path.unlink()  # a new file, never one shared with the previous site
         path.write_text(json.dumps(current, separators=(",", ":")), encoding="utf-8")
-
-
-class InterfaceLanguage(BasePlugin):  # type: ignore[type-arg]
-    """Gives the theme's templates our own words in the site's language (``_``, ``ngettext``
-    from ``kb.localization``'s catalogue) and ``kb_language``: the page's language, the
-    others', and how many of its interface translations are drafts awaiting review."""
-
-    def __init__(self, language: str, drafts: int, english_pages: frozenset[str] = frozenset()):
-        super().__init__()
-        self.language = language
-        self.drafts = drafts
-        self.english_pages = english_pages  # hand-written pages not yet translated
-
-    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
-        from kb.localization import ENGLISH, LANGUAGE_NAMES, translations
-
-        env.add_extension("jinja2.ext.i18n")
-        env.install_gettext_translations(translations(self.language), newstyle=True)  # type: ignore[attr-defined]
-        env.policies["ext.i18n.trimmed"] = True  # as kb/locale/babel.cfg extracts them
-        other = ENGLISH if self.language != ENGLISH else "cy"
-        env.globals["kb_language"] = {
-            "code": self.language,
-            "other": other,
-            "other_name": LANGUAGE_NAMES[other],
-            # From a page to its namesake in the other language: the Welsh site is a folder
-            # of the English one.
-            "other_root": "/.." if self.language != ENGLISH else f"/{other}",
-            "drafts": self.drafts,
-            "english_pages": self.english_pages,
-        }
-        return env

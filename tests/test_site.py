@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 import build_site
-from kb import pipeline
+from kb import mkdocs_site, pipeline
 from kb.graph import graph_of
 from kb.record_types import TYPES
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
@@ -660,7 +660,7 @@ def test_a_change_to_the_theme_or_hand_written_pages_renders_every_page(
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "page.html").write_text("changed")
-    monkeypatch.setattr(build_site, "SITE_INPUTS", (*build_site.SITE_INPUTS, extra))
+    monkeypatch.setattr(mkdocs_site, "SITE_CODE", (*mkdocs_site.SITE_CODE, extra))
     pages, rendered = build_site.mkdocs_build(docs, site, facts=_facts(tiny_site))
     assert rendered == pages
 
