@@ -38,10 +38,10 @@ test: $(DEV_STAMP)
 	$(BIN)/pytest
 
 ## Write the generated reference pages again: docs/cli.md (from the commands, by cog) and
-## docs/reference-records.md (from kb/models.py); `make test` fails while either is stale.
+## docs/reference-records.md (from kb/records/models.py); `make test` fails while either is stale.
 docs: $(DEV_STAMP)
 	$(BIN)/cog -r docs/cli.md
-	$(BIN)/python -m kb.reference
+	$(BIN)/python -m kb.records.reference
 
 ## Validate the records only.
 check: $(STAMP)

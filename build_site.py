@@ -2,13 +2,13 @@
 
 Usage: python build_site.py [--root PATH] [--site PATH] [--full] [--english-only] [--serve]
 
-``mkdocs build`` with mkdocs.yml, whose ``kb/records`` plugin (``kb.mkdocs_site``) runs the
+``mkdocs build`` with mkdocs.yml, whose ``kb/records`` plugin (``kb.site.record_pages``) runs the
 pipeline first (check → store → graph → search index → generated pages, staged with the
 hand-written docs/ into ROOT/build/docs), and then builds the Welsh site and the search box's
 index. What this script adds to plain ``mkdocs build``: MkDocs builds into a copy of the
 previous site beside it, which replaces it only when the build succeeds, so a failed build
 leaves the previous site as it was, and only the pages whose Markdown changed are rendered
-again (``kb.site_plugins.ReusePreviousPages``; ``--full`` renders them all); and a summary of
+again (``kb.site.plugins.ReusePreviousPages``; ``--full`` renders them all); and a summary of
 each step. ``--serve`` is ``mkdocs serve``: a preview that builds again when a record, a
 hand-written page or the theme changes.
 """
@@ -26,14 +26,14 @@ import click
 from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
 from kb.errors import SiteBuildFailed
-from kb.folder_swap import recover_folder, replace_folder
+from kb.files import recover_folder, replace_folder
 from kb.localization import ENGLISH, LANGUAGES
 from kb.settings import check_environment
+from kb.site.facts import SiteFacts
 from kb.site_config import SiteInfo, read_site_info
-from kb.site_facts import SiteFacts
 
 if TYPE_CHECKING:
-    from kb.mkdocs_site import RecordPages
+    from kb.site.record_pages import RecordPages
 
 REPOSITORY = Path(__file__).resolve().parent
 CONFIG = REPOSITORY / "mkdocs.yml"
@@ -75,15 +75,15 @@ def _build(
 ) -> "RecordPages":
     """``mkdocs build --strict`` with ``config`` into ``site``, swapped in only on success;
     ``prepare`` sets up its ``kb/records`` plugin. With ``reuse``, MkDocs builds into a copy of
-    the previous site (hard links, ``kb.site_plugins.seed_site``) as a dirty build, which
+    the previous site (hard links, ``kb.site.plugins.seed_site``) as a dirty build, which
     renders only the pages whose Markdown changed if nothing else did. Returns the plugin,
     which knows what was built."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    from kb.mkdocs_site import SITE_STAMP, records_plugin
-    from kb.site_plugins import seed_site
+    from kb.site.plugins import seed_site
+    from kb.site.record_pages import SITE_STAMP, records_plugin
 
     counter = _Counter()
     logging.getLogger("mkdocs").addHandler(counter)

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/private_api.py --root KB [--repeat 3] [--only write|read]
 
-KB is a knowledge base (``kb synth --studies 10000 OUT`` for the scale the uses were made for).
-Each figure is the median of ``--repeat`` runs, the two ways taking turns:
+KB is a knowledge base (``python -m benchmarks.synth --studies 10000 OUT`` for the scale the uses
+were made for). Each figure is the median of ``--repeat`` runs, the two ways taking turns:
 
 - Whoosh, writing (``SegmentWriterWithCopy``'s field lengths read once per field): a full
   index build, against Whoosh's own per-document reader.
@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPOSITORY))  # run as a script: benchmarks/ and tests/ a
 
 from kb import pipeline, search  # noqa: E402
 from kb.search import postings, whoosh_internals  # noqa: E402
+from kb.store.current import current_store  # noqa: E402
 from tests.relevance import load_cases  # noqa: E402
 
 Way = Callable[[], None]
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["write", "read"], help="measure one use")
     options = parser.parse_args(argv)
     paths = pipeline.Paths.for_root(str(options.root))
-    engine = pipeline.current_store(paths)
+    engine = current_store(paths)
     work = Path(tempfile.mkdtemp(prefix="kb-private-api-"))
     try:
 

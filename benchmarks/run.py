@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/run.py [--sizes "real 1000 10000"] [--seed 42]
 
 For each size, on the real knowledge base (a copy of recommendations/ and evidence/) and on
-synthetic ones from ``kb synth`` (N studies, N/5 recommendations, 3N evidence links), each in
-its own process (benchmarks/steps.py, benchmarks/browser.py):
+synthetic ones from ``benchmarks/synth.py`` (N studies, N/5 recommendations, 3N evidence links),
+each in its own process (benchmarks/steps.py, benchmarks/browser.py):
 
 1. the floor for loading: read and parse every record file, nothing else;
 2. a cold ``build_site.py``: each step's wall time and peak memory, the whole build's, pages
@@ -150,7 +150,7 @@ def prepare(label: str, seed: int) -> tuple[Path, float | None]:
         "links": 3 * studies,
         "seed": seed,
     }
-    synth_source = (REPOSITORY / "kb" / "synth.py").read_bytes()
+    synth_source = (REPOSITORY / "benchmarks" / "synth.py").read_bytes()
     stamp = {**arguments, "synth": hash_bytes(synth_source)}
     cache = BENCH / "cache" / f"kb-{label}"
     synth_seconds = None
@@ -160,7 +160,8 @@ def prepare(label: str, seed: int) -> tuple[Path, float | None]:
     ):
         shutil.rmtree(cache, ignore_errors=True)
         options = [f"--{name}={value}" for name, value in arguments.items()]
-        child = run([KB, "synth", *options, "--like", str(REPOSITORY), str(cache)])
+        synth = [PYTHON, "-m", "benchmarks.synth", *options, "--like", str(REPOSITORY)]
+        child = run([*synth, str(cache)])
         if child.returncode:
             raise RuntimeError(child.stdout + child.stderr)
         synth_seconds = child.seconds
@@ -211,9 +212,9 @@ def link_to_add(database: Path) -> list[str]:
 
 def change_one_record(root: Path) -> Path:
     """Edit one study's note, as a reviewer would, in the canonical style."""
-    from kb.dump import dump_record
-    from kb.load import parse_yaml
-    from kb.models import Study
+    from kb.records.dump import dump_record
+    from kb.records.load import parse_yaml
+    from kb.records.models import Study
 
     path = sorted((root / "evidence" / "studies").glob("*.yaml"))[0]
     data, _ = parse_yaml(path.read_text(encoding="utf-8"))
@@ -626,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", default=DEFAULT_SIZES, help=f"'real' and study counts (default: {DEFAULT_SIZES})"
     )
-    parser.add_argument("--seed", type=int, default=42, help="kb synth seed (default: 42)")
+    parser.add_argument("--seed", type=int, default=42, help="the generator's seed (default: 42)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each search query")
     parser.add_argument(
         "--floor-pages-max",

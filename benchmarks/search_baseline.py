@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPOSITORY))  # run as a script: tests/ is not installed
 
 from kb import pipeline  # noqa: E402
 from kb.search import FIELD_BOOSTS, build_index, index_documents, search  # noqa: E402
+from kb.store.current import build_db, current_store  # noqa: E402
 from tests.relevance import load_cases, measure  # noqa: E402
 
 
@@ -76,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         built = Path(folder)
         paths = pipeline.Paths(Path(options.root).resolve(), built / "kb.sqlite", built / "index")
-        pipeline.build_db(paths)
-        engine = pipeline.current_store(paths)
+        build_db(paths)
+        engine = current_store(paths)
         started = time.perf_counter()
         counts = build_index(engine, paths.index)
         whoosh_build = time.perf_counter() - started

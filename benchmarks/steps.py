@@ -33,9 +33,10 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))  # run as a script: benchmarks/ and tests/ are not installed
 
 import build_site  # noqa: E402
-from kb import pipeline, store  # noqa: E402
-from kb.load import record_paths  # noqa: E402
-from kb.record_types import PLURALS  # noqa: E402
+from kb import pipeline  # noqa: E402
+from kb.records.load import record_paths  # noqa: E402
+from kb.records.types import PLURALS  # noqa: E402
+from kb.store import database as store  # noqa: E402
 
 Step = Callable[[pipeline.Paths, Path, argparse.Namespace], dict[str, Any]]
 STEPS: dict[str, Step] = {}
@@ -86,7 +87,7 @@ def site_sizes(site: Path) -> dict[str, int]:
     index = site / "pagefind"
     record_pages = sorted(
         page.stat().st_size
-        for folder in PLURALS.values()  # where kb.urls puts a record's page
+        for folder in PLURALS.values()  # where kb.records.urls puts a record's page
         for page in (site / folder).glob("*/index.html")
     )
     return {

@@ -152,9 +152,9 @@ def extract_messages(update: bool = True) -> CatalogueState:
 def extract_vocabularies(
     fileobj: Any, keywords: Any, comment_tags: Any, options: Any
 ) -> Iterator[tuple[int, str, str, list[str]]]:
-    """Babel extractor for ``kb/models.py``: every vocabulary label and strength definition,
+    """Babel extractor for ``kb/records/models.py``: every vocabulary label and strength definition,
     which the pages print through the ``label`` and ``level_definition`` filters."""
-    from kb.vocabularies import LABELS, RECORD_TYPE_LABELS, STRENGTH_DEFINITIONS
+    from kb.records.vocabularies import LABELS, RECORD_TYPE_LABELS, STRENGTH_DEFINITIONS
 
     for label in [*LABELS.values(), *RECORD_TYPE_LABELS.values(), "Not judged"]:
         yield 0, "gettext", label, ["A vocabulary label."]

@@ -16,10 +16,10 @@ from kb.settings import resolve_path, setting_source, setting_value
 
 # A folder holding either of these is a knowledge base's root.
 KNOWLEDGE_BASE_FOLDERS = ("recommendations", "evidence")
-# The fingerprint of this kb's tables (``kb.store.schema_fingerprint``), which a store keeps
-# in its ``user_version``; written out so that telling whether a store is current does not
-# load SQLModel to work it out. A test fails, naming the new value, when the tables change;
-# until it is updated, every store looks out of date and is rebuilt, never misread.
+# The fingerprint of this kb's tables (``kb.store.database.schema_fingerprint``), which a store
+# keeps in its ``user_version``; written out so that telling whether a store is current does not
+# load SQLModel to work it out. A test fails, naming the new value, when the tables change; until it
+# is updated, every store looks out of date and is rebuilt, never misread.
 STORE_SCHEMA = 1347466730
 
 
@@ -65,7 +65,7 @@ def find_root(start: Path) -> Path:
 
 def changing_marker(path: Path) -> Path:
     """The file that marks the store at ``path`` as being changed in place
-    (``kb.store.updating``)."""
+    (``kb.store.database.updating``)."""
     return path.with_name(f"{path.name}.changing")
 
 

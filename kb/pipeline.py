@@ -15,11 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-
-from kb import store
-from kb.errors import IndexBuildFailed, KnowledgeBaseError, Problem, RecordsInvalid
-from kb.load import load_records
+from kb.errors import IndexBuildFailed, KnowledgeBaseError, Problem
 
 # Re-exported: the pipeline's callers name its paths through it (kb.paths stays light for the CLI).
 from kb.paths import (
@@ -34,46 +30,12 @@ from kb.paths import (
 from kb.paths import (
     store_is_current as store_is_current,
 )
-from kb.settings import number_setting
-from kb.validate import KnowledgeBase, validate_records
+from kb.records.read import RECORD_KINDS, checked
+from kb.store import database as store
 
 if TYPE_CHECKING:
     from kb.history.published import PublishedHistory
     from kb.render import SiteInfo
-
-RECORD_KINDS = ("source", "theme", "recommendation", "study", "example", "figure")
-
-
-def check(paths: Paths) -> tuple[KnowledgeBase, list[Problem]]:
-    """Load and validate every record; return the knowledge base and all problems found."""
-    records, problems = load_records(
-        paths.root,
-        max_file_bytes=number_setting("max_file_bytes"),
-        max_field_chars=number_setting("max_field_chars"),
-    )
-    knowledge_base, found = validate_records(paths.root, records)
-    return knowledge_base, sorted(problems + found)
-
-
-def checked(paths: Paths) -> tuple[KnowledgeBase, list[Problem]]:
-    """Like ``check``, but raise ``RecordsInvalid`` when any problem is an error."""
-    knowledge_base, problems = check(paths)
-    if any(problem.severity == "error" for problem in problems):
-        raise RecordsInvalid(problems)
-    return knowledge_base, problems
-
-
-def build_db(paths: Paths) -> tuple[dict[str, int], list[Problem]]:
-    """Validate the records and write the SQLite store; return row counts and warnings."""
-    knowledge_base, warnings = checked(paths)
-    return store.build_db(knowledge_base, paths.database), warnings
-
-
-def current_store(paths: Paths) -> Engine:
-    """The store, rebuilt first if the records changed since it was built."""
-    if not store_is_current(paths):
-        build_db(paths)
-    return store.open_store(paths.database)
 
 
 @dataclass(frozen=True)
@@ -130,7 +92,7 @@ class IndexInBackground:
     on a machine with two cores it overlaps the rest of the build, which waits only for what
     is left of it at the end. ``wait`` gives its counts, or
     raises ``IndexBuildFailed``; ``stop`` ends it early, leaving the previous index (the
-    index is swapped in whole, ``kb.folder_swap``). ``seconds`` and ``peak_mb`` are how long
+    index is swapped in whole, ``kb.files``). ``seconds`` and ``peak_mb`` are how long
     the worker took and its peak memory, once ``wait`` has returned.
     """
 
@@ -218,17 +180,17 @@ def stage_pages(
     check → store → graph → history (``kb.history``, from git) → pages (hand-written ``docs``
     staged, downloads and generated pages written into ``staging``), with the search index
     updated from the store in another process meanwhile, which the result's ``finish`` waits
-    for. The site generator (``kb.mkdocs_site``) builds from ``staging`` in between.
+    for. The site generator (``kb.site.record_pages``) builds from ``staging`` in between.
 
     Each language after the first (English) gets its own pages in ``staging``'s namesake
     ``staging-LANG`` (``build/docs-cy``), from the hand-written pages of ``docs`` with those of
     ``docs-LANG`` in their place (``kb.localization``).
     """
     # Imported here so that commands which never build the site stay quick to start.
-    from kb.export import export_document
-    from kb.graph import graph_of
+    from kb.graph.evidence import graph_of
     from kb.history.published import published_history
     from kb.render import SiteSources, render_site
+    from kb.store.export import export_document
 
     steps: list[Step] = []
 
@@ -238,7 +200,7 @@ def stage_pages(
         progress(step)
 
     if site.release is None and (paths.root / "kb-release.yaml").is_file():
-        from kb.release import current_release  # it imports this module
+        from kb.history.release import current_release  # it imports this module
 
         site = replace(site, release=current_release(paths.root))  # what the pages print
     started = time.perf_counter()

@@ -16,7 +16,7 @@ import yaml
 from kb.errors import SiteConfigInvalid
 
 if TYPE_CHECKING:
-    from kb.release import Release
+    from kb.history.release import Release
 
 CONFIG_FILE = "mkdocs.yml"
 # What a knowledge base without a site configuration (a test fixture, say) is called.

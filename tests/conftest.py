@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 import build_site
 from kb import pipeline
 from kb.cli import main
-from kb.export import export_document
-from kb.store import open_store
+from kb.store.database import open_store
+from kb.store.export import export_document
 from tests.chromium import ARGS as CHROMIUM_ARGS
 from tests.chromium import CHROMIUM
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kb.load import parse_yaml
+from kb.records.load import parse_yaml
 
 RELEVANCE_FILE = Path(__file__).resolve().parent / "data" / "relevance.yaml"
 Ranker = Callable[[str], list[str]]

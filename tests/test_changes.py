@@ -640,7 +640,7 @@ def test_a_file_with_comments_is_not_rewritten(tiny_kb: Path) -> None:
 
 
 def test_a_failed_write_puts_every_file_back(tiny_kb: Path, monkeypatch) -> None:
-    from kb import changes
+    from kb.edits import changes
 
     before = snapshot(tiny_kb)
     real_put = changes._put

@@ -8,9 +8,12 @@ import pytest
 import yaml
 from sqlalchemy.engine import Engine
 
-from kb import pipeline, store
-from kb.load import RecordFile, load_order, load_records, parse_record, record_paths
-from kb.validate import check_record, validate_records
+from kb import pipeline
+from kb.records.load import RecordFile, load_order, load_records, parse_record, record_paths
+from kb.records.read import check
+from kb.records.validate import check_record, validate_records
+from kb.store import database as store
+from kb.store.current import build_db
 from tests.conftest import DATA, REPOSITORY, run_kb
 
 pytestmark = pytest.mark.cli
@@ -222,7 +225,7 @@ _CHANGED_LINKS = {
 
 def _store(root: Path) -> Engine:
     paths = pipeline.Paths.for_root(root)
-    pipeline.build_db(paths)
+    build_db(paths)
     return store.open_store(paths.database)
 
 
@@ -279,7 +282,7 @@ def test_a_changed_study_checked_alone_gets_the_messages_of_kb_check(
     alone, in_full = _alone_and_in_full(tiny_kb, engine, records, changed)
     assert alone == in_full
     assert alone, "each change has something to report"
-    _, by_kb_check = pipeline.check(pipeline.Paths.for_root(tiny_kb))
+    _, by_kb_check = check(pipeline.Paths.for_root(tiny_kb))
     assert alone == [str(problem) for problem in by_kb_check if problem.path == changed.path]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.release import current_release
+from kb.history.release import current_release
 from tests.conftest import REPOSITORY
 
 pytestmark = pytest.mark.content

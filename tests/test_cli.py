@@ -221,8 +221,9 @@ def test_a_search_with_a_current_store_and_index_does_not_load_the_store(tiny_kb
 def test_show_with_a_current_store_loads_neither_sqlmodel_nor_networkx(
     tiny_kb: Path, args: list[str]
 ) -> None:
-    """`kb show` reads the store with sqlite3 (kb.export) and ranks related recommendations
-    without the graph (kb.related); only a store out of date loads the pipeline to rebuild it."""
+    """`kb show` reads the store with sqlite3 (kb.store.export) and ranks related recommendations
+    without the graph (kb.graph.related); only a store out of date loads the pipeline to rebuild
+    it."""
     assert run_kb("build-db", "--root", tiny_kb).exit_code == 0
     loaded = imported_by("show", *args, "--root", tiny_kb)
     assert not {"sqlalchemy", "sqlmodel", "pydantic", "networkx"} & set(loaded)

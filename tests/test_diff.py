@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.diff import FieldChange, compare
-from kb.diff_report import escaped, markdown_report
+from kb.history.diff import FieldChange, compare
+from kb.history.diff_report import escaped, markdown_report
 from tests.conftest import REPOSITORY, run_kb
 from tests.repositories import (
     base_repository,

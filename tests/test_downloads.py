@@ -122,7 +122,7 @@ def test_each_file_states_the_content_version_where_its_format_allows(
 
 
 def test_a_version_comment_cannot_end_its_comment() -> None:
-    from kb.downloads import _comment_line
+    from kb.render.downloads import _comment_line
 
     line = _comment_line({"knowledge_base": "A -- B {x} @y", "version": "1.0.0", "label": "x"})
     assert "--" not in line and "{" not in line and "@" not in line

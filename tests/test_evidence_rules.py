@@ -19,13 +19,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from kb import pipeline, store
+from kb import pipeline
 from kb.cli import main
-from kb.downloads import csv_text
-from kb.graph import build_graph
-from kb.load import load_records
+from kb.graph.evidence import build_graph
+from kb.records.load import load_records
+from kb.records.validate import check_record, validate_records
 from kb.render import SiteInfo
-from kb.validate import check_record, validate_records
+from kb.render.downloads import csv_text
+from kb.store import database as store
 from tests.conftest import run_kb
 
 pytestmark = pytest.mark.cli

@@ -1,4 +1,4 @@
-"""kb.folder_swap: a folder replaced by a new one is never lost, whenever the process dies."""
+"""kb.files: a folder replaced by a new one is never lost, whenever the process dies."""
 
 import os
 import subprocess
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from kb import pipeline, search
-from kb.folder_swap import recover_folder, replace_folder
+from kb.files import recover_folder, replace_folder
+from kb.store.current import current_store
 from tests.conftest import REPOSITORY, run_kb
 
 pytestmark = pytest.mark.unit
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.unit
 KILLED_SWAP = """
 import os, sys
 from pathlib import Path
-from kb.folder_swap import replace_folder
+from kb.files import replace_folder
 
 folder, die_after = Path(sys.argv[1]), int(sys.argv[2])
 calls, rename = [], os.replace
@@ -137,12 +138,12 @@ def kill_a_swap(folder: Path, die_after: int) -> None:
 
 def test_a_search_index_moved_aside_by_a_killed_build_is_put_back(tiny_kb: Path) -> None:
     paths = pipeline.Paths.for_root(tiny_kb)
-    search.build_index(pipeline.current_store(paths), paths.index)
+    search.build_index(current_store(paths), paths.index)
     for read in (
         lambda: search.search(paths.index, "anonymised").results,
         lambda: run_kb("search", "anonymised", "--root", tiny_kb).exit_code == 0,
-        lambda: search.update_index(pipeline.current_store(paths), paths.index),
-        lambda: search.build_index(pipeline.current_store(paths), paths.index),
+        lambda: search.update_index(current_store(paths), paths.index),
+        lambda: search.build_index(current_store(paths), paths.index),
     ):
         kill_a_swap(paths.index, 1)
         assert not paths.index.exists()

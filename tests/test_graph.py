@@ -14,10 +14,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kb import pipeline, store
+from kb import pipeline
 from kb.errors import RecordNotFound
-from kb.export import export_document, indented_json
-from kb.graph import (
+from kb.files import indented_json
+from kb.graph.evidence import (
     Item,
     SupportTable,
     build_graph,
@@ -28,9 +28,12 @@ from kb.graph import (
     related_recommendations,
     studies_uses,
 )
-from kb.graph_files import export_graph, flattened, graph_file
-from kb.levels import disagrees, overall_level
-from kb.vocabularies import Relation, Strength
+from kb.graph.files import export_graph, flattened, graph_file
+from kb.records.levels import disagrees, overall_level
+from kb.records.vocabularies import Relation, Strength
+from kb.store import database as store
+from kb.store.current import build_db, current_store
+from kb.store.export import export_document
 from tests.conftest import run_kb
 
 pytestmark = pytest.mark.unit
@@ -215,13 +218,13 @@ def write_kb(root: Path, records: dict[str, list[dict[str, Any]]]) -> Path:
 @pytest.fixture(scope="module")
 def kb_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = write_kb(tmp_path_factory.mktemp("graph") / "kb", RECORDS)
-    pipeline.build_db(pipeline.Paths.for_root(root))
+    build_db(pipeline.Paths.for_root(root))
     return root
 
 
 @pytest.fixture(scope="module")
 def graph(kb_root: Path) -> nx.MultiDiGraph:
-    return build_graph(pipeline.current_store(pipeline.Paths.for_root(kb_root)))
+    return build_graph(current_store(pipeline.Paths.for_root(kb_root)))
 
 
 def _items(*specs: tuple[str, str, str]) -> list[dict[str, str]]:
@@ -674,7 +677,7 @@ def test_export_is_deterministic_and_atomic(
 def test_graph_of_the_export_document_is_the_graph_of_the_store(
     graph: nx.MultiDiGraph, kb_root: Path
 ) -> None:
-    document = export_document(pipeline.current_store(pipeline.Paths.for_root(kb_root)))
+    document = export_document(current_store(pipeline.Paths.for_root(kb_root)))
     again = graph_of(document)
     assert list(again.nodes(data=True)) == list(graph.nodes(data=True))
     assert list(again.edges(keys=True, data=True)) == list(graph.edges(keys=True, data=True))

@@ -14,13 +14,14 @@ import pytest
 
 import build_site
 from kb import pipeline
-from kb.export import export_document
-from kb.graph import graph_of
+from kb.graph.evidence import graph_of
 from kb.history.log import read_history
 from kb.history.published import published_history
 from kb.history.timelines import recommendation_timelines
 from kb.render import SiteInfo, SiteSources, render_site
-from kb.store import open_store
+from kb.store.current import build_db
+from kb.store.database import open_store
+from kb.store.export import export_document
 from tests.conftest import REPOSITORY, run_kb
 from tests.repositories import (
     base_repository,
@@ -64,7 +65,7 @@ def rendered(root: Path, work: Path) -> Path:
     """The generated pages of the knowledge base at ``root`` (Markdown, before MkDocs), built
     with its history as the site build does."""
     paths = pipeline.Paths(root, work / "kb.sqlite", work / "index")
-    pipeline.build_db(paths)
+    build_db(paths)
     document = export_document(open_store(paths.database))
     history = published_history(root, pipeline.history_cache(paths))
     sources = SiteSources(DOCS, work / "docs", paths.database)
@@ -450,7 +451,7 @@ def test_the_history_pages_read_in_welsh(repository: Path, tmp_path: Path) -> No
 
     work = tmp_path / "work"
     paths = pipeline.Paths(repository, work / "kb.sqlite", work / "index")
-    pipeline.build_db(paths)
+    build_db(paths)
     document = export_document(open_store(paths.database))
     history = published_history(repository, pipeline.history_cache(paths))
     sources = SiteSources(DOCS, work / "docs", paths.database)

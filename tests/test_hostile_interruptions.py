@@ -110,7 +110,7 @@ def timed(command: list[str | Path]) -> float:
 
 
 def temporary_appears(folder: Path, prefix: str) -> Callable[[], bool]:
-    """True once a folder being built (``kb.folder_swap``'s ``.NAME.PID.tmp``) appears."""
+    """True once a folder being built (``kb.files``'s ``.NAME.PID.tmp``) appears."""
     return lambda: (
         folder.is_dir()
         and any(

@@ -1,9 +1,9 @@
 """Properties that hold for any input, checked with hypothesis (derandomised, few examples).
 
-- A record the schema accepts, written by ``kb.dump``, survives load → validate → store →
+- A record the schema accepts, written by ``kb.records.dump``, survives load → validate → store →
   export and reads back as the same record.
-- Any text in any text field is dumped and read back identically by ``kb.load.parse_yaml``.
-- ``kb.quotes.normalise_text`` is idempotent: normalising normalised text changes nothing.
+- Any text in any text field is dumped and read back identically by ``kb.records.load.parse_yaml``.
+- ``kb.records.quotes.normalise_text`` is idempotent: normalising normalised text changes nothing.
 """
 
 import copy
@@ -17,14 +17,13 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from kb import pipeline, store
-from kb.dump import dump_record
+from kb import pipeline
 from kb.errors import RecordsInvalid
-from kb.export import export_document
-from kb.load import parse_yaml
-from kb.models import RECORD_MODELS, Recommendation, Study
-from kb.quotes import normalise_text, quote_parts
-from kb.vocabularies import (
+from kb.records.dump import dump_record
+from kb.records.load import parse_yaml
+from kb.records.models import RECORD_MODELS, Recommendation, Study
+from kb.records.quotes import normalise_text, quote_parts
+from kb.records.vocabularies import (
     CONTROL_CHARACTERS,
     Direction,
     Horizon,
@@ -35,6 +34,9 @@ from kb.vocabularies import (
     StudyType,
     Wording,
 )
+from kb.store import database as store
+from kb.store.current import build_db, current_store
+from kb.store.export import export_document
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.hostile
@@ -51,7 +53,7 @@ FAST = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
-# --- Strategies built from kb.models -----------------------------------------------------
+# --- Strategies built from kb.records.models -----------------------------------------------------
 
 # Any Unicode a record may hold: everything but lone surrogates, non-characters and the
 # control characters that the loader and the models refuse (tab and line feed are fine).
@@ -242,7 +244,7 @@ def test_any_valid_record_survives_load_store_export(
 
     paths = pipeline.Paths.for_root(root)
     try:
-        pipeline.build_db(paths)
+        build_db(paths)
     except RecordsInvalid as error:
         pytest.fail("\n".join(map(str, error.problems)))
     document = export_document(store.open_store(paths.database))
@@ -259,7 +261,7 @@ def test_export_keeps_every_page(tiny_kb: Path) -> None:
         "  location:\n    section: Recruitment\n    page: 7",
     )
     path.write_text(text)
-    document = export_document(pipeline.current_store(pipeline.Paths.for_root(tiny_kb)))
+    document = export_document(current_store(pipeline.Paths.for_root(tiny_kb)))
     judgement = document["recommendations"][1]["evidence_judgement"]
     assert judgement["location"] == {"section": "Recruitment", "page": 7}
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from rapidfuzz import fuzz
 
-from kb.duplicates import (
+from kb.references.duplicates import (
     LIKELY_THRESHOLD,
     DuplicateFinder,
     Match,

@@ -17,8 +17,9 @@ import pytest
 import yaml
 from mkdocs.plugins import BasePlugin
 
-from kb import mkdocs_site, site_plugins
 from kb.localization import ConfigLoader
+from kb.site import plugins as site_plugins
+from kb.site import record_pages as mkdocs_site
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.site

@@ -21,8 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kb import pipeline
-from kb.export import export_document
-from kb.graph import graph_of
+from kb.graph.evidence import graph_of
 from kb.render.bipartite import crossings, order_columns
 from kb.render.escape import inert
 from kb.render.model import SiteModel
@@ -36,7 +35,9 @@ from kb.render.network import (
     wrap,
 )
 from kb.render.pages import _theme_links
-from kb.store import open_store
+from kb.store.current import build_db
+from kb.store.database import open_store
+from kb.store.export import export_document
 from tests.conftest import DATA, REPOSITORY, Site
 from tests.test_site import AXE_TAGS
 
@@ -48,7 +49,7 @@ pytestmark = pytest.mark.site
 def _theme_networks(root: Path, work: Path) -> dict[str, list[Link]]:
     """Each theme's links in a knowledge base, as the network pages draw them."""
     paths = pipeline.Paths(root, work / "kb.sqlite", work / "index")
-    pipeline.build_db(paths)
+    build_db(paths)
     document = export_document(open_store(paths.database))
     model = SiteModel(document, graph_of(document))
     return {theme: links for theme in model.themes if (links := _theme_links(model, theme))}

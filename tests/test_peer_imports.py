@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from kb.duplicates import family_name
+from kb.references.duplicates import family_name
 from tests.conftest import run_kb
 
 pytestmark = pytest.mark.cli

@@ -17,6 +17,7 @@ from whoosh.util.numeric import byte_to_length
 
 from kb import pipeline, search
 from kb.search import postings, whoosh_internals
+from kb.store.current import current_store
 from tests.conftest import REPOSITORY
 from tests.test_search import add_note, built
 
@@ -85,7 +86,7 @@ def two_segments(tiny_kb: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(postings, "COMPACT_MIN_POSTINGS", 1)
     paths = built(tiny_kb)
     add_note(tiny_kb, "recommendations/targets.yaml", "Targets at board level.")
-    search.update_index(pipeline.current_store(paths), paths.index)
+    search.update_index(current_store(paths), paths.index)
     return paths.index
 
 
@@ -176,7 +177,7 @@ def test_the_whoosh_writer_writes_what_whoosh_own_writer_writes(
     theirs = tiny_kb / "build" / "stock-index"
     stock = whoosh_internals.SegmentWriter.per_document_reader
     monkeypatch.setattr(whoosh_internals.SegmentWriterWithCopy, "per_document_reader", stock)
-    search.build_index(pipeline.current_store(pipeline.Paths.for_root(tiny_kb)), theirs)
+    search.build_index(current_store(pipeline.Paths.for_root(tiny_kb)), theirs)
     contents = _segment_contents(ours)
     assert len(contents) > 100
     assert contents == _segment_contents(theirs)

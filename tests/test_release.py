@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.diff import compare
 from kb.errors import ReleaseFileInvalid
-from kb.reference import record_format_markdown
-from kb.release import (
+from kb.history.diff import compare
+from kb.history.release import (
     FORMAT_REFERENCE,
     RELEASE_FILE,
     Release,
@@ -21,6 +20,7 @@ from kb.release import (
     record_format,
     releases,
 )
+from kb.records.reference import record_format_markdown
 from tests.conftest import REPOSITORY, run_kb
 from tests.repositories import (
     base_repository,

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from kb import pipeline
-from kb.quotes import normalise_text
-from kb.validate import KnowledgeBase
+from kb.records.quotes import normalise_text
+from kb.records.read import check
+from kb.records.validate import KnowledgeBase
 
 pytestmark = pytest.mark.content
 
@@ -75,7 +76,7 @@ def significant_words(text: str) -> set[str]:
 @functools.cache
 def repository_records() -> KnowledgeBase:
     """The repository's records as kb reads them (defaults filled in), valid or not."""
-    knowledge_base, _ = pipeline.check(pipeline.Paths.for_root(ROOT))
+    knowledge_base, _ = check(pipeline.Paths.for_root(ROOT))
     return knowledge_base
 
 

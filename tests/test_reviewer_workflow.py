@@ -13,11 +13,13 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from kb import changing, pipeline
-from kb.add import new_finding_id
+from kb import pipeline
 from kb.cli import main
+from kb.edits import changing
+from kb.edits.add import new_finding_id
 from kb.errors import ChangeRefused
-from kb.reference import DOCUMENT, record_format_markdown
+from kb.records import read
+from kb.records.reference import DOCUMENT, record_format_markdown
 from kb.render import SiteInfo
 from kb.search import search
 from tests.conftest import DATA, REPOSITORY, run_kb
@@ -344,7 +346,7 @@ def _refuse_reading_every_record(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("read every record")
 
     monkeypatch.setattr(changing, "load_records", read_every_record)
-    monkeypatch.setattr(pipeline, "load_records", read_every_record)
+    monkeypatch.setattr(read, "load_records", read_every_record)
 
 
 def _count_full_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
@@ -554,7 +556,7 @@ def test_export_reference_formats(tiny_kb: Path) -> None:
 
 def test_record_format_reference_is_generated_from_the_models() -> None:
     assert DOCUMENT.read_text(encoding="utf-8") == record_format_markdown(), (
-        "docs/reference-records.md is out of date: run `.venv/bin/python -m kb.reference`"
+        "docs/reference-records.md is out of date: run `.venv/bin/python -m kb.records.reference`"
     )
 
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kb.quotes import find_quote, normalise_text
-from kb.validate import _found_in
+from kb.records.quotes import find_quote, normalise_text
+from kb.records.validate import _found_in
 
 pytestmark = pytest.mark.unit
 

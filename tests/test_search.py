@@ -12,13 +12,15 @@ from whoosh import index
 from whoosh.qparser import QueryParser
 from whoosh.writing import SegmentWriter
 
-from kb import pipeline, search, store
+from kb import pipeline, search
 from kb.errors import KnowledgeBaseError, RecordsInvalid, SearchQueryError
 from kb.search import index as search_index
 from kb.search import postings, ranking, whoosh_internals
 from kb.search import stamp as search_stamp
 from kb.search.nodes import build_tree
 from kb.search.postings import PostingsReader
+from kb.store import database as store
+from kb.store.current import build_db, current_store
 from tests.conftest import DATA, REPOSITORY, run_kb
 from tests.relevance import load_cases, measure
 
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.unit
 def built(root: Path) -> pipeline.Paths:
     """Build the store and the search index of the knowledge base at ``root``."""
     paths = pipeline.Paths.for_root(root)
-    search.build_index(pipeline.current_store(paths), paths.index)
+    search.build_index(current_store(paths), paths.index)
     return paths
 
 
@@ -428,7 +430,7 @@ def test_search_without_an_index_says_what_to_do(tmp_path: Path) -> None:
 
 def test_build_counts_documents_by_type(tiny_kb: Path) -> None:
     paths = pipeline.Paths.for_root(tiny_kb)
-    counts = search.build_index(pipeline.current_store(paths), paths.index)
+    counts = search.build_index(current_store(paths), paths.index)
     assert counts == {"recommendation": 2, "study": 1, "evidence": 1, "example": 1, "figure": 1}
     stored = index.open_dir(paths.index).searcher().document(key="recommendation:targets")
     assert set(stored) == {
@@ -447,7 +449,7 @@ def test_update_builds_only_the_documents_of_changed_records(tiny_kb: Path, monk
 
     monkeypatch.setattr(search_index, "index_documents", spy)
     add_note(tiny_kb, "evidence/studies/krause-2012.yaml", "Reviewed blind.")
-    counts = search.update_index(pipeline.current_store(paths), paths.index)
+    counts = search.update_index(current_store(paths), paths.index)
     assert counts == {"added": 0, "updated": 1, "deleted": 0, "unchanged": 5}
     assert ids(paths, "reviewed") == ["krause-2012"]
     assert asked == [
@@ -460,12 +462,12 @@ def test_update_builds_only_the_documents_of_changed_records(tiny_kb: Path, monk
         }
     ]
     asked.clear()
-    assert search.update_index(pipeline.current_store(paths), paths.index)["unchanged"] == 6
+    assert search.update_index(current_store(paths), paths.index)["unchanged"] == 6
     assert asked == []  # nothing changed: nothing built
 
     # Without the saved digests (an index from an older version), every document is compared.
     (paths.index / search_index.DIGESTS).unlink()
-    assert search.update_index(pipeline.current_store(paths), paths.index)["unchanged"] == 6
+    assert search.update_index(current_store(paths), paths.index)["unchanged"] == 6
     assert asked == [None]
     assert (paths.index / search_index.DIGESTS).is_file()
 
@@ -475,7 +477,7 @@ def test_compact_postings_are_whoosh_postings(tiny_kb: Path, monkeypatch) -> Non
     paths = built(tiny_kb)
     before = search.search(paths.index, "applications targets")
     add_note(tiny_kb, "recommendations/targets.yaml", "Targets at board level.")
-    search.update_index(pipeline.current_store(paths), paths.index)  # a second segment
+    search.update_index(current_store(paths), paths.index)  # a second segment
     with index.open_dir(paths.index).searcher() as searcher:
         readers = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
         assert len(readers) == 2 and any(reader.has_deletions() for reader in readers)
@@ -507,7 +509,7 @@ def test_failed_build_leaves_the_previous_index(tiny_kb: Path, monkeypatch) -> N
     paths = built(tiny_kb)
     before = sorted(path.name for path in paths.index.iterdir())
     add_note(tiny_kb, "recommendations/targets.yaml", "At board level.")
-    engine = pipeline.current_store(paths)
+    engine = current_store(paths)
 
     def fail_midway(writer, documents):
         writer.add_document(**documents[0])
@@ -532,7 +534,7 @@ def test_update_reindexes_only_changed_records(tiny_kb: Path, monkeypatch) -> No
         return original(writer, **fields)
 
     monkeypatch.setattr(SegmentWriter, "update_document", spy)
-    engine = pipeline.current_store(paths)
+    engine = current_store(paths)
     assert search.update_index(engine, paths.index) == {
         "added": 0,
         "updated": 0,
@@ -540,7 +542,7 @@ def test_update_reindexes_only_changed_records(tiny_kb: Path, monkeypatch) -> No
         "unchanged": 6,
     }
     add_note(tiny_kb, "recommendations/targets.yaml", "At board level.")
-    engine = pipeline.current_store(paths)
+    engine = current_store(paths)
     assert search.update_index(engine, paths.index)["updated"] == 1
     assert updated == ["recommendation:targets"]
     assert ids(paths, "board") == ["targets"]
@@ -548,12 +550,12 @@ def test_update_reindexes_only_changed_records(tiny_kb: Path, monkeypatch) -> No
     # A title is shown on the evidence links to the recommendation, so they follow it.
     updated.clear()
     rewrite(tiny_kb, "recommendations/anonymise.yaml", "title: Anonymise", "title: Hide names in")
-    search.update_index(pipeline.current_store(paths), paths.index)
+    search.update_index(current_store(paths), paths.index)
     assert sorted(updated) == ["evidence:krause-2012--anonymise", "recommendation:anonymise"]
 
     updated.clear()
     (tiny_kb / "evidence" / "figures" / "wales-staff-share.yaml").unlink()
-    engine = pipeline.current_store(paths)
+    engine = current_store(paths)
     assert search.update_index(engine, paths.index) == {
         "added": 0,
         "updated": 0,
@@ -566,7 +568,7 @@ def test_update_reindexes_only_changed_records(tiny_kb: Path, monkeypatch) -> No
 
 def test_update_builds_a_missing_or_outdated_index(tiny_kb: Path, monkeypatch) -> None:
     paths = pipeline.Paths.for_root(tiny_kb)
-    engine = pipeline.current_store(paths)
+    engine = current_store(paths)
     assert search.update_index(engine, paths.index)["added"] == 6
     monkeypatch.setattr(search_stamp, "SCHEMA_VERSION", search_stamp.SCHEMA_VERSION + 1)
     assert not search.index_is_current(paths.index, paths.database)
@@ -645,8 +647,8 @@ def test_cli_json(tiny: pipeline.Paths) -> None:
         "url": "recommendations/anonymise/#evidence-krause-2012--anonymise",
         "highlights": ["A **pilot** found anonymised applications narrowed gaps in callbacks."],
         "headline": "",
-        # How to quote and cite it (kb.record_citations): the report's words at its section;
-        # no permanent address, since the fixture has no site_url.
+        # How to quote and cite it (kb.references.record_citations): the report's words at its
+        # section; no permanent address, since the fixture has no site_url.
         "quote": "Anonymised applications reduced callback gaps in a pilot (Krause et al., 2012).",
         "citation": "Krause, A. and Rinne, U. (2012). Pilot Project: Anonymized Application "
         "procedure. IZA. https://doi.org/10.1234/IZA.44",
@@ -746,7 +748,7 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("real")
     paths = pipeline.Paths(REPOSITORY.resolve(), folder / "kb.sqlite", folder / "index")
     try:
-        pipeline.build_db(paths)
+        build_db(paths)
     except RecordsInvalid as invalid:
         pytest.skip(f"the knowledge base in the repository is invalid now ({invalid})")
     search.build_index(store.open_store(paths.database), paths.index)

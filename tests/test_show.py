@@ -14,9 +14,17 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from kb import pipeline
-from kb.describe import describe_record
+from kb.brief.record_text import record_text
 from kb.errors import KnowledgeBaseError
-from kb.export import (
+from kb.graph.evidence import graph_of, related_recommendations
+from kb.graph.related import related_in_document
+from kb.records.models import Source, Study
+from kb.references.record_citations import RecordCitations
+from kb.site_config import site_info
+from kb.store.current import build_db
+from kb.store.database import open_store
+from kb.store.describe import describe_record
+from kb.store.export import (
     SOURCE_FIELDS,
     STORE_TABLES,
     STUDY_FIELDS,
@@ -24,13 +32,6 @@ from kb.export import (
     open_read_only,
     table_rows,
 )
-from kb.graph import graph_of, related_recommendations
-from kb.models import Source, Study
-from kb.record_citations import RecordCitations
-from kb.record_text import record_text
-from kb.related import related_in_document
-from kb.site_config import site_info
-from kb.store import open_store
 from tests.conftest import REPOSITORY, run_kb
 
 pytestmark = pytest.mark.cli
@@ -43,7 +44,7 @@ def real_kb(tmp_path_factory: pytest.TempPathFactory) -> pipeline.Paths:
     """The repository's knowledge base, with a current store of its own in a temporary folder."""
     work = tmp_path_factory.mktemp("real-store")
     paths = pipeline.Paths(REPOSITORY, work / "kb.sqlite", work / "index")
-    pipeline.build_db(paths)
+    build_db(paths)
     return paths
 
 
@@ -69,7 +70,7 @@ def renamed_kb(tiny_kb: Path) -> pipeline.Paths:
     (tiny_kb / "removed").mkdir()
     (tiny_kb / "removed" / "doe-2019.yaml").write_text(yaml.safe_dump(tombstone, sort_keys=False))
     paths = pipeline.Paths.for_root(tiny_kb)
-    pipeline.build_db(paths)
+    build_db(paths)
     return paths
 
 

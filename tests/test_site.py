@@ -33,14 +33,15 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 import build_site
-from kb import mkdocs_site, pipeline
-from kb.graph import graph_of
-from kb.record_types import TYPES
+from kb import pipeline
+from kb.graph.evidence import graph_of
+from kb.records.types import TYPES
+from kb.records.urls import record_url
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
 from kb.render.model import SiteModel
 from kb.render.pages import CurrentPage, environment, relative_path, relative_url, site_path
-from kb.site_facts import SiteFacts, site_facts
-from kb.urls import record_url
+from kb.site import record_pages as mkdocs_site
+from kb.site.facts import SiteFacts, site_facts
 from tests.conftest import DATA, Site
 
 pytestmark = pytest.mark.site
@@ -506,8 +507,8 @@ def test_generated_html_blocks_render_as_python_markdown_renders_them(
     site: Site = request.getfixturevalue(name)
     docs = site.folder.parent / "docs"
     with_stash, configs = _markdown_extensions(docs)
-    without_stash, _ = _markdown_extensions(docs, without="kb.site_markdown")
-    assert "kb.site_markdown" in with_stash
+    without_stash, _ = _markdown_extensions(docs, without="kb.site.markdown")
+    assert "kb.site.markdown" in with_stash
     pages = sorted(docs.rglob("*.md"))
     assert len(pages) > 10
     for page in pages:
@@ -520,7 +521,7 @@ def test_generated_html_blocks_render_as_python_markdown_renders_them(
 def test_mkdocs_learns_the_ids_inside_stashed_blocks() -> None:
     from mkdocs.structure.pages import _RawHTMLPreprocessor
 
-    from kb.site_markdown import GeneratedHtmlBlocks
+    from kb.site.markdown import GeneratedHtmlBlocks
 
     md = markdown.Markdown(extensions=[GeneratedHtmlBlocks()])
     collector = _RawHTMLPreprocessor()
@@ -540,7 +541,7 @@ def _normalised_pages(site: Path) -> dict[str, str]:
 def test_shared_navigation_comes_out_as_material_renders_it(
     tiny_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kb.site_plugins import SharedTemplateParts
+    from kb.site.plugins import SharedTemplateParts
 
     docs = tiny_site.folder.parent / "docs"
     monkeypatch.setattr(SharedTemplateParts, "on_env", lambda self, env, **_: env)
@@ -558,7 +559,7 @@ def _words(page: Path) -> str:
 def test_trimmed_templates_leave_every_word_of_every_page_as_it_was(
     tiny_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kb.site_plugins import TrimmedTemplates
+    from kb.site.plugins import TrimmedTemplates
 
     docs = tiny_site.folder.parent / "docs"
     monkeypatch.setattr(TrimmedTemplates, "on_env", lambda self, env, **_: env)
@@ -609,7 +610,7 @@ def test_search_indexes_each_record_page_up_to_its_first_excluded_section(
 def test_json_front_matter_reads_as_mkdocs_reads_it(
     real_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kb.site_plugins import JsonFrontMatter
+    from kb.site.plugins import JsonFrontMatter
 
     monkeypatch.setattr(JsonFrontMatter, "on_page_read_source", lambda self, **_: None)
     build_site.mkdocs_build(
@@ -898,7 +899,7 @@ def test_record_pages_describe_themselves_in_json_ld(tiny_site: Site) -> None:
 def test_downloads_are_complete_and_readable(real_site: Site) -> None:
     folder = real_site.folder / "downloads"
     document = json.loads((folder / "kb.json").read_text(encoding="utf-8"))
-    assert document.pop("version")["knowledge_base"]  # the content version (kb.downloads)
+    assert document.pop("version")["knowledge_base"]  # the content version (kb.render.downloads)
     assert document == json.loads(json.dumps(real_site.document))
     for key, records in real_site.document.items():
         with open(folder / "csv" / f"{key}.csv", encoding="utf-8", newline="") as table:
@@ -917,7 +918,7 @@ def test_downloads_are_complete_and_readable(real_site: Site) -> None:
 
 
 def test_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
-    from kb.downloads import write_csv
+    from kb.render.downloads import write_csv
 
     write_csv([{"id": "a", "title": '=HYPERLINK("x")', "actors": ["@x", "y"]}], tmp_path / "t.csv")
     with open(tmp_path / "t.csv", encoding="utf-8", newline="") as table:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import build_site
-from kb.site_facts import ProblemReports, SiteFacts, problem_reports, site_facts
+from kb.site.facts import ProblemReports, SiteFacts, problem_reports, site_facts
 from tests.conftest import Site
 from tests.repositories import base_repository, commit, git
 

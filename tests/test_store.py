@@ -9,9 +9,12 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from kb import paths as kb_paths
-from kb import pipeline, store
+from kb import pipeline
 from kb.localization import catalogue_state
-from kb.validate import KnowledgeBase
+from kb.records.read import check
+from kb.records.validate import KnowledgeBase
+from kb.store import database as store
+from kb.store.current import build_db, current_store
 from tests.conftest import run_kb
 
 pytestmark = pytest.mark.cli
@@ -47,7 +50,7 @@ def test_failed_build_leaves_previous_database(tiny_kb: Path, monkeypatch) -> No
     monkeypatch.setattr(store, "_check_database", fail_midway)
     paths = pipeline.Paths.for_root(tiny_kb)
     with pytest.raises(RuntimeError):
-        pipeline.build_db(paths)
+        build_db(paths)
     assert database.read_bytes() == before
     assert sorted(path.name for path in database.parent.iterdir()) == ["kb.sqlite"]
 
@@ -85,7 +88,7 @@ def test_export_json_shape(tiny_kb: Path) -> None:
     assert recommendation["id"] == "anonymise"
     assert recommendation["themes"] == ["recruitment"]
     # The headline is the level computed from the links: one study at S2 gives S1, beside
-    # the report's own S2 (kb.levels.headline).
+    # the report's own S2 (kb.records.levels.headline).
     assert recommendation["strength"] == "S1"
     assert recommendation["headline"] == {
         "level": "S1",
@@ -151,13 +154,13 @@ def test_the_store_schema_written_out_is_the_fingerprint_of_the_tables() -> None
 
 def test_a_store_built_with_other_tables_is_rebuilt(tiny_kb: Path) -> None:
     paths = pipeline.Paths.for_root(tiny_kb)
-    pipeline.build_db(paths)
+    build_db(paths)
     assert pipeline.store_is_current(paths)
     connection = sqlite3.connect(paths.database)
     connection.execute(f"PRAGMA user_version = {kb_paths.STORE_SCHEMA + 1}")
     connection.close()
     assert not pipeline.store_is_current(paths)
-    pipeline.current_store(paths).dispose()
+    current_store(paths).dispose()
     assert pipeline.store_is_current(paths)
 
 
@@ -248,13 +251,13 @@ def stored_tables(database: Path) -> dict[str, list[tuple]]:
 def built_from_scratch(root: Path, folder: Path) -> dict[str, list[tuple]]:
     """The tables of a store built by `kb build-db` from the records as they are now."""
     paths = pipeline.Paths.for_root(root, database=str(folder / "from-scratch.sqlite"))
-    pipeline.build_db(paths)
+    build_db(paths)
     return stored_tables(paths.database)
 
 
 def _krause(root: Path) -> KnowledgeBase:
     """The knowledge base of krause-2012.yaml alone, as read and checked in full."""
-    knowledge_base, _ = pipeline.check(pipeline.Paths.for_root(root))
+    knowledge_base, _ = check(pipeline.Paths.for_root(root))
     return KnowledgeBase(
         root=root,
         studies={"krause-2012": knowledge_base.studies["krause-2012"]},
@@ -264,7 +267,7 @@ def _krause(root: Path) -> KnowledgeBase:
 
 def test_rows_replaced_in_place_are_the_rows_of_a_full_build(tiny_kb: Path, tmp_path: Path) -> None:
     paths = pipeline.Paths.for_root(tiny_kb)
-    pipeline.build_db(paths)
+    build_db(paths)
     path = tiny_kb / "evidence/studies/krause-2012.yaml"
     path.write_text(path.read_text().replace("type: evaluation-report", "type: review\nnote: N."))
     engine = store.open_store(paths.database)
@@ -278,7 +281,7 @@ def test_rows_replaced_in_place_are_the_rows_of_a_full_build(tiny_kb: Path, tmp_
 
 def test_a_change_in_place_that_breaks_a_reference_is_rolled_back(tiny_kb: Path) -> None:
     paths = pipeline.Paths.for_root(tiny_kb)
-    pipeline.build_db(paths)
+    build_db(paths)
     before = stored_tables(paths.database)
     engine = store.open_store(paths.database)
     with pytest.raises(IntegrityError), store.updating(engine) as connection:
@@ -293,7 +296,7 @@ def test_a_change_in_place_cut_short_leaves_the_store_as_it_was_and_out_of_date(
     tiny_kb: Path, tmp_path: Path
 ) -> None:
     paths = pipeline.Paths.for_root(tiny_kb)
-    pipeline.build_db(paths)
+    build_db(paths)
     before = stored_tables(paths.database)
     engine = store.open_store(paths.database)
     with pytest.raises(RuntimeError, match="killed"), store.updating(engine) as connection:
@@ -306,7 +309,7 @@ def test_a_change_in_place_cut_short_leaves_the_store_as_it_was_and_out_of_date(
     # file's time cannot tell; the marker left behind does.
     assert store.changing_marker(paths.database).exists()
     assert not pipeline.store_is_current(paths)
-    pipeline.build_db(paths)
+    build_db(paths)
     assert not store.changing_marker(paths.database).exists()
     assert pipeline.store_is_current(paths)
     assert stored_tables(paths.database) == built_from_scratch(tiny_kb, tmp_path)

@@ -275,7 +275,7 @@ SUPPORT = [
 
 @pytest.mark.unit
 def test_the_headline_reasons_read_as_before_in_english() -> None:
-    from kb.levels import headline, overall_level
+    from kb.records.levels import headline, overall_level
 
     level, reason = overall_level(SUPPORT)
     assert (level, reason) == (
@@ -295,7 +295,7 @@ def test_the_headline_reasons_read_as_before_in_english() -> None:
 @pytest.mark.unit
 @pytest.mark.parametrize("contradicting", [1, 2, 3, 6, 20])
 def test_the_headline_reasons_read_in_welsh(contradicting: int) -> None:
-    from kb.levels import headline, overall_level
+    from kb.records.levels import headline, overall_level
 
     words = translations("cy")
     items = SUPPORT[:2] + [

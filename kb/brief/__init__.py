@@ -1,14 +1,18 @@
 """Evidence briefs: what a policy writer takes away about a selection of statements.
 
-In: the export document (``kb.export``) and a selection (IDs, a theme, a search's results, a
-minimum strength, a saved selection file). Out: a ``Brief`` (``content``: plain data, every
-claim with its basis), laid out as plain text or Markdown (``text``), a standalone HTML page
-(``html``) or a Word document (``word``, the only module that imports python-docx).
+Takes: the export document (``kb.store.export``) and a selection (IDs, a theme, a search's
+results, a minimum strength, a saved selection file).
+Gives: a ``Brief`` (``content``: plain data, every claim with its basis), laid out as plain
+text or Markdown (``text``), a standalone HTML page (``html``) or a Word document (``word``,
+the only module that imports python-docx); and one record in words, for ``kb show``
+(``record_text``).
 
 ``records`` indexes the document for a brief and ``selection`` checks what was asked for.
 The site's brief page and per-theme downloads (``kb.render.brief_page``) use the same parts.
-May import kb.levels, kb.models, kb.citations, kb.quotes, kb.release, kb.site_config and
-kb.urls; never the CLI, nor the evidence graph (networkx costs a third of a second to load).
+
+May import: the shared modules, ``kb.records``, ``kb.localization``, ``kb.references``,
+``kb.store`` and ``kb.history``; never the CLI, nor the evidence graph (networkx costs a
+third of a second to load).
 """
 
 from collections.abc import Callable

@@ -1,14 +1,15 @@
 """What a brief says, worked out once from the records for every format.
 
 ``make_brief`` turns a list of statement IDs into a ``Brief``: plain data, every value record
-text or words made from the rules of ``kb.levels``, nothing yet escaped or formatted. The
+text or words made from the rules of ``kb.records.levels``, nothing yet escaped or formatted. The
 writers (``kb.brief.text``, ``kb.brief.html``, ``kb.brief.word``) only lay it out.
 
 What each part claims, and on what basis:
 
 - the statement is the record's, verbatim from the source report;
-- the strength is the headline level (``kb.levels.headline``) with the scale's own definition
-  of that level (``kb.vocabularies.STRENGTH_DEFINITIONS``) and the reason the rule gives;
+- the strength is the headline level (``kb.records.levels.headline``) with the scale's own
+definition
+  of that level (``kb.records.vocabularies.STRENGTH_DEFINITIONS``) and the reason the rule gives;
 - the strongest evidence is the supporting links, one per study, strongest first, each with
   its verbatim quote, our one-line summary and its basis: the source report's words (with the
   section they come from and who recorded them, when) or a named reviewer's appraisal (with
@@ -19,7 +20,7 @@ What each part claims, and on what basis:
 - the citation is the source report at the statement's section, and the record's permanent
   address when the site's address is set (``kb.site_config``);
 - the reference list holds the source reports and the studies shown, author–date
-  (``kb.citations.reference_text``).
+  (``kb.references.citations.reference_text``).
 """
 
 import datetime
@@ -29,7 +30,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kb.brief.records import Records, Row
-from kb.citations import (
+from kb.records.levels import appraised_level, best_support, contradicts, rank, supports
+from kb.records.quotes import shared_passages
+from kb.records.urls import record_url
+from kb.records.vocabularies import LABELS, STRENGTH_DEFINITIONS, RecommendationKind, Strength
+from kb.references.citations import (
     location_text,
     recommendation_citation,
     reference_text,
@@ -37,14 +42,10 @@ from kb.citations import (
     source_reference,
     study_reference,
 )
-from kb.levels import appraised_level, best_support, contradicts, rank, supports
-from kb.quotes import shared_passages
 from kb.site_config import SiteInfo
-from kb.urls import record_url
-from kb.vocabularies import LABELS, STRENGTH_DEFINITIONS, RecommendationKind, Strength
 
-if TYPE_CHECKING:  # kb.release reads git and the store; a brief only names a release
-    from kb.release import Release
+if TYPE_CHECKING:  # kb.history.release reads git and the store; a brief only names a release
+    from kb.history.release import Release
 
 _WEB_ADDRESS = re.compile(r"https?://\S+$", re.IGNORECASE)
 # How many studies a statement's strongest evidence shows; the rest are on its page.
@@ -121,7 +122,7 @@ class ReferenceShown:
     """One entry of the reference list."""
 
     id: str
-    text: str  # author–date, kb.citations.reference_text
+    text: str  # author–date, kb.references.citations.reference_text
     address: str | None  # the DOI's or web address the text ends with, if http(s)
     sort_key: tuple[str, str, str]
 

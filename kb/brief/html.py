@@ -11,8 +11,8 @@ from collections.abc import Callable
 import jinja2
 
 from kb.brief.content import Brief
+from kb.records.urls import record_url
 from kb.site_config import SiteInfo
-from kb.urls import record_url
 
 
 def _environment() -> jinja2.Environment:

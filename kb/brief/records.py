@@ -12,7 +12,7 @@ Row = dict[str, Any]
 
 
 class Records:
-    """Every record of an export document (``kb.export``), indexed for a brief."""
+    """Every record of an export document (``kb.store.export``), indexed for a brief."""
 
     def __init__(self, document: dict[str, list[Row]]):
         self.document = document

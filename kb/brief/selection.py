@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from kb.brief.records import Records
 from kb.errors import BriefSelectionInvalid
-from kb.levels import rank
-from kb.record_types import ID_PATTERN
+from kb.records.levels import rank
+from kb.records.types import ID_PATTERN
 
 # The largest selection file read: far more IDs than any knowledge base holds.
 MAX_SELECTION_BYTES = 1024 * 1024

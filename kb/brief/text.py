@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kb.brief.content import Brief, BriefItem, EvidenceShown
-from kb.vocabularies import CONTROL_CHARACTERS
+from kb.records.vocabularies import CONTROL_CHARACTERS
 
 _SPACES = re.compile(r"\s+")
 # Characters that mean something in Markdown anywhere in a line, each with its escape:
@@ -34,7 +34,7 @@ _LINE_START = re.compile(r"^(#|[-+=]|\d+(?=[.)]))")
 
 
 def one_line(value: object) -> str:
-    """Record text on one line, control characters removed (kb.models refuses them too)."""
+    """Record text on one line, control characters removed (kb.records.models refuses them too)."""
     return _SPACES.sub(" ", CONTROL_CHARACTERS.sub("", str(value))).strip()
 
 

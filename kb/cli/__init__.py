@@ -1,5 +1,9 @@
 """The `kb` command: a thin layer that parses options, calls one library function, prints.
 
+Takes: the command line. Gives: what each command prints, and its exit code.
+May import: anything in the package; nothing in the package imports it but ``kb.__main__``.
+(``build_site.py`` and the benchmarks' generator share its error handling.)
+
 Exit codes: 0 success, 1 invalid input (with a message naming file, line, record and field),
 2 usage error (an option, or a `KB_*` setting, with a value of the wrong kind).
 """
@@ -138,7 +142,6 @@ _SYNONYMS = {
         "search": "kb.cli.search:search",
         "show": "kb.cli.records:show",
         "stats": "kb.cli.records:stats",
-        "synth": "kb.cli.synth:synth",
     },
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )

@@ -12,7 +12,7 @@ import click
 from kb.cli import knowledge_base_options, paths_from
 from kb.errors import OutputNotWritten
 from kb.paths import Paths
-from kb.vocabularies import Strength
+from kb.records.vocabularies import Strength
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -34,7 +34,7 @@ def _search(paths: Paths, engine: "Engine", query: str, limit: int) -> list[str]
     import functools
 
     from kb import search as library
-    from kb import store
+    from kb.store import database as store
 
     library.refresh_index(engine, paths.index, paths.database)
     found = library.search(
@@ -56,7 +56,7 @@ def _format(output_format: str | None, output: Path | None) -> str:
 
 
 def _write(output: Path, result: str | bytes) -> None:
-    from kb.store import write_atomically
+    from kb.files import write_atomically
 
     data = result.encode("utf-8") if isinstance(result, str) else result
     try:
@@ -131,11 +131,11 @@ def brief(
 
     Example: kb brief --theme hsc-debiasing-recruitment --format docx -o brief.docx
     """
-    from kb import pipeline
     from kb.brief import Edition, Named, brief_for, read_selection_file, render_brief
-    from kb.export import export_document
-    from kb.release import RELEASE_FILE, current_release
+    from kb.history.release import RELEASE_FILE, current_release
     from kb.site_config import site_info
+    from kb.store import current
+    from kb.store.export import export_document
 
     if not (ids or theme or query or min_strength or selection_file):
         raise click.UsageError(
@@ -149,7 +149,7 @@ def brief(
     paths = paths_from(root, database)
     names = read_selection_file(selection_file) if selection_file else []
     names += [Named(record_id) for record_id in ids]
-    engine = pipeline.current_store(paths)
+    engine = current.current_store(paths)
     found = _search(paths, engine, query, limit) if query else None
     release = current_release(paths.root) if (paths.root / RELEASE_FILE).is_file() else None
     edition = Edition(site_info(paths.root), release, today())

@@ -1,7 +1,7 @@
 """`kb edit`, `kb rm` and `kb mv`: the reviewer's commands that change records already there.
 
-Each parses options, calls one function of kb.edit or kb.rename, and prints the change file by
-file (the same lines with --dry-run, which writes nothing), or with --json one object.
+Each parses options, calls one function of kb.edits.edit or kb.edits.rename, and prints the change
+file by file (the same lines with --dry-run, which writes nothing), or with --json one object.
 """
 
 from collections.abc import Callable, Iterable
@@ -11,7 +11,7 @@ import click
 
 from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.cli.reviewer import JSON_OPTION, choice, parse_ratings
-from kb.vocabularies import (
+from kb.records.vocabularies import (
     CLEARABLE_LINK_FIELDS,
     CLEARABLE_STUDY_FIELDS,
     Basis,
@@ -25,8 +25,8 @@ from kb.vocabularies import (
 )
 
 if TYPE_CHECKING:
-    from kb import edit as editing
-    from kb.changes import Changed
+    from kb.edits import edit as editing
+    from kb.edits.changes import Changed
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 
@@ -34,7 +34,7 @@ DRY_RUN = click.option("--dry-run", is_flag=True, help="Show what would change; 
 def print_changed(changed: "Changed", as_json: bool, unchanged: str) -> None:
     """The change file by file: an action and a path, then each field, old → new; the
     warnings `kb check` would newly give; then what was (or would be) done."""
-    from kb.changes import past_tense, shown_value
+    from kb.edits.changes import past_tense, shown_value
 
     if as_json:
         json_output(changed.as_dict())
@@ -189,7 +189,7 @@ def edit_evidence(
     Example: kb edit evidence behaghel-2015--hsc-recruitment-1 --downgrade imprecision 1
     "One trial in one country." --dry-run
     """
-    from kb import edit as editing
+    from kb.edits import edit as editing
 
     edit = _evidence_edit(options, list(clear), editing.Recorder(recorded_by, recorded_on))
     changes = edit.fields or edit.location or edit.touches_appraisal() or edit.clear
@@ -202,7 +202,7 @@ def edit_evidence(
 def _evidence_edit(
     options: dict[str, Any], clear: list[str], recorder: "editing.Recorder"
 ) -> "editing.EvidenceEdit":
-    from kb import edit as editing
+    from kb.edits import edit as editing
 
     names = (
         *("basis", "claim", "relation", "strength", "direction", "horizon", "summary"),
@@ -273,7 +273,7 @@ def edit_study(
 
     Example: kb edit study krause-2012 --type quasi-experimental --dry-run
     """
-    from kb import edit as editing
+    from kb.edits import edit as editing
 
     fields: dict[str, Any] = {"type": options.pop("study_type")}
     for name, value in options.items():
@@ -319,7 +319,7 @@ def rm_evidence(
 
     Example: kb rm evidence krause-2012--targets
     """
-    from kb import edit as editing
+    from kb.edits import edit as editing
 
     changed = editing.remove_evidence(paths_from(root, database), link_id, dry_run)
     print_changed(changed, as_json, f"{link_id} is not there")
@@ -362,7 +362,7 @@ def rm_study(
 
     Example: kb rm study okafor-2020 --reason "A duplicate of okafor-2020a" --dry-run
     """
-    from kb import edit as editing
+    from kb.edits import edit as editing
 
     changed = editing.remove_study(
         paths_from(root, database),
@@ -397,7 +397,7 @@ def mv(
 
     Example: kb mv krause-2012 krause-2012a --dry-run
     """
-    from kb.rename import rename
+    from kb.edits.rename import rename
 
     changed = rename(paths_from(root, database), old_id, new_id, dry_run)
     print_changed(changed, as_json, f"{old_id} is already {new_id}")

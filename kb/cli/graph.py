@@ -1,12 +1,12 @@
-"""`kb graph …`: question the evidence graph; each command calls one function of kb.graph
-(or, for export, of kb.graph_files)."""
+"""`kb graph …`: question the evidence graph; each command calls one function of kb.graph.evidence
+(or, for export, of kb.graph.files)."""
 
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from kb.cli import json_output, knowledge_base_options, paths_from
-from kb.vocabularies import EXPORT_FORMATS
+from kb.records.vocabularies import EXPORT_FORMATS
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -15,22 +15,22 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print the result a
 
 
 def _graph(root: str | None, database: str | None) -> "nx.MultiDiGraph[str]":
-    from kb import pipeline
-    from kb.graph import build_graph
+    from kb.graph.evidence import build_graph
+    from kb.store import current
 
-    return build_graph(pipeline.current_store(paths_from(root, database)))
+    return build_graph(current.current_store(paths_from(root, database)))
 
 
 def _graph_for(
     root: str | None, database: str | None, given: str
 ) -> tuple["nx.MultiDiGraph[str]", str]:
     """The graph, and the ID ``given`` means: a former ID leads to the record it became, with
-    a note saying so; a removed record's ID is an error saying when and why (kb.aliases)."""
-    from kb import pipeline
-    from kb.aliases import aliases_in_store, resolve
-    from kb.graph import build_graph
+    a note saying so; a removed record's ID is an error saying when and why (kb.store.aliases)."""
+    from kb.graph.evidence import build_graph
+    from kb.store import current
+    from kb.store.aliases import aliases_in_store, resolve
 
-    engine = pipeline.current_store(paths_from(root, database))
+    engine = current.current_store(paths_from(root, database))
     record_id, note = resolve(aliases_in_store(engine), given)
     if note:
         click.echo(f"note: {note}", err=True)
@@ -66,7 +66,7 @@ def profile(root: str | None, database: str | None, recommendation_id: str, as_j
 
     Example: kb graph profile hsc-data-1 --json
     """
-    from kb.graph import evidence_profile
+    from kb.graph.evidence import evidence_profile
 
     result = evidence_profile(*_graph_for(root, database, recommendation_id))
     if as_json:
@@ -109,7 +109,7 @@ def gaps(root: str | None, database: str | None, as_json: bool) -> None:
 
     Example: kb graph gaps --json
     """
-    from kb.graph import evidence_gaps
+    from kb.graph.evidence import evidence_gaps
 
     result = evidence_gaps(_graph(root, database))
     if as_json:
@@ -149,7 +149,7 @@ def related(
 
     Example: kb graph related hsc-data-1 -k 3
     """
-    from kb.graph import related_recommendations
+    from kb.graph.evidence import related_recommendations
 
     result = related_recommendations(*_graph_for(root, database, recommendation_id), k)
     if as_json:
@@ -178,7 +178,7 @@ def uses(root: str | None, database: str | None, study_id: str, as_json: bool) -
 
     Example: kb graph uses krause-2012
     """
-    from kb.graph import studies_uses
+    from kb.graph.evidence import studies_uses
 
     result = studies_uses(*_graph_for(root, database, study_id))
     if as_json:
@@ -205,7 +205,7 @@ def stats(root: str | None, database: str | None, as_json: bool) -> None:
 
     Example: kb graph stats --json
     """
-    from kb.graph import graph_stats
+    from kb.graph.evidence import graph_stats
 
     result = graph_stats(_graph(root, database))
     if as_json:
@@ -249,7 +249,7 @@ def export_(
 
     Example: kb graph export --format graphml build/graph.graphml
     """
-    from kb.graph_files import export_graph
+    from kb.graph.files import export_graph
 
     result = export_graph(_graph(root, database), output_format, path)
     if as_json:

@@ -18,9 +18,9 @@ def check(root: str | None, database: str | None) -> None:
 
     Example: kb check --root path/to/knowledge-base
     """
-    from kb import pipeline
+    from kb.records import read
 
-    knowledge_base, problems = pipeline.check(paths_from(root, database))
+    knowledge_base, problems = read.check(paths_from(root, database))
     print_problems(problems)
     errors = sum(problem.severity == "error" for problem in problems)
     warnings = len(problems) - errors
@@ -53,10 +53,10 @@ def build_db(root: str | None, database: str | None) -> None:
 
     Example: kb build-db --database /tmp/kb.sqlite
     """
-    from kb import pipeline
+    from kb.store import current
 
     paths = paths_from(root, database)
-    counts, warnings = pipeline.build_db(paths)
+    counts, warnings = current.build_db(paths)
     print_problems(warnings)
     rows = ", ".join(f"{count} {table}" for table, count in counts.items() if count)
     click.echo(f"wrote {paths.database}: {rows}")
@@ -70,10 +70,10 @@ def stats(root: str | None, database: str | None, as_json: bool) -> None:
 
     Example: kb stats --json
     """
-    from kb import pipeline
-    from kb.stats import knowledge_base_stats
+    from kb.store import current
+    from kb.store.stats import knowledge_base_stats
 
-    figures = knowledge_base_stats(pipeline.current_store(paths_from(root, database)))
+    figures = knowledge_base_stats(current.current_store(paths_from(root, database)))
     figures["translations"] = translation_stats()
     if as_json:
         json_output(figures)
@@ -144,31 +144,31 @@ def show(root: str | None, database: str | None, record_id: str, as_json: bool) 
     """
     # Light imports only: with a current store, showing a record loads neither SQLModel nor
     # networkx (docs/performance.md, "The command line").
-    from kb.describe import describe_record
-    from kb.export import export_document
     from kb.paths import store_is_current
-    from kb.record_citations import RecordCitations
+    from kb.references.record_citations import RecordCitations
     from kb.site_config import site_info
+    from kb.store.describe import describe_record
+    from kb.store.export import export_document
 
     paths = paths_from(root, database)
     if not store_is_current(paths):
-        from kb import pipeline
+        from kb.store import current
 
-        pipeline.build_db(paths)  # rebuilt first, as every command that reads it does
+        current.build_db(paths)  # rebuilt first, as every command that reads it does
     document = export_document(paths.database)
     described = describe_record(document, record_id)
-    if "renamed" in described:  # a former ID (kb.aliases)
+    if "renamed" in described:  # a former ID (kb.store.aliases)
         click.echo(f"note: {described['renamed']['note']}", err=True)
     citations = RecordCitations(document, site_info(paths.root))
     shown = described["record"]["id"]  # the record's ID now, where record_id is a former one
     if as_json:
         json_output({**described, **citations.cite(described["type"], shown)})
         return
-    from kb.record_text import record_text
+    from kb.brief.record_text import record_text
 
     related = None
     if described["type"] == "recommendation":
-        from kb.related import related_in_document
+        from kb.graph.related import related_in_document
 
         related = related_in_document(document, shown)
     click.echo(record_text(document, described, citations, related), nl=False)
@@ -194,11 +194,12 @@ def export(root: str | None, database: str | None, output_format: str) -> None:
 
     Example: kb export --format ris > references.ris
     """
-    from kb import citations, pipeline
-    from kb.downloads import csv_text
-    from kb.export import export_document
+    from kb.references import citations
+    from kb.render.downloads import csv_text
+    from kb.store import current
+    from kb.store.export import export_document
 
-    document = export_document(pipeline.current_store(paths_from(root, database)))
+    document = export_document(current.current_store(paths_from(root, database)))
     if output_format == "json":
         json_output(document)
     elif output_format == "csv":

@@ -1,14 +1,15 @@
 """`kb diff` and `kb release`: what changed between two versions of the knowledge base, and
-what the next release is. Each calls one function of kb.revisions, kb.diff or kb.release."""
+what the next release is. Each calls one function of kb.history.revisions, kb.history.diff or
+kb.history.release."""
 
 import sys
 
 import click
 
 from kb.cli import json_output, knowledge_base_options, paths_from, print_problems
-from kb.diff import compare
-from kb.diff_report import markdown_report, text_report
 from kb.errors import RevisionInvalid
+from kb.history.diff import compare
+from kb.history.diff_report import markdown_report, text_report
 
 SHOWN_PROBLEMS = 10
 
@@ -53,7 +54,7 @@ def diff(
 
     Example: kb diff main --format markdown
     """
-    from kb.revisions import read_version
+    from kb.history.revisions import read_version
 
     if as_json and output_format not in ("text", "json"):
         raise click.UsageError("--json and --format markdown cannot be given together")
@@ -89,7 +90,7 @@ def release(root: str | None, database: str | None, bump: bool, as_json: bool) -
 
     Example: kb release --bump
     """
-    from kb.release import BUMP_RULE, current_release, suggest_next
+    from kb.history.release import BUMP_RULE, current_release, suggest_next
 
     paths = paths_from(root, database)
     if not bump:

@@ -1,6 +1,6 @@
 """`kb add`, `kb import` and `kb fmt`: the reviewer's commands that write records.
 
-Each parses options, calls one function of kb.add or kb.fmt, and prints what was done.
+Each parses options, calls one function of kb.edits.add or kb.records.fmt, and prints what was done.
 """
 
 import sys
@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kb.cli import json_output, knowledge_base_options, paths_from
-from kb.importers import FORMATS
-from kb.vocabularies import (
+from kb.records.vocabularies import (
     Basis,
     Direction,
     Downgrade,
@@ -23,9 +22,10 @@ from kb.vocabularies import (
     TextPart,
     Upgrade,
 )
+from kb.references.importers import FORMATS
 
 if TYPE_CHECKING:
-    from kb.add import ImportResult
+    from kb.edits.add import ImportResult
 
 _TITLE_WIDTH = 60
 JSON_OPTION = click.option(
@@ -104,7 +104,7 @@ def add_study(
     Example: kb add study --no-input --title "Pilot project" --author "Krause, A." --year 2012
     --type evaluation-report
     """
-    from kb import add as adding
+    from kb.edits import add as adding
 
     paths = paths_from(root, database)
     details["authors"] = list(details["authors"])
@@ -236,7 +236,7 @@ def add_evidence(
     --downgrade indirectness 1 "French private firms, not UK health and social care"
     --rationale "..."
     """
-    from kb import add as adding
+    from kb.edits import add as adding
 
     finding = _evidence_from(options, no_input)
     paths = paths_from(root, database)
@@ -398,7 +398,7 @@ def add_text(
 
     Example: kb add text behaghel-2015 abstract.txt --part abstract
     """
-    from kb import add as adding
+    from kb.edits import add as adding
 
     written = adding.add_text(paths_from(root, database), study_id, file, part, force)
     if as_json:
@@ -450,7 +450,7 @@ def import_references(
 
     Example: kb import zotero.ris --dry-run
     """
-    from kb import add as adding
+    from kb.edits import add as adding
 
     result = adding.import_references(
         paths_from(root, database), file, format_name, dry_run, allow_duplicate, all_or_nothing
@@ -528,7 +528,7 @@ def fmt(root: str | None, database: str | None, files: tuple[Path, ...], check: 
 
     Example: kb fmt --check
     """
-    from kb.fmt import format_records
+    from kb.records.fmt import format_records
 
     paths = paths_from(root, database)
     results = format_records(paths.root, files, check)

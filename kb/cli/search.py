@@ -10,8 +10,8 @@ import click
 
 from kb.cli import json_output, knowledge_base_options, paths_from
 from kb.paths import Paths, store_is_current
+from kb.records.vocabularies import Direction, Strength
 from kb.search import TYPES
-from kb.vocabularies import Direction, Strength
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -85,13 +85,13 @@ def _as_json(
 def _cited(
     result: dict[str, object], cite: Callable[[str, str], dict[str, object]]
 ) -> dict[str, object]:
-    """A result with how to quote and cite it (``kb.record_citations``); its ``url`` stays
-    the path of its page on the site."""
+    """A result with how to quote and cite it (``kb.references.record_citations``); its ``url``
+    stays the path of its page on the site."""
     cited = cite(str(result["type"]), str(result["id"]))
     return {**result, **{key: cited[key] for key in CITED}}
 
 
-# What each result of --json gains from kb.record_citations.
+# What each result of --json gains from kb.references.record_citations.
 CITED = ("quote", "citation", "section", "page", "permalink")
 
 
@@ -109,15 +109,15 @@ class _Store:
 
     def __call__(self) -> "Engine":
         if self.engine is None:
-            from kb import pipeline
+            from kb.store import current
 
-            self.engine = pipeline.current_store(self.paths)
+            self.engine = current.current_store(self.paths)
         return self.engine
 
 
 def _record_ids(engine: _Store, kind: str) -> list[str]:
     """Every stored ID of one kind of record, for a query that filters on an ID."""
-    from kb.store import record_ids
+    from kb.store.database import record_ids
 
     return record_ids(engine(), kind)
 
@@ -184,8 +184,8 @@ def search(
     engine = _Store(paths)
     if not store_is_current(paths):
         engine()  # rebuilt now, before anything else, as every command that reads it does
-    if theme:  # a theme's former ID leads to the theme it became (kb.aliases)
-        from kb.aliases import aliases_in_store, resolve
+    if theme:  # a theme's former ID leads to the theme it became (kb.store.aliases)
+        from kb.store.aliases import aliases_in_store, resolve
 
         theme, note = resolve(aliases_in_store(engine()), theme.strip().lower())
         if note:
@@ -206,9 +206,9 @@ def search(
         ids=functools.partial(_record_ids, engine),
     )
     if as_json:
-        from kb.export import export_document
-        from kb.record_citations import RecordCitations
+        from kb.references.record_citations import RecordCitations
         from kb.site_config import site_info
+        from kb.store.export import export_document
 
         citations = RecordCitations(export_document(engine()), site_info(paths.root))
         json_output(_as_json(found, citations.cite))

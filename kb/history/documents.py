@@ -1,13 +1,13 @@
-"""Record files, as a commit holds them, turned into the documents ``kb.diff`` compares.
+"""Record files, as a commit holds them, turned into the documents ``kb.history.diff`` compares.
 
-``read_blob`` reads one file's bytes as ``kb check`` would (``kb.load.parse_record``, then
+``read_blob`` reads one file's bytes as ``kb check`` would (``kb.records.load.parse_record``, then
 the record's model), giving its data in the shape ``kb export`` writes. A record that does not
 validate is kept as written, so that the history shows what the repository held; the fields
 of an older record format are kept beside the others, read as today. ``document_of`` lays
 records out as an export document: evidence links taken out of their studies, with ``study``
-added, and each recommendation's headline level worked out by the rules of ``kb.levels``, as
-``kb.export`` does. Comparing two such documents with ``kb.diff.compare`` gives what ``kb
-diff`` says of the two commits.
+added, and each recommendation's headline level worked out by the rules of ``kb.records.levels``, as
+``kb.store.export`` does. Comparing two such documents with ``kb.history.diff.compare`` gives what
+``kb diff`` says of the two commits.
 """
 
 from collections.abc import Iterable, Mapping
@@ -16,13 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kb.export import doi_url
-from kb.levels import headline, overall_level
-from kb.load import parse_record, record_kind
-from kb.models import RECORD_MODELS
-from kb.record_types import PLURALS
+from kb.records.levels import headline, overall_level
+from kb.records.load import parse_record, record_kind
+from kb.records.models import RECORD_MODELS
+from kb.records.types import PLURALS
+from kb.records.vocabularies import Strength
 from kb.settings import number_setting
-from kb.vocabularies import Strength
+from kb.store.export import doi_url
 
 Record = tuple[str, dict[str, Any]]  # kind of record, and its data
 _LEVELS = frozenset(level.value for level in Strength)
@@ -97,7 +97,7 @@ def document_of(records: Iterable[Record], links: Iterable[dict[str, Any]]) -> d
 
 
 def _add_headlines(document: dict[str, list[dict[str, Any]]]) -> None:
-    """Each recommendation's ``strength`` and ``headline``, as ``kb.export`` gives them."""
+    """Each recommendation's ``strength`` and ``headline``, as ``kb.store.export`` gives them."""
     items: dict[str | None, list[dict[str, Any]]] = {}  # None: a link naming no recommendation
     for link in document["evidence"]:
         if link.get("strength") in _LEVELS and isinstance(link.get("relation"), str):

@@ -3,7 +3,7 @@
 ``read_history(root, cache)`` lists the commits on HEAD's first-parent line that changed the
 record folders (``kb.history.repository``). A commit's changes are worked out once: the files
 it changed are read from git, and the records they held before and after are compared with
-``kb.diff.compare`` (``kb.history.documents``), together with every recommendation whose
+``kb.history.diff.compare`` (``kb.history.documents``), together with every recommendation whose
 evidence they touch, so that headline levels that moved are found as ``kb diff`` finds them.
 The result is written to ``cache/commits/SHA.json`` and read from there by every later build;
 the records as they stood at the last commit worked out are kept in ``cache/state.json``, so
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.diff import compare
 from kb.errors import RevisionNotFound
+from kb.history.diff import compare
 from kb.history.documents import Record, document_of, links_of, read_blob
 from kb.history.repository import (
     Commit,
@@ -41,7 +41,7 @@ from kb.history.repository import (
 )
 
 # Bump when what a cache file holds, or how it is worked out, changes.
-FORMAT = 3  # 3: text quoted in curly quotes (kb.diff.quoted), one ellipsis at a cut
+FORMAT = 3  # 3: text quoted in curly quotes (kb.history.diff.quoted), one ellipsis at a cut
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class CommitChanges:
 
     sha: str
     date: str  # YYYY-MM-DD, the day it was committed
-    diff: dict[str, Any]  # ``kb.diff.Diff.as_dict()`` from the commit before to this one
+    diff: dict[str, Any]  # ``kb.history.diff.Diff.as_dict()`` from the commit before to this one
     links: dict[str, list[str]]  # each changed evidence link's ID → [its recommendation, study]
     levels: dict[str, list[Any]]  # each recommendation whose evidence it touched → [level, why]
 

@@ -1,7 +1,7 @@
 """What each content release changed: ``kb diff`` from the previous release's tag (or from
 the start) to its own, and the commits it brought; and the commits since the last release.
 
-A release's tag (``v`` + version, ``kb.release``) names the commit it was made from. Its
+A release's tag (``v`` + version, ``kb.history.release``) names the commit it was made from. Its
 comparison is worked out once and cached (``cache/releases/OLD..NEW.json``); a release whose
 tag this clone lacks is listed with the reason its changes cannot be shown.
 """
@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.diff import compare
+from kb.history.diff import compare
 from kb.history.documents import document_of, links_of, read_blob
 from kb.history.log import FORMAT, CommitChanges, History, write_cache_file
+from kb.history.release import RELEASE_FILE, Release, releases
 from kb.history.repository import (
     Repository,
     first_parent_line,
@@ -22,7 +23,6 @@ from kb.history.repository import (
     tag_commit,
     tree_files,
 )
-from kb.release import RELEASE_FILE, Release, releases
 
 
 @dataclass
@@ -31,7 +31,9 @@ class ReleaseChanges:
 
     release: Release | None
     previous: Release | None  # the release before it; None: from the start
-    diff: dict[str, Any] | None = None  # ``kb.diff.Diff.as_dict()``, from ``previous`` to it
+    diff: dict[str, Any] | None = (
+        None  # ``kb.history.diff.Diff.as_dict()``, from ``previous`` to it
+    )
     commits: list[CommitChanges] = field(default_factory=list)  # newest first, non-empty
     unavailable: str | None = None  # why its changes cannot be shown
 

@@ -3,7 +3,7 @@ can be read, the commits that changed the records (on the first-parent line, as 
 the files each changed, and the blobs they hold.
 
 Every command is one git process however many commits it covers (``git log``, ``git
-diff-tree --stdin``, ``git cat-file --batch``), through ``kb.revisions.git``.
+diff-tree --stdin``, ``git cat-file --batch``), through ``kb.history.revisions.git``.
 """
 
 from collections.abc import Iterable
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import RevisionNotFound
-from kb.revisions import RECORD_FOLDERS, git
+from kb.history.revisions import RECORD_FOLDERS, git
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The version of the content that a build states: in the site's downloads, and wherever the
 site says which knowledge base it shows.
 
-It is the latest release that ``kb-release.yaml`` lists (``kb.release``), unless the records
+It is the latest release that ``kb-release.yaml`` lists (``kb.history.release``), unless the records
 changed after that release's tag, and the day the records last changed, from the history
 (``kb.history.log``). Without a readable history (a shallow clone, no git) the release is
 stated as listed and the day is not known: it is never made up from file times or the day of
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from kb.history.log import History
+from kb.history.release import RELEASE_FILE, Release, releases
 from kb.history.repository import changed_since, open_repository
 from kb.localization import ENGLISH, day_in
-from kb.release import RELEASE_FILE, Release, releases
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,12 @@
 the downloads, and one generated page per record plus the listing pages. Templates live in
 ``kb/templates``; every record field reaches them as untrusted text and is made inert by one
 function, ``kb.render.escape.inert``.
+
+Takes: the export document (``kb.store``), the graph (``kb.graph``), the history
+(``kb.history``) and the hand-written pages of ``docs/``.
+Gives: the folder of Markdown pages MkDocs builds from (``build/docs``, and ``build/docs-cy``
+in Welsh), with the downloads (``downloads``).
+May import: every step before it and ``kb.brief``; never the site, the edits or the CLI.
 """
 
 import datetime
@@ -18,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from kb.brief import Edition, Records
-from kb.downloads import write_downloads
 from kb.errors import PageClash
-from kb.levels import headline, overall_level
 from kb.localization import ENGLISH, translations
+from kb.records.levels import headline, overall_level
 from kb.render.brief_page import theme_brief_downloads, write_theme_briefs
+from kb.render.downloads import write_downloads
 from kb.render.model import SiteModel
 from kb.render.pages import Rendered, hand_written_pages, render_pages
 from kb.render.script_words import write_script_words
@@ -130,11 +136,11 @@ def render_site(
 ) -> tuple[Rendered, Shared]:
     """Stage the hand-written docs, write the downloads and every generated page.
 
-    ``document`` is the store's export document (``kb.export``) and ``graph`` the evidence
-    graph made from it (``kb.graph.graph_of``). Everything is written into a fresh folder that
-    then replaces ``where.staging``; a file whose bytes are those of the previous build keeps
+    ``document`` is the store's export document (``kb.store.export``) and ``graph`` the evidence
+    graph made from it (``kb.graph.evidence.graph_of``). Everything is written into a fresh folder
+    that then replaces ``where.staging``; a file whose bytes are those of the previous build keeps
     the previous build's modification time (a generated page is then that build's file,
-    hard-linked), so the site generator can tell which pages changed (``kb.site_plugins``).
+    hard-linked), so the site generator can tell which pages changed (``kb.site.plugins``).
 
     In a ``language`` other than English, the pages speak it (``kb.localization``) and offer
     the English site's downloads, ``shared``, rather than writing them again.

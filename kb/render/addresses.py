@@ -1,5 +1,5 @@
 """Pages at old addresses: a redirect at every former ID's address, and a page for every
-removed record that says it was removed, when, by whom and why (``kb.aliases``).
+removed record that says it was removed, when, by whom and why (``kb.store.aliases``).
 
 A redirect is a small HTML file of its own, copied into the site as it is: it sends the
 browser on at once (a refresh in its head, and a line of script that keeps the address's
@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from kb.errors import PageClash
-from kb.record_types import TYPES
+from kb.records.types import TYPES
+from kb.records.urls import record_url
 from kb.render.pages import PageWriter, relative_url, token
-from kb.urls import record_url
 
 
 def redirect_html(old_path: str, new_path: str, title: str, canonical: str | None) -> str:

@@ -19,8 +19,8 @@ from markupsafe import Markup
 from kb.brief import Edition, Records, make_brief
 from kb.brief.text import brief_markdown
 from kb.brief.word import brief_docx
+from kb.records.urls import record_url
 from kb.render.pages import EXCLUDED, PageWriter, relative_url
-from kb.urls import record_url
 
 PAGE = "brief/index.md"
 DOWNLOADS = Path("downloads") / "briefs"

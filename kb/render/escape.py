@@ -32,7 +32,7 @@ def _references(text: str) -> str:
 
 
 # Control characters (C0 but tab and line ends, DEL, C1), surrogates and non-characters: the
-# records refuse them too (``kb.vocabularies.CONTROL_CHARACTERS``).
+# records refuse them too (``kb.records.vocabularies.CONTROL_CHARACTERS``).
 _DROPPED = dict.fromkeys(
     [
         *range(0x00, 0x09),

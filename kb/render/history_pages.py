@@ -16,16 +16,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.aliases import Aliases, Removed, Renamed, aliases_in_document
-from kb.diff import KINDS
+from kb.history.diff import KINDS
 from kb.history.log import CommitChanges
 from kb.history.published import PublishedHistory
 from kb.history.releases import ReleaseChanges
 from kb.history.timelines import Event
 from kb.localization import ENGLISH, day_in, translations
+from kb.records.vocabularies import RecordType
 from kb.render.model import SiteModel
 from kb.render.pages import PageWriter
-from kb.vocabularies import RecordType
+from kb.store.aliases import Aliases, Removed, Renamed, aliases_in_document
 
 # At most this many records of one kind and change are listed for a commit; the rest counted.
 MOST_LISTED = 12
@@ -373,7 +373,7 @@ class ReleaseView:
 
 
 def diff_view(diff: dict[str, Any], resolver: Resolver) -> DiffView:
-    """A ``kb.diff.Diff.as_dict()`` in sentences."""
+    """A ``kb.history.diff.Diff.as_dict()`` in sentences."""
     say = resolver.words.gettext
     counts = [
         say("%(kind)s: %(changes)s")

@@ -10,8 +10,8 @@ they are http(s); a record page's own address (``@id``) only when the site's add
 from collections.abc import Callable
 from typing import Any
 
+from kb.records.vocabularies import RESEARCH_DESIGNS
 from kb.render.escape import is_safe_url
-from kb.vocabularies import RESEARCH_DESIGNS
 
 CONTEXT = "https://schema.org"
 OGL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"

@@ -4,7 +4,7 @@
 recommendation and by study, themes with their ancestors, examples and figures by what they
 cite) and holds each recommendation's evidence profile. It knows nothing of Markdown or HTML.
 
-The level a recommendation is *shown* with is its headline level (``kb.levels.headline``):
+The level a recommendation is *shown* with is its headline level (``kb.records.levels.headline``):
 the level computed from its evidence links, with the source's own judgement beside it where the
 two differ. Statements that are not recommendations are "Not judged".
 """
@@ -16,14 +16,14 @@ from typing import Any
 
 import networkx as nx
 
-from kb.graph import (
+from kb.graph.evidence import (
     SupportTable,
     evidence_gaps,
     evidence_profile,
     related_recommendations,
     studies_uses,
 )
-from kb.vocabularies import STRENGTH_DEFINITIONS, Direction, Strength
+from kb.records.vocabularies import STRENGTH_DEFINITIONS, Direction, Strength
 
 Row = dict[str, Any]
 LEVELS = [level.value for level in Strength]

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from kb.records.vocabularies import Relation, Strength
 from kb.render.bipartite import order_columns
 from kb.render.escape import inert
-from kb.vocabularies import Relation, Strength
 
 WIDTH = 900
 FONT_SIZE = 14  # in the drawing's units: shown at this size wherever the drawing is shown whole

@@ -26,10 +26,9 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from kb.citations import recommendation_citation, study_citation
-from kb.downloads import Download
 from kb.errors import PageClash
-from kb.levels import (
+from kb.localization import ENGLISH, translations
+from kb.records.levels import (
     USUAL_CEILING,
     appraised_level,
     disagrees,
@@ -37,21 +36,8 @@ from kb.levels import (
     link_ceiling,
     overall_level,
 )
-from kb.localization import ENGLISH, translations
-from kb.render import jsonld
-from kb.render.escape import front_matter, inert, inert_lines, safe_url
-from kb.render.model import (
-    LEVELS,
-    NOT_JUDGED,
-    Row,
-    SiteModel,
-    level_definition,
-    level_label,
-)
-from kb.render.network import Link, by_recommendation, legend_svg, network_svg
-from kb.site_config import SiteInfo
-from kb.urls import record_url
-from kb.vocabularies import (
+from kb.records.urls import record_url
+from kb.records.vocabularies import (
     LABELS,
     STRENGTH_DEFINITIONS,
     Basis,
@@ -68,6 +54,20 @@ from kb.vocabularies import (
     Upgrade,
     Wording,
 )
+from kb.references.citations import recommendation_citation, study_citation
+from kb.render import jsonld
+from kb.render.downloads import Download
+from kb.render.escape import front_matter, inert, inert_lines, safe_url
+from kb.render.model import (
+    LEVELS,
+    NOT_JUDGED,
+    Row,
+    SiteModel,
+    level_definition,
+    level_label,
+)
+from kb.render.network import Link, by_recommendation, legend_svg, network_svg
+from kb.site_config import SiteInfo
 
 if TYPE_CHECKING:
     from kb.history.published import PublishedHistory

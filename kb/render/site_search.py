@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from kb.localization import ENGLISH, translations
+from kb.records.vocabularies import RecommendationKind
 from kb.render.pages import SEARCH_KINDS
 from kb.search.analysis import PRIOR, load_synonyms, spelling_folds
-from kb.vocabularies import RecommendationKind
 
 VOCABULARY = Path("search") / "kb-search.json"
 

@@ -8,6 +8,10 @@ lists fast), ``nodes`` (the query as a tree that scores documents) and ``ranking
 documents and the total); ``nearest`` names the nearest recommendation to a query whose
 results hold none. See docs/search.md.
 
+Takes: the store (``kb.store``). Gives: the index in ``build/index``, and ranked results.
+May import: the shared modules, ``kb.records``, ``kb.localization``, ``kb.references``,
+``kb.store`` and ``kb.graph``.
+
 Every public name is offered here too, so ``from kb.search import search`` keeps working;
 each is imported from its module when first asked for, so that a query loads the query side
 only, not ``index`` with the store and SQLModel it builds from.

@@ -27,7 +27,7 @@ from whoosh.analysis import (
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
-from kb.load import parse_yaml
+from kb.records.load import parse_yaml
 
 SYNONYMS_FILE = Path(__file__).parent.parent / "data" / "synonyms.yaml"
 # Score multipliers by kind of document: policy writers look for recommendations first.

@@ -19,9 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from whoosh import index
 
-from kb.folder_swap import recover_folder, replace_folder
-from kb.levels import Headline, headline, overall_level
-from kb.models import (
+from kb.files import recover_folder, replace_folder
+from kb.records.levels import Headline, headline, overall_level
+from kb.records.models import (
     EvidenceRow,
     ExampleRecommendationRow,
     ExampleRow,
@@ -39,7 +39,7 @@ from kb.search.postings import CompactWriter
 from kb.search.stamp import SCHEMA_VERSION, index_is_current, stamp_is_current, write_stamp
 from kb.search.whoosh_internals import SegmentWriterWithCopy
 from kb.settings import number_setting
-from kb.store import session
+from kb.store.database import session
 
 # --- Documents from the store -----------------------------------------------------------------
 
@@ -101,8 +101,8 @@ def _rows(
 def _headlines(
     engine: Engine, recommendations: list[RecommendationRow], links: list[EvidenceRow] | None
 ) -> dict[str, Headline]:
-    """The headline level (``kb.levels.headline``) of each recommendation to be indexed, from
-    all of its evidence links (``links``, or read from the store when not given)."""
+    """The headline level (``kb.records.levels.headline``) of each recommendation to be indexed,
+    from all of its evidence links (``links``, or read from the store when not given)."""
     if links is None:
         with session(engine) as opened:
             ids = [row.id for row in recommendations]
@@ -416,7 +416,7 @@ def build_index(engine: Engine, index_dir: Path) -> dict[str, int]:
     """Index every record of the store into ``index_dir`` atomically; return counts by type.
 
     The index is written into a sibling temporary folder and swapped in
-    (``kb.folder_swap.replace_folder``), so readers see the old index or the new one, a failed
+    (``kb.files.replace_folder``), so readers see the old index or the new one, a failed
     build changes nothing, and a killed one leaves the old index to be put back.
     """
     index_dir = Path(index_dir)

@@ -25,10 +25,10 @@ from typing import Any
 
 from whoosh import query
 
-from kb.levels import NOT_JUDGED
+from kb.records.levels import NOT_JUDGED
+from kb.records.urls import record_url
+from kb.records.vocabularies import LABELS
 from kb.search.ranking import rank
-from kb.urls import record_url
-from kb.vocabularies import LABELS
 
 # How many of the best matches vote for the recommendations they bear on.
 NEAREST_POOL = 20

@@ -24,15 +24,15 @@ from whoosh.qparser.common import attach
 from whoosh.searching import Results
 
 from kb.errors import IndexMissing, SearchQueryError
-from kb.folder_swap import recover_folder
-from kb.levels import NOT_JUDGED
+from kb.files import recover_folder
+from kb.records.levels import NOT_JUDGED
+from kb.records.urls import record_url
+from kb.records.vocabularies import LABELS, Strength
 from kb.search import TYPES
 from kb.search.analysis import _SEGMENT, SynonymMatch, _stems, find_synonyms
 from kb.search.nearest import NearestRecommendation, nearest_recommendation
 from kb.search.ranking import rank
 from kb.search.spelling import correct
-from kb.urls import record_url
-from kb.vocabularies import LABELS, Strength
 
 MAX_QUERY_CHARS = 1000
 # Brackets nested deeper than this are refused: Whoosh turns each level into a few nested
@@ -563,7 +563,7 @@ ID_FILTERS: dict[str, tuple[str, ...]] = {
     "recommendation": ("recommendation",),
     "id": ("recommendation", "study", "evidence", "example", "figure"),
 }
-# Given the kind of record, every ID of that kind (``kb.store.record_ids``).
+# Given the kind of record, every ID of that kind (``kb.store.database.record_ids``).
 IdLookup = Callable[[str], Collection[str]]
 
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from kb.folder_swap import recover_folder
+from kb.files import recover_folder
 from kb.search.analysis import SYNONYMS_FILE
 
 # Bump when the schema or the way documents are built changes: the next search rebuilds.
