@@ -308,3 +308,26 @@ def headline(
     return Headline(
         computed, reason, judged, judged_basis, explanation, disagrees(computed, judged)
     )
+
+
+def in_language(
+    document: dict[str, list[dict[str, Any]]], language: str
+) -> dict[str, list[dict[str, Any]]]:
+    """``document`` (``kb.export``) with each statement's headline (its level, and the
+    sentences the code composes about it) said in ``language``: the levels are computed again,
+    by the same rules, with that language's words. Record text is left as it is."""
+    from kb.localization import ENGLISH, translations
+
+    if language == ENGLISH:
+        return document
+    words = translations(language)
+    items: dict[str, list[dict[str, Any]]] = {}
+    for link in document["evidence"]:
+        items.setdefault(link["recommendation"], []).append(link)
+    recommendations = []
+    for rec in document["recommendations"]:
+        judged = rec.get("evidence_judgement") or {}
+        level, reason = overall_level(items.get(rec["id"], []), words)
+        said = headline(rec["kind"], level, reason, judged.get("level"), judged.get("basis"), words)
+        recommendations.append({**rec, "headline": said.as_dict()})
+    return {**document, "recommendations": recommendations}

@@ -18,7 +18,8 @@ import datetime
 import functools
 import gettext
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,63 @@ def day_in(date: datetime.date, language: str = ENGLISH) -> str:
     from babel.dates import format_date
 
     return format_date(date, "d MMMM y", locale=language)
+
+
+class RecordText(str):
+    """Record text put into our words: it stays in the language it was written in (English)."""
+
+
+class Said(str):
+    """Our words with record text set among them: the whole as a string (what plain text
+    prints), and its ``pieces``, each ``(text, True where it is record text)``, so that an
+    HTML or Word writer can mark the record's English as English in a page in Welsh."""
+
+    pieces: tuple[tuple[str, bool], ...]
+
+    def __new__(cls, pieces: Iterable[tuple[str, bool]] = ()) -> "Said":
+        kept = tuple((text, record) for text, record in pieces if text)
+        said = super().__new__(cls, "".join(text for text, _ in kept))
+        said.pieces = kept
+        return said
+
+
+def pieces_of(value: object) -> tuple[tuple[str, bool], ...]:
+    """``value``'s pieces: a ``Said``'s own, record text as one record piece, else ours."""
+    if isinstance(value, Said):
+        return value.pieces
+    return ((str(value), isinstance(value, RecordText)),)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])|%%")
+
+
+def compose(message: str, **values: object) -> Said:
+    """``message % values``, keeping apart the values that are record text (``RecordText``)
+    or hold some (``Said``), so they can be marked as English where our words are not."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(message):
+        pieces.append((message[position : match.start()], False))
+        if match.group() == "%%":
+            pieces.append(("%", False))
+        else:
+            value = values[match.group(1)]
+            if isinstance(value, int):
+                value = match.group() % {match.group(1): value}
+            pieces.extend(pieces_of(value))
+        position = match.end()
+    pieces.append((message[position:], False))
+    return Said(pieces)
+
+
+def joined(values: Iterable[object], separator: str = "") -> Said:
+    """``separator.join(values)``, keeping each value's pieces."""
+    pieces: list[tuple[str, bool]] = []
+    for number, value in enumerate(values):
+        if number:
+            pieces.append((separator, False))
+        pieces.extend(pieces_of(value))
+    return Said(pieces)
 
 
 @dataclass(frozen=True)

@@ -7,19 +7,24 @@ claim with its basis), laid out as plain text or Markdown (``text``), a standalo
 
 ``records`` indexes the document for a brief and ``selection`` checks what was asked for.
 The site's brief page and per-theme downloads (``kb.render.brief_page``) use the same parts.
-May import kb.levels, kb.models, kb.citations, kb.quotes, kb.release, kb.site_config and
-kb.urls; never the CLI, nor the evidence graph (networkx costs a third of a second to load).
+A brief is framed in English or Welsh (``LANGUAGES``): our words from the catalogue, the
+records' words as they were written. May import kb.levels, kb.localization, kb.models,
+kb.citations, kb.quotes, kb.release, kb.site_config and kb.urls; never the CLI, nor the
+evidence graph (networkx costs a third of a second to load).
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from kb.brief.content import Brief, Edition, make_brief
+from kb.brief.content import Brief, Edition, make_brief, theme_title
 from kb.brief.records import Records
 from kb.brief.selection import Named, read_selection_file, select_statements
+from kb.levels import in_language
+from kb.localization import ENGLISH, LANGUAGES
 
 __all__ = [
     "FORMATS",
+    "LANGUAGES",
     "Brief",
     "Edition",
     "Named",
@@ -73,15 +78,17 @@ def brief_for(
     found: list[str] | None = None,
     min_strength: str | None = None,
     title: str | None = None,
+    language: str = ENGLISH,
 ) -> Brief:
     """The brief for a selection (``select_statements``: IDs from a file or the command
-    line, a theme, a search's results, a minimum strength). Its title is ``title``, else the
-    theme's when a theme alone chose the statements, else "Evidence brief"."""
-    records = Records(document)
+    line, a theme, a search's results, a minimum strength), framed in ``language``. Its title
+    is ``title``, else the theme's when a theme alone chose the statements, else "Evidence
+    brief"."""
+    records = Records(in_language(document, language))
     chosen = select_statements(records, names, theme, found, min_strength)
     if title is None and theme and not names and found is None:
-        title = f"Evidence brief: {records.themes[theme]['title']}"
-    return make_brief(records, chosen, edition, title)
+        title = theme_title(records.themes[theme]["title"], language)
+    return make_brief(records, chosen, edition, title, language)
 
 
 def render_brief(brief: Brief, output_format: str, width: int | None = None) -> str | bytes:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from kb.brief.html import said_filter
 from kb.citations import recommendation_citation, study_citation
 from kb.downloads import Download
 from kb.errors import PageClash
@@ -482,6 +483,7 @@ def environment(
         appraised_steps=_appraised_steps,
         level_label=interface["level_label"],
         level_definition=interface["level_definition"],
+        said=said_filter(made_inert, record_lang),
     )
     for unsafe in ("safe", "urlize", "xmlattr", "indent", "wordwrap", "center", "tojson"):
         env.filters.pop(unsafe, None)
