@@ -25,7 +25,7 @@ from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
 from kb.errors import SiteBuildFailed
 from kb.folder_swap import recover_folder, replace_folder
-from kb.localization import ENGLISH, LANGUAGES, ConfigLoader
+from kb.localization import ENGLISH, LANGUAGES, config_loader
 from kb.settings import check_environment
 from kb.site_config import SiteInfo, read_site_info
 from kb.site_facts import SiteFacts, site_facts
@@ -187,7 +187,7 @@ def translated_config(language: str, folder: Path, config: Path = CONFIG) -> Pat
     from kb.localization import translated_navigation, translations
 
     say = translations(language).gettext
-    english = yaml.load(config.read_text(encoding="utf-8"), Loader=ConfigLoader)
+    english = yaml.load(config.read_text(encoding="utf-8"), Loader=config_loader())
     settings: dict[str, Any] = {
         "INHERIT": str(config),
         "site_name": say(english["site_name"]),

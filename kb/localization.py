@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 LOCALE = Path(__file__).parent / "locale"
 TEMPLATE = LOCALE / "messages.pot"
 MAPPING = LOCALE / "babel.cfg"
@@ -225,7 +223,9 @@ def extract_navigation(
     fileobj: Any, keywords: Any, comment_tags: Any, options: Any
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     """Babel extractor for ``mkdocs.yml``: the navigation's titles and the site's name."""
-    config = yaml.load(fileobj, Loader=ConfigLoader)
+    import yaml
+
+    config = yaml.load(fileobj, Loader=config_loader())
     yield 0, "gettext", config["site_name"], ["The site's name."]
     for title in navigation_titles(config.get("nav") or []):
         yield 0, "gettext", title, ["A title in the site's navigation."]
@@ -258,8 +258,15 @@ def translated_navigation(nav: list[Any], gettext_: Any) -> list[Any]:
     return result
 
 
-class ConfigLoader(yaml.SafeLoader):
-    """YAML's safe loader, reading MkDocs' ``!!python/name`` and ``!ENV`` tags as nothing."""
+@functools.cache
+def config_loader() -> Any:
+    """YAML's safe loader, reading MkDocs' ``!!python/name`` and ``!ENV`` tags as nothing.
+    Made when first needed: ``kb --help`` lists ``kb brief``, whose ``--lang`` choices come
+    from here, and should not pay for PyYAML."""
+    import yaml
 
+    class ConfigLoader(yaml.SafeLoader):
+        pass
 
-ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+    ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+    return ConfigLoader

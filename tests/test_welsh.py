@@ -385,9 +385,9 @@ def public_hand_written_pages() -> list[str]:
     are for the people who keep the knowledge base)."""
     import yaml
 
-    from kb.localization import ConfigLoader
+    from kb.localization import config_loader
 
-    config = yaml.load((REPOSITORY / "mkdocs.yml").read_text(), Loader=ConfigLoader)
+    config = yaml.load((REPOSITORY / "mkdocs.yml").read_text(), Loader=config_loader())
 
     def pages(nav: list[Any]) -> list[str]:
         found = []
