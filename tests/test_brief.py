@@ -345,7 +345,7 @@ def test_a_welsh_brief_frames_english_quotes_in_welsh(tiny: Path, output_format:
     assert "Cryfder y dystiolaeth: Cyfyngedig iawn (S2)" not in made  # a study's, not headline
     assert "Cryfder y dystiolaeth: Barn arbenigol (S1)." in made
     assert "2 argymhelliad. Cryfder pennawd y dystiolaeth: Barn arbenigol (S1) i 1" in made
-    assert "Adran “" in made and "argymhelliad anonymise yn Tiny Knowledge Base" in made
+    assert "Adran “" in made and "argymhelliad anonymise, Tiny Knowledge Base" in made
     assert "Lluniwyd ar 4 Rhagfyr 2026" in made
     # The report's words and the records' stay in English.
     assert STATEMENT in made
