@@ -18,12 +18,11 @@ import datetime
 import functools
 import gettext
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 LOCALE = Path(__file__).parent / "locale"
 TEMPLATE = LOCALE / "messages.pot"
@@ -68,6 +67,63 @@ def day_in(date: datetime.date, language: str = ENGLISH) -> str:
     from babel.dates import format_date
 
     return format_date(date, "d MMMM y", locale=language)
+
+
+class RecordText(str):
+    """Record text put into our words: it stays in the language it was written in (English)."""
+
+
+class Said(str):
+    """Our words with record text set among them: the whole as a string (what plain text
+    prints), and its ``pieces``, each ``(text, True where it is record text)``, so that an
+    HTML or Word writer can mark the record's English as English in a page in Welsh."""
+
+    pieces: tuple[tuple[str, bool], ...]
+
+    def __new__(cls, pieces: Iterable[tuple[str, bool]] = ()) -> "Said":
+        kept = tuple((text, record) for text, record in pieces if text)
+        said = super().__new__(cls, "".join(text for text, _ in kept))
+        said.pieces = kept
+        return said
+
+
+def pieces_of(value: object) -> tuple[tuple[str, bool], ...]:
+    """``value``'s pieces: a ``Said``'s own, record text as one record piece, else ours."""
+    if isinstance(value, Said):
+        return value.pieces
+    return ((str(value), isinstance(value, RecordText)),)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)([sd])|%%")
+
+
+def compose(message: str, **values: object) -> Said:
+    """``message % values``, keeping apart the values that are record text (``RecordText``)
+    or hold some (``Said``), so they can be marked as English where our words are not."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(message):
+        pieces.append((message[position : match.start()], False))
+        if match.group() == "%%":
+            pieces.append(("%", False))
+        else:
+            value = values[match.group(1)]
+            if isinstance(value, int):
+                value = match.group() % {match.group(1): value}
+            pieces.extend(pieces_of(value))
+        position = match.end()
+    pieces.append((message[position:], False))
+    return Said(pieces)
+
+
+def joined(values: Iterable[object], separator: str = "") -> Said:
+    """``separator.join(values)``, keeping each value's pieces."""
+    pieces: list[tuple[str, bool]] = []
+    for number, value in enumerate(values):
+        if number:
+            pieces.append((separator, False))
+        pieces.extend(pieces_of(value))
+    return Said(pieces)
 
 
 @dataclass(frozen=True)
@@ -167,7 +223,9 @@ def extract_navigation(
     fileobj: Any, keywords: Any, comment_tags: Any, options: Any
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     """Babel extractor for ``mkdocs.yml``: the navigation's titles and the site's name."""
-    config = yaml.load(fileobj, Loader=ConfigLoader)
+    import yaml
+
+    config = yaml.load(fileobj, Loader=config_loader())
     yield 0, "gettext", config["site_name"], ["The site's name."]
     for title in navigation_titles(config.get("nav") or []):
         yield 0, "gettext", title, ["A title in the site's navigation."]
@@ -200,8 +258,38 @@ def translated_navigation(nav: list[Any], gettext_: Any) -> list[Any]:
     return result
 
 
-class ConfigLoader(yaml.SafeLoader):
-    """YAML's safe loader, reading MkDocs' ``!!python/name`` and ``!ENV`` tags as nothing."""
+@functools.cache
+def config_loader() -> Any:
+    """YAML's safe loader, reading MkDocs' ``!!python/name`` and ``!ENV`` tags as nothing.
+    Made when first needed: ``kb --help`` lists ``kb brief``, whose ``--lang`` choices come
+    from here, and should not pay for PyYAML."""
+    import yaml
+
+    class ConfigLoader(yaml.SafeLoader):
+        pass
+
+    ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+    return ConfigLoader
 
 
-ConfigLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+def in_language(
+    document: dict[str, list[dict[str, Any]]], language: str
+) -> dict[str, list[dict[str, Any]]]:
+    """``document`` (``kb.store.export``) with each statement's headline (its level, and the
+    sentences the code composes about it) said in ``language``: the levels are computed again,
+    by the same rules, with that language's words. Record text is left as it is."""
+    from kb.records.levels import headline, overall_level
+
+    if language == ENGLISH:
+        return document
+    words = translations(language)
+    items: dict[str, list[dict[str, Any]]] = {}
+    for link in document["evidence"]:
+        items.setdefault(link["recommendation"], []).append(link)
+    recommendations = []
+    for rec in document["recommendations"]:
+        judged = rec.get("evidence_judgement") or {}
+        level, reason = overall_level(items.get(rec["id"], []), words)
+        said = headline(rec["kind"], level, reason, judged.get("level"), judged.get("basis"), words)
+        recommendations.append({**rec, "headline": said.as_dict()})
+    return {**document, "recommendations": recommendations}

@@ -8,12 +8,15 @@ import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import docx
 import markdown
 import pytest
+from click.testing import CliRunner
 
 from kb.cli import brief as brief_command
+from kb.cli import main
 from tests.conftest import DATA, run_kb
 
 pytestmark = pytest.mark.cli
@@ -297,3 +300,122 @@ def test_output_that_cannot_be_written_is_a_clear_error(tiny: Path) -> None:
     result = run_kb("brief", "--root", tiny, "anonymise", "-o", tiny / "recommendations")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: cannot write {tiny / 'recommendations'}: ")
+
+
+# --- A brief framed in Welsh ------------------------------------------------------------------
+
+QUOTE = "Anonymised applications reduced callback gaps in a pilot (Krause et al., 2012)."
+STATEMENT = "Use anonymised job applications for every post."
+
+
+def _headings(markdown_brief: str) -> list[str]:
+    """The Markdown brief's headings of our own (not a statement's numbered title)."""
+    return [
+        line.lstrip("#").strip()
+        for line in markdown_brief.splitlines()
+        if line.startswith("#") and not re.match(r"#+ \d+\. ", line)
+    ]
+
+
+def test_every_heading_of_a_welsh_brief_is_welsh(tiny: Path) -> None:
+    """Fails when a heading is left in English: one the catalogue lacks, or a new one whose
+    Welsh nobody drafted (gettext then gives back the English)."""
+    english = _headings(_brief(tiny, "targets", "anonymise", "--format", "md"))
+    welsh = _headings(_brief(tiny, "targets", "anonymise", "--format", "md", "--lang", "cy"))
+    assert len(welsh) == len(english) > 6
+    assert not set(english) & set(welsh), sorted(set(english) & set(welsh))
+    assert welsh[:2] == ["Briff tystiolaeth", "Negeseuon allweddol"]
+    assert {"Y dystiolaeth gryfaf", "Bylchau ac ansicrwydd", "Dyfynnu", "Cyfeiriadau"} <= set(welsh)
+
+
+def _welsh_words(english: str) -> str:
+    from kb.localization import translations
+
+    welsh = translations("cy").gettext(english)
+    assert welsh != english, f"{english!r} has no Welsh"
+    return welsh
+
+
+@pytest.mark.parametrize("output_format", ["text", "md", "html"])
+def test_a_welsh_brief_frames_english_quotes_in_welsh(tiny: Path, output_format: str) -> None:
+    made = _brief(tiny, "targets", "anonymise", "--format", output_format, "--lang", "cy")
+    for heading in ("Key messages", "Strongest evidence", "Gaps and uncertainties", "Cite"):
+        assert _welsh_words(heading) in made
+        assert heading not in made
+    assert "Cryfder y dystiolaeth: Cyfyngedig iawn (S2)" not in made  # a study's, not headline
+    assert "Cryfder y dystiolaeth: Barn arbenigol (S1)." in made
+    assert "2 argymhelliad. Cryfder pennawd y dystiolaeth: Barn arbenigol (S1) i 1" in made
+    assert "Adran “" in made and "argymhelliad anonymise, Tiny Knowledge Base" in made
+    assert "Lluniwyd ar 4 Rhagfyr 2026" in made
+    # The report's words and the records' stay in English.
+    assert STATEMENT in made
+    assert "Krause and Rinne (2012)" in made
+    assert QUOTE in made
+    for english in ("Strength of evidence", "Our summary", "recorded by", "Made on"):
+        assert english not in made, english
+
+
+def test_a_welsh_html_brief_marks_the_records_english(tiny: Path) -> None:
+    made = _brief(tiny, "targets", "anonymise", "--format", "html", "--lang", "cy")
+    assert '<html lang="cy">' in made
+    assert f'<q lang="en">{QUOTE}</q>' in made
+    assert f'<blockquote class="kb-brief-statement" lang="en"><p>{STATEMENT}</p>' in made
+    assert '<span lang="en">Publish representation targets</span></h2>' in made
+    assert 'Dywed yr adroddiad: “<span lang="en">There is little evidence' in made
+    assert 'id="reference-krause-2012" data-id="krause-2012" lang="en">' in made
+    # Every text outside lang="en" is ours: no English word of the records is left there.
+    outside = re.sub(r'<(\w+)[^>]* lang="en"[^>]*>.*?</\1>', "", made, flags=re.S)
+    outside = re.sub(r"<style>.*?</style>|<[^>]+>", " ", outside, flags=re.S)
+    assert not {"the", "and", "of", "with", "from"} & set(re.findall(r"[a-z]+", outside))
+
+
+def test_a_welsh_word_brief_has_welsh_headings_and_english_runs(tiny: Path) -> None:
+    from docx.oxml.ns import qn
+
+    output = tiny / "brief-cy.docx"
+    _brief(tiny, "targets", "anonymise", "--lang", "cy", "-o", output)
+    document = docx.Document(str(output))
+    headings = [
+        paragraph.text
+        for paragraph in document.paragraphs
+        if paragraph.style.name.startswith(("Heading", "Title"))
+    ]
+    assert headings[:3] == [
+        "Briff tystiolaeth",
+        "Negeseuon allweddol",
+        "1. Publish representation targets",
+    ]
+    assert "Y dystiolaeth gryfaf" in headings and "Cyfeiriadau" in headings
+    assert "Strongest evidence" not in headings
+    [table] = document.tables
+    assert [cell.text for cell in table.rows[0].cells] == [
+        "Astudiaeth",
+        "Lefel",
+        "Ein crynodeb",
+        "Yn ei eiriau ei hun",
+        "Sail",
+    ]
+    assert table.rows[1].cells[3].text == f"“{QUOTE}”"
+    assert table.rows[1].cells[4].text.startswith("Geiriau'r adroddiad ffynhonnell, adran “")
+
+    def language(run: Any) -> str | None:
+        properties = run._r.rPr
+        found = None if properties is None else properties.find(qn("w:lang"))
+        return None if found is None else found.get(qn("w:val"))
+
+    [quote] = [run for run in table.rows[1].cells[3].paragraphs[0].runs if QUOTE in run.text]
+    assert language(quote) == "en-GB"
+    [ours] = [run for run in table.rows[1].cells[4].paragraphs[0].runs if "Geiriau" in run.text]
+    assert language(ours) is None  # the document's language, Welsh
+    normal = document.styles["Normal"].element.rPr.find(qn("w:lang")).get(qn("w:val"))
+    assert normal == "cy-GB"
+    assert document.core_properties.language == "cy-GB"
+    statement = next(p for p in document.paragraphs if p.style.name == "Quote")
+    assert {language(run) for run in statement.runs} == {"en-GB"}
+
+
+def test_a_language_the_brief_does_not_speak_is_a_clear_error(tiny: Path) -> None:
+    result = CliRunner().invoke(main, ["brief", "--root", str(tiny), "targets", "--lang", "fr"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--lang': 'fr' is not one of 'en', 'cy'." in result.output
+    assert "Traceback" not in result.output

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from mkdocs.plugins import BasePlugin
 
-from kb.localization import ConfigLoader
+from kb.localization import config_loader
 from kb.site import plugins as site_plugins
 from kb.site import record_pages as mkdocs_site
 from tests.conftest import DATA
@@ -39,7 +39,7 @@ def _site_files(site: Path) -> dict[str, bytes]:
 
 
 def _declared_plugins() -> list[str]:
-    config = yaml.load((REPOSITORY / "mkdocs.yml").read_text(), Loader=ConfigLoader)
+    config = yaml.load((REPOSITORY / "mkdocs.yml").read_text(), Loader=config_loader())
     return [next(iter(item)) if isinstance(item, dict) else item for item in config["plugins"]]
 
 

@@ -3,6 +3,7 @@ its pages under /cy/ (lang, hreflang, the toggle, the draft notice) and, in Chro
 interface text outside record text marked lang="en", and axe on its pages."""
 
 import functools
+import html
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from kb.localization import catalogue_state, translations
 from tests.conftest import Site
-from tests.test_site import AXE_TAGS, PAGE_TYPES, _page_types
+from tests.test_site import AXE_TAGS, PAGE_TYPES, _page_types, _recommendation_with_links
 
 pytestmark = pytest.mark.site
 
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.site
 NOT_YET_TRANSLATED: set[str] = set()
 # Pages the Welsh site checks besides every page type of the English site's tests.
 MORE_PAGE_TYPES = {"accessibility": "accessibility/", "changes": "changes/"}
-WELSH_PAGE_TYPES = [*PAGE_TYPES, *MORE_PAGE_TYPES]
+# The brief page, showing a brief (its statements are hidden until the address names them).
+WELSH_PAGE_TYPES = [*PAGE_TYPES, *MORE_PAGE_TYPES, "brief"]
 # English words that no Welsh sentence holds: one outside lang="en" is English interface text.
 ENGLISH_WORDS = {"the", "and", "of", "with", "this", "from", "which", "are", "has", "have", "not"}
 
@@ -108,6 +110,44 @@ def test_welsh_pages_say_their_wording_awaits_review(tiny_site: Site) -> None:
         assert "Dangosir cofnodion yn Saesneg lle nad oes fersiwn Gymraeg" in text, path
 
 
+def _read(path: Path) -> str:
+    """A built page, its character references (``kb.render.escape.inert``'s) read."""
+    return html.unescape(path.read_text(encoding="utf-8"))
+
+
+def test_the_welsh_brief_page_and_its_theme_briefs_are_framed_in_welsh(tiny_site: Site) -> None:
+    page = _read(tiny_site.folder / "cy" / "brief" / "index.html")
+    for english in ("Key messages", "Briefs for each theme", "Print or save as PDF", "Cite"):
+        assert f">{english}<" not in page, english
+    assert ">Negeseuon allweddol</h2>" in page and ">Briffiau ar gyfer pob thema</h2>" in page
+    assert ">Argraffu neu gadw fel PDF</button>" in page
+    assert '<blockquote class="kb-brief-statement" lang="en">' in page
+    # Its theme briefs are the Welsh ones, beside the English ones in the shared downloads.
+    assert 'href="../../downloads/briefs/cy/recruitment.md"' in page
+    welsh = tiny_site.folder / "downloads" / "briefs" / "cy" / "recruitment.md"
+    text = welsh.read_text(encoding="utf-8")
+    assert text.startswith("# Briff tystiolaeth: Recruitment\n")
+    assert "## Negeseuon allweddol" in text and "Key messages" not in text
+    assert "> Use anonymised job applications for every post." in text  # the statement, English
+    assert (welsh.parent / "recruitment.docx").is_file()
+    english = tiny_site.folder / "downloads" / "briefs" / "recruitment.md"
+    assert english.read_text(encoding="utf-8").startswith("# Evidence brief: Recruitment\n")
+    assert 'href="../downloads/briefs/recruitment.md"' in _read(
+        tiny_site.folder / "brief" / "index.html"
+    )
+
+
+def test_the_welsh_downloads_page_says_what_each_file_is_in_welsh(tiny_site: Site) -> None:
+    page = _read(tiny_site.folder / "cy" / "downloads" / "index.html")
+    assert "SQLite database" not in page and "One row per" not in page
+    assert ">Cronfa ddata SQLite</a>" in page and "Un rhes i bob astudiaeth" in page
+    # A theme's title in a brief's title stays English, marked so.
+    assert 'Briff tystiolaeth: <span lang="en">Recruitment</span> (Markdown)' in page
+    english = _read(tiny_site.folder / "downloads" / "index.html")
+    assert ">SQLite database</a>" in english and "One row per study." in english
+    assert "Evidence brief: Recruitment (Markdown)" in english
+
+
 # --- In Chromium ----------------------------------------------------------------------------
 
 OUTSIDE_ENGLISH = """() => {
@@ -125,7 +165,13 @@ OUTSIDE_ENGLISH = """() => {
 
 
 def _welsh_page_types(site: Site) -> dict[str, str]:
-    return {**_page_types(site), **MORE_PAGE_TYPES}
+    """Every page type's address; the brief page's with a rated recommendation that has
+    evidence and a statement that is not rated."""
+    unrated = next(
+        rec["id"] for rec in site.document["recommendations"] if rec["headline"]["level"] is None
+    )
+    ids = f"{_recommendation_with_links(site)['id']},{unrated}"
+    return {**_page_types(site), **MORE_PAGE_TYPES, "brief": f"brief/?ids={ids}"}
 
 
 @pytest.mark.browser
@@ -316,7 +362,7 @@ def test_the_headline_reasons_read_in_welsh(contradicting: int) -> None:
 
 @pytest.mark.unit
 def test_the_welsh_document_says_the_same_levels_in_welsh() -> None:
-    from kb.render import in_language
+    from kb.localization import in_language
 
     judged = {"level": "S4", "basis": "inferred"}
     rec = {"id": "r", "kind": "recommendation", "evidence_judgement": judged, "headline": {}}
@@ -339,9 +385,9 @@ def public_hand_written_pages() -> list[str]:
     are for the people who keep the knowledge base)."""
     import yaml
 
-    from kb.localization import ConfigLoader
+    from kb.localization import config_loader
 
-    config = yaml.load((REPOSITORY / "mkdocs.yml").read_text(), Loader=ConfigLoader)
+    config = yaml.load((REPOSITORY / "mkdocs.yml").read_text(), Loader=config_loader())
 
     def pages(nav: list[Any]) -> list[str]:
         found = []

@@ -262,18 +262,15 @@
     actions.appendChild(bar);
   }
 
-  function counted(number, singular, plural) {
-    return number + " " + (number === 1 ? singular : plural);
-  }
-
+  /* Each kind of statement counted, from the messages kb.brief.content.overview uses. */
   var KINDS = {
-    "recommendation": ["recommendation", "recommendations"],
-    "key-message": ["key message", "key messages"],
-    "recurring": ["recurring recommendation", "recurring recommendations"],
-    "government-action": ["government action", "government actions"],
+    "recommendation": ["%(num)s recommendation", "%(num)s recommendations"],
+    "key-message": ["%(num)s key message", "%(num)s key messages"],
+    "recurring": ["%(num)s recurring recommendation", "%(num)s recurring recommendations"],
+    "government-action": ["%(num)s government action", "%(num)s government actions"],
   };
 
-  /* The overview sentence, as kb.brief.content.overview writes it. */
+  /* The overview sentence, as kb.brief.content.overview writes it, in the page's language. */
   function overview(messages) {
     var kinds = [], kindCounts = {}, levels = [], levelCounts = {}, ranks = {};
     messages.forEach(function (item) {
@@ -285,14 +282,18 @@
       ranks[words] = Number(item.dataset.rank);
     });
     var parts = kinds.map(function (kind) {
-      return counted(kindCounts[kind], KINDS[kind][0], KINDS[kind][1]);
+      return window.kbSayCount(KINDS[kind][0], KINDS[kind][1], kindCounts[kind]);
     });
     var covers = parts.length === 1 ? parts[0]
-      : counted(messages.length, "statement", "statements") + ": " + parts.join(", ");
+      : window.kbSayCount("%(num)s statement", "%(num)s statements", messages.length) + ": " +
+        parts.join(", ");
     levels.sort(function (a, b) { return ranks[b] - ranks[a]; });
-    return covers + ". Headline strength of evidence: " + levels.map(function (words) {
-      return words + " for " + levelCounts[words];
-    }).join(", ") + ".";
+    return window.kbSay("%(covers)s. Headline strength of evidence: %(levels)s.", {
+      covers: covers,
+      levels: levels.map(function (words) {
+        return window.kbSay("%(level)s for %(num)s", { level: words, num: levelCounts[words] });
+      }).join(", "),
+    });
   }
 
   function briefPage() {

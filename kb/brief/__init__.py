@@ -9,21 +9,25 @@ the only module that imports python-docx); and one record in words, for ``kb sho
 
 ``records`` indexes the document for a brief and ``selection`` checks what was asked for.
 The site's brief page and per-theme downloads (``kb.render.brief_page``) use the same parts.
+A brief is framed in English or Welsh (``LANGUAGES``): our words from the catalogue, the
+records' words as they were written.
 
 May import: the shared modules, ``kb.records``, ``kb.localization``, ``kb.references``,
-``kb.store`` and ``kb.history``; never the CLI, nor the evidence graph (networkx costs a
+``kb.store.database`` and ``kb.history``; never the CLI, nor the evidence graph (networkx costs a
 third of a second to load).
 """
 
 from collections.abc import Callable
 from typing import Any
 
-from kb.brief.content import Brief, Edition, make_brief
+from kb.brief.content import Brief, Edition, make_brief, theme_title
 from kb.brief.records import Records
 from kb.brief.selection import Named, read_selection_file, select_statements
+from kb.localization import ENGLISH, LANGUAGES, in_language
 
 __all__ = [
     "FORMATS",
+    "LANGUAGES",
     "Brief",
     "Edition",
     "Named",
@@ -77,15 +81,17 @@ def brief_for(
     found: list[str] | None = None,
     min_strength: str | None = None,
     title: str | None = None,
+    language: str = ENGLISH,
 ) -> Brief:
     """The brief for a selection (``select_statements``: IDs from a file or the command
-    line, a theme, a search's results, a minimum strength). Its title is ``title``, else the
-    theme's when a theme alone chose the statements, else "Evidence brief"."""
-    records = Records(document)
+    line, a theme, a search's results, a minimum strength), framed in ``language``. Its title
+    is ``title``, else the theme's when a theme alone chose the statements, else "Evidence
+    brief"."""
+    records = Records(in_language(document, language))
     chosen = select_statements(records, names, theme, found, min_strength)
     if title is None and theme and not names and found is None:
-        title = f"Evidence brief: {records.themes[theme]['title']}"
-    return make_brief(records, chosen, edition, title)
+        title = theme_title(records.themes[theme]["title"], language)
+    return make_brief(records, chosen, edition, title, language)
 
 
 def render_brief(brief: Brief, output_format: str, width: int | None = None) -> str | bytes:

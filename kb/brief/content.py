@@ -21,22 +21,28 @@ definition
   address when the site's address is set (``kb.site_config``);
 - the reference list holds the source reports and the studies shown, author–date
   (``kb.references.citations.reference_text``).
+
+A brief is framed in one language (``language``, English or Welsh): our words come from that
+language's catalogue (``kb.localization``), as the site's do, while record text (statements,
+quotes, summaries, titles, references) stays as it was written, in English. Sentences that
+set record text among our words are ``Said``: a string whose pieces say which is which, so the
+HTML and Word writers can mark the English as English.
 """
 
 import datetime
+import gettext
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kb.brief.records import Records, Row
+from kb.localization import ENGLISH, RecordText, Said, compose, day_in, joined, translations
 from kb.records.levels import appraised_level, best_support, contradicts, rank, supports
 from kb.records.quotes import shared_passages
 from kb.records.urls import record_url
 from kb.records.vocabularies import LABELS, STRENGTH_DEFINITIONS, RecommendationKind, Strength
 from kb.references.citations import (
-    location_text,
-    recommendation_citation,
     reference_text,
     short_citation,
     source_reference,
@@ -52,6 +58,10 @@ _WEB_ADDRESS = re.compile(r"https?://\S+$", re.IGNORECASE)
 STRONGEST_SHOWN = 3
 # How many qualifying or gap links the uncertainties name before "and N more".
 NAMED_UNCERTAINTIES = 3
+
+
+# Our words in English: the catalogue's messages themselves.
+ENGLISH_WORDS = gettext.NullTranslations()
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,7 @@ class EvidenceShown:
     summary: str  # ours, one sentence
     quote: str  # verbatim, from the report or from the study's held text
     basis: str  # "source" or "appraisal"
-    basis_words: str  # whose words these are, where, and who recorded them when
+    basis_words: str  # whose words these are, where, and who recorded them when (``Said``)
     quote_checked: bool
 
 
@@ -106,9 +116,9 @@ class BriefItem:
     strength: StrengthInWords
     evidence: list[EvidenceShown]
     links: int  # how many evidence links it has in all
-    gaps: list[str]
+    gaps: list[str]  # each a ``Said``: our words, with the records' among them
     examples: list[ExampleShown]
-    citation: str  # the source report at the statement's section, and this record
+    citation: str  # the source report at the statement's section, and this record (``Said``)
     source_id: str
     section: str
     page: str | None
@@ -135,30 +145,56 @@ class Edition:
     release: "Release | None"
     made_on: datetime.date
 
-    def words(self) -> str:
+    def words(self, language: str = ENGLISH) -> str:
         """E.g. "Made on 4 December 2026 from the Race Equality Evidence Knowledge Base
         (https://…/), whose latest release is 1.0.0 of 1 December 2026." The release is the
         latest listed in kb-release.yaml; the records may have changed since."""
-        where = f" ({self.site.url})" if self.site.url else ""
-        made = f"Made on {day_words(self.made_on)} from the {self.site.name}{where}"
+        words = translations(language)
+        _ = words.gettext
+        values = {
+            "day": day_in(self.made_on, language),
+            "site": _(self.site.name),
+            "where": f" ({self.site.url})" if self.site.url else "",
+        }
         if self.release is None:
-            return f"{made}, which has no release yet: its records as they stood that day."
-        return f"{made}, whose latest release is {self.release.label()}."
+            return (
+                _(
+                    "Made on %(day)s from the %(site)s%(where)s, which has no release yet: its "
+                    "records as they stood that day."
+                )
+                % values
+            )
+        release = self.release.label(words, language)
+        return _(
+            "Made on %(day)s from the %(site)s%(where)s, whose latest release is %(release)s."
+        ) % {
+            **values,
+            "release": release,
+        }
 
 
 @dataclass(frozen=True)
 class Brief:
-    """A brief: key messages, one part per statement, the reference list and the edition."""
+    """A brief: key messages, one part per statement, the reference list and the edition,
+    framed in ``language``."""
 
     title: str
     items: list[BriefItem]
     references: list[ReferenceShown]
     edition: Edition
+    language: str = ENGLISH
 
     @property
     def overview(self) -> str:
         """The first key message: what the brief covers and how strong its evidence is."""
-        return overview([(item.kind, item.strength) for item in self.items])
+        return overview(
+            [(item.kind, item.strength) for item in self.items], translations(self.language)
+        )
+
+    @property
+    def edition_words(self) -> str:
+        """Where and when the brief was made (``Edition.words``), in its language."""
+        return self.edition.words(self.language)
 
     @property
     def key_messages(self) -> list[BriefItem]:
@@ -168,52 +204,68 @@ class Brief:
 
 def day_words(day: datetime.date) -> str:
     """'4 December 2026'."""
-    return f"{day.day} {day:%B %Y}"
+    return day_in(day)
 
 
-def _counted(number: int, singular: str, plural: str) -> str:
-    return f"{number} {singular if number == 1 else plural}"
+def _kind_count(kind: str, number: int, words: gettext.NullTranslations) -> str:
+    """ "3 recommendations", "1 key message"…, in ``words``' language."""
+    forms = {
+        "recommendation": ("%(num)s recommendation", "%(num)s recommendations"),
+        "key-message": ("%(num)s key message", "%(num)s key messages"),
+        "recurring": ("%(num)s recurring recommendation", "%(num)s recurring recommendations"),
+        "government-action": ("%(num)s government action", "%(num)s government actions"),
+    }
+    one, many = forms[kind]
+    return words.ngettext(one, many, number) % {"num": number}
 
 
-_KIND_NOUNS = {
-    "recommendation": ("recommendation", "recommendations"),
-    "key-message": ("key message", "key messages"),
-    "recurring": ("recurring recommendation", "recurring recommendations"),
-    "government-action": ("government action", "government actions"),
-}
-
-
-def overview(items: list[tuple[str, StrengthInWords]]) -> str:
+def overview(
+    items: list[tuple[str, StrengthInWords]], words: gettext.NullTranslations = ENGLISH_WORDS
+) -> str:
     """ "5 recommendations. Headline strength of evidence: Limited (S3) for 2, Very limited (S2)
-    for 3." The site's brief page (docs/javascripts/brief.js) writes the same sentence."""
+    for 3." The site's brief page (docs/javascripts/brief.js) writes the same sentence from
+    the same messages (``kb.render.script_words``)."""
     kinds = Counter(kind for kind, _ in items)
-    parts = [_counted(count, *_KIND_NOUNS[kind]) for kind, count in kinds.items()]
+    parts = [_kind_count(kind, count, words) for kind, count in kinds.items()]
     if len(parts) == 1:
         covers = parts[0]
     else:
-        covers = f"{_counted(len(items), 'statement', 'statements')}: {', '.join(parts)}"
+        statements = words.ngettext("%(num)s statement", "%(num)s statements", len(items))
+        covers = f"{statements % {'num': len(items)}}: {', '.join(parts)}"
     levels = Counter(strength.words for _, strength in items)
     ranks = {strength.words: strength.rank for _, strength in items}
     counts = ", ".join(
-        f"{words} for {levels[words]}" for words in sorted(levels, key=lambda words: -ranks[words])
+        words.gettext("%(level)s for %(num)s") % {"level": level, "num": levels[level]}
+        for level in sorted(levels, key=lambda level: -ranks[level])
     )
-    return f"{covers}. Headline strength of evidence: {counts}."
+    return words.gettext("%(covers)s. Headline strength of evidence: %(levels)s.") % {
+        "covers": covers,
+        "levels": counts,
+    }
 
 
-def strength_in_words(rec: Row, links: int) -> StrengthInWords:
-    """The headline level in words: its label, the scale's definition, and the rule's reason."""
+def strength_in_words(
+    rec: Row, links: int, words: gettext.NullTranslations = ENGLISH_WORDS
+) -> StrengthInWords:
+    """The headline level in words: its label, the scale's definition, and the rule's reason
+    (the headline's own reason is in the language of the document it comes from,
+    ``kb.localization.in_language``)."""
+    _ = words.gettext
     headline = rec["headline"]
     level = headline["level"]
     if level is None:
-        return StrengthInWords(None, -1, "Not rated", f"{_sentence(headline['reason'])}.", "")
+        return StrengthInWords(None, -1, _("Not rated"), f"{_sentence(headline['reason'])}.", "")
     strength = Strength(level)
-    studies = "" if links == 1 else "s"
-    reason = f"Computed from {links} evidence link{studies}: {headline['reason']}."
+    reason = words.ngettext(
+        "Computed from %(num)s evidence link: %(reason)s.",
+        "Computed from %(num)s evidence links: %(reason)s.",
+        links,
+    ) % {"num": links, "reason": headline["reason"]}
     return StrengthInWords(
         level,
         strength.rank,
-        f"{strength.label} ({level})",
-        STRENGTH_DEFINITIONS[strength][0],
+        f"{_(strength.label)} ({level})",
+        _(STRENGTH_DEFINITIONS[strength][0]),
         reason,
     )
 
@@ -222,30 +274,61 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _level_words(level: str) -> str:
-    return f"{LABELS[level]} ({level})"
+def _level_words(level: str, words: gettext.NullTranslations) -> str:
+    return f"{words.gettext(LABELS[level])} ({level})"
 
 
-def basis_words(link: Row, study: Row) -> str:
+def location_said(
+    location: Row, words: gettext.NullTranslations = ENGLISH_WORDS, capital: bool = False
+) -> Said:
+    """Where in its source a record is, 'section “Recruitment”, p. 12' (``capital``:
+    "Section…"), the section's name kept as record text
+    (``kb.references.citations.location_text``)."""
+    word = words.gettext("Section") if capital else words.gettext("section")
+    page = (
+        compose(words.gettext(", p. %(page)s"), page=str(location["page"]))
+        if location.get("page")
+        else ""
+    )
+    return joined([word, " “", RecordText(location["section"]), "”", page])
+
+
+def basis_words(link: Row, study: Row, words: gettext.NullTranslations = ENGLISH_WORDS) -> Said:
     """Whose words a link's quote is and who recorded it when: the source report's (where in
     it), or a named reviewer's appraisal of the study (its design, and how its level follows
-    from the study's type and GRADE's domains)."""
-    who = f"{link['recorded_by']} on {link['recorded_on']}"
+    from the study's type and GRADE's domains; the steps are the rules' own English words, as
+    the site shows them)."""
+    _ = words.gettext
+    who = {"who": RecordText(link["recorded_by"]), "day": str(link["recorded_on"])}
     if link["basis"] == "source":
-        where = f", {location_text(link['location'])}" if link.get("location") else ""
-        return f"The source report's words{where}; recorded by {who}."
+        if link.get("location"):
+            return compose(
+                _("The source report's words, %(location)s; recorded by %(who)s on %(day)s."),
+                location=location_said(link["location"], words),
+                **who,
+            )
+        return compose(_("The source report's words; recorded by %(who)s on %(day)s."), **who)
     appraisal = link["appraisal"] or {}
-    part = LABELS[study["text_part"]].lower() if study.get("text_part") else "own text"
+    part = _(LABELS[study["text_part"]]).lower() if study.get("text_part") else _("own text")
     result = appraised_level(
         study["type"], appraisal.get("downgrades", []), appraisal.get("upgrades", [])
     )
-    return (
-        f"Appraisal by {who}, of the study's {part}: {appraisal.get('design', '')}. "
-        f"Level: {result.explained()} → {result.level}."
+    return compose(
+        _(
+            "Appraisal by %(who)s on %(day)s, of the study's %(part)s: %(design)s. "
+            "Level: %(steps)s → %(level)s."
+        ),
+        part=part,
+        design=RecordText(appraisal.get("design", "")),
+        steps=RecordText(result.explained()),
+        level=str(result.level),
+        **who,
     )
 
 
-def _strongest(records: Records, links: list[Row]) -> list[EvidenceShown]:
+def _strongest(
+    records: Records, links: list[Row], words: gettext.NullTranslations
+) -> list[EvidenceShown]:
     """Each supporting study's strongest supporting link, strongest first."""
     best: dict[str, Row] = {}
     for link in sorted(links, key=lambda link: (-rank(link["strength"]), link["id"])):
@@ -260,14 +343,14 @@ def _strongest(records: Records, links: list[Row]) -> list[EvidenceShown]:
                 link_id=link["id"],
                 study_id=study["id"],
                 study=short_citation(study["authors"], study["year"], _study_title(study)),
-                study_type=LABELS[study["type"]],
+                study_type=words.gettext(LABELS[study["type"]]),
                 level=link["strength"],
-                level_words=_level_words(link["strength"]),
+                level_words=_level_words(link["strength"], words),
                 claim=link["claim"],
                 summary=link["summary"],
                 quote=link["quote"],
                 basis=link["basis"],
-                basis_words=basis_words(link, study),
+                basis_words=basis_words(link, study, words),
                 quote_checked=not link["quote_unchecked"],
             )
         )
@@ -279,73 +362,122 @@ def _study_title(study: Row) -> str:
     return title
 
 
-def _named(records: Records, links: list[Row]) -> str:
+def _named(records: Records, links: list[Row], words: gettext.NullTranslations) -> Said:
     """'Krause and Rinne (2012): our summary; …' for at most ``NAMED_UNCERTAINTIES`` links."""
     named = []
     for link in links[:NAMED_UNCERTAINTIES]:
         study = records.studies[link["study"]]
         label = short_citation(study["authors"], study["year"], _study_title(study))
-        named.append(f"{label}: {link['summary'].rstrip('.')}")
+        named.append(joined([RecordText(label), ": ", RecordText(link["summary"].rstrip("."))]))
     more = len(links) - NAMED_UNCERTAINTIES
-    return "; ".join(named) + (f"; and {more} more" if more > 0 else "")
+    if more > 0:
+        named.append(
+            compose(words.ngettext("and %(num)s more", "and %(num)s more", more), num=more)
+        )
+    return joined(named, "; ")
 
 
-def gaps_and_uncertainties(records: Records, rec: Row, links: list[Row]) -> list[str]:
+def gaps_and_uncertainties(
+    records: Records, rec: Row, links: list[Row], words: gettext.NullTranslations = ENGLISH_WORDS
+) -> list[str]:
     """What the records say against, beside or beneath a statement's headline level."""
+    _, ngettext = words.gettext, words.ngettext
     headline = rec["headline"]
-    gaps = []
+    gaps: list[str] = []
     if headline["level"] is not None:
         best = best_support(links)
         if not best:
-            gaps.append("No evidence link supports it: its level is S0, an evidence gap.")
+            gaps.append(_("No evidence link supports it: its level is S0, an evidence gap."))
         elif len(best) == 1:
-            gaps.append("Only one study supports it: a single study is not yet a body of evidence.")
+            gaps.append(
+                _("Only one study supports it: a single study is not yet a body of evidence.")
+            )
     against = sorted((link for link in links if contradicts(link)), key=lambda link: link["id"])
     if against:
-        count = _counted(len(against), "evidence link contradicts", "evidence links contradict")
-        gaps.append(f"{count} it: {_named(records, against)}.")
+        said = ngettext(
+            "%(num)s evidence link contradicts it: %(links)s.",
+            "%(num)s evidence links contradict it: %(links)s.",
+            len(against),
+        )
+        gaps.append(compose(said, num=len(against), links=_named(records, against, words)))
     qualifying = sorted(
         (link for link in links if link["relation"] == "qualifies" and rank(link["strength"])),
         key=lambda link: link["id"],
     )
     if qualifying:
-        count = _counted(len(qualifying), "evidence link qualifies", "evidence links qualify")
-        gaps.append(f"{count} it: {_named(records, qualifying)}.")
+        said = ngettext(
+            "%(num)s evidence link qualifies it: %(links)s.",
+            "%(num)s evidence links qualify it: %(links)s.",
+            len(qualifying),
+        )
+        gaps.append(compose(said, num=len(qualifying), links=_named(records, qualifying, words)))
     empty = sorted((link for link in links if rank(link["strength"]) == 0), key=lambda x: x["id"])
     if empty:
-        count = _counted(len(empty), "link records", "links record")
-        gaps.append(f"{count} evidence looked for and not found (S0): {_named(records, empty)}.")
+        said = ngettext(
+            "%(num)s link records evidence looked for and not found (S0): %(links)s.",
+            "%(num)s links record evidence looked for and not found (S0): %(links)s.",
+            len(empty),
+        )
+        gaps.append(compose(said, num=len(empty), links=_named(records, empty, words)))
     shared = shared_passages(
         [(link["id"], link["source"] or link["study"], link["quote"]) for link in links]
     )
     if shared:
         resting = sum(len(group) for group in shared)
-        gaps.append(
-            f"{resting} of its {len(links)} evidence links rest on a passage they share with "
-            "another: not independent support."
+        said = ngettext(
+            "%(resting)s of its %(num)s evidence link rest on a passage they share with "
+            "another: not independent support.",
+            "%(resting)s of its %(num)s evidence links rest on a passage they share with "
+            "another: not independent support.",
+            len(links),
         )
+        gaps.append(said % {"resting": resting, "num": len(links)})
     unchecked = sum(bool(link["quote_unchecked"]) for link in links)
     if unchecked:
-        count = _counted(unchecked, "quote is", "quotes are")
-        gaps.append(f"{count} not checked against a held text.")
+        said = ngettext(
+            "%(num)s quote is not checked against a held text.",
+            "%(num)s quotes are not checked against a held text.",
+            unchecked,
+        )
+        gaps.append(said % {"num": unchecked})
     if headline["explanation"]:
         gaps.append(headline["explanation"])
     if headline["flagged"]:
         gaps.append(
-            "Flagged for review: the headline level and the source's own judgement are far apart."
+            _(
+                "Flagged for review: the headline level and the source's own judgement are "
+                "far apart."
+            )
         )
     judgement = rec["evidence_judgement"]
     if judgement:
-        who = "The report says" if judgement["basis"] == "stated" else "We read from the report"
-        where = f" ({location_text(judgement['location'])})" if judgement["location"] else ""
-        gaps.append(f"{who}{where}: “{judgement['quote']}”")
+        gaps.append(_judgement(judgement, words))
     return gaps
 
 
-def _example(example: Row) -> ExampleShown:
+def _judgement(judgement: Row, words: gettext.NullTranslations) -> Said:
+    """The source's own judgement of the evidence, quoted, and where it says it."""
+    _ = words.gettext
+    quote = RecordText(judgement["quote"])
+    if judgement["location"]:
+        location = location_said(judgement["location"], words)
+        if judgement["basis"] == "stated":
+            said = _("The report says (%(location)s): “%(quote)s”")
+        else:
+            said = _("We read from the report (%(location)s): “%(quote)s”")
+        return compose(said, location=location, quote=quote)
+    if judgement["basis"] == "stated":
+        return compose(_("The report says: “%(quote)s”"), quote=quote)
+    return compose(_("We read from the report: “%(quote)s”"), quote=quote)
+
+
+def _example(example: Row, words: gettext.NullTranslations) -> ExampleShown:
     status = example["evaluation_status"]
-    words = "evaluation not stated" if status == "not-stated" else LABELS[status].lower()
-    return ExampleShown(example["id"], example["name"], words, example["description"])
+    if status == "not-stated":
+        said = words.gettext("evaluation not stated")
+    else:
+        said = words.gettext(LABELS[status]).lower()
+    return ExampleShown(example["id"], example["name"], said, example["description"])
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -353,26 +485,48 @@ def _paragraphs(text: str) -> list[str]:
     return [" ".join(part.split()) for part in re.split(r"\n[ \t]*\n", text) if part.strip()]
 
 
-def brief_item(records: Records, rec_id: str, site: SiteInfo) -> BriefItem:
-    """Everything a brief says about one statement."""
+def citation_said(
+    rec: Row, source: Row, site: SiteInfo, words: gettext.NullTranslations = ENGLISH_WORDS
+) -> Said:
+    """How to cite a statement, in words (``kb.references.citations.recommendation_citation``'s
+    text): the source report's reference (record text), located, and this record, with its permanent
+    address when the site's is set; our words in ``words``' language."""
+    _ = words.gettext
+    address = site.absolute(record_url("recommendation", rec["id"]))
+    values = {
+        "reference": RecordText(reference_text(source_reference(source))),
+        "location": location_said(rec["location"], words, capital=True),
+        "id": rec["id"],
+        "site": _(site.name),
+    }
+    if address:
+        said = _("%(reference)s %(location)s; recommendation %(id)s in %(site)s, %(address)s.")
+        return compose(said, address=address, **values)
+    return compose(_("%(reference)s %(location)s; recommendation %(id)s in %(site)s."), **values)
+
+
+def brief_item(
+    records: Records, rec_id: str, site: SiteInfo, words: gettext.NullTranslations = ENGLISH_WORDS
+) -> BriefItem:
+    """Everything a brief says about one statement, our words in ``words``' language."""
     rec = records.recommendations[rec_id]
     links = records.evidence_of[rec_id]
     source = records.sources[rec["source"]]
-    evidence = _strongest(records, links)
+    evidence = _strongest(records, links, words)
     path = record_url("recommendation", rec_id)
     return BriefItem(
         id=rec_id,
         kind=rec["kind"],
-        kind_label=RecommendationKind(rec["kind"]).label,
+        kind_label=words.gettext(RecommendationKind(rec["kind"]).label),
         title=rec["title"],
         statement=_paragraphs(rec["statement"]),
         themes=[records.themes[theme]["title"] for theme in rec["themes"]],
-        strength=strength_in_words(rec, len(links)),
+        strength=strength_in_words(rec, len(links), words),
         evidence=evidence,
         links=len(links),
-        gaps=gaps_and_uncertainties(records, rec, links),
-        examples=[_example(example) for example in records.examples_of[rec_id]],
-        citation=recommendation_citation(rec, source, site)["text"],
+        gaps=gaps_and_uncertainties(records, rec, links, words),
+        examples=[_example(example, words) for example in records.examples_of[rec_id]],
+        citation=citation_said(rec, source, site, words),
         source_id=source["id"],
         section=rec["location"]["section"],
         page=rec["location"].get("page"),
@@ -410,9 +564,24 @@ def references_of(records: Records, items: list[BriefItem]) -> list[ReferenceSho
     )
 
 
+def theme_title(theme: str, language: str = ENGLISH) -> Said:
+    """ "Evidence brief: THEME", the theme's title kept as record text."""
+    return compose(
+        translations(language).gettext("Evidence brief: %(theme)s"), theme=RecordText(theme)
+    )
+
+
 def make_brief(
-    records: Records, statement_ids: list[str], edition: Edition, title: str | None = None
+    records: Records,
+    statement_ids: list[str],
+    edition: Edition,
+    title: str | None = None,
+    language: str = ENGLISH,
 ) -> Brief:
-    """The brief for ``statement_ids`` (checked by ``kb.brief.selection``), in that order."""
-    items = [brief_item(records, rec_id, edition.site) for rec_id in statement_ids]
-    return Brief(title or "Evidence brief", items, references_of(records, items), edition)
+    """The brief for ``statement_ids`` (checked by ``kb.brief.selection``), in that order, its
+    own words in ``language``. The headlines are said in the language of ``records``' document
+    (``kb.localization.in_language``)."""
+    words = translations(language)
+    items = [brief_item(records, rec_id, edition.site, words) for rec_id in statement_ids]
+    title = title or words.gettext("Evidence brief")
+    return Brief(title, items, references_of(records, items), edition, language)

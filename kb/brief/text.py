@@ -7,12 +7,14 @@ record text (``markdown_text``), so a title holding ``<script>``, ``*emphasis*``
 Python-Markdown alike.
 """
 
+import gettext
 import re
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kb.brief.content import Brief, BriefItem, EvidenceShown
+from kb.localization import translations
 from kb.records.vocabularies import CONTROL_CHARACTERS
 
 _SPACES = re.compile(r"\s+")
@@ -29,6 +31,7 @@ _MARKDOWN_ESCAPES = {
     "$": "&#36;",
     "^": "&#94;",
 }
+Words = gettext.NullTranslations  # our words in a brief's language (kb.localization)
 # What makes a line a heading, a list item, a quote or a rule when it starts the line.
 _LINE_START = re.compile(r"^(#|[-+=]|\d+(?=[.)]))")
 
@@ -103,29 +106,30 @@ _MARKDOWN = _Style(
 )
 
 
-def _evidence(style: _Style, number: int, shown: EvidenceShown) -> str:
+def _evidence(style: _Style, number: int, shown: EvidenceShown, words: Words) -> str:
     """One study's evidence: a block of lines in plain text, of paragraphs in Markdown."""
-    t = style.text
-    claim = f" On {t(shown.claim)}:" if shown.claim else ""
-    unchecked = "" if shown.quote_checked else " Not checked against a held text."
+    t, _ = style.text, words.gettext
+    claim = " " + _("On %(claim)s:") % {"claim": t(shown.claim)} if shown.claim else ""
+    unchecked = "" if shown.quote_checked else f" {_('Not checked against a held text.')}"
     return style.line_break.join(
         (
             f"{style.strong(f'{number}. {t(shown.study)}')}, {t(shown.study_type).lower()}; "
             f"{t(shown.level_words)}.{claim}",
-            f"Our summary: {t(shown.summary)}",
-            style.aside(f"In its own words: “{t(shown.quote)}”"),
-            f"Basis: {t(shown.basis_words)}{unchecked}",
+            f"{_('Our summary')}: {t(shown.summary)}",
+            style.aside(f"{_('In its own words')}: “{t(shown.quote)}”"),
+            f"{_('Basis')}: {t(shown.basis_words)}{unchecked}",
         )
     )
 
 
-def _page_words(style: _Style, item: BriefItem) -> str:
+def _page_words(style: _Style, item: BriefItem, words: Words) -> str:
     """ "its page", linked (or with its address) where the site's address is known."""
+    _ = words.gettext
     if item.permalink is None:
-        return f"its page ({item.path} on the site)"
+        return _("its page (%(path)s on the site)") % {"path": item.path}
     if style.link is None:
-        return f"its page ({item.permalink})"
-    return style.link("its page", item.permalink)
+        return f"{_('its page')} ({item.permalink})"
+    return style.link(_("its page"), item.permalink)
 
 
 def _citation(style: _Style, item: BriefItem) -> str:
@@ -137,36 +141,37 @@ def _citation(style: _Style, item: BriefItem) -> str:
     return citation
 
 
-def _item(style: _Style, number: int, item: BriefItem) -> Iterator[str]:
-    t = style.text
+def _item(style: _Style, number: int, item: BriefItem, words: Words) -> Iterator[str]:
+    t, _ = style.text, words.gettext
     yield style.heading(2, f"{number}. {t(item.title)}")
     themes = "; ".join(t(theme) for theme in item.themes)
-    label = "Theme" if len(item.themes) == 1 else "Themes"
+    label = _("Theme") if len(item.themes) == 1 else _("Themes")
     yield f"{t(item.kind_label)} {style.code(item.id)} · {label}: {themes}"
     for paragraph in item.statement:
         yield style.statement(t(paragraph))
     strength = item.strength
     reason = f" {t(strength.reason)}" if strength.reason else ""
-    yield (
-        f"{style.strong(f'Strength of evidence: {t(strength.words)}.')} "
-        f"{t(strength.meaning)}{reason}"
-    )
-    yield style.heading(3, "Strongest evidence")
+    said = _("Strength of evidence")
+    yield f"{style.strong(f'{said}: {t(strength.words)}.')} {t(strength.meaning)}{reason}"
+    yield style.heading(3, _("Strongest evidence"))
     if item.evidence:
         for number_shown, shown in enumerate(item.evidence, 1):
-            yield _evidence(style, number_shown, shown)
+            yield _evidence(style, number_shown, shown, words)
         more = item.links - len(item.evidence)
         if more:
-            links = f"{more} more evidence link{'s' if more != 1 else ''}"
-            yield f"{links} on {_page_words(style, item)}."
+            yield words.ngettext(
+                "%(num)s more evidence link on %(page)s.",
+                "%(num)s more evidence links on %(page)s.",
+                more,
+            ) % {"num": more, "page": _page_words(style, item, words)}
     else:
-        yield "No evidence link supports it."
-    yield style.heading(3, "Gaps and uncertainties")
+        yield _("No evidence link supports it.")
+    yield style.heading(3, _("Gaps and uncertainties"))
     if item.gaps:
         yield "\n".join(f"{style.bullet}{t(gap)}" for gap in item.gaps)
     else:
-        yield "None recorded beyond its level."
-    yield style.heading(3, "Practice examples")
+        yield _("None recorded beyond its level.")
+    yield style.heading(3, _("Practice examples"))
     if item.examples:
         yield "\n".join(
             f"{style.bullet}{style.strong(t(example.name))} ({t(example.status)}): "
@@ -174,16 +179,18 @@ def _item(style: _Style, number: int, item: BriefItem) -> Iterator[str]:
             for example in item.examples
         )
     else:
-        yield "None linked."
-    yield style.heading(3, "Cite")
+        yield _("None linked.")
+    yield style.heading(3, _("Cite"))
     yield _citation(style, item)
 
 
 def _blocks(style: _Style, brief: Brief) -> Iterator[str]:
     t = style.text
+    words = translations(brief.language)
+    _ = words.gettext
     yield style.heading(1, t(brief.title))
-    yield t(brief.edition.words())
-    yield style.heading(2, "Key messages")
+    yield t(brief.edition_words)
+    yield style.heading(2, _("Key messages"))
     yield t(brief.overview)
     yield "\n".join(
         f"{style.bullet}{style.strong(t(item.title))}: {t(item.strength.words)}. "
@@ -191,8 +198,8 @@ def _blocks(style: _Style, brief: Brief) -> Iterator[str]:
         for item in brief.key_messages
     )
     for number, item in enumerate(brief.items, 1):
-        yield from _item(style, number, item)
-    yield style.heading(2, "References")
+        yield from _item(style, number, item, words)
+    yield style.heading(2, _("References"))
     yield "\n".join(f"{style.bullet}{t(reference.text)}" for reference in brief.references)
 
 

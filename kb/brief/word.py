@@ -10,17 +10,27 @@ text is written as Word text runs, never as markup, so ``<script>`` stays those 
 
 The file is the same, byte for byte, for the same brief: the document's dates are the day the
 brief was made, its author is left empty, and the zip entries carry that day too.
+
+A brief in Welsh is a Welsh document (its language property, and the proofing language of its
+Normal style, ``cy-GB``) whose record text runs are marked English (``en-GB``), so that Word
+checks each in its own language and a screen reader voices each in its own. python-docx has
+no public API for a run's language, so ``_mark_language`` writes ``w:lang`` through its oxml
+layer, as ``_hyperlink`` writes a link.
 """
 
 import datetime
 import io
+import re
 import zipfile
 from typing import Any
 
 from kb.brief.content import Brief, BriefItem
-from kb.brief.text import one_line
+from kb.brief.text import Words, one_line
+from kb.localization import ENGLISH, RecordText, compose, pieces_of, translations
+from kb.records.vocabularies import CONTROL_CHARACTERS
 
-# Column widths of the evidence table on an A4 page with 2.54 cm margins (15.9 cm), in cm.
+# Column widths of the evidence table on an A4 page with 2.54 cm margins (15.9 cm), in cm;
+# the headings are messages of the catalogue, translated where they are written.
 EVIDENCE_COLUMNS = (
     ("Study", 2.6),
     ("Level", 2.0),
@@ -29,6 +39,50 @@ EVIDENCE_COLUMNS = (
     ("Basis", 3.1),
 )
 _LINK_COLOUR = "1F4E9A"
+_SPACES = re.compile(r"\s+")
+# Word's language tags for a brief's language, and for the records' English.
+WORD_LANGUAGES = {"en": "en-GB", "cy": "cy-GB"}
+RECORD_LANGUAGE = WORD_LANGUAGES[ENGLISH]
+
+
+def _flat(text: str) -> str:
+    """A piece of a line: ``one_line`` but keeping a space at either end."""
+    return _SPACES.sub(" ", CONTROL_CHARACTERS.sub("", text))
+
+
+def _mark_language(properties: Any, tag: str) -> None:
+    """Set ``w:lang`` (the proofing and reading language) on run properties ``w:rPr``."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for old in properties.findall(qn("w:lang")):
+        properties.remove(old)
+    language = OxmlElement("w:lang")
+    language.set(qn("w:val"), tag)
+    properties.append(language)
+
+
+class _Runs:
+    """Writes text into paragraphs as runs, marking record text as English (``en-GB``) in a
+    brief in another language; our words take the document's language."""
+
+    def __init__(self, language: str):
+        self.record_lang = RECORD_LANGUAGE if language != ENGLISH else None
+
+    def run(self, paragraph: Any, text: str, record: bool = False) -> Any:
+        run = paragraph.add_run(text)
+        if record and self.record_lang:
+            _mark_language(run._r.get_or_add_rPr(), self.record_lang)
+        return run
+
+    def record(self, paragraph: Any, text: object) -> Any:
+        """Record text, one line, marked English."""
+        return self.run(paragraph, one_line(text), record=True)
+
+    def said(self, paragraph: Any, value: object) -> None:
+        """Our words with record text among them (``kb.localization.Said``), piece by piece."""
+        for text, record in pieces_of(value):
+            self.run(paragraph, _flat(text), record)
 
 
 def _hyperlink(paragraph: Any, address: str, text: str) -> None:
@@ -55,16 +109,29 @@ def _hyperlink(paragraph: Any, address: str, text: str) -> None:
     paragraph._p.append(link)
 
 
-def _ending_in_link(paragraph: Any, text: str, address: str | None) -> None:
-    """Write ``text``; where it ends with ``address`` (and a full stop), that as a link."""
+def _ending_in_link(
+    paragraph: Any, text: str, address: str | None, runs: "_Runs | None" = None
+) -> None:
+    """Write ``text`` (record text); where it ends with ``address`` (and a full stop), that
+    as a link."""
+    runs = runs or _Runs(ENGLISH)
     for ending in (f"{address}.", address):
         if address and ending and text.endswith(ending):
-            paragraph.add_run(text[: -len(ending)])
+            runs.run(paragraph, text[: -len(ending)], record=True)
             _hyperlink(paragraph, address, address)
             if ending.endswith("."):
                 paragraph.add_run(".")
             return
-    paragraph.add_run(text)
+    runs.run(paragraph, text, record=True)
+
+
+def _said_ending_in_link(paragraph: Any, value: object, address: str | None, runs: _Runs) -> None:
+    """Our sentence ``value``, its piece that is ``address`` written as a link to it."""
+    for text, record in pieces_of(value):
+        if address and text == address and not record:
+            _hyperlink(paragraph, address, address)
+        else:
+            runs.run(paragraph, _flat(text), record)
 
 
 def _repeat_as_header(row: Any) -> None:
@@ -76,78 +143,100 @@ def _repeat_as_header(row: Any) -> None:
     row._tr.get_or_add_trPr().append(header)
 
 
-def _bullets(document: Any, lines: list[str]) -> None:
+def _bullets(document: Any, lines: list[str], runs: _Runs) -> None:
     for line in lines:
-        document.add_paragraph(one_line(line), style="List Bullet")
+        runs.said(document.add_paragraph(style="List Bullet"), line)
 
 
-def _evidence_table(document: Any, item: BriefItem) -> None:
+def _evidence_table(document: Any, item: BriefItem, words: Words, runs: _Runs) -> None:
     from docx.shared import Cm
 
+    _ = words.gettext
     table = document.add_table(rows=1, cols=len(EVIDENCE_COLUMNS))
     table.style = "Table Grid"
     table.autofit = False
-    for cell, (heading, _) in zip(table.rows[0].cells, EVIDENCE_COLUMNS, strict=True):
-        cell.paragraphs[0].add_run(heading).bold = True
+    for cell, (heading, _width) in zip(table.rows[0].cells, EVIDENCE_COLUMNS, strict=True):
+        cell.paragraphs[0].add_run(_(heading)).bold = True
     _repeat_as_header(table.rows[0])
     for shown in item.evidence:
-        claim = f"On {one_line(shown.claim)}: " if shown.claim else ""
-        unchecked = "" if shown.quote_checked else " Not checked against a held text."
+        claim = (
+            compose(f"{_('On %(claim)s:')} ", claim=RecordText(one_line(shown.claim)))
+            if shown.claim
+            else ""
+        )
+        unchecked = "" if shown.quote_checked else f" {_('Not checked against a held text.')}"
         values = (
-            f"{one_line(shown.study)} ({one_line(shown.study_type).lower()})",
-            one_line(shown.level_words),
-            f"{claim}{one_line(shown.summary)}",
-            f"“{one_line(shown.quote)}”",
-            f"{one_line(shown.basis_words)}{unchecked}",
+            (
+                RecordText(one_line(shown.study)),
+                f" ({one_line(shown.study_type).lower()})",
+            ),
+            (one_line(shown.level_words),),
+            (claim, RecordText(one_line(shown.summary))),
+            ("“", RecordText(one_line(shown.quote)), "”"),
+            (shown.basis_words, unchecked),
         )
         cells = table.add_row().cells
         for cell, value in zip(cells, values, strict=True):
-            cell.text = value
+            for part in value:
+                runs.said(cell.paragraphs[0], part)
     for column, (_, width) in zip(table.columns, EVIDENCE_COLUMNS, strict=True):
         for cell in column.cells:
             cell.width = Cm(width)
 
 
-def _item(document: Any, number: int, item: BriefItem) -> None:
-    document.add_heading(f"{number}. {one_line(item.title)}", level=1)
-    label = "Theme" if len(item.themes) == 1 else "Themes"
-    themes = "; ".join(one_line(theme) for theme in item.themes)
-    document.add_paragraph(f"{one_line(item.kind_label)} {item.id} · {label}: {themes}")
+def _item(document: Any, number: int, item: BriefItem, words: Words, runs: _Runs) -> None:
+    _ = words.gettext
+    heading = document.add_heading(f"{number}. ", level=1)
+    runs.record(heading, item.title)
+    label = _("Theme") if len(item.themes) == 1 else _("Themes")
+    kicker = document.add_paragraph(f"{one_line(item.kind_label)} {item.id} · {label}: ")
+    runs.record(kicker, "; ".join(one_line(theme) for theme in item.themes))
     for paragraph in item.statement:
-        document.add_paragraph(one_line(paragraph), style="Quote")
+        runs.record(document.add_paragraph(style="Quote"), paragraph)
     strength = document.add_paragraph()
-    strength.add_run(f"Strength of evidence: {one_line(item.strength.words)}.").bold = True
+    said = _("Strength of evidence")
+    strength.add_run(f"{said}: {one_line(item.strength.words)}.").bold = True
     reason = f" {one_line(item.strength.reason)}" if item.strength.reason else ""
     strength.add_run(f" {one_line(item.strength.meaning)}{reason}")
-    document.add_heading("Strongest evidence", level=2)
+    document.add_heading(_("Strongest evidence"), level=2)
     if item.evidence:
-        _evidence_table(document, item)
+        _evidence_table(document, item, words, runs)
         more = item.links - len(item.evidence)
         if more:
-            page = document.add_paragraph(f"{more} more evidence link{'s' if more != 1 else ''} ")
+            said = words.ngettext(
+                "%(num)s more evidence link on %(page)s.",
+                "%(num)s more evidence links on %(page)s.",
+                more,
+            )
             if item.permalink:
-                page.add_run("on its page: ")
-                _hyperlink(page, item.permalink, item.permalink)
-                page.add_run(".")
+                page = f"{_('its page')}: {item.permalink}"
+                _said_ending_in_link(
+                    document.add_paragraph(),
+                    said % {"num": more, "page": page},
+                    item.permalink,
+                    runs,
+                )
             else:
-                page.add_run(f"on its page ({item.path} on the site).")
+                page = _("its page (%(path)s on the site)") % {"path": item.path}
+                document.add_paragraph(said % {"num": more, "page": page})
     else:
-        document.add_paragraph("No evidence link supports it.")
-    document.add_heading("Gaps and uncertainties", level=2)
+        document.add_paragraph(_("No evidence link supports it."))
+    document.add_heading(_("Gaps and uncertainties"), level=2)
     if item.gaps:
-        _bullets(document, item.gaps)
+        _bullets(document, item.gaps, runs)
     else:
-        document.add_paragraph("None recorded beyond its level.")
-    document.add_heading("Practice examples", level=2)
+        document.add_paragraph(_("None recorded beyond its level."))
+    document.add_heading(_("Practice examples"), level=2)
     if item.examples:
         for example in item.examples:
             paragraph = document.add_paragraph(style="List Bullet")
-            paragraph.add_run(one_line(example.name)).bold = True
-            paragraph.add_run(f" ({one_line(example.status)}): {one_line(example.description)}")
+            runs.record(paragraph, example.name).bold = True
+            paragraph.add_run(f" ({one_line(example.status)}): ")
+            runs.record(paragraph, example.description)
     else:
-        document.add_paragraph("None linked.")
-    document.add_heading("Cite", level=2)
-    _ending_in_link(document.add_paragraph(), one_line(item.citation), item.permalink)
+        document.add_paragraph(_("None linked."))
+    document.add_heading(_("Cite"), level=2)
+    _said_ending_in_link(document.add_paragraph(), item.citation, item.permalink, runs)
 
 
 def _fixed_zip(data: bytes, day: datetime.date) -> bytes:
@@ -182,35 +271,41 @@ def brief_docx(brief: Brief) -> bytes:
     from docx import Document
     from docx.shared import Cm
 
+    words = translations(brief.language)
+    _ = words.gettext
+    runs = _Runs(brief.language)
     document = Document()
+    tag = WORD_LANGUAGES.get(brief.language, brief.language)
+    _mark_language(document.styles["Normal"].element.get_or_add_rPr(), tag)
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     made = datetime.datetime.combine(brief.edition.made_on, datetime.time())
     properties = document.core_properties
     properties.title = _property(brief.title)
-    properties.subject = "Evidence brief"
+    properties.subject = _("Evidence brief")
+    properties.language = tag
     properties.comments = _property(brief.edition.words())
     properties.author = ""
     properties.last_modified_by = ""
     properties.created = properties.modified = made
     properties.revision = 1
 
-    document.add_heading(one_line(brief.title), level=0)
-    document.add_paragraph(one_line(brief.edition.words()))
-    document.add_heading("Key messages", level=1)
+    runs.said(document.add_heading(level=0), brief.title)
+    document.add_paragraph(one_line(brief.edition_words))
+    document.add_heading(_("Key messages"), level=1)
     document.add_paragraph(one_line(brief.overview))
     for item in brief.key_messages:
         paragraph = document.add_paragraph(style="List Bullet")
-        paragraph.add_run(one_line(item.title)).bold = True
+        runs.record(paragraph, item.title).bold = True
         paragraph.add_run(f": {one_line(item.strength.words)}. {one_line(item.strength.meaning)}")
     for number, item in enumerate(brief.items, 1):
-        _item(document, number, item)
-    document.add_heading("References", level=1)
+        _item(document, number, item, words, runs)
+    document.add_heading(_("References"), level=1)
     for reference in brief.references:
         paragraph = document.add_paragraph()
         paragraph.paragraph_format.left_indent = Cm(1)
         paragraph.paragraph_format.first_line_indent = Cm(-1)
-        _ending_in_link(paragraph, one_line(reference.text), reference.address)
+        _ending_in_link(paragraph, one_line(reference.text), reference.address, runs)
 
     saved = io.BytesIO()
     document.save(saved)

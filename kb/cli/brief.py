@@ -11,6 +11,7 @@ import click
 
 from kb.cli import knowledge_base_options, paths_from
 from kb.errors import OutputNotWritten
+from kb.localization import ENGLISH, LANGUAGE_NAMES, LANGUAGES
 from kb.paths import Paths
 from kb.records.vocabularies import Strength
 
@@ -105,6 +106,16 @@ def _write(output: Path, result: str | bytes) -> None:
     help="Write the brief to FILE instead of standard output.",
 )
 @click.option("--title", metavar="TEXT", help="The brief's title [default: the theme's].")
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES),
+    default=ENGLISH,
+    show_default=True,
+    help="The language the brief is framed in: "
+    + ", ".join(f"{code} ({LANGUAGE_NAMES[code]})" for code in LANGUAGES)
+    + ". Quotes and record text stay in English.",
+)
 def brief(
     root: str | None,
     database: str | None,
@@ -117,6 +128,7 @@ def brief(
     output_format: str | None,
     output: Path | None,
     title: str | None,
+    language: str,
 ) -> None:
     """Write an evidence brief for a selection of statements.
 
@@ -127,7 +139,9 @@ def brief(
     opens with key messages and ends with the references, author-date. Choose the statements
     by ID, --theme, --query, --selection FILE, or --min-strength (which also narrows the
     others). Plain text unless --format or --output's ending says otherwise; a Word document
-    needs --output (or a redirect). See docs/briefs.md.
+    needs --output (or a redirect). With --lang cy, its headings, labels, strength wording and
+    citation are in Welsh (drafts awaiting review); quotes and record text stay in English,
+    marked as English in HTML and Word. See docs/briefs.md.
 
     Example: kb brief --theme hsc-debiasing-recruitment --format docx -o brief.docx
     """
@@ -153,7 +167,9 @@ def brief(
     found = _search(paths, engine, query, limit) if query else None
     release = current_release(paths.root) if (paths.root / RELEASE_FILE).is_file() else None
     edition = Edition(site_info(paths.root), release, today())
-    made = brief_for(export_document(engine), edition, names, theme, found, min_strength, title)
+    made = brief_for(
+        export_document(engine), edition, names, theme, found, min_strength, title, language
+    )
     width = None
     if chosen_format == "text" and output is None and sys.stdout.isatty():
         width = min(shutil.get_terminal_size().columns, WIDEST_TEXT)

@@ -5,7 +5,7 @@ the downloads, and one generated page per record plus the listing pages. Templat
 ``kb/templates``; every record field reaches them as untrusted text and is made inert by one
 function, ``kb.render.escape.inert``.
 
-Takes: the export document (``kb.store``), the graph (``kb.graph``), the history
+Takes: the export document (``kb.store.database``), the graph (``kb.graph.evidence``), the history
 (``kb.history``) and the hand-written pages of ``docs/``.
 Gives: the folder of Markdown pages MkDocs builds from (``build/docs``, and ``build/docs-cy``
 in Welsh), with the downloads (``downloads``).
@@ -17,7 +17,7 @@ import filecmp
 import os
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +25,7 @@ import networkx as nx
 
 from kb.brief import Edition, Records
 from kb.errors import PageClash
-from kb.localization import ENGLISH, translations
-from kb.records.levels import headline, overall_level
+from kb.localization import ENGLISH, LANGUAGES, in_language
 from kb.render.brief_page import theme_brief_downloads, write_theme_briefs
 from kb.render.downloads import write_downloads
 from kb.render.model import SiteModel
@@ -91,6 +90,8 @@ class Shared:
 
     downloads: list[Any]
     theme_briefs: list[Any]
+    # The theme briefs framed in each other language (kb.render.brief_page), by language.
+    translated_briefs: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def overlay_docs(translated: Path, staging: Path) -> None:
@@ -101,27 +102,6 @@ def overlay_docs(translated: Path, staging: Path) -> None:
             target.mkdir(exist_ok=True)
         else:
             shutil.copy2(path, target)
-
-
-def in_language(
-    document: dict[str, list[dict[str, Any]]], language: str
-) -> dict[str, list[dict[str, Any]]]:
-    """``document`` with each statement's headline (its level, and the sentences the code
-    composes about it) said in ``language``: the levels are computed again, by the same rules,
-    with that language's words. Record text is left as it is."""
-    if language == ENGLISH:
-        return document
-    words = translations(language)
-    items: dict[str, list[dict[str, Any]]] = {}
-    for link in document["evidence"]:
-        items.setdefault(link["recommendation"], []).append(link)
-    recommendations = []
-    for rec in document["recommendations"]:
-        judged = rec.get("evidence_judgement") or {}
-        level, reason = overall_level(items.get(rec["id"], []), words)
-        said = headline(rec["kind"], level, reason, judged.get("level"), judged.get("basis"), words)
-        recommendations.append({**rec, "headline": said.as_dict()})
-    return {**document, "recommendations": recommendations}
 
 
 def render_site(
@@ -152,9 +132,13 @@ def render_site(
     hand_written = list(hand_written_pages(fresh))
     version = history.version if history else None
     if shared is None:
-        theme_briefs = write_theme_briefs(
-            Records(document), Edition(site, site.release, datetime.date.today()), fresh
-        )
+        edition = Edition(site, site.release, datetime.date.today())
+        theme_briefs = write_theme_briefs(Records(document), edition, fresh)
+        translated_briefs = {
+            other: write_theme_briefs(Records(in_language(document, other)), edition, fresh, other)
+            for other in LANGUAGES
+            if other != ENGLISH
+        }
         downloads = write_downloads(
             document,
             graph,
@@ -162,9 +146,16 @@ def render_site(
             fresh / "downloads",
             version,
             site.name,
-            theme_brief_downloads(theme_briefs),
+            [
+                *theme_brief_downloads(theme_briefs),
+                *(
+                    listed
+                    for other, briefs in translated_briefs.items()
+                    for listed in theme_brief_downloads(briefs, other)
+                ),
+            ],
         )
-        shared = Shared(downloads, theme_briefs)
+        shared = Shared(downloads, theme_briefs, translated_briefs)
     write_search_vocabulary(fresh, language)
     write_script_words(fresh, language)
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
@@ -177,7 +168,7 @@ def render_site(
         others,
         previous,
         history,
-        shared.theme_briefs,
+        shared.translated_briefs.get(language, shared.theme_briefs),
         language,
     )
     keep_unchanged_times(where.staging, fresh)

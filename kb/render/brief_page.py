@@ -5,7 +5,9 @@
 the address names (``brief/?ids=a,b``), in that order, with their key messages and
 references, so a brief can be shared and reloaded. The per-theme briefs are written into
 ``downloads/briefs/`` (``THEME.md`` and ``THEME.docx``) when the site is built, and the page
-lists them.
+lists them. The brief page of a site in another language is framed in it, and offers the
+theme briefs framed in it too, written beside the English ones (``downloads/briefs/cy/``)
+since every language's site shares the English site's downloads.
 """
 
 import datetime
@@ -17,9 +19,12 @@ from pathlib import Path
 from markupsafe import Markup
 
 from kb.brief import Edition, Records, make_brief
+from kb.brief.content import theme_title
 from kb.brief.text import brief_markdown
 from kb.brief.word import brief_docx
+from kb.localization import ENGLISH, LANGUAGE_NAMES, RecordText
 from kb.records.urls import record_url
+from kb.render.downloads import N_, Words, count_forms
 from kb.render.pages import EXCLUDED, PageWriter, relative_url
 
 PAGE = "brief/index.md"
@@ -38,10 +43,15 @@ class ThemeBrief:
     word: str
 
 
-def write_theme_briefs(records: Records, edition: Edition, folder: Path) -> list[ThemeBrief]:
-    """A Markdown and a Word brief for each theme that holds statements, in ``folder``."""
+def write_theme_briefs(
+    records: Records, edition: Edition, folder: Path, language: str = ENGLISH
+) -> list[ThemeBrief]:
+    """A Markdown and a Word brief for each theme that holds statements, in ``folder``,
+    framed in ``language`` (in a folder of its own, but in English); ``records``' document
+    says its headlines in that language (``kb.localization.in_language``)."""
     written = []
-    target = folder / DOWNLOADS
+    where = DOWNLOADS if language == ENGLISH else DOWNLOADS / language
+    target = folder / where
     target.mkdir(parents=True, exist_ok=True)
     depth_of: dict[str, int] = {}
     for theme_id in records.theme_order():
@@ -51,7 +61,7 @@ def write_theme_briefs(records: Records, edition: Edition, folder: Path) -> list
         if not statements:
             continue
         title = records.themes[theme_id]["title"]
-        brief = make_brief(records, statements, edition, f"Evidence brief: {title}")
+        brief = make_brief(records, statements, edition, theme_title(title, language), language)
         (target / f"{theme_id}.md").write_text(brief_markdown(brief), encoding="utf-8")
         (target / f"{theme_id}.docx").write_bytes(brief_docx(brief))
         written.append(
@@ -60,8 +70,8 @@ def write_theme_briefs(records: Records, edition: Edition, folder: Path) -> list
                 title,
                 depth_of[theme_id],
                 len(statements),
-                f"{DOWNLOADS.as_posix()}/{theme_id}.md",
-                f"{DOWNLOADS.as_posix()}/{theme_id}.docx",
+                f"{where.as_posix()}/{theme_id}.md",
+                f"{where.as_posix()}/{theme_id}.docx",
             )
         )
     return written
@@ -76,17 +86,30 @@ def _relative_addresses(page: str) -> Callable[[str, str], Markup]:
     return href
 
 
-def theme_brief_downloads(themes: list[ThemeBrief]) -> list[tuple[str, str, str]]:
+def theme_brief_downloads(
+    themes: list[ThemeBrief], language: str = ENGLISH
+) -> list[tuple[str, Words, Words]]:
     """The theme briefs as the downloads page lists them: (path under ``downloads/``, title,
-    description)."""
+    description), as messages of the catalogue; those framed in another language than English
+    say which, by its own name ("Markdown, Cymraeg")."""
     listed = []
+    named = "" if language == ENGLISH else f", {LANGUAGE_NAMES[language]}"
     for theme in themes:
-        for path, kind in ((theme.markdown, "Markdown"), (theme.word, "Word")):
+        for path, kind in ((theme.markdown, f"Markdown{named}"), (theme.word, f"Word{named}")):
             listed.append(
                 (
                     Path(path).relative_to("downloads").as_posix(),
-                    f"Evidence brief: {theme.title} ({kind})",
-                    f"The brief for the theme's {theme.statements} statements.",
+                    Words(
+                        N_("Evidence brief: %(theme)s (%(kind)s)"),
+                        (("theme", RecordText(theme.title)), ("kind", kind)),
+                    ),
+                    Words(
+                        count_forms(
+                            "The brief for the theme's %(num)s statement.",
+                            "The brief for the theme's %(num)s statements.",
+                        ),
+                        count=theme.statements,
+                    ),
                 )
             )
     return listed
@@ -96,10 +119,10 @@ def write_brief_page(
     writer: PageWriter, themes: list[ThemeBrief], made_on: datetime.date | None = None
 ) -> None:
     """The brief page, offering the theme briefs (``write_theme_briefs``)."""
-    records = Records(writer.model.document)
+    records = Records(writer.model.document)  # its headlines in the page's language
     edition = Edition(writer.site, writer.site.release, made_on or datetime.date.today())
     everything = sorted(records.recommendations, key=records.report_order)
-    brief = make_brief(records, everything, edition)
+    brief = make_brief(records, everything, edition, language=writer.language)
     writer.write(
         PAGE,
         "brief-page.md.j2",

@@ -15,9 +15,13 @@ room for it: a ``version`` object at the top of the JSON export, a ``content_ver
 in the SQLite file, a comment in the GraphML, GEXF and BibTeX files, a graph attribute in the
 node-link JSON. CSV, RIS and CSL-JSON have none; the downloads page states it for them, with
 every file's size and SHA-256, which ``SHA256SUMS`` lists too (``sha256sum -c SHA256SUMS``).
+
+Each file's title and description are messages of the catalogue (``Words``), so the downloads
+page of the Welsh site says them in Welsh; a theme's title put into them stays English.
 """
 
 import csv
+import gettext
 import hashlib
 import io
 import shutil
@@ -31,6 +35,7 @@ import networkx as nx
 
 from kb.files import indented_json
 from kb.graph.files import graph_file
+from kb.localization import Said, compose
 from kb.references import citations
 from kb.references.citations import one_line
 
@@ -39,19 +44,50 @@ if TYPE_CHECKING:
 
 CHECKSUMS = "SHA256SUMS"
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+def N_(message: str) -> str:
+    """A message for the catalogue, translated where it is printed."""
+    return message
 
 
-# What one row of each CSV file is.
-ROW_NAMES = {
-    "sources": "source report",
-    "themes": "theme",
-    "recommendations": "statement (recommendation, key message or action)",
-    "studies": "study",
-    "evidence": "evidence link",
-    "examples": "practice example",
-    "figures": "key figure",
+def count_forms(one: str, many: str) -> tuple[str, str]:
+    """A message with a number, for the catalogue (extracted as ``ngettext`` is)."""
+    return one, many
+
+
+@dataclass(frozen=True)
+class Words:
+    """A title or description as a message of the catalogue, with its values (record text as
+    ``kb.localization.RecordText``) and, for a message with a number, its plural and count."""
+
+    message: str | tuple[str, str]
+    values: tuple[tuple[str, object], ...] = ()
+    count: int = 1
+
+    def said(self, words: gettext.NullTranslations | None = None) -> Said:
+        """The words in ``words``' language (English without)."""
+        words = words or gettext.NullTranslations()
+        values = dict(self.values)
+        if isinstance(self.message, tuple):
+            text = words.ngettext(*self.message, self.count)
+            values["num"] = self.count
+        else:
+            text = words.gettext(self.message)
+        return compose(text, **values)
+
+
+# What one row of each CSV file is, as the downloads page describes it.
+CSV_DESCRIPTIONS = {
+    "sources": N_("One row per source report."),
+    "themes": N_("One row per theme."),
+    "recommendations": N_("One row per statement (recommendation, key message or action)."),
+    "studies": N_("One row per study."),
+    "evidence": N_("One row per evidence link."),
+    "examples": N_("One row per practice example."),
+    "figures": N_("One row per key figure."),
 }
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_cell(value: Any) -> Any:
@@ -110,6 +146,16 @@ class Download:
     description: str
     size: int
     sha256: str
+    # The title and description as the catalogue's messages, for pages in other languages.
+    words: tuple[Words, Words] | None = None
+
+    def said(self, words: gettext.NullTranslations | None = None) -> tuple[Said, Said]:
+        """The title and description in ``words``' language."""
+        if self.words is None:  # no message: the English, as record text
+            return compose("%(title)s", title=self.title), compose(
+                "%(text)s", text=self.description
+            )
+        return self.words[0].said(words), self.words[1].said(words)
 
 
 def version_data(version: "ContentVersion | None", site_name: str) -> dict[str, Any]:
@@ -168,34 +214,49 @@ def write_downloads(
     folder: Path,
     version: "ContentVersion | None" = None,
     site_name: str = "Knowledge base",
-    written_already: Sequence[tuple[str, str, str]] = (),
+    written_already: Sequence[tuple[str, Words, Words]] = (),
 ) -> list[Download]:
     """Write every download into ``folder``, each stating ``version`` where its format has
     room; return them in the order the page lists them, with ``SHA256SUMS`` last.
 
     ``written_already`` lists files already in ``folder`` (the theme briefs), as (path,
     title, description), to be listed and checksummed after the rest."""
+    written: list[tuple[str, Words, Words]] = []
+
+    def add(path: str, title: Words | str, description: Words | str) -> None:
+        written.append(
+            (
+                path,
+                title if isinstance(title, Words) else Words(title),
+                description if isinstance(description, Words) else Words(description),
+            )
+        )
+
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "csv").mkdir(exist_ok=True)
-    written: list[tuple[str, str, str]] = []
     stated = version_data(version, site_name)
     comment = _comment_line(stated)
 
     shutil.copyfile(database, folder / "kb.sqlite")
     _stamp_database(folder / "kb.sqlite", stated)
-    written.append(("kb.sqlite", "SQLite database", "Every table of the store, for SQL tools."))
+    add("kb.sqlite", N_("SQLite database"), N_("Every table of the store, for SQL tools."))
     (folder / "kb.json").write_text(
         indented_json({"version": stated, **document}) + "\n", encoding="utf-8"
     )
-    written.append(("kb.json", "JSON export", "The whole knowledge base as one document."))
+    add("kb.json", N_("JSON export"), N_("The whole knowledge base as one document."))
     for key, records in document.items():
         write_csv(records, folder / "csv" / f"{key}.csv")
-        row = ROW_NAMES.get(key, f"{key} record")
-        written.append((f"csv/{key}.csv", f"CSV: {key}", f"One row per {row}."))
+        named = (("name", key),)
+        description = (
+            Words(CSV_DESCRIPTIONS[key])
+            if key in CSV_DESCRIPTIONS
+            else Words(N_("One row per %(name)s record."), named)
+        )
+        add(f"csv/{key}.csv", Words(N_("CSV: %(name)s"), named), description)
     for graph_format, name, what in (
-        ("graphml", "graph.graphml", "GraphML, for Gephi, Cytoscape or yEd."),
-        ("gexf", "graph.gexf", "GEXF, for Gephi."),
-        ("json", "graph.json", "node-link JSON, as networkx and D3 read it."),
+        ("graphml", "graph.graphml", N_("GraphML, for Gephi, Cytoscape or yEd.")),
+        ("gexf", "graph.gexf", N_("GEXF, for Gephi.")),
+        ("json", "graph.json", N_("node-link JSON, as networkx and D3 read it.")),
     ):
         if graph_format == "json":
             data = nx.node_link_data(graph, edges="edges")
@@ -204,19 +265,26 @@ def write_downloads(
         else:
             content = _with_xml_comment(graph_file(graph, graph_format), comment)
         (folder / name).write_bytes(content)
-        written.append((name, f"Evidence graph ({graph_format})", what))
+        add(name, Words(N_("Evidence graph (%(format)s)"), (("format", graph_format),)), what)
     references = citations.all_references(document)
     (folder / "references.bib").write_text(
         f"@comment{{{comment}}}\n\n" + citations.bibtex(references), encoding="utf-8"
     )
-    written.append(("references.bib", "References: BibTeX", "Every source and study."))
+    add("references.bib", N_("References: BibTeX"), N_("Every source and study."))
     (folder / "references.ris").write_text(citations.ris(references), encoding="utf-8")
-    written.append(("references.ris", "References: RIS", "For EndNote, Zotero or Mendeley."))
+    add("references.ris", N_("References: RIS"), N_("For EndNote, Zotero or Mendeley."))
     (folder / "references.csl.json").write_text(citations.csl_json(references), encoding="utf-8")
-    written.append(("references.csl.json", "References: CSL-JSON", "For Zotero or Pandoc."))
+    add("references.csl.json", N_("References: CSL-JSON"), N_("For Zotero or Pandoc."))
     written.extend(written_already)
     downloads = [
-        Download(path, title, description, (folder / path).stat().st_size, sha256_of(folder / path))
+        Download(
+            path,
+            title.said(),
+            description.said(),
+            (folder / path).stat().st_size,
+            sha256_of(folder / path),
+            (title, description),
+        )
         for path, title, description in written
     ]
     sums = "".join(f"{item.sha256}  {item.path}\n" for item in downloads)
@@ -228,6 +296,15 @@ def write_downloads(
             "The SHA-256 of every file above, to check them with sha256sum -c SHA256SUMS.",
             (folder / CHECKSUMS).stat().st_size,
             sha256_of(folder / CHECKSUMS),
+            (
+                Words(N_("Checksums")),
+                Words(
+                    N_(
+                        "The SHA-256 of every file above, to check them with sha256sum -c %(file)s."
+                    ),
+                    (("file", CHECKSUMS),),
+                ),
+            ),
         )
     )
     return downloads

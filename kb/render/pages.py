@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from kb.brief.html import said_filter
 from kb.errors import PageClash
 from kb.localization import ENGLISH, translations
 from kb.records.levels import (
@@ -380,7 +381,9 @@ def _record_links(
         return link("source", source_id, model.sources[source_id]["title"])
 
     def location(where: dict[str, Any]) -> Markup:
-        page = f", p. {finalize(where['page'])}" if where.get("page") else ""
+        page = ""
+        if where.get("page"):  # our words trusted as Jinja's i18n trusts them, the page inert
+            page = Markup(_(", p. %(page)s")) % {"page": finalize(where["page"])}
         section = finalize(where["section"])
         if record_lang:
             section = Markup(f"<span{record_lang}>{section}</span>")
@@ -482,6 +485,7 @@ def environment(
         appraised_steps=_appraised_steps,
         level_label=interface["level_label"],
         level_definition=interface["level_definition"],
+        said=said_filter(made_inert, record_lang),
     )
     for unsafe in ("safe", "urlize", "xmlattr", "indent", "wordwrap", "center", "tojson"):
         env.filters.pop(unsafe, None)
@@ -497,6 +501,7 @@ def environment(
             language,
         ),
         own_title=lambda rec: own_title(rec, language),
+        said_download=lambda item: item.said(translations(language)),
         record_lang=record_lang,
         # A Markdown heading of record text, marked as English (attr_list) likewise.
         heading_lang=Markup(' {: lang="en" }') if record_lang else Markup(""),

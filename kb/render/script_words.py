@@ -57,6 +57,11 @@ def script_words(language: str) -> dict[str, Mapping[str, object]]:
             "Showing %(links)s to %(studies)s for “%(title)s”; the rest of the drawing is faded."
         ),
         "Showing every recommendation.": _("Showing every recommendation."),
+        # The brief page's overview sentence (kb.brief.content.overview).
+        "%(covers)s. Headline strength of evidence: %(levels)s.": _(
+            "%(covers)s. Headline strength of evidence: %(levels)s."
+        ),
+        "%(level)s for %(num)s": _("%(level)s for %(num)s"),
     }
     counts = dict(
         [
@@ -66,6 +71,10 @@ def script_words(language: str) -> dict[str, Mapping[str, object]]:
             count_forms("Brief: %(num)s selected →", "Brief: %(num)s selected →"),
             count_forms("Showing all %(num)s statement.", "Showing all %(num)s statements."),
             count_forms("%(num)s statement in this brief.", "%(num)s statements in this brief."),
+            count_forms("%(num)s recommendation", "%(num)s recommendations"),
+            count_forms("%(num)s key message", "%(num)s key messages"),
+            count_forms("%(num)s recurring recommendation", "%(num)s recurring recommendations"),
+            count_forms("%(num)s government action", "%(num)s government actions"),
         ]
     )
     return {"words": plain, "counts": counts}

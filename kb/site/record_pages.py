@@ -42,7 +42,7 @@ from mkdocs.utils import clean_directory
 
 from kb import pipeline
 from kb.errors import SiteBuildFailed
-from kb.localization import ENGLISH, LANGUAGES, ConfigLoader
+from kb.localization import ENGLISH, LANGUAGES, config_loader
 from kb.site.facts import SiteFacts, site_facts
 from kb.site.plugins import ReusePreviousPages, site_inputs_digest
 from kb.site_config import read_site_info
@@ -271,7 +271,7 @@ def translated_config(language: str, folder: Path, config: Path) -> Path:
     from kb.localization import translated_navigation, translations
 
     say = translations(language).gettext
-    english = yaml.load(config.read_text(encoding="utf-8"), Loader=ConfigLoader)
+    english = yaml.load(config.read_text(encoding="utf-8"), Loader=config_loader())
     custom_dir = (config.parent / english["theme"]["custom_dir"]).resolve()
     settings: dict[str, Any] = {
         "INHERIT": str(config),
