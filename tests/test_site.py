@@ -644,6 +644,8 @@ def test_a_rebuild_renders_only_what_changed_and_equals_a_full_build(tmp_path: P
     mkdocs = next(step for step in steps if step.name == "mkdocs")
     rendered = int(re.search(r"\((\d+) rendered", mkdocs.detail).group(1))  # type: ignore[union-attr]
     assert 0 < rendered < pages / 2
+    welsh = re.search(r"cy: (\d+) of (\d+) rendered", mkdocs.detail)  # the Welsh site's own
+    assert welsh and 0 < int(welsh.group(1)) < int(welsh.group(2)) / 2
     assert "IZA Bonn" in (site / "studies" / "krause-2012" / "index.html").read_text()
     untouched = [path for path in site.rglob("*.html") if previous.get(path) == path.stat().st_ino]
     assert len(untouched) >= pages - rendered  # kept pages are the previous files, linked

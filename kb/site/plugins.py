@@ -250,6 +250,7 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
         self.rendered: set[str] = set()  # URLs of the pages this build renders
         self.page_order: dict[str, int] = {}  # URL of every page → its place in the build
         self.produced: set[Path] = set()  # every file this build's sources produce
+        self.other_sites: frozenset[str] = frozenset()  # folders other builds write (cy/)
         self.warning_filter = _DropDirtyWarning()
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
@@ -280,6 +281,9 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
         self._merge_search_index(site / SEARCH_INDEX)
         produced = self.produced | {site / written for written in ALWAYS_WRITTEN}
         for directory, _, names in os.walk(site, topdown=False):
+            folder = Path(directory).relative_to(site).parts[:1]
+            if folder and folder[0] in self.other_sites:
+                continue
             for name in names:
                 if Path(directory, name) not in produced:
                     Path(directory, name).unlink()

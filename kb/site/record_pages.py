@@ -108,6 +108,8 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
             )
             config.watch.extend(str(folder) for folder in self._translated_docs())
         self._language = _interface_language(config.theme["language"], self.hand_written)
+        if self._language.language == ENGLISH:  # the other languages' sites are folders of it
+            _reuse_plugin(config).other_sites = frozenset(self.languages[1:])
         assert self.facts is not None
         self._inputs = site_inputs_digest(
             Path(config.config_file_path),
@@ -161,6 +163,7 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
         reuse = _reuse_plugin(config)
         self.pages, self.rendered = len(reuse.page_order), len(reuse.rendered)
         pagefind_index(site)  # before the other languages' sites join it: its own only
+        translations: list[str] = []
         if self._language.language == ENGLISH:
             assert self.hand_written is not None
             staging = Path(config.docs_dir)
@@ -171,15 +174,17 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
                     translated = translated_config(
                         language, staging.parent, Path(config.config_file_path)
                     )
-                    build_translation(
+                    pages, rendered = build_translation(
                         translated, staged, site / language, self.facts, self.hand_written
                     )
-        if self._language.language == ENGLISH:
-            (site / SITE_STAMP).write_text(json.dumps({"inputs": self._inputs}) + "\n")
+                    translations.append(f"{language}: {rendered} of {pages} rendered")
+        (site / SITE_STAMP).write_text(json.dumps({"inputs": self._inputs}) + "\n")
         if self._staged is not None:
             kept = ""
             if self.rendered != self.pages:
                 kept = f" ({self.rendered} rendered, the rest kept from before)"
+            if translations:
+                kept += f"; {'; '.join(translations)}"
             seconds = time.perf_counter() - self._started
             self._staged.report(
                 pipeline.Step("mkdocs", f"{self.pages} pages in {site}{kept}", seconds)
@@ -288,20 +293,25 @@ def translated_config(language: str, folder: Path, config: Path) -> Path:
 
 def build_translation(
     config: Path, docs: Path, site: Path, facts: SiteFacts, hand_written: Path
-) -> None:
+) -> tuple[int, int]:
     """``mkdocs build --strict`` of a translated site (``translated_config``) from its staged
-    pages ``docs`` into ``site`` (a folder of the English site), every page rendered, then its
-    own search index, with no English stemming."""
+    pages ``docs`` into ``site`` (a folder of the English site), then its own search index,
+    with no English stemming. Where the English build kept the previous site, this one keeps
+    what it can of the previous translated site (a dirty build, as the English one). Returns
+    the number of pages, and how many were rendered."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     settings = load_config(str(config), docs_dir=str(docs), site_dir=str(site), strict=True)
-    records_plugin(settings).given = (facts, hand_written)
-    settings.plugins.on_startup(command="build", dirty=False)
+    records = records_plugin(settings)
+    records.given = (facts, hand_written)
+    dirty = (site / SITE_STAMP).is_file()
+    settings.plugins.on_startup(command="build", dirty=dirty)
     try:
-        build(settings, dirty=False)
+        build(settings, dirty=dirty)
     finally:
         settings.plugins.on_shutdown()
+    return records.pages, records.rendered
 
 
 def records_plugin(settings: MkDocsConfig) -> RecordPages:
