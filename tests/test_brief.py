@@ -81,6 +81,28 @@ def test_without_a_site_url_no_address_is_made_up(tmp_path: Path) -> None:
     assert "recommendation anonymise in Evidence knowledge base." in made
 
 
+def test_word_document_holds_the_styles_it_uses_and_no_others(tiny: Path) -> None:
+    """Unused styles are deleted for speed (kb.brief.word.USED_STYLES); every style a
+    paragraph or table uses, and every style another names, is still defined."""
+    from kb.brief.word import USED_STYLES
+
+    output = tiny / "brief.docx"
+    _brief(tiny, "targets", "anonymise", "-o", output)
+    document = docx.Document(str(output))
+    defined = {style.style_id for style in document.styles}
+    used = {paragraph.style.style_id for paragraph in document.paragraphs}
+    used |= {table.style.style_id for table in document.tables}
+    assert {"Title", "Heading1", "Heading2", "ListBullet", "Quote", "TableGrid"} <= used
+    assert used <= defined
+    named = {
+        value
+        for style in document.styles
+        for value in style.element.xpath("w:basedOn/@w:val | w:link/@w:val | w:next/@w:val")
+    }
+    assert named <= defined
+    assert {style.name for style in document.styles} <= USED_STYLES
+
+
 def test_word_document_reads_back_with_headings_tables_and_references(tiny: Path) -> None:
     output = tiny / "brief.docx"
     _brief(tiny, "targets", "anonymise", "-o", output)
