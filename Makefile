@@ -48,7 +48,7 @@ check: $(STAMP)
 	$(BIN)/kb check
 
 serve: $(STAMP)
-	$(BIN)/mkdocs serve
+	$(BIN)/mkdocs serve --dirty
 
 ## Measure build, search and site at scale (docs/performance.md); `make bench SIZES=1000` for one size.
 bench: $(STAMP)

@@ -9,8 +9,8 @@ index. What this script adds to plain ``mkdocs build``: MkDocs builds into a cop
 previous site beside it, which replaces it only when the build succeeds, so a failed build
 leaves the previous site as it was, and only the pages whose Markdown changed are rendered
 again (``kb.site.plugins.ReusePreviousPages``; ``--full`` renders them all); and a summary of
-each step. ``--serve`` is ``mkdocs serve``: a preview that builds again when a record, a
-hand-written page or the theme changes.
+each step. ``--serve`` is ``mkdocs serve --dirty``: a preview that builds again, rendering
+only the pages that changed, when a record, a hand-written page or the theme changes.
 """
 
 import logging
@@ -178,7 +178,8 @@ def serve(paths: pipeline.Paths) -> None:
     logging.getLogger("mkdocs").addHandler(handler)
     logging.getLogger("mkdocs").setLevel(logging.INFO)
     click.echo("Previewing: saving a record, a page of docs/ or the theme builds it again.")
-    mkdocs_serve(str(CONFIG), livereload=True)
+    # Dirty: each build renders only the pages whose Markdown changed (kb.site.plugins).
+    mkdocs_serve(str(CONFIG), livereload=True, build_type="dirty")
 
 
 @click.command()

@@ -119,11 +119,14 @@ def _wait_for(condition: str, url: str, seconds: float) -> str:
 
 
 def test_mkdocs_serve_builds_again_when_a_record_changes(tmp_path: Path) -> None:
+    """The preview, as a reviewer uses it: a saved record is on its English and Welsh pages,
+    and the pages it does not touch are still served."""
     root = tmp_path / "kb"
     shutil.copytree(DATA / "tiny", root)
     port = _free_port()
     serving = subprocess.Popen(
-        [str(MKDOCS), "serve", "--dev-addr", f"127.0.0.1:{port}"],
+        # --dirty, as `make serve`: each build renders only the pages whose Markdown changed.
+        [str(MKDOCS), "serve", "--dirty", "--dev-addr", f"127.0.0.1:{port}"],
         cwd=REPOSITORY,
         env=_environment(root),
         stdout=subprocess.DEVNULL,
@@ -135,6 +138,9 @@ def test_mkdocs_serve_builds_again_when_a_record_changes(tmp_path: Path) -> None
         study = root / "evidence" / "studies" / "krause-2012.yaml"
         study.write_text(study.read_text().replace("IZA\n", "IZA Bonn\n", 1), encoding="utf-8")
         _wait_for("IZA Bonn", page, 120)
+        _wait_for("IZA Bonn", page.replace("/studies/", "/cy/studies/"), 60)
+        kept = _page(f"http://127.0.0.1:{port}/recommendations/anonymise/")  # untouched, served
+        assert "<h1" in kept and "anonymise" in kept
     finally:
         serving.terminate()
         serving.wait(timeout=30)
