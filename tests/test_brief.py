@@ -441,3 +441,43 @@ def test_a_language_the_brief_does_not_speak_is_a_clear_error(tiny: Path) -> Non
     assert result.exit_code == 2
     assert "Invalid value for '--lang': 'fr' is not one of 'en', 'cy'." in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_site_keeps_a_word_brief_until_what_it_says_or_the_code_changes(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The theme briefs' Word files are kept between builds (kb.render.brief_page.WordBriefs)
+    under a hash of their Markdown and the code: a kept file is the file a new one would be."""
+    from kb.brief import Edition, Records
+    from kb.paths import Paths
+    from kb.render.brief_page import WordBriefs, write_theme_briefs
+    from kb.site_config import SiteInfo
+    from kb.store.current import current_store
+    from kb.store.export import export_document
+
+    document = export_document(current_store(Paths.for_root(tiny)))
+    edition = Edition(SiteInfo("Tiny"), None, MADE_ON)
+    kept = tmp_path / "kept"
+
+    def build(name: str, edition: Edition = edition) -> tuple[WordBriefs, dict[str, bytes]]:
+        word = WordBriefs(kept)
+        write_theme_briefs(Records(document), edition, tmp_path / name, word=word)
+        word.forget_unused()
+        files = (tmp_path / name).rglob("*.docx")
+        return word, {path.name: path.read_bytes() for path in files}
+
+    first, made = build("first")
+    assert (first.made, first.kept) == (len(made), 0) and made
+    again, same = build("again")
+    assert (again.made, again.kept) == (0, len(made)) and same == made
+    unkept = tmp_path / "unkept"
+    write_theme_briefs(Records(document), edition, unkept)  # no kept files: each made anew
+    assert {path.name: path.read_bytes() for path in unkept.rglob("*.docx")} == made
+    tomorrow = Edition(SiteInfo("Tiny"), None, MADE_ON + datetime.timedelta(1))
+    later, _ = build("later", tomorrow)
+    assert later.made == len(made)  # the edition line changed: every brief says so
+    assert len(list(kept.iterdir())) == len(made)  # the earlier files, unused, are gone
+    changed = tmp_path / "word.py"
+    changed.write_text("another layout")
+    monkeypatch.setattr(WordBriefs, "CODE", (*WordBriefs.CODE, changed))
+    assert build("recoded", tomorrow)[0].made == len(made)

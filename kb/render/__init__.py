@@ -26,7 +26,7 @@ import networkx as nx
 from kb.brief import Edition, Records
 from kb.errors import PageClash
 from kb.localization import ENGLISH, LANGUAGES, in_language
-from kb.render.brief_page import theme_brief_downloads, write_theme_briefs
+from kb.render.brief_page import WordBriefs, theme_brief_downloads, write_theme_briefs
 from kb.render.downloads import write_downloads
 from kb.render.model import SiteModel
 from kb.render.pages import Rendered, hand_written_pages, render_pages
@@ -133,12 +133,16 @@ def render_site(
     version = history.version if history else None
     if shared is None:
         edition = Edition(site, site.release, datetime.date.today())
-        theme_briefs = write_theme_briefs(Records(document), edition, fresh)
+        word = WordBriefs(where.staging.with_name("word-briefs"))  # kept between builds
+        theme_briefs = write_theme_briefs(Records(document), edition, fresh, ENGLISH, word)
         translated_briefs = {
-            other: write_theme_briefs(Records(in_language(document, other)), edition, fresh, other)
+            other: write_theme_briefs(
+                Records(in_language(document, other)), edition, fresh, other, word
+            )
             for other in LANGUAGES
             if other != ENGLISH
         }
+        word.forget_unused()
         downloads = write_downloads(
             document,
             graph,

@@ -11,14 +11,17 @@ since every language's site shares the English site's downloads.
 """
 
 import datetime
+import hashlib
 import html
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from markupsafe import Markup
 
-from kb.brief import Edition, Records, make_brief
+from kb.brief import Brief, Edition, Records, make_brief
 from kb.brief.content import theme_title
 from kb.brief.text import brief_markdown
 from kb.brief.word import brief_docx
@@ -43,8 +46,60 @@ class ThemeBrief:
     word: str
 
 
+class WordBriefs:
+    """Word briefs, kept from one build to the next in ``folder`` by what they hold.
+
+    Writing a Word brief is most of what the theme briefs cost; most builds change none of
+    them. A brief's Markdown says everything it says, in the same words, so a Word brief is
+    kept under a hash of its Markdown, of its language and of the code that lays it out, and
+    a later build with the same hash takes the kept file. ``forget_unused`` deletes what this
+    build did not ask for."""
+
+    CODE = tuple(
+        Path(__file__).parent.parent / module
+        for module in ("brief/word.py", "brief/content.py", "localization.py")
+    )
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+        self.kept = self.made = 0
+        code = hashlib.sha256(f"python-docx=={version('python-docx')}\n".encode())
+        for path in self.CODE:
+            code.update(path.read_bytes())
+        self._code = code.digest()
+
+    def write(self, brief: Brief, markdown: str, target: Path) -> None:
+        """Write ``brief`` as Word to ``target``, or link the kept file that holds it."""
+        key = hashlib.sha256(self._code + brief.language.encode() + markdown.encode())
+        kept = self.folder / f"{key.hexdigest()}.docx"
+        self.used.add(kept.name)
+        try:
+            os.link(kept, target)
+            self.kept += 1
+            return
+        except FileNotFoundError:
+            pass
+        target.write_bytes(brief_docx(brief))
+        self.made += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = kept.with_name(f".{kept.name}.{os.getpid()}.tmp")
+        os.link(target, temporary)
+        os.replace(temporary, kept)
+
+    def forget_unused(self) -> None:
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if path.name not in self.used:
+                    path.unlink()
+
+
 def write_theme_briefs(
-    records: Records, edition: Edition, folder: Path, language: str = ENGLISH
+    records: Records,
+    edition: Edition,
+    folder: Path,
+    language: str = ENGLISH,
+    word: WordBriefs | None = None,
 ) -> list[ThemeBrief]:
     """A Markdown and a Word brief for each theme that holds statements, in ``folder``,
     framed in ``language`` (in a folder of its own, but in English); ``records``' document
@@ -62,8 +117,12 @@ def write_theme_briefs(
             continue
         title = records.themes[theme_id]["title"]
         brief = make_brief(records, statements, edition, theme_title(title, language), language)
-        (target / f"{theme_id}.md").write_text(brief_markdown(brief), encoding="utf-8")
-        (target / f"{theme_id}.docx").write_bytes(brief_docx(brief))
+        markdown = brief_markdown(brief)
+        (target / f"{theme_id}.md").write_text(markdown, encoding="utf-8")
+        if word is None:
+            (target / f"{theme_id}.docx").write_bytes(brief_docx(brief))
+        else:
+            word.write(brief, markdown, target / f"{theme_id}.docx")
         written.append(
             ThemeBrief(
                 theme_id,
