@@ -41,6 +41,17 @@ def run_kb(*args: str | Path) -> Result:
     return CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False)
 
 
+def site_files(site: Path) -> dict[str, bytes]:
+    """Every file of a built site but Pagefind's indexes (the English one and the Welsh one in
+    cy/), whose files are named by hashes that differ from one run to the next (the search tests
+    check what they find)."""
+    return {
+        path.relative_to(site).as_posix(): path.read_bytes()
+        for path in site.rglob("*")
+        if path.is_file() and "pagefind" not in path.relative_to(site).parts[:2]
+    }
+
+
 # --- Building the sites once --------------------------------------------------------------
 
 

@@ -20,22 +20,12 @@ from mkdocs.plugins import BasePlugin
 from kb.localization import config_loader
 from kb.site import plugins as site_plugins
 from kb.site import record_pages as mkdocs_site
-from tests.conftest import DATA
+from tests.conftest import DATA, site_files
 
 pytestmark = pytest.mark.site
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 MKDOCS = Path(sys.executable).with_name("mkdocs")
-
-
-def _site_files(site: Path) -> dict[str, bytes]:
-    """Every file of a built site but Pagefind's indexes, whose files are named by hashes that
-    differ from one run to the next (the search tests check what they find)."""
-    return {
-        path.relative_to(site).as_posix(): path.read_bytes()
-        for path in site.rglob("*")
-        if path.is_file() and "pagefind" not in path.relative_to(site).parts[:2]
-    }
 
 
 def _declared_plugins() -> list[str]:
@@ -86,9 +76,9 @@ def test_plain_mkdocs_build_gives_the_site_make_site_gives(tmp_path: Path) -> No
         check=True,
         capture_output=True,
     )
-    built = _site_files(ours)
+    built = site_files(ours)
     assert "studies/krause-2012/index.html" in built and "cy/index.html" in built
-    assert _site_files(plain) == built
+    assert site_files(plain) == built
     for site in (ours, plain):  # each language with its own search index
         assert (site / "pagefind" / "pagefind-entry.json").is_file()
         assert (site / "cy" / "pagefind" / "pagefind-entry.json").is_file()

@@ -42,7 +42,7 @@ from kb.render.model import SiteModel
 from kb.render.pages import CurrentPage, environment, relative_path, relative_url, site_path
 from kb.site import record_pages as mkdocs_site
 from kb.site.facts import SiteFacts, site_facts
-from tests.conftest import DATA, Site
+from tests.conftest import DATA, Site, site_files
 
 pytestmark = pytest.mark.site
 
@@ -616,18 +616,7 @@ def test_json_front_matter_reads_as_mkdocs_reads_it(
     build_site.mkdocs_build(
         real_site.folder.parent / "docs", tmp_path / "site", reuse=False, facts=_facts(real_site)
     )
-    assert _site_files(tmp_path / "site") == _site_files(real_site.folder)
-
-
-def _site_files(site: Path) -> dict[str, bytes]:
-    """Every file of a built site but Pagefind's indexes (the English one and the Welsh one in
-    cy/), whose files are named by hashes that differ from one run to the next (the search tests
-    check what they find)."""
-    return {
-        path.relative_to(site).as_posix(): path.read_bytes()
-        for path in site.rglob("*")
-        if path.is_file() and "pagefind" not in path.relative_to(site).parts[:2]
-    }
+    assert site_files(tmp_path / "site") == site_files(real_site.folder)
 
 
 def test_a_rebuild_renders_only_what_changed_and_equals_a_full_build(tmp_path: Path) -> None:
@@ -650,7 +639,7 @@ def test_a_rebuild_renders_only_what_changed_and_equals_a_full_build(tmp_path: P
     untouched = [path for path in site.rglob("*.html") if previous.get(path) == path.stat().st_ino]
     assert len(untouched) >= pages - rendered  # kept pages are the previous files, linked
     build_site.build_site(paths, tmp_path / "full", staging=staging, full=True)
-    assert _site_files(site) == _site_files(tmp_path / "full")
+    assert site_files(site) == site_files(tmp_path / "full")
 
 
 def test_a_change_to_the_theme_or_hand_written_pages_renders_every_page(
