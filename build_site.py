@@ -235,10 +235,13 @@ def translated_build(docs: Path, site: Path, language: str, facts: SiteFacts) ->
 
 def pagefind_index(folder: Path) -> None:
     """Index the built site in ``folder`` for its search box (Pagefind, run from its PyPI
-    package). The previous index goes first: its files may be hard links into the site in use
+    package), with the kind of each indexed page beside it (``kb.render.site_search``). The
+    previous index goes first: its files may be hard links into the site in use
     (``kb.site_plugins.seed_site``), which Pagefind must not write through."""
     import shutil
     import subprocess
+
+    from kb.render.site_search import write_page_kinds
 
     shutil.rmtree(folder / "pagefind", ignore_errors=True)
     done = subprocess.run(
@@ -253,6 +256,7 @@ def pagefind_index(folder: Path) -> None:
     )
     if done.returncode != 0:
         raise SiteBuildFailed(f"the search index could not be built: {done.stderr.strip()}")
+    write_page_kinds(folder / "pagefind")  # for the search worker, beside the index
 
 
 def build_site(
