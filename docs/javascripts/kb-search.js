@@ -19,7 +19,7 @@ const STATEMENTS = new Set(
   ["Recommendation", "Key message", "Recurring recommendation", "Government action"])
 const SHOWN = 10                 // results shown, as Material's own search shows them
 const VARIANT_WEIGHT = 0.8       // a synonym or spelling variant counts a little less
-const RERANKED = 15              // candidates read and scored again by where their words are
+const RERANKED = SHOWN           // candidates read and scored again by where their words are
 const TITLE_BONUS = 1            // a title holding every part of the query doubles a score
 const PHRASE_BONUS = 1.5         // the query's words in their order count half as much again
 const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores a third
