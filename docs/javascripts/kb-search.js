@@ -28,6 +28,7 @@ const root = new URL("..", self.location.href)   // this file is javascripts/kb-
 let pagefind = null
 let vocabulary = { groups: [], endings: [], stems: {}, priors: {}, language: "en", messages: {} }
 let pages = 1                    // how many pages the index holds
+let groupWords = []              // each synonym group's terms as words, as a query is read
 // Each page's kind ("Recommendation", "Study"…) by its Pagefind id, from pagefind/kb-kinds.json
 // (kb/render/site_search.py), written beside the index: the pages of every kind but the
 // commonest are listed, and a page not listed is of the commonest kind.
@@ -75,8 +76,7 @@ function parts(query) {
   const tokens = words(query).map(ukSpelling).filter(word => !STOPWORDS.has(word))
   const covered = new Array(tokens.length).fill(null)
   const found = []
-  for (const group of vocabulary.groups) {
-    const terms = group.map(term => words(term).map(ukSpelling).filter(w => !STOPWORDS.has(w)))
+  for (const terms of groupWords) {
     for (const term of terms) {
       if (!term.length)
         continue
@@ -117,12 +117,16 @@ async function setup() {
     basePath: new URL("pagefind/", root).pathname, excerptLength: 30, noWorker: true
   })
   // The synonyms and the pages' kinds are fetched while Pagefind loads its own files.
-  const [, words, pageKinds] = await Promise.allSettled(
+  const [index, synonyms, pageKinds] = await Promise.allSettled(
     [pagefind.init(), json("search/kb-search.json"), json("pagefind/kb-kinds.json")])
-  if (words.status === "fulfilled")
-    vocabulary = words.value
+  if (index.status === "rejected")
+    throw index.reason  // no index: search is not available (see the message handler)
+  if (synonyms.status === "fulfilled")
+    vocabulary = synonyms.value
   else
-    console.warn("kb search: no synonyms", words.reason)
+    console.warn("kb search: no synonyms", synonyms.reason)
+  groupWords = vocabulary.groups.map(group => group.map(term =>
+    words(term).map(ukSpelling).filter(word => !STOPWORDS.has(word))))
   if (pageKinds.status === "fulfilled") {
     const { common, pages: count, kinds: listed } = pageKinds.value
     kinds = { common, of: new Map() }
@@ -134,6 +138,9 @@ async function setup() {
     // Without it, a page's kind is learnt when its data is read (the reranked candidates).
     console.warn("kb search: no page kinds", pageKinds.reason)
   }
+  // Pagefind's first search sets up its word splitter (Intl.Segmenter), 20–80 ms: done now,
+  // with a search for nothing, which fetches nothing, rather than after the first keystroke.
+  await pagefind.search("")
 }
 
 /* A page's kind: from its data once read, else from the list of kinds. */
