@@ -686,6 +686,30 @@ def test_search_index_is_pagefinds_and_within_budget(real_site: Site) -> None:
     assert pages - indexed >= len(listings)  # listings, the home page and the like are not
 
 
+@pytest.mark.parametrize("language", ["", "cy/"])
+def test_each_search_index_has_the_kind_of_each_of_its_pages_beside_it(
+    real_site: Site, language: str
+) -> None:
+    """The search worker weighs candidates by kind from pagefind/kb-kinds.json without reading
+    their pages: it names the kind of every page the index holds, as the pages mark it."""
+    index = real_site.folder / language / "pagefind"
+    kinds = json.loads((index / "kb-kinds.json").read_text(encoding="utf-8"))
+    entry = json.loads((index / "pagefind-entry.json").read_text())
+    assert kinds["pages"] == sum(found["page_count"] for found in entry["languages"].values())
+    marked = Counter(
+        match.group(1)
+        for path in (real_site.folder / language).rglob("index.html")
+        if language or path.relative_to(real_site.folder).parts[0] != "cy"
+        for match in re.finditer(r'data-pagefind-filter="kind:([^"]+)"', path.read_text())
+    )
+    listed = {kind: len(ids.split(" ")) for kind, ids in kinds["kinds"].items()}
+    assert kinds["common"] == "Study" and kinds["common"] not in listed
+    assert listed | {"Study": kinds["pages"] - sum(listed.values())} == dict(marked)
+    assert {len(page) for ids in kinds["kinds"].values() for page in ids.split(" ")} == {
+        len(path.stem.partition("_")[2]) for path in (index / "fragment").iterdir()
+    }
+
+
 # --- What the pages say --------------------------------------------------------------------
 
 

@@ -19,8 +19,7 @@ const STATEMENTS = new Set(
   ["Recommendation", "Key message", "Recurring recommendation", "Government action"])
 const SHOWN = 10                 // results shown, as Material's own search shows them
 const VARIANT_WEIGHT = 0.8       // a synonym or spelling variant counts a little less
-const RERANKED = 15              // candidates read and scored again by where their words are
-const STATEMENT_LOOKUPS = 30     // candidates read, at most, to find the nearest statement
+const RERANKED = SHOWN           // candidates read and scored again by where their words are
 const TITLE_BONUS = 1            // a title holding every part of the query doubles a score
 const PHRASE_BONUS = 1.5         // the query's words in their order count half as much again
 const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores a third
@@ -29,6 +28,11 @@ const root = new URL("..", self.location.href)   // this file is javascripts/kb-
 let pagefind = null
 let vocabulary = { groups: [], endings: [], stems: {}, priors: {}, language: "en", messages: {} }
 let pages = 1                    // how many pages the index holds
+let groupWords = []              // each synonym group's terms as words, as a query is read
+// Each page's kind ("Recommendation", "Study"…) by its Pagefind id, from pagefind/kb-kinds.json
+// (kb/render/site_search.py), written beside the index: the pages of every kind but the
+// commonest are listed, and a page not listed is of the commonest kind.
+let kinds = { common: "Study", of: new Map() }
 
 function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
@@ -72,8 +76,7 @@ function parts(query) {
   const tokens = words(query).map(ukSpelling).filter(word => !STOPWORDS.has(word))
   const covered = new Array(tokens.length).fill(null)
   const found = []
-  for (const group of vocabulary.groups) {
-    const terms = group.map(term => words(term).map(ukSpelling).filter(w => !STOPWORDS.has(w)))
+  for (const terms of groupWords) {
     for (const term of terms) {
       if (!term.length)
         continue
@@ -100,20 +103,51 @@ function parts(query) {
   return found.sort((a, b) => a.start - b.start)
 }
 
+async function json(path) {
+  const response = await fetch(new URL(path, root))
+  if (!response.ok)
+    throw new Error(`${path}: ${response.status}`)
+  return response.json()
+}
+
 async function setup() {
   pagefind = await import(new URL("pagefind/pagefind.js", root).href)
   // This is already a worker: Pagefind is told not to start another of its own.
   await pagefind.options({
     basePath: new URL("pagefind/", root).pathname, excerptLength: 30, noWorker: true
   })
-  await pagefind.init()
-  try {
-    vocabulary = await (await fetch(new URL("search/kb-search.json", root))).json()
-  } catch (error) {
-    console.warn("kb search: no synonyms", error)
+  // The synonyms and the pages' kinds are fetched while Pagefind loads its own files.
+  const [index, synonyms, pageKinds] = await Promise.allSettled(
+    [pagefind.init(), json("search/kb-search.json"), json("pagefind/kb-kinds.json")])
+  if (index.status === "rejected")
+    throw index.reason  // no index: search is not available (see the message handler)
+  if (synonyms.status === "fulfilled")
+    vocabulary = synonyms.value
+  else
+    console.warn("kb search: no synonyms", synonyms.reason)
+  groupWords = vocabulary.groups.map(group => group.map(term =>
+    words(term).map(ukSpelling).filter(word => !STOPWORDS.has(word))))
+  if (pageKinds.status === "fulfilled") {
+    const { common, pages: count, kinds: listed } = pageKinds.value
+    kinds = { common, of: new Map() }
+    for (const [kind, ids] of Object.entries(listed))
+      for (const id of ids.split(" "))
+        kinds.of.set(id, kind)
+    pages = count || 1
+  } else {
+    // Without it, a page's kind is learnt when its data is read (the reranked candidates).
+    console.warn("kb search: no page kinds", pageKinds.reason)
   }
-  const counts = (await pagefind.filters()).kind || {}
-  pages = Object.values(counts).reduce((sum, count) => sum + count, 0) || 1
+  // Pagefind's first search sets up its word splitter (Intl.Segmenter), 20–80 ms: done now,
+  // with a search for nothing, which fetches nothing, rather than after the first keystroke.
+  await pagefind.search("")
+}
+
+/* A page's kind: from its data once read, else from the list of kinds. */
+function kindOf(entry) {
+  if (entry.data)
+    return (entry.data.filters.kind || ["Page"])[0]
+  return kinds.of.get(entry.result.id.slice(entry.result.id.indexOf("_") + 1)) || kinds.common
 }
 
 /* Each page a part's alternatives find, at its best score. A word no page holds is tried
@@ -126,11 +160,21 @@ async function alternativeResults(word) {
   return results
 }
 
+/* The same words in another order ("data on ethnicity", "ethnicity data") find the same
+   pages with the same scores in Pagefind: each set of words is looked up once. */
+function wordSet(text) {
+  return [...new Set(text.split(" "))].sort().join(" ")
+}
+
 async function partScores(part) {
   const scores = new Map()
   // The alternatives are looked up together: each may fetch a chunk of the index.
+  const lookups = new Map()
+  for (const alternative of part.alternatives)
+    if (!lookups.has(wordSet(alternative.text)))
+      lookups.set(wordSet(alternative.text), alternativeResults(alternative.text))
   const found = await Promise.all(part.alternatives.map(alternative =>
-    alternativeResults(alternative.text)))
+    lookups.get(wordSet(alternative.text))))
   part.alternatives.forEach((alternative, index) => {
     for (const result of found[index]) {
       const score = result.score * alternative.weight
@@ -147,7 +191,9 @@ async function partScores(part) {
  * matches a page word for word, so each part is searched alone and the scores added up,
  * each weighted by how rare its part is (inverse document frequency, as `kb search` weighs
  * words), times the share of the query's parts the page holds (to the power 1.5), times the
- * prior for the page's kind that `kb search` uses (a recommendation before a study).
+ * prior for the page's kind that `kb search` uses (a recommendation before a study). The
+ * strongest candidates are then read and reranked (`rerank`), in one round of fetches with the
+ * best statement among the rest.
  */
 async function searchAll(query) {
   const found = parts(query)
@@ -162,21 +208,29 @@ async function searchAll(query) {
       totals.set(id, entry)
     }
   }
-  for (const entry of totals.values())
+  for (const entry of totals.values()) {
     entry.score *= (entry.parts / found.length) ** COVERAGE_POWER
+    entry.kind = kindOf(entry)
+    entry.score *= kindPrior(entry.kind)
+  }
   const ranked = [...totals.values()].sort((a, b) => b.score - a.score)
-  await rerank(ranked.slice(0, RERANKED), query, found)
+  // The best statement below the reranked candidates keeps its place among the rest (a rerank
+  // only raises the pages it reads): it is read with them, for the notice in `search`.
+  const below = ranked.slice(RERANKED).find(entry => STATEMENTS.has(entry.kind))
+  await Promise.all([
+    rerank(ranked.slice(0, RERANKED), query, found),
+    below && below.result.data().then(data => { below.data = data })
+  ])
   ranked.sort((a, b) => b.score - a.score)
-  return { ranked, parts: found.length }
+  const nearest = ranked.find(entry => STATEMENTS.has(entry.kind))
+  return { ranked, parts: found.length, nearest }
 }
 
-/* How much a page's kind weighs, as `kb search` weighs it (a recommendation before a study),
-   relative to a study's. A page's kind is known once its data is read, so only the reranked
-   candidates are weighed: the rest count as studies, the most common kind. (Learning every
-   page's kind at start would fetch the whole index.) */
-function kindPrior(data) {
+/* How much a kind of page weighs, as `kb search` weighs it (a recommendation before a study),
+   relative to a study's. */
+function kindPrior(kind) {
   const common = vocabulary.priors.Study || 1
-  return (vocabulary.priors[(data.filters.kind || ["Page"])[0]] || common) / common
+  return (vocabulary.priors[kind] || common) / common
 }
 
 /* A word found in a text, allowing for endings: "nurses" in "nurse", "men" not in "mental". */
@@ -195,7 +249,9 @@ async function rerank(candidates, query, found) {
   const phrase = words(query).filter(word => !STOPWORDS.has(word)).map(ukSpelling).join(" ")
   await Promise.all(candidates.map(async entry => {
     entry.data = await entry.result.data()
-    entry.score *= kindPrior(entry.data)
+    const kind = kindOf(entry)  // as read, should the list of kinds be missing
+    entry.score *= kindPrior(kind) / kindPrior(entry.kind)
+    entry.kind = kind
     const title = words(entry.data.meta.title || "").map(ukSpelling)
     const inTitle = found.filter(part => part.alternatives.some(alternative =>
       words(alternative.text).every(word => holds(title, word)))).length
@@ -261,17 +317,6 @@ async function items(entry, query) {
   return [page, ...sections]
 }
 
-/* The best-ranked statement (a recommendation or the like), read from the candidates' own
-   data: the reranked ones are read already, and a few more are read only if need be. */
-async function nearestStatement(ranked) {
-  for (const entry of ranked.slice(0, STATEMENT_LOOKUPS)) {
-    entry.data = entry.data || await entry.result.data()
-    if (STATEMENTS.has((entry.data.filters.kind || [])[0]))
-      return entry
-  }
-  return null
-}
-
 async function search(query) {
   if (!words(query).length)
     return { items: [] }
@@ -282,10 +327,9 @@ async function search(query) {
       text: `<p>${say("Browse every recommendation in the explorer instead.")}</p>`,
       score: 1, terms: {}, tags: []
     }]] }
-  const { ranked, parts } = await searchAll(query)
+  const { ranked, parts, nearest } = await searchAll(query)
   const shown = await Promise.all(ranked.slice(0, SHOWN).map(entry => items(entry, query)))
   // No recommendation holds every part of the query: say so, and name the nearest.
-  const nearest = await nearestStatement(ranked)
   if (!nearest || nearest.parts < parts) {
     const [page] = nearest ? await items(nearest, query) : [null]
     if (!page && vocabulary.language !== "en")

@@ -324,9 +324,12 @@ def records_plugin(settings: MkDocsConfig) -> RecordPages:
 
 def pagefind_index(folder: Path) -> None:
     """Index the built site in ``folder`` for its search box (Pagefind, run from its PyPI
-    package). The previous index goes first: its files may be hard links into the site in use
+    package), with the kind of each indexed page beside it (``kb.render.site_search``). The
+    previous index goes first: its files may be hard links into the site in use
     (``kb.site.plugins.seed_site``), which Pagefind must not write through."""
     import shutil
+
+    from kb.render.site_search import write_page_kinds
 
     shutil.rmtree(folder / "pagefind", ignore_errors=True)
     done = subprocess.run(
@@ -341,3 +344,4 @@ def pagefind_index(folder: Path) -> None:
     )
     if done.returncode != 0:
         raise SiteBuildFailed(f"the search index could not be built: {done.stderr.strip()}")
+    write_page_kinds(folder / "pagefind")  # for the search worker, beside the index
