@@ -24,6 +24,7 @@ from kb.cli import main
 from kb.graph.evidence import build_graph
 from kb.records.load import load_records
 from kb.records.validate import check_record, validate_records
+from kb.records.vocabularies import StudyType
 from kb.render import SiteInfo
 from kb.render.downloads import csv_text
 from kb.store import database as store
@@ -521,3 +522,20 @@ def test_an_appraisal_can_be_entered_at_the_prompts(tiny_kb: Path, tmp_path: Pat
     assert link["appraisal"]["downgrades"] == [
         {"domain": "risk-of-bias", "levels": 1, "reason": "No comparison group."}
     ]
+
+
+@pytest.mark.parametrize(
+    ("note", "named"),
+    [
+        ("A blog post, hence S2.", StudyType.COMMENTARY),
+        ("Evaluation of a pilot; guidance → S1", StudyType.POLICY_GUIDANCE),
+        ("Guidance was cited. It is an evaluation, hence S2.", None),  # the reason's own clause
+        ("An evaluation, hence S2; the blog post → S1", StudyType.COMMENTARY),  # each clause
+        ("A blog post about it, though not the reason: S2.", None),  # no reason given
+        ("An evaluation, so S2. " + "Long, unrelated text without a reason " * 400, None),
+    ],
+)
+def test_the_design_a_note_gives_as_its_reason(note: str, named: StudyType | None) -> None:
+    from kb.records.validate import design_given_as_reason
+
+    assert design_given_as_reason(note, StudyType.EVALUATION_REPORT) == named
