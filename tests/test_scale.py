@@ -27,3 +27,35 @@ def test_plain_quotes_take_the_shortcut() -> None:
     source = normalise_text("Staff said: the data are poor (Smith, 2020).")
     assert _found_in("the data are poor (Smith, 2020).", source)
     assert not _found_in("the data are good", source)
+
+
+PASSAGE = (
+    "Managers in the health service should publish recruitment targets for every band and "
+    "report their progress to the board each year"
+)
+
+
+@pytest.mark.parametrize(
+    ("quotes", "groups"),
+    [
+        # one quote's part (six words or more) inside another's, in the same text
+        ([("a", "t", PASSAGE), ("b", "t", PASSAGE[12:80])], [["a", "b"]]),
+        # a part cut in the middle of a word at either end still counts
+        ([("a", "t", PASSAGE), ("b", "t", "agers in the health service should publish recruitm")],
+         [["a", "b"]]),
+        # the same words in another text are another passage
+        ([("a", "t", PASSAGE), ("b", "u", PASSAGE)], []),
+        # parts shorter than six words say nothing of which passage they are
+        ([("a", "t", f"{PASSAGE} … These include:"), ("b", "t", "These include: five")], []),
+        # parts between ellipses are compared one by one; grouping carries through a third
+        ([("a", "t", f"{PASSAGE[:60]} … unrelated words that run on for six or more"),
+          ("c", "t", "nothing in common with the rest of the quotes here at all"),
+          ("b", "t", f"unrelated words that run on for six or more … and more {PASSAGE[70:]}"),
+          ("d", "t", PASSAGE[70:])],
+         [["a", "b", "d"]]),
+    ],
+)  # fmt: skip
+def test_shared_passages(quotes: list[tuple[str, str, str]], groups: list[list[str]]) -> None:
+    from kb.records.quotes import shared_passages
+
+    assert shared_passages(quotes) == groups
