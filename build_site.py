@@ -55,10 +55,6 @@ def site_info(config: Path = CONFIG) -> SiteInfo:
     return read_site_info(config)
 
 
-def staging_folder(paths: pipeline.Paths) -> Path:
-    return paths.root / "build" / "docs"
-
-
 def recover_site(site: Path) -> None:
     """Tidy up after a build that was killed: put back a site it had moved aside (if the site
     is missing), and remove its half-built folders."""
@@ -154,7 +150,7 @@ def build_site(
 
     def prepare(records: "RecordPages") -> None:
         records.paths = paths
-        records.staging = staging or staging_folder(paths)
+        records.staging = staging  # None: kb.paths.staging_folder
         records.languages = languages
         records.progress = progress
 

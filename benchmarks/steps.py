@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPOSITORY))  # run as a script: benchmarks/ and tests/ a
 
 import build_site  # noqa: E402
 from kb import pipeline  # noqa: E402
+from kb.paths import staging_folder  # noqa: E402
 from kb.records.load import record_paths  # noqa: E402
 from kb.records.types import PLURALS  # noqa: E402
 from kb.store import database as store  # noqa: E402
@@ -151,7 +152,7 @@ def build(paths: pipeline.Paths, work: Path, options: argparse.Namespace) -> dic
     return {
         "seconds": timer.seconds,
         "steps": steps,
-        "markdown_pages": sum(1 for _ in build_site.staging_folder(paths).rglob("*.md")),
+        "markdown_pages": sum(1 for _ in staging_folder(paths).rglob("*.md")),
         "html_pages": sum(1 for _ in site.rglob("*.html")),
         **site_sizes(site),
     }

@@ -258,6 +258,12 @@ def translated_navigation(nav: list[Any], gettext_: Any) -> list[Any]:
     return result
 
 
+def language_folder(folder: Path, language: str) -> Path:
+    """``folder``'s namesake for the site in ``language``: ``docs`` → ``docs-cy``, for the
+    hand-written pages and the staged ones alike (the English site's are ``folder`` itself)."""
+    return folder.with_name(f"{folder.name}-{language}")
+
+
 @functools.cache
 def config_loader() -> Any:
     """YAML's safe loader, reading MkDocs' ``!!python/name`` and ``!ENV`` tags as nothing.

@@ -53,6 +53,12 @@ def history_cache(paths: Paths) -> Path:
     return paths.database.parent / "history"
 
 
+def staging_folder(paths: Paths) -> Path:
+    """Where the site's pages are staged for MkDocs: the generated ones with the hand-written
+    ones (``kb.render.render_site``); each other language's beside it (``build/docs-cy``)."""
+    return paths.root / "build" / "docs"
+
+
 def find_root(start: Path) -> Path:
     """The knowledge base ``start`` is in, found as git finds a repository: ``start`` or the
     nearest folder above it that holds ``recommendations/`` or ``evidence/``; ``start`` itself

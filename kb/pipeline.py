@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import IndexBuildFailed, KnowledgeBaseError, Problem
+from kb.localization import language_folder
 
 # Re-exported: the pipeline's callers name its paths through it (kb.paths stays light for the CLI).
 from kb.paths import (
@@ -241,9 +242,9 @@ def stage_pages(
             started = time.perf_counter()
             where = SiteSources(
                 docs,
-                staging.with_name(f"{staging.name}-{language}"),
+                language_folder(staging, language),
                 paths.database,
-                docs.with_name(f"{docs.name}-{language}"),
+                language_folder(docs, language),
             )
             translated, _ = render_site(
                 document, graph, where, site, link_docs, history, language, shared

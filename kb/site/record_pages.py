@@ -42,7 +42,8 @@ from mkdocs.utils import clean_directory
 
 from kb import pipeline
 from kb.errors import SiteBuildFailed
-from kb.localization import ENGLISH, LANGUAGES, config_loader
+from kb.localization import ENGLISH, LANGUAGES, config_loader, language_folder
+from kb.paths import staging_folder
 from kb.site.facts import SiteFacts, site_facts
 from kb.site.plugins import ReusePreviousPages, site_inputs_digest
 from kb.site_config import read_site_info
@@ -91,7 +92,7 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
             root = self.config.root or os.environ.get("KB_ROOT") or configured
             paths = self.paths or pipeline.Paths.for_root(configured / root)
             self.hand_written = Path(config.docs_dir)
-            staging = self.staging or paths.root / "build" / "docs"
+            staging = self.staging or staging_folder(paths)
             info = read_site_info(Path(config.config_file_path))
             self._staged = pipeline.stage_pages(
                 paths,
@@ -124,10 +125,7 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
 
     def _translated_docs(self) -> list[Path]:
         assert self.hand_written is not None
-        folders = (
-            self.hand_written.with_name(f"{self.hand_written.name}-{language}")
-            for language in LANGUAGES[1:]
-        )
+        folders = (language_folder(self.hand_written, language) for language in LANGUAGES[1:])
         return [folder for folder in folders if folder.is_dir()]
 
     @event_priority(50)  # before ReusePreviousPages reads the previous site
@@ -168,7 +166,7 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
             assert self.hand_written is not None
             staging = Path(config.docs_dir)
             for language in self.languages[1:]:
-                staged = staging.with_name(f"{staging.name}-{language}")
+                staged = language_folder(staging, language)
                 if staged.is_dir():
                     assert self.facts is not None
                     translated = translated_config(
@@ -251,7 +249,7 @@ def _interface_language(language: str, hand_written: Path) -> _InterfaceLanguage
         return _InterfaceLanguage(ENGLISH, 0, frozenset())
     from kb.localization import catalogue_state
 
-    translated = hand_written.with_name(f"{hand_written.name}-{language}")
+    translated = language_folder(hand_written, language)
     return _InterfaceLanguage(
         language, catalogue_state(language).drafts, untranslated_pages(hand_written, translated)
     )
