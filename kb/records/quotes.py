@@ -153,11 +153,9 @@ def passages_shared(quotes: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str
             if second != first
         }
         for second in sorted(candidates):
-            a_parts, b_parts = own, parts[second][2]
-            if any(a in b or b in a for a in a_parts for b in b_parts):
-                low, high = sorted((root(first), root(second)))
-                if low != high:
-                    group_of[parts[high][0]] = low
+            low, high = sorted((root(first), root(second)))
+            if low != high and any(a in b or b in a for a in own for b in parts[second][2]):
+                group_of[parts[high][0]] = low
     groups: dict[int, list[str]] = {}
     for index, (key, _, _) in enumerate(parts):
         groups.setdefault(root(index), []).append(key)
