@@ -280,14 +280,17 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
         site = Path(config.site_dir)
         self._merge_search_index(site / SEARCH_INDEX)
         produced = self.produced | {site / written for written in ALWAYS_WRITTEN}
-        for directory, _, names in os.walk(site, topdown=False):
-            folder = Path(directory).relative_to(site).parts[:1]
-            if folder and folder[0] in self.other_sites:
-                continue
+        walked = []
+        for directory, folders, names in os.walk(site):
+            if directory == str(site):  # the other languages' sites are theirs to tidy
+                folders[:] = [name for name in folders if name not in self.other_sites]
+            else:
+                walked.append(directory)
             for name in names:
                 if Path(directory, name) not in produced:
                     Path(directory, name).unlink()
-            if directory != str(site) and not os.listdir(directory):
+        for directory in reversed(walked):  # each folder after those inside it
+            if not os.listdir(directory):
                 os.rmdir(directory)
 
     def _page_of(self, location: str) -> str:
