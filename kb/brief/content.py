@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING
 
 from kb.brief.records import Records, Row
 from kb.localization import ENGLISH, RecordText, Said, compose, day_in, joined, translations
-from kb.records.levels import appraised_level, best_support, contradicts, rank, supports
+from kb.records.levels import (
+    ENGLISH_WORDS,
+    appraised_level,
+    best_support,
+    contradicts,
+    rank,
+    supports,
+)
 from kb.records.quotes import shared_passages
 from kb.records.urls import record_url
 from kb.records.vocabularies import LABELS, STRENGTH_DEFINITIONS, RecommendationKind, Strength
@@ -58,10 +65,6 @@ _WEB_ADDRESS = re.compile(r"https?://\S+$", re.IGNORECASE)
 STRONGEST_SHOWN = 3
 # How many qualifying or gap links the uncertainties name before "and N more".
 NAMED_UNCERTAINTIES = 3
-
-
-# Our words in English: the catalogue's messages themselves.
-ENGLISH_WORDS = gettext.NullTranslations()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from kb.records.levels import ENGLISH_WORDS
 from kb.records.vocabularies import Relation, Strength
 from kb.render.bipartite import order_columns
 from kb.render.escape import inert
@@ -29,7 +30,6 @@ from kb.render.escape import inert
 WIDTH = 900
 FONT_SIZE = 14  # in the drawing's units: shown at this size wherever the drawing is shown whole
 LINE_HEIGHT = 18
-ENGLISH_WORDS = gettext.NullTranslations()  # our own words as written: English
 
 PAD = 4  # around a label, inside the box its focus outline draws
 NODE_GAP = 4  # between one node's box and the next
