@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kb.records.document import Document, EvidenceEntry, RecommendationEntry
+
 LOCALE = Path(__file__).parent / "locale"
 TEMPLATE = LOCALE / "messages.pot"
 MAPPING = LOCALE / "babel.cfg"
@@ -278,9 +280,7 @@ def config_loader() -> Any:
     return ConfigLoader
 
 
-def in_language(
-    document: dict[str, list[dict[str, Any]]], language: str
-) -> dict[str, list[dict[str, Any]]]:
+def in_language(document: Document, language: str) -> Document:
     """``document`` (``kb.store.export``) with each statement's headline (its level, and the
     sentences the code composes about it) said in ``language``: the levels are computed again,
     by the same rules, with that language's words. Record text is left as it is."""
@@ -289,13 +289,20 @@ def in_language(
     if language == ENGLISH:
         return document
     words = translations(language)
-    items: dict[str, list[dict[str, Any]]] = {}
+    items: dict[str, list[EvidenceEntry]] = {}
     for link in document["evidence"]:
         items.setdefault(link["recommendation"], []).append(link)
-    recommendations = []
+    recommendations: list[RecommendationEntry] = []
     for rec in document["recommendations"]:
-        judged = rec.get("evidence_judgement") or {}
+        judged = rec["evidence_judgement"]
         level, reason = overall_level(items.get(rec["id"], []), words)
-        said = headline(rec["kind"], level, reason, judged.get("level"), judged.get("basis"), words)
-        recommendations.append({**rec, "headline": said.as_dict()})
-    return {**document, "recommendations": recommendations}
+        said = headline(
+            rec["kind"],
+            level,
+            reason,
+            judged["level"] if judged else None,
+            judged["basis"] if judged else None,
+            words,
+        )
+        recommendations.append(rec | {"headline": said.as_dict()})
+    return document | {"recommendations": recommendations}

@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 import build_site
 from kb import pipeline
 from kb.cli import main
+from kb.records.document import Document
 from kb.store.database import open_store
 from kb.store.export import export_document
 from tests.chromium import ARGS as CHROMIUM_ARGS
@@ -61,7 +62,7 @@ class Site:
 
     root: Path
     folder: Path
-    document: dict[str, list[dict[str, Any]]]
+    document: Document
     built: pipeline.Built
     pages: int
     index: Path

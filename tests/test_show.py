@@ -6,10 +6,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
@@ -18,16 +19,44 @@ from kb.brief.record_text import record_text
 from kb.errors import KnowledgeBaseError
 from kb.graph.evidence import graph_of, related_recommendations
 from kb.graph.related import related_in_document
-from kb.records.models import Source, Study
+from kb.records.document import (
+    DOCUMENT_KEYS,
+    AppraisalEntry,
+    Document,
+    EvidenceEntry,
+    ExampleEntry,
+    FigureEntry,
+    HeadlineEntry,
+    JudgementEntry,
+    LocationEntry,
+    RatingEntry,
+    RecommendationEntry,
+    RemovedEntry,
+    SourceEntry,
+    StudyEntry,
+    ThemeEntry,
+    entries,
+)
+from kb.records.models import (
+    Appraisal,
+    DowngradeRating,
+    Example,
+    Figure,
+    Finding,
+    Recommendation,
+    Removal,
+    Source,
+    Study,
+    Theme,
+    UpgradeRating,
+)
 from kb.references.record_citations import RecordCitations
 from kb.site_config import site_info
 from kb.store.current import build_db
 from kb.store.database import open_store
 from kb.store.describe import describe_record
 from kb.store.export import (
-    SOURCE_FIELDS,
     STORE_TABLES,
-    STUDY_FIELDS,
     export_document,
     open_read_only,
     table_rows,
@@ -35,8 +64,6 @@ from kb.store.export import (
 from tests.conftest import REPOSITORY, run_kb
 
 pytestmark = pytest.mark.cli
-
-Document = dict[str, list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +139,50 @@ def test_every_row_is_read_as_sqlmodel_reads_it(kb: str, request: pytest.Fixture
 
 
 def test_sources_and_studies_keep_the_record_models_fields_in_order() -> None:
-    assert tuple(Source.model_fields) == SOURCE_FIELDS
-    assert tuple(name for name in Study.model_fields if name != "findings") == STUDY_FIELDS
+    assert tuple(SourceEntry.__annotations__) == tuple(Source.model_fields)
+    assert tuple(StudyEntry.__annotations__) == (
+        *(name for name in Study.model_fields if name != "findings"),
+        "doi_url",
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "model", "but"),
+    [
+        (ThemeEntry, Theme, set()),
+        (ExampleEntry, Example, set()),
+        (FigureEntry, Figure, set()),
+        (RemovedEntry, Removal, set()),
+        (AppraisalEntry, Appraisal, set()),
+        (RatingEntry, DowngradeRating, set()),
+        (RatingEntry, UpgradeRating, set()),
+        (RecommendationEntry, Recommendation, {"strength", "headline"}),
+        (EvidenceEntry, Finding, {"study"}),
+    ],
+)
+def test_each_entry_of_the_document_has_its_record_models_fields(
+    entry: type, model: type[BaseModel], but: set[str]
+) -> None:
+    """The document's entries hold what the records hold, and only what is added on purpose."""
+    assert set(entry.__annotations__) - but == set(model.model_fields)
+
+
+def test_the_export_document_has_the_typed_shape_key_for_key(real_kb: pipeline.Paths) -> None:
+    """Every entry the store gives back has exactly its ``TypedDict``'s keys, in that order,
+    and every nested mapping (location, judgement, headline, appraisal) its own."""
+    document = export_document(real_kb.database)
+    assert tuple(document) == tuple(Document.__annotations__) == DOCUMENT_KEYS
+    nested = {"location": LocationEntry, "evidence_judgement": JudgementEntry}
+    nested |= {"headline": HeadlineEntry, "appraisal": AppraisalEntry}
+    for key in DOCUMENT_KEYS:
+        entry_type = get_args(Document.__annotations__[key])[0]
+        # The real knowledge base has records of every kind; no record has been removed yet.
+        assert entries(document, key) or key == "removed", key
+        for entry in entries(document, key):
+            assert tuple(entry) == tuple(entry_type.__annotations__), (key, entry["id"])
+            for name, shape in nested.items():
+                if entry.get(name) is not None:
+                    assert set(entry[name]) == set(shape.__annotations__), (entry["id"], name)
 
 
 # --- Related recommendations without the graph ------------------------------------------------

@@ -24,6 +24,7 @@ from kb.brief.content import Brief, Edition, make_brief, theme_title
 from kb.brief.records import Records
 from kb.brief.selection import Named, read_selection_file, select_statements
 from kb.localization import ENGLISH, LANGUAGES, in_language
+from kb.records.document import Document
 
 __all__ = [
     "FORMATS",
@@ -74,7 +75,7 @@ FORMATS: dict[str, Callable[[Brief, int | None], Any]] = {
 
 
 def brief_for(
-    document: dict[str, list[dict[str, Any]]],
+    document: Document,
     edition: Edition,
     names: list[Named],
     theme: str | None = None,

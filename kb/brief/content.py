@@ -36,8 +36,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kb.brief.records import Records, Row
+from kb.brief.records import Records
 from kb.localization import ENGLISH, RecordText, Said, compose, day_in, joined, translations
+from kb.records.document import (
+    EvidenceEntry,
+    ExampleEntry,
+    JudgementEntry,
+    LocationEntry,
+    RecommendationEntry,
+    SourceEntry,
+    StudyEntry,
+)
 from kb.records.levels import (
     ENGLISH_WORDS,
     appraised_level,
@@ -124,7 +133,7 @@ class BriefItem:
     citation: str  # the source report at the statement's section, and this record (``Said``)
     source_id: str
     section: str
-    page: str | None
+    page: int | None
     path: str  # its page, relative to the site's root
     permalink: str | None  # its page's permanent address; None while the site's is unset
     references: list[str] = field(default_factory=list)  # IDs of the references it cites
@@ -248,7 +257,7 @@ def overview(
 
 
 def strength_in_words(
-    rec: Row, links: int, words: gettext.NullTranslations = ENGLISH_WORDS
+    rec: RecommendationEntry, links: int, words: gettext.NullTranslations = ENGLISH_WORDS
 ) -> StrengthInWords:
     """The headline level in words: its label, the scale's definition, and the rule's reason
     (the headline's own reason is in the language of the document it comes from,
@@ -282,7 +291,7 @@ def _level_words(level: str, words: gettext.NullTranslations) -> str:
 
 
 def location_said(
-    location: Row, words: gettext.NullTranslations = ENGLISH_WORDS, capital: bool = False
+    location: LocationEntry, words: gettext.NullTranslations = ENGLISH_WORDS, capital: bool = False
 ) -> Said:
     """Where in its source a record is, 'section “Recruitment”, p. 12' (``capital``:
     "Section…"), the section's name kept as record text
@@ -296,7 +305,9 @@ def location_said(
     return joined([word, " “", RecordText(location["section"]), "”", page])
 
 
-def basis_words(link: Row, study: Row, words: gettext.NullTranslations = ENGLISH_WORDS) -> Said:
+def basis_words(
+    link: EvidenceEntry, study: StudyEntry, words: gettext.NullTranslations = ENGLISH_WORDS
+) -> Said:
     """Whose words a link's quote is and who recorded it when: the source report's (where in
     it), or a named reviewer's appraisal of the study (its design, and how its level follows
     from the study's type and GRADE's domains; the steps are the rules' own English words, as
@@ -304,17 +315,19 @@ def basis_words(link: Row, study: Row, words: gettext.NullTranslations = ENGLISH
     _ = words.gettext
     who = {"who": RecordText(link["recorded_by"]), "day": str(link["recorded_on"])}
     if link["basis"] == "source":
-        if link.get("location"):
+        if location := link["location"]:
             return compose(
                 _("The source report's words, %(location)s; recorded by %(who)s on %(day)s."),
-                location=location_said(link["location"], words),
+                location=location_said(location, words),
                 **who,
             )
         return compose(_("The source report's words; recorded by %(who)s on %(day)s."), **who)
-    appraisal = link["appraisal"] or {}
-    part = _(LABELS[study["text_part"]]).lower() if study.get("text_part") else _("own text")
+    appraisal = link["appraisal"]
+    part = _(LABELS[study["text_part"]]).lower() if study["text_part"] else _("own text")
     result = appraised_level(
-        study["type"], appraisal.get("downgrades", []), appraisal.get("upgrades", [])
+        study["type"],
+        appraisal["downgrades"] if appraisal else [],
+        appraisal["upgrades"] if appraisal else [],
     )
     return compose(
         _(
@@ -322,7 +335,7 @@ def basis_words(link: Row, study: Row, words: gettext.NullTranslations = ENGLISH
             "Level: %(steps)s → %(level)s."
         ),
         part=part,
-        design=RecordText(appraisal.get("design", "")),
+        design=RecordText(appraisal["design"] if appraisal else ""),
         steps=RecordText(result.explained()),
         level=str(result.level),
         **who,
@@ -330,10 +343,10 @@ def basis_words(link: Row, study: Row, words: gettext.NullTranslations = ENGLISH
 
 
 def _strongest(
-    records: Records, links: list[Row], words: gettext.NullTranslations
+    records: Records, links: list[EvidenceEntry], words: gettext.NullTranslations
 ) -> list[EvidenceShown]:
     """Each supporting study's strongest supporting link, strongest first."""
-    best: dict[str, Row] = {}
+    best: dict[str, EvidenceEntry] = {}
     for link in sorted(links, key=lambda link: (-rank(link["strength"]), link["id"])):
         if supports(link) and link["study"] not in best:
             best[link["study"]] = link
@@ -360,12 +373,11 @@ def _strongest(
     return shown
 
 
-def _study_title(study: Row) -> str:
-    title: str = study.get("title") or study.get("reference") or study["id"]
-    return title
+def _study_title(study: StudyEntry) -> str:
+    return study["title"] or study["reference"] or study["id"]
 
 
-def _named(records: Records, links: list[Row], words: gettext.NullTranslations) -> Said:
+def _named(records: Records, links: list[EvidenceEntry], words: gettext.NullTranslations) -> Said:
     """'Krause and Rinne (2012): our summary; …' for at most ``NAMED_UNCERTAINTIES`` links."""
     named = []
     for link in links[:NAMED_UNCERTAINTIES]:
@@ -381,7 +393,10 @@ def _named(records: Records, links: list[Row], words: gettext.NullTranslations) 
 
 
 def gaps_and_uncertainties(
-    records: Records, rec: Row, links: list[Row], words: gettext.NullTranslations = ENGLISH_WORDS
+    records: Records,
+    rec: RecommendationEntry,
+    links: list[EvidenceEntry],
+    words: gettext.NullTranslations = ENGLISH_WORDS,
 ) -> list[str]:
     """What the records say against, beside or beneath a statement's headline level."""
     _, ngettext = words.gettext, words.ngettext
@@ -458,7 +473,7 @@ def gaps_and_uncertainties(
     return gaps
 
 
-def _judgement(judgement: Row, words: gettext.NullTranslations) -> Said:
+def _judgement(judgement: JudgementEntry, words: gettext.NullTranslations) -> Said:
     """The source's own judgement of the evidence, quoted, and where it says it."""
     _ = words.gettext
     quote = RecordText(judgement["quote"])
@@ -474,7 +489,7 @@ def _judgement(judgement: Row, words: gettext.NullTranslations) -> Said:
     return compose(_("We read from the report: “%(quote)s”"), quote=quote)
 
 
-def _example(example: Row, words: gettext.NullTranslations) -> ExampleShown:
+def _example(example: ExampleEntry, words: gettext.NullTranslations) -> ExampleShown:
     status = example["evaluation_status"]
     if status == "not-stated":
         said = words.gettext("evaluation not stated")
@@ -489,7 +504,10 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def citation_said(
-    rec: Row, source: Row, site: SiteInfo, words: gettext.NullTranslations = ENGLISH_WORDS
+    rec: RecommendationEntry,
+    source: SourceEntry,
+    site: SiteInfo,
+    words: gettext.NullTranslations = ENGLISH_WORDS,
 ) -> Said:
     """How to cite a statement, in words (``kb.references.citations.recommendation_citation``'s
     text): the source report's reference (record text), located, and this record, with its permanent
@@ -532,7 +550,7 @@ def brief_item(
         citation=citation_said(rec, source, site, words),
         source_id=source["id"],
         section=rec["location"]["section"],
-        page=rec["location"].get("page"),
+        page=rec["location"]["page"],
         path=path,
         permalink=site.absolute(path),
         references=[source["id"], *(shown.study_id for shown in evidence)],

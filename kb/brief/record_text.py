@@ -9,18 +9,21 @@ page), and its citation. Any other record shows its title, its citation and quot
 throughout: no Markdown markers.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kb.brief.content import basis_words, strength_in_words
 from kb.brief.records import Records
 from kb.brief.text import one_line
+from kb.graph.related import Related
+from kb.records.document import Document, EvidenceEntry, RecommendationEntry
 from kb.records.levels import rank
 from kb.records.vocabularies import LABELS, Relation
 from kb.references.citations import short_citation
 from kb.references.record_citations import RecordCitations
+from kb.store.describe import Described, Referrer
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]  # a record of any type but a statement, shown field by field
 # The fields a record of each other type is shown with, in this order, with their labels.
 _FIELDS = {
     "source": [("publisher", "Publisher"), ("year", "Year"), ("licence", "Licence")],
@@ -65,7 +68,7 @@ def _title(record_type: str, row: Row) -> str:
     return one_line(row.get("title") or row.get("name") or row["id"])
 
 
-def _evidence_lines(records: Records, links: list[Row]) -> Iterator[str]:
+def _evidence_lines(records: Records, links: list[EvidenceEntry]) -> Iterator[str]:
     """The links grouped by relation (supports first), strongest first within each."""
     studies = {link["study"] for link in links}
     yield (
@@ -81,13 +84,13 @@ def _evidence_lines(records: Records, links: list[Row]) -> Iterator[str]:
         yield f"  {relation.label} ({len(group)})"
         for link in sorted(group, key=lambda link: (-rank(link["strength"]), link["study"])):
             study = records.studies[link["study"]]
-            cited = short_citation(study["authors"], study["year"], study.get("title") or "")
+            cited = short_citation(study["authors"], study["year"], study["title"] or "")
             level = f"{link['strength']} {LABELS[link['strength']]}"
             yield f"    {level:<20} {cited}: {one_line(link['summary'])} [{link['id']}]"
 
 
 def _statement_lines(
-    records: Records, citations: RecordCitations, rec: Row, related: list[Row]
+    records: Records, citations: RecordCitations, rec: RecommendationEntry, related: list[Related]
 ) -> Iterator[str]:
     links = records.evidence_of[rec["id"]]
     kind = LABELS[rec["kind"]]
@@ -146,7 +149,11 @@ def _statement_lines(
 
 
 def _other_lines(
-    records: Records, citations: RecordCitations, record_type: str, row: Row, referred_by: list[Row]
+    records: Records,
+    citations: RecordCitations,
+    record_type: str,
+    row: Row,
+    referred_by: list[Referrer],
 ) -> Iterator[str]:
     yield f"{record_type.capitalize()} {row['id']}: {_title(record_type, row)}"
     cite = citations.cite(record_type, row["id"])
@@ -157,29 +164,33 @@ def _other_lines(
         if value not in (None, "", []):
             yield f"{label}: {_value(field, value)}"
     if record_type == "evidence":
-        yield f"Basis: {one_line(basis_words(row, records.studies[row['study']]))}"
+        (link,) = (
+            link for link in records.evidence_of[row["recommendation"]] if link["id"] == row["id"]
+        )
+        yield f"Basis: {one_line(basis_words(link, records.studies[link['study']]))}"
     if row.get("note"):
         yield f"Reviewer's note: {one_line(row['note'])}"
     yield f"Cite: {one_line(cite['citation'])}"
     yield f"Page: {cite['permalink'] or cite['path'] + ' on the site'}"
     if referred_by:
         yield f"Referred to by {len(referred_by)} record{'s' if len(referred_by) != 1 else ''}:"
-        for link in referred_by:
-            yield f"  {link['type']} {link['id']} ({link['field']})"
+        for referrer in referred_by:
+            yield f"  {referrer['type']} {referrer['id']} ({referrer['field']})"
 
 
 def record_text(
-    document: dict[str, list[Row]],
-    described: dict[str, Any],
+    document: Document,
+    described: Described,
     citations: RecordCitations,
-    related: list[Row] | None = None,
+    related: list[Related] | None = None,
 ) -> str:
     """One record in words. ``described`` is ``kb.store.describe.describe_record``'s answer;
     ``related``, for a statement, ``kb.graph.related.related_in_document``'s."""
     records = Records(document)
     record_type, row = described["type"], described["record"]
     if record_type == "recommendation":
-        lines = _statement_lines(records, citations, row, related or [])
+        rec = records.recommendations[row["id"]]
+        lines = _statement_lines(records, citations, rec, related or [])
     else:
         lines = _other_lines(records, citations, record_type, row, described["referred_by"])
     return "\n".join(lines) + "\n"

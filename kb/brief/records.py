@@ -6,25 +6,24 @@ evidence links and practice examples by statement.
 """
 
 from collections import defaultdict
-from typing import Any
 
-Row = dict[str, Any]
+from kb.records.document import Document, EvidenceEntry, ExampleEntry
 
 
 class Records:
     """Every record of an export document (``kb.store.export``), indexed for a brief."""
 
-    def __init__(self, document: dict[str, list[Row]]):
+    def __init__(self, document: Document):
         self.document = document
         self.sources = {row["id"]: row for row in document["sources"]}
         self.themes = {row["id"]: row for row in document["themes"]}
         self.recommendations = {row["id"]: row for row in document["recommendations"]}
         self.studies = {row["id"]: row for row in document["studies"]}
         self.examples = {row["id"]: row for row in document["examples"]}
-        self.evidence_of: dict[str, list[Row]] = defaultdict(list)
+        self.evidence_of: dict[str, list[EvidenceEntry]] = defaultdict(list)
         for link in document["evidence"]:
             self.evidence_of[link["recommendation"]].append(link)
-        self.examples_of: dict[str, list[Row]] = defaultdict(list)
+        self.examples_of: dict[str, list[ExampleEntry]] = defaultdict(list)
         for example in document["examples"]:
             for rec_id in example["recommendations"]:
                 self.examples_of[rec_id].append(example)

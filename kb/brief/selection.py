@@ -19,13 +19,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from kb.brief.records import Records
 from kb.errors import BriefSelectionInvalid
+from kb.records.document import DocumentKey, entries
 from kb.records.levels import rank
 from kb.records.types import ID_PATTERN
 
 # The largest selection file read: far more IDs than any knowledge base holds.
 MAX_SELECTION_BYTES = 1024 * 1024
 _SEPARATORS = re.compile(r"[\s,]+")
-_RECORD_TYPES = (
+_RECORD_TYPES: tuple[tuple[DocumentKey, str], ...] = (
     ("sources", "source report"),
     ("themes", "theme"),
     ("studies", "study"),
@@ -94,7 +95,7 @@ def _problem(records: Records, named: Named) -> str | None:
     if not ID_PATTERN.fullmatch(named.id):
         return f"{prefix}{shown!r} is not a record ID (lower-case letters, digits and hyphens)"
     for key, kind in _RECORD_TYPES:
-        if any(row["id"] == named.id for row in records.document[key]):
+        if any(row["id"] == named.id for row in entries(records.document, key)):
             return (
                 f"{prefix}'{named.id}' is a {kind}, not a statement: a brief covers "
                 "recommendations, key messages, recurring recommendations and government actions"

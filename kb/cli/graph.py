@@ -1,6 +1,7 @@
 """`kb graph …`: question the evidence graph; each command calls one function of kb.graph.evidence
 (or, for export, of kb.graph.files)."""
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -10,6 +11,8 @@ from kb.records.vocabularies import EXPORT_FORMATS
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from kb.graph.evidence import Item
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
@@ -37,7 +40,7 @@ def _graph_for(
     return build_graph(engine), record_id
 
 
-def _item(item: dict[str, Any]) -> str:
+def _item(item: "Item") -> str:
     return f"    {item['strength']}  {item['relation']:<12}{item['id']}  {item['study_label']}"
 
 
@@ -88,12 +91,20 @@ def profile(root: str | None, database: str | None, recommendation_id: str, as_j
         f"stud{'y' if result['studies'] == 1 else 'ies'}"
         + (f"; {sum(map(len, shared))} rest on {len(shared)} shared passages" if shared else "")
     )
-    for name in ("by_relation", "by_strength", "by_study_type", "by_direction"):
-        counts = ", ".join(f"{key} {count}" for key, count in result[name].items() if count)
-        click.echo(f"    {name.replace('_', ' '):<17}{counts or '-'}")
-    for name in ("strongest_supporting", "contradicting"):
-        click.echo(f"  {name.replace('_', ' ')}  ({len(result[name])})")
-        for item in result[name]:
+    for name, counted in (
+        ("by relation", result["by_relation"]),
+        ("by strength", result["by_strength"]),
+        ("by study type", result["by_study_type"]),
+        ("by direction", result["by_direction"]),
+    ):
+        counts = ", ".join(f"{key} {count}" for key, count in counted.items() if count)
+        click.echo(f"    {name:<17}{counts or '-'}")
+    for name, items in (
+        ("strongest supporting", result["strongest_supporting"]),
+        ("contradicting", result["contradicting"]),
+    ):
+        click.echo(f"  {name}  ({len(items)})")
+        for item in items:
             click.echo(_item(item))
     click.echo(f"  practice examples   {', '.join(result['examples']) or '-'}")
 
@@ -115,14 +126,14 @@ def gaps(root: str | None, database: str | None, as_json: bool) -> None:
     if as_json:
         json_output(result)
         return
-    sections = (
-        ("recommendations_on_s0_s1", "Recommendations resting only on S0–S1"),
-        ("themes_without_s3", "Themes with no S3+ evidence"),
-        ("recommendations_without_links", "Recommendations with no evidence or examples"),
+    sections: tuple[tuple[str, Sequence[Mapping[str, Any]]], ...] = (
+        ("Recommendations resting only on S0–S1", result["recommendations_on_s0_s1"]),
+        ("Themes with no S3+ evidence", result["themes_without_s3"]),
+        ("Recommendations with no evidence or examples", result["recommendations_without_links"]),
     )
-    for key, heading in sections:
-        click.echo(f"{heading} ({len(result[key])})")
-        for row in result[key]:
+    for heading, rows in sections:
+        click.echo(f"{heading} ({len(rows)})")
+        for row in rows:
             best = row.get("best_level", "") or "-"
             click.echo(f"  {row['id']:<28}{best:<4}{row['title']}")
 
@@ -161,9 +172,12 @@ def related(
         )
     for row in result:
         click.echo(f"{row['score']:.3f}  {row['id']}: {row['title']}")
-        for name in ("shared_studies", "shared_examples"):
-            if row[name]:
-                click.echo(f"       {name.replace('_', ' ')}: {', '.join(row[name])}")
+        for name, shared in (
+            ("shared studies", row["shared_studies"]),
+            ("shared examples", row["shared_examples"]),
+        ):
+            if shared:
+                click.echo(f"       {name}: {', '.join(shared)}")
 
 
 @graph.command()

@@ -16,6 +16,7 @@ from kb.search import TYPES
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from kb.references.record_citations import CitedRecord
     from kb.search.query import SearchResult, SearchResults
 
 _KIND_NAMES = {
@@ -65,7 +66,7 @@ def _no_recommendation(found: "SearchResults") -> list[str]:
 
 
 def _as_json(
-    found: "SearchResults", cite: Callable[[str, str], dict[str, object]]
+    found: "SearchResults", cite: Callable[[str, str], "CitedRecord"]
 ) -> dict[str, object]:
     """The results as one JSON object: the query, its totals and notes, and the results,
     each with its quote, citation, section, page and permalink (``cite``)."""
@@ -83,16 +84,19 @@ def _as_json(
 
 
 def _cited(
-    result: dict[str, object], cite: Callable[[str, str], dict[str, object]]
+    result: dict[str, object], cite: Callable[[str, str], "CitedRecord"]
 ) -> dict[str, object]:
     """A result with how to quote and cite it (``kb.references.record_citations``); its ``url``
     stays the path of its page on the site."""
     cited = cite(str(result["type"]), str(result["id"]))
-    return {**result, **{key: cited[key] for key in CITED}}
-
-
-# What each result of --json gains from kb.references.record_citations.
-CITED = ("quote", "citation", "section", "page", "permalink")
+    return {
+        **result,
+        "quote": cited["quote"],
+        "citation": cited["citation"],
+        "section": cited["section"],
+        "page": cited["page"],
+        "permalink": cited["permalink"],
+    }
 
 
 class _Store:

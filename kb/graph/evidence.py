@@ -7,13 +7,15 @@ docs/graph.md describes the graph, each function and the overall-level rule.
 """
 
 from collections import Counter, defaultdict
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, TypedDict
 
 import networkx as nx
 from sqlalchemy.engine import Engine
 
 from kb.errors import RecordNotFound
-from kb.graph.related import Support, most_related, support_from
+from kb.graph.related import Related, Support, most_related, support_from
+from kb.records.document import Document, HeadlineEntry
 from kb.records.levels import (
     contradicts,
     headline,
@@ -32,7 +34,101 @@ EDGE_TYPES = ("evidence", "theme", "parent", "source", "example", "cites", "resp
 STRONGEST_SHOWN = 3
 MOST_CITED_SHOWN = 10
 
-Item = dict[str, Any]
+
+class Item(TypedDict):
+    """One evidence link as the graph's answers list it, with its study's label and type."""
+
+    id: str
+    study: str
+    study_label: str
+    study_type: str
+    relation: str
+    strength: str
+    direction: str
+    horizon: str
+    basis: str
+    claim: str | None
+    summary: str
+    quote: str
+    source: str | None  # the source report quoted, for a link on a source's words
+
+
+class EvidenceProfile(TypedDict):
+    """How well one recommendation is supported (``evidence_profile``)."""
+
+    id: str
+    title: str
+    kind: str
+    headline: HeadlineEntry
+    links: int
+    studies: int
+    passages: int
+    shared_passages: list[list[str]]
+    by_relation: dict[str, int]
+    by_strength: dict[str, int]
+    by_study_type: dict[str, int]
+    by_direction: dict[str, int]
+    strongest_supporting: list[Item]
+    contradicting: list[Item]
+    examples: list[str]
+    computed_level: str
+    reason: str
+    judgement_level: str | None
+    disagrees: bool
+
+
+class WeakRecommendation(TypedDict):
+    id: str
+    title: str
+    links: int
+    best_level: str
+    judgement_level: str | None
+
+
+class UnlinkedRecommendation(TypedDict):
+    id: str
+    title: str
+    judgement_level: str | None
+
+
+class ThemeGap(TypedDict):
+    id: str
+    title: str
+    recommendations: int
+    links: int
+    best_level: str | None
+
+
+class EvidenceGaps(TypedDict):
+    """Where the evidence is thin (``evidence_gaps``)."""
+
+    recommendations_on_s0_s1: list[WeakRecommendation]
+    themes_without_s3: list[ThemeGap]
+    recommendations_without_links: list[UnlinkedRecommendation]
+
+
+class StudyUse(TypedDict):
+    """One recommendation a study bears on, and what it would lose without the study."""
+
+    id: str
+    title: str
+    links: list[Item]
+    level: str
+    level_without: str
+    drops: bool
+
+
+class StudyUses(TypedDict):
+    """What rests on a study (``studies_uses``)."""
+
+    id: str
+    label: str
+    title: str | None
+    study_type: str
+    recommendations: list[StudyUse]
+    examples: list[str]
+    figures: list[str]
+
 
 # --- Building -------------------------------------------------------------------------------
 
@@ -40,7 +136,10 @@ Item = dict[str, Any]
 # Export-document key → node type and the attributes each node carries; the first names the
 # node's label (a study's label is its short citation). Kept as a table, so not reformatted.
 # fmt: off
-NODE_ATTRIBUTES = {
+NODE_ATTRIBUTES: dict[
+    Literal["sources", "themes", "recommendations", "studies", "examples", "figures"],
+    tuple[str, tuple[str, ...]],
+] = {
     "sources": ("source", ("title", "authors", "publisher", "year", "series", "url")),
     "themes": ("theme", ("title", "parent", "source", "section")),
     "recommendations": ("recommendation", (
@@ -60,7 +159,7 @@ EVIDENCE_ATTRIBUTES = (
 # fmt: on
 
 
-def _flat(row: dict[str, Any]) -> dict[str, Any]:
+def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
     """An export-document record with its location and judgement lifted to the top level."""
     judgement = row.get("evidence_judgement") or {}
     return {
@@ -78,7 +177,7 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _nodes(document: dict[str, list[dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+def _nodes(document: Document) -> list[tuple[str, dict[str, Any]]]:
     """Every node with its attributes, in type order then ID order."""
     nodes = []
     for key, (node_type, names) in NODE_ATTRIBUTES.items():
@@ -86,7 +185,7 @@ def _nodes(document: dict[str, list[dict[str, Any]]]) -> list[tuple[str, dict[st
             flat = _flat(row)
             label = flat[names[0]]
             if node_type == "study":
-                label = study_label(row["authors"], row["year"], row["title"] or row["id"])
+                label = study_label(flat["authors"], flat["year"], flat["title"] or row["id"])
             nodes.append(
                 (
                     row["id"],
@@ -101,9 +200,12 @@ def _nodes(document: dict[str, list[dict[str, Any]]]) -> list[tuple[str, dict[st
     return nodes
 
 
-def _edges(document: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str, str, Item]]:
+Edge = tuple[str, str, str, dict[str, Any]]
+
+
+def _edges(document: Document) -> list[Edge]:
     """Every edge as (from, to, key, attributes), sorted; the key is the type or the link ID."""
-    edges: list[tuple[str, str, str, Item]] = []
+    edges: list[Edge] = []
     for theme in document["themes"]:
         if theme["parent"]:
             edges.append((theme["id"], theme["parent"], "parent", {}))
@@ -137,7 +239,7 @@ def build_graph(engine: Engine) -> "nx.MultiDiGraph[str]":
     return graph_of(export_document(engine))
 
 
-def graph_of(document: dict[str, list[dict[str, Any]]]) -> "nx.MultiDiGraph[str]":
+def graph_of(document: Document) -> "nx.MultiDiGraph[str]":
     """The evidence graph of an export document (``kb.store.export``), for a caller that has one."""
     graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     graph.add_nodes_from(_nodes(document))
@@ -235,7 +337,7 @@ def _counts(values: list[str], vocabulary: list[str]) -> dict[str, int]:
     return {value: counted[value] for value in vocabulary}
 
 
-def evidence_profile(graph: "nx.MultiDiGraph[str]", recommendation_id: str) -> dict[str, Any]:
+def evidence_profile(graph: "nx.MultiDiGraph[str]", recommendation_id: str) -> EvidenceProfile:
     """How well a recommendation is supported, and by what, beside the source's own judgement.
 
     ``headline`` is the level it is shown with (``kb.records.levels.headline``). ``studies`` counts
@@ -288,7 +390,7 @@ def _theme_members(graph: "nx.MultiDiGraph[str]") -> dict[str, set[str]]:
     return members
 
 
-def evidence_gaps(graph: "nx.MultiDiGraph[str]") -> dict[str, list[Item]]:
+def evidence_gaps(graph: "nx.MultiDiGraph[str]") -> EvidenceGaps:
     """Where the evidence is thin: the basis of the evidence gap map.
 
     Lists recommendations (kind ``recommendation`` only) whose evidence links are all S0–S1,
@@ -296,7 +398,8 @@ def evidence_gaps(graph: "nx.MultiDiGraph[str]") -> dict[str, list[Item]]:
     recommendations where none of them, in the theme or its sub-themes, has an evidence link at
     S3 or above. Sections that hold no recommendation (a summary, a conclusion) are not gaps.
     """
-    weak, unlinked = [], []
+    weak: list[WeakRecommendation] = []
+    unlinked: list[UnlinkedRecommendation] = []
     for rec in _of_type(graph, "recommendation"):
         node = graph.nodes[rec]
         if node["kind"] != "recommendation":
@@ -317,7 +420,7 @@ def evidence_gaps(graph: "nx.MultiDiGraph[str]") -> dict[str, list[Item]]:
             unlinked.append(
                 {"id": rec, "title": node["title"], "judgement_level": node["judgement_level"]}
             )
-    themes = []
+    themes: list[ThemeGap] = []
     for theme, members in _theme_members(graph).items():
         recs = [rec for rec in members if graph.nodes[rec]["kind"] == "recommendation"]
         if not recs:
@@ -342,7 +445,7 @@ def evidence_gaps(graph: "nx.MultiDiGraph[str]") -> dict[str, list[Item]]:
 
 def studies_uses(
     graph: "nx.MultiDiGraph[str]", study_id: str, support: SupportTable | None = None
-) -> dict[str, Any]:
+) -> StudyUses:
     """What rests on a study: "if this study is retracted, what changes?".
 
     For each recommendation it bears on: its links from this study, the computed level with
@@ -356,7 +459,7 @@ def studies_uses(
     for _, rec, link in graph.out_edges(study_id, data=True):
         if link["type"] == "evidence":
             links_to[rec].append(_item(graph, study_id, link))
-    bears_on = []
+    bears_on: list[StudyUse] = []
     for rec in sorted(links_to):
         level, without = support[rec].level, support[rec].level_without(study_id)
         bears_on.append(
@@ -388,7 +491,7 @@ def related_recommendations(
     recommendation_id: str,
     k: int = 5,
     support: SupportTable | None = None,
-) -> list[Item]:
+) -> list[Related]:
     """The ``k`` recommendations that share most evidence with one recommendation.
 
     score = (2 × Jaccard over supporting studies + Jaccard over practice examples) / 3, so

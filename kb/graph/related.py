@@ -13,11 +13,20 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypedDict
 
+from kb.records.document import Document
 from kb.records.levels import best_support, computed_rank, contradicts
 
-Item = dict[str, Any]
+
+class Related(TypedDict):
+    """A recommendation related to another by the evidence they share, with its score."""
+
+    id: str
+    title: str
+    score: float
+    shared_studies: list[str]
+    shared_examples: list[str]
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,7 @@ def most_related(
     bears_on: Callable[[str], Iterable[str]],
     title: Callable[[str], str],
     k: int = 5,
-) -> list[Item]:
+) -> list[Related]:
     """The ``k`` recommendations that share most evidence with one recommendation.
 
     score = (2 × Jaccard over supporting studies + Jaccard over practice examples) / 3, so
@@ -115,12 +124,10 @@ def most_related(
     ]
 
 
-def related_in_document(
-    document: Mapping[str, list[Item]], recommendation_id: str, k: int = 5
-) -> list[Item]:
+def related_in_document(document: Document, recommendation_id: str, k: int = 5) -> list[Related]:
     """``kb.graph.evidence.related_recommendations`` for a recommendation of an export document
     (``kb.store.export``), read from the document's evidence links and practice examples."""
-    links: dict[str, list[Item]] = defaultdict(list)
+    links: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     examples: dict[str, set[str]] = defaultdict(set)
     bears_on: dict[str, set[str]] = defaultdict(set)  # study or example → recommendations
     for link in document["evidence"]:

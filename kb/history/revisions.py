@@ -14,6 +14,7 @@ import json
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -42,7 +43,9 @@ class Version:
     description: str  # how reports name it: "HEAD~3 (3f9246b)", "the working tree"
     commit: str | None
     date: str | None  # the commit's date (YYYY-MM-DD), for a revision
-    document: dict[str, Any]
+    # An export document written by any version of `kb export` (a file, a past commit), so read
+    # key by key rather than as this version's ``kb.records.document.Document``.
+    document: Mapping[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kb.records.document import HeadlineEntry
 from kb.records.vocabularies import (
     Downgrade,
     JudgementBasis,
@@ -249,7 +250,7 @@ class Headline:
     def label(self) -> str:
         return Strength(self.level).label if self.level else NOT_JUDGED
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> HeadlineEntry:
         return {
             "level": self.level,
             "label": self.label,

@@ -1,9 +1,16 @@
 """The one schema: the record files' models and the SQLite tables built from them.
 
 Record models describe what reviewers write in YAML and reject anything else (unknown keys,
-wrong types, values outside a vocabulary). Table models describe the store that every later
-step (graph, search, site) reads. Their vocabularies (strength levels, study types, labels)
-are in ``kb.records.vocabularies``, which needs neither pydantic nor SQLModel.
+wrong types, values outside a vocabulary). Table models describe the store. Their vocabularies
+(strength levels, study types, labels) are in ``kb.records.vocabularies``, which needs neither
+pydantic nor SQLModel. Every step after the store reads the records back in one typed shape,
+``kb.records.document``.
+
+Why a record and its table are two classes, not one SQLModel class: a record file nests (a
+study holds its findings, a finding its location and appraisal, a recommendation its themes and
+the source's judgement), while the store is flat and relational (a column per field, a join
+table per list of IDs), and SQLModel's ``table=True`` classes do not validate on creation, so
+one class could not both refuse a bad record file and be a table.
 """
 
 import re

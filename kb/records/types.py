@@ -5,11 +5,13 @@ like."""
 
 import re
 
+from kb.records.document import DocumentKey
+
 # A record's ID: lower-case letters, digits and hyphens, at most 64 (``kb.records.models`` checks
 # it).
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
-PLURALS = {
+PLURALS: dict[str, DocumentKey] = {
     "source": "sources",
     "theme": "themes",
     "recommendation": "recommendations",

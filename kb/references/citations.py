@@ -11,14 +11,46 @@ reference list does: for the pages' "Cite this", the briefs' reference lists and
 """
 
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from kb.files import indented_json
+from kb.records.document import (
+    Document,
+    LocationEntry,
+    RecommendationEntry,
+    SourceEntry,
+    StudyEntry,
+)
 from kb.records.urls import record_url
 from kb.records.vocabularies import RESEARCH_DESIGNS, StudyType
 from kb.site_config import SiteInfo
 
-Reference = dict[str, Any]
+
+class Reference(TypedDict):
+    """A study or source as every citation format reads it."""
+
+    id: str
+    kind: str  # article, report, book, chapter, dataset, web, communication or misc
+    authors: list[str]
+    title: str
+    year: int | None
+    container: str | None
+    volume: str | None
+    issue: str | None
+    pages: str | None
+    publisher: str | None
+    doi: str | None
+    url: str | None
+    note: str | None
+
+
+class Citation(TypedDict):
+    """How to cite one record: in words, as BibTeX and as RIS."""
+
+    text: str
+    bibtex: str
+    ris: str
+
 
 # Study type → kind of reference. Academic study types are journal articles when a container
 # is given (as are imported studies whose design is not yet read: most are journal articles);
@@ -86,7 +118,7 @@ def one_line(value: Any) -> str:
     return _WHITESPACE.sub(" ", str(value)).strip()
 
 
-def _kind(study: dict[str, Any]) -> str:
+def _kind(study: StudyEntry) -> str:
     study_type = study["type"]
     if study_type in _ACADEMIC:
         if study.get("container"):
@@ -98,7 +130,7 @@ def _kind(study: dict[str, Any]) -> str:
     return kind
 
 
-def study_reference(study: dict[str, Any]) -> Reference:
+def study_reference(study: StudyEntry) -> Reference:
     """A study (export-document form) as a reference."""
     return {
         "id": study["id"],
@@ -117,7 +149,7 @@ def study_reference(study: dict[str, Any]) -> Reference:
     }
 
 
-def source_reference(source: dict[str, Any]) -> Reference:
+def source_reference(source: SourceEntry) -> Reference:
     """A source report as a reference."""
     return {
         "id": source["id"],
@@ -244,7 +276,7 @@ def csl_item(reference: Reference) -> dict[str, Any]:
     return {key: value for key, value in item.items() if value not in (None, [], "")}
 
 
-def all_references(document: dict[str, list[dict[str, Any]]]) -> list[Reference]:
+def all_references(document: Document) -> list[Reference]:
     """Every source and study as a reference, sources first, each sorted by ID."""
     return [source_reference(source) for source in document["sources"]] + [
         study_reference(study) for study in document["studies"]
@@ -315,16 +347,16 @@ def reference_text(reference: Reference, doi_url: str | None = None) -> str:
         pages = f", {reference['pages']}" if reference.get("pages") else ""
         detail = f", {volume}{issue}" if volume or issue else ""
         parts.append(_sentence(f"{container}{detail}{pages}"))
-    if reference.get("publisher"):
-        parts.append(_sentence(reference["publisher"]))
+    if publisher := reference["publisher"]:
+        parts.append(_sentence(publisher))
     if doi_url:
         parts.append(doi_url)
-    elif reference.get("url"):
-        parts.append(reference["url"])
+    elif url := reference["url"]:
+        parts.append(url)
     return " ".join(parts)
 
 
-def location_text(location: dict[str, Any]) -> str:
+def location_text(location: LocationEntry) -> str:
     """Where in its source a record is: 'section “Recruitment”, p. 12'."""
     where = f"section “{location['section']}”"
     if location.get("page"):
@@ -333,15 +365,14 @@ def location_text(location: dict[str, Any]) -> str:
 
 
 def recommendation_citation(
-    rec: dict[str, Any], source: dict[str, Any], site: SiteInfo
-) -> dict[str, str]:
+    rec: RecommendationEntry, source: SourceEntry, site: SiteInfo
+) -> Citation:
     """How to cite a recommendation: its source report, located, and this record, with the
     record page's permanent address when the site's address is set."""
     where = location_text(rec["location"])
     address = site.absolute(record_url("recommendation", rec["id"]))
     record = f"recommendation {rec['id']} in {site.name}" + (f", {address}" if address else "")
-    reference = source_reference(source)
-    reference = {**reference, "id": rec["id"], "note": f"{where}; {record}"}
+    reference = source_reference(source) | {"id": rec["id"], "note": f"{where}; {record}"}
     return {
         "text": f"{reference_text(source_reference(source))} {where[0].upper()}{where[1:]}; "
         f"{record}.",
@@ -350,11 +381,21 @@ def recommendation_citation(
     }
 
 
-def study_citation(study: dict[str, Any]) -> dict[str, str]:
+def study_citation(study: StudyEntry) -> Citation:
     """How to cite a study (export-document form), in words, BibTeX and RIS."""
     reference = study_reference(study)
     return {
-        "text": reference_text(reference, study.get("doi_url")),
+        "text": reference_text(reference, study["doi_url"]),
+        "bibtex": bibtex_entry(reference),
+        "ris": ris_entry(reference),
+    }
+
+
+def source_citation(source: SourceEntry) -> Citation:
+    """How to cite a source report, in words, BibTeX and RIS: as the downloads cite it."""
+    reference = source_reference(source)
+    return {
+        "text": reference_text(reference),
         "bibtex": bibtex_entry(reference),
         "ris": ris_entry(reference),
     }

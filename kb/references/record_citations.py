@@ -10,9 +10,9 @@ where they are not the report's), ``path`` (its page, relative to the site's roo
 ``permalink`` (that page's permanent address, None while ``site_url`` is unset).
 """
 
-from typing import Any
+from typing import TypedDict
 
-from kb.records.types import PLURALS
+from kb.records.document import Document, LocationEntry
 from kb.records.urls import record_url
 from kb.references.citations import (
     location_text,
@@ -23,57 +23,76 @@ from kb.references.citations import (
 )
 from kb.site_config import SiteInfo
 
-Row = dict[str, Any]
-_KEYS = {**PLURALS, "evidence": "evidence"}  # record type → export key
+
+class CitedRecord(TypedDict):
+    """What a script needs to quote and cite one record (the module's docstring says each)."""
+
+    quote: str | None
+    citation: str
+    section: str | None
+    page: int | None
+    path: str
+    permalink: str | None
 
 
 class RecordCitations:
     """An export document indexed by ID, ready to cite any of its records."""
 
-    def __init__(self, document: dict[str, list[Row]], site: SiteInfo):
+    def __init__(self, document: Document, site: SiteInfo):
         self.site = site
-        self.records = {
-            record_type: {row["id"]: row for row in document[key]}
-            for record_type, key in _KEYS.items()
-        }
+        self.sources = {row["id"]: row for row in document["sources"]}
+        self.themes = {row["id"]: row for row in document["themes"]}
+        self.recommendations = {row["id"]: row for row in document["recommendations"]}
+        self.studies = {row["id"]: row for row in document["studies"]}
+        self.evidence = {row["id"]: row for row in document["evidence"]}
+        self.examples = {row["id"]: row for row in document["examples"]}
+        self.figures = {row["id"]: row for row in document["figures"]}
 
-    def _at_section(self, source_id: str, location: Row | None) -> str:
+    def _at_section(self, source_id: str, location: LocationEntry | None) -> str:
         """The source report, located: 'Hatch, S. … (2021). Title. Publisher. Section “X”.'"""
-        text = reference_text(source_reference(self.records["source"][source_id]))
+        text = reference_text(source_reference(self.sources[source_id]))
         if not location:
             return text
         where = location_text(location)
         return f"{text} {where[0].upper()}{where[1:]}."
 
-    def cite(self, record_type: str, record_id: str) -> dict[str, Any]:
+    def cite(self, record_type: str, record_id: str) -> CitedRecord:
         """The quote, citation, section, page, path and permalink of one record."""
-        row = self.records[record_type][record_id]
         quote: str | None = None
-        citation: str | None = None
-        location: dict[str, Any] | None = None
+        location: LocationEntry | None = None
+        of_recommendation = None
         if record_type == "recommendation":
-            source = self.records["source"][row["source"]]
-            quote = row["statement"]
-            citation = recommendation_citation(row, source, self.site)["text"]
-            location = row["location"]
+            rec = self.recommendations[record_id]
+            quote = rec["statement"]
+            citation = recommendation_citation(rec, self.sources[rec["source"]], self.site)["text"]
+            location = rec["location"]
         elif record_type == "evidence":
-            quote = row["quote"]
-            citation = study_citation(self.records["study"][row["study"]])["text"]
-            location = row["location"] if row["basis"] == "source" else None
+            link = self.evidence[record_id]
+            quote = link["quote"]
+            citation = study_citation(self.studies[link["study"]])["text"]
+            location = link["location"] if link["basis"] == "source" else None
+            of_recommendation = link["recommendation"]
         elif record_type == "study":
-            citation = study_citation(row)["text"]
+            citation = study_citation(self.studies[record_id])["text"]
         elif record_type == "source":
-            citation = self._at_section(row["id"], None)
-        else:  # theme, example, figure: the report's own words at a section
-            quote = row.get("quote")
-            location = row["location"]
-            citation = self._at_section(row["source"], location)
-        path = record_url(record_type, record_id, row.get("recommendation"))
+            citation = self._at_section(record_id, None)
+        elif record_type == "theme":
+            theme = self.themes[record_id]
+            location = theme["location"]
+            citation = self._at_section(theme["source"], location)
+        else:  # an example or a figure: the report's own words at a section
+            quoted = (
+                self.examples[record_id] if record_type == "example" else self.figures[record_id]
+            )
+            quote = quoted["quote"]
+            location = quoted["location"]
+            citation = self._at_section(quoted["source"], location)
+        path = record_url(record_type, record_id, of_recommendation)
         return {
             "quote": quote,
             "citation": citation,
             "section": location["section"] if location else None,
-            "page": location.get("page") if location else None,
+            "page": location["page"] if location else None,
             "path": path,
             "permalink": self.site.absolute(path),
         }

@@ -26,6 +26,7 @@ import networkx as nx
 from kb.brief import Edition, Records
 from kb.errors import PageClash
 from kb.localization import ENGLISH, LANGUAGES, in_language
+from kb.records.document import Document
 from kb.render.brief_page import WordBriefs, theme_brief_downloads, write_theme_briefs
 from kb.render.downloads import write_downloads
 from kb.render.model import SiteModel
@@ -105,7 +106,7 @@ def overlay_docs(translated: Path, staging: Path) -> None:
 
 
 def render_site(
-    document: dict[str, list[dict[str, Any]]],
+    document: Document,
     graph: "nx.MultiDiGraph[str]",
     where: SiteSources,
     site: SiteInfo,

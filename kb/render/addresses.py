@@ -10,9 +10,9 @@ browser does neither. Its links are relative, so it works under any sub-path.
 import html
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from kb.errors import PageClash
+from kb.records.document import Document, entries
 from kb.records.types import TYPES
 from kb.records.urls import record_url
 from kb.render.pages import PageWriter, relative_url, token
@@ -40,16 +40,16 @@ def redirect_html(old_path: str, new_path: str, title: str, canonical: str | Non
     )
 
 
-def _redirects(document: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
+def _redirects(document: Document) -> Iterator[tuple[str, str, str, str]]:
     """(record type, old ID, new ID, title) for every former ID of every record, a removed
     record's included (its page says it was removed)."""
     for key, record_type in TYPES.items():
-        for record in document[key]:
+        for record in entries(document, key):
             title = record.get("title") or record.get("name") or record["id"]
-            for old in record.get("former_ids") or []:
+            for old in record["former_ids"]:
                 yield record_type, old, record["id"], str(title)
-    for removed in document.get("removed", []):
-        for old in removed.get("former_ids") or []:
+    for removed in document["removed"]:
+        for old in removed["former_ids"]:
             yield removed["type"], old, removed["id"], f"{removed['title']} (removed)"
 
 

@@ -26,7 +26,7 @@ import hashlib
 import io
 import shutil
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ import networkx as nx
 from kb.files import indented_json
 from kb.graph.files import graph_file
 from kb.localization import Said, compose
+from kb.records.document import DOCUMENT_KEYS, Document, entries
 from kb.references import citations
 from kb.references.citations import one_line
 
@@ -107,7 +108,7 @@ def _list_item(item: Any) -> str:
     return str(item)
 
 
-def _flat_row(record: dict[str, Any]) -> dict[str, Any]:
+def _flat_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """A record with nested mappings (location, evidence judgement) as prefixed columns."""
     row: dict[str, Any] = {}
     for key, value in record.items():
@@ -119,7 +120,7 @@ def _flat_row(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def csv_text(records: list[dict[str, Any]]) -> str:
+def csv_text(records: Sequence[Mapping[str, Any]]) -> str:
     """One CSV table: a column per field (nested fields prefixed), a row per record."""
     rows = [_flat_row(record) for record in records]
     columns = list(dict.fromkeys(column for row in rows for column in row))
@@ -131,7 +132,7 @@ def csv_text(records: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def write_csv(records: list[dict[str, Any]], path: Path) -> None:
+def write_csv(records: Sequence[Mapping[str, Any]], path: Path) -> None:
     """Write ``csv_text(records)`` to ``path``."""
     with open(path, "w", encoding="utf-8", newline="") as out:
         out.write(csv_text(records))
@@ -208,7 +209,7 @@ def sha256_of(path: Path) -> str:
 
 
 def write_downloads(
-    document: dict[str, list[dict[str, Any]]],
+    document: Document,
     graph: "nx.MultiDiGraph[str]",
     database: Path,
     folder: Path,
@@ -244,8 +245,8 @@ def write_downloads(
         indented_json({"version": stated, **document}) + "\n", encoding="utf-8"
     )
     add("kb.json", N_("JSON export"), N_("The whole knowledge base as one document."))
-    for key, records in document.items():
-        write_csv(records, folder / "csv" / f"{key}.csv")
+    for key in DOCUMENT_KEYS:
+        write_csv(entries(document, key), folder / "csv" / f"{key}.csv")
         named = (("name", key),)
         description = (
             Words(CSV_DESCRIPTIONS[key])

@@ -13,6 +13,7 @@ import datetime
 import functools
 import gettext
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +105,8 @@ class Resolver:
         self.words: gettext.NullTranslations = translations(language)
         self.aliases: Aliases = aliases_in_document(model.document)
         self.links = {link["id"]: link for link in model.evidence}
-        self.tables = {
+        # Every kind of record with a page, read alike: by ID, for a title or a name.
+        self.tables: dict[str, Mapping[str, Mapping[str, Any]]] = {
             "source": model.sources,
             "theme": model.themes,
             "recommendation": model.recommendations,

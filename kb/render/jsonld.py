@@ -1,4 +1,5 @@
-"""schema.org descriptions of records, as plain data for each page's JSON-LD.
+"""schema.org descriptions of records, as plain data for each page's JSON-LD (free-form, as
+schema.org is: the records going in are typed, the descriptions coming out are dictionaries).
 
 The data goes into the page's front matter; the theme override writes it into a
 ``<script type="application/ld+json">`` through Jinja's ``tojson``, which escapes ``<``, ``>``,
@@ -10,6 +11,7 @@ they are http(s); a record page's own address (``@id``) only when the site's add
 from collections.abc import Callable
 from typing import Any
 
+from kb.records.document import RecommendationEntry, SourceEntry, StudyEntry
 from kb.records.vocabularies import RESEARCH_DESIGNS
 from kb.render.escape import is_safe_url
 
@@ -36,7 +38,7 @@ def licence_url(licence: str | None) -> str | None:
     return _url(licence)
 
 
-def source_data(source: dict[str, Any], page_url: str | None = None) -> dict[str, Any]:
+def source_data(source: SourceEntry, page_url: str | None = None) -> dict[str, Any]:
     """A source report as a schema.org ``Report``."""
     return _clean(
         {
@@ -55,7 +57,7 @@ def source_data(source: dict[str, Any], page_url: str | None = None) -> dict[str
     )
 
 
-def study_data(study: dict[str, Any], page_url: str | None = None) -> dict[str, Any]:
+def study_data(study: StudyEntry, page_url: str | None = None) -> dict[str, Any]:
     """A study as a ``ScholarlyArticle`` (research designs) or a ``CreativeWork``."""
     return _clean(
         {
@@ -82,9 +84,9 @@ def _no_address(record_type: str, record_id: str) -> str | None:
 
 
 def recommendation_data(
-    rec: dict[str, Any],
-    source: dict[str, Any],
-    studies: list[dict[str, Any]],
+    rec: RecommendationEntry,
+    source: SourceEntry,
+    studies: list[StudyEntry],
     page_url: str | None = None,
     page_of: Callable[[str, str], str | None] = _no_address,
 ) -> dict[str, Any]:

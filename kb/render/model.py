@@ -12,20 +12,24 @@ two differ. Statements that are not recommendations are "Not judged".
 import math
 import re
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, TypedDict
 
 import networkx as nx
 
 from kb.graph.evidence import (
+    EvidenceGaps,
+    EvidenceProfile,
+    StudyUses,
     SupportTable,
     evidence_gaps,
     evidence_profile,
     related_recommendations,
     studies_uses,
 )
+from kb.graph.related import Related
+from kb.records.document import Document, EvidenceEntry, HeadlineEntry
 from kb.records.vocabularies import STRENGTH_DEFINITIONS, Direction, Strength
 
-Row = dict[str, Any]
 LEVELS = [level.value for level in Strength]
 NOT_JUDGED = "none"
 DIRECTIONS = [direction.value for direction in Direction]
@@ -44,10 +48,20 @@ def level_definition(level: str | None) -> str:
     return STRENGTH_DEFINITIONS[Strength(level)][0] if level else ""
 
 
+class MapRow(TypedDict):
+    """One theme's row of an evidence map: its count under each column, and each count's
+    bubble size (``_with_bubble_sizes``)."""
+
+    theme: str
+    depth: int
+    total: int
+    cells: list[tuple[str, int, int]]  # column (a level or a direction), count, bubble size
+
+
 class SiteModel:
     """Every record, indexed for the pages, with profiles and related recommendations."""
 
-    def __init__(self, document: dict[str, list[Row]], graph: "nx.MultiDiGraph[str]"):
+    def __init__(self, document: Document, graph: "nx.MultiDiGraph[str]"):
         self.document = document
         self.graph = graph
         self.sources = {row["id"]: row for row in document["sources"]}
@@ -58,43 +72,43 @@ class SiteModel:
         self.figures = {row["id"]: row for row in document["figures"]}
         self.evidence = document["evidence"]
 
-        self.evidence_of_rec: dict[str, list[Row]] = defaultdict(list)
-        self.evidence_of_study: dict[str, list[Row]] = defaultdict(list)
+        self.evidence_of_rec: dict[str, list[EvidenceEntry]] = defaultdict(list)
+        self.evidence_of_study: dict[str, list[EvidenceEntry]] = defaultdict(list)
         for link in self.evidence:
             self.evidence_of_rec[link["recommendation"]].append(link)
             self.evidence_of_study[link["study"]].append(link)
         self.examples_of_rec: dict[str, list[str]] = defaultdict(list)
         self.examples_of_study: dict[str, list[str]] = defaultdict(list)
         for example in document["examples"]:
-            for rec in example["recommendations"]:
-                self.examples_of_rec[rec].append(example["id"])
-            for study in example["studies"]:
-                self.examples_of_study[study].append(example["id"])
+            for rec_id in example["recommendations"]:
+                self.examples_of_rec[rec_id].append(example["id"])
+            for study_id in example["studies"]:
+                self.examples_of_study[study_id].append(example["id"])
         self.figures_of_theme: dict[str, list[str]] = defaultdict(list)
         self.figures_of_study: dict[str, list[str]] = defaultdict(list)
         for figure in document["figures"]:
-            for theme in figure["themes"]:
-                self.figures_of_theme[theme].append(figure["id"])
-            for study in figure["studies"]:
-                self.figures_of_study[study].append(figure["id"])
+            for theme_id in figure["themes"]:
+                self.figures_of_theme[theme_id].append(figure["id"])
+            for study_id in figure["studies"]:
+                self.figures_of_study[study_id].append(figure["id"])
         self.children: dict[str, list[str]] = defaultdict(list)
+        self.themes_of_source: dict[str, list[str]] = defaultdict(list)
         for theme in document["themes"]:
             if theme["parent"]:
                 self.children[theme["parent"]].append(theme["id"])
+            self.themes_of_source[theme["source"]].append(theme["id"])
         self.recs_of_theme: dict[str, list[str]] = defaultdict(list)
         self.responses: dict[str, list[str]] = defaultdict(list)
-        for rec in document["recommendations"]:
-            for theme in rec["themes"]:
-                self.recs_of_theme[theme].append(rec["id"])
-            for target in rec["responds_to"]:
-                self.responses[target].append(rec["id"])
-        self.themes_of_source: dict[str, list[str]] = defaultdict(list)
-        for theme in document["themes"]:
-            self.themes_of_source[theme["source"]].append(theme["id"])
         self.recs_of_source: dict[str, list[str]] = defaultdict(list)
         for rec in document["recommendations"]:
+            for theme_id in rec["themes"]:
+                self.recs_of_theme[theme_id].append(rec["id"])
+            for target in rec["responds_to"]:
+                self.responses[target].append(rec["id"])
             self.recs_of_source[rec["source"]].append(rec["id"])
-        self.profiles = {rec: evidence_profile(graph, rec) for rec in self.recommendations}
+        self.profiles: dict[str, EvidenceProfile] = {
+            rec: evidence_profile(graph, rec) for rec in self.recommendations
+        }
         # Shared by every page, so each recommendation's evidence is weighed once per build.
         self.support = SupportTable(graph)
 
@@ -161,25 +175,23 @@ class SiteModel:
 
     def shown_level(self, rec_id: str) -> str | None:
         """The headline level; None for a statement that is not judged."""
-        level: str | None = self.recommendations[rec_id]["strength"]
-        return level
+        return self.recommendations[rec_id]["strength"]
 
-    def headline_of(self, rec_id: str) -> Row:
+    def headline_of(self, rec_id: str) -> HeadlineEntry:
         """The headline level with its reason, and the source's judgement where it differs."""
-        headline: Row = self.recommendations[rec_id]["headline"]
-        return headline
+        return self.recommendations[rec_id]["headline"]
 
     def study_label(self, study_id: str) -> str:
         label: str = self.graph.nodes[study_id]["label"]
         return label
 
-    def related(self, rec_id: str) -> list[Row]:
+    def related(self, rec_id: str) -> list[Related]:
         return related_recommendations(self.graph, rec_id, support=self.support)
 
-    def uses(self, study_id: str) -> Row:
+    def uses(self, study_id: str) -> StudyUses:
         return studies_uses(self.graph, study_id, support=self.support)
 
-    def gaps(self) -> dict[str, list[Row]]:
+    def gaps(self) -> EvidenceGaps:
         return evidence_gaps(self.graph)
 
     # --- Facets and figures ----------------------------------------------------------------
@@ -208,7 +220,9 @@ class SiteModel:
     def headline(self) -> dict[str, Any]:
         """The home page's figures."""
         recs = [r for r in self.recommendations.values() if r["kind"] == "recommendation"]
-        judged = Counter((r["evidence_judgement"] or {}).get("level") for r in recs)
+        judged = Counter(
+            judgement["level"] if (judgement := r["evidence_judgement"]) else None for r in recs
+        )
         computed = Counter(r["strength"] for r in recs)
         total = len(recs) or 1
         return {
@@ -233,7 +247,7 @@ class SiteModel:
             "not_judged": judged[None],
         }
 
-    def gap_grid(self) -> list[Row]:
+    def gap_grid(self) -> list[MapRow]:
         """Theme × level counts of recommendations (kind ``recommendation``), by shown level.
 
         Themes that hold no recommendation (a report's summary or conclusion) are left out: an
@@ -245,17 +259,10 @@ class SiteModel:
             if not recs:
                 continue
             counts = Counter(self.shown_level(rec) or NOT_JUDGED for rec in recs)
-            rows.append(
-                {
-                    "theme": theme_id,
-                    "depth": depth,
-                    "total": len(recs),
-                    "cells": [(level, counts[level]) for level in [*LEVELS, NOT_JUDGED]],
-                }
-            )
+            rows.append((theme_id, depth, len(recs), [*LEVELS, NOT_JUDGED], counts))
         return _with_bubble_sizes(rows)
 
-    def direction_grid(self) -> list[Row]:
+    def direction_grid(self) -> list[MapRow]:
         """Theme × direction: how many recommendations have at least one evidence link whose
         finding runs that way. A recommendation with links of two directions counts in both,
         as the explorer's direction filter finds it under both."""
@@ -267,14 +274,7 @@ class SiteModel:
             counts: Counter[str] = Counter()
             for rec in recs:
                 counts.update({link["direction"] for link in self.evidence_of_rec[rec]})
-            rows.append(
-                {
-                    "theme": theme_id,
-                    "depth": depth,
-                    "total": len(recs),
-                    "cells": [(value, counts[value]) for value in DIRECTIONS],
-                }
-            )
+            rows.append((theme_id, depth, len(recs), DIRECTIONS, counts))
         return _with_bubble_sizes(rows)
 
     def _recommendations_under(self, theme_id: str) -> list[str]:
@@ -288,13 +288,22 @@ class SiteModel:
 BUBBLE_SIZES = 5
 
 
-def _with_bubble_sizes(rows: list[Row]) -> list[Row]:
-    """Give each cell of a map a bubble size from 1 to ``BUBBLE_SIZES``, its area in
-    proportion to its count against the map's largest (0 for an empty cell)."""
-    largest = max((count for row in rows for _, count in row["cells"]), default=0) or 1
-    for row in rows:
-        row["cells"] = [
-            (key, count, math.ceil(BUBBLE_SIZES * math.sqrt(count / largest)))
-            for key, count in row["cells"]
-        ]
-    return rows
+def _with_bubble_sizes(
+    rows: list[tuple[str, int, int, list[str], Counter[str]]],
+) -> list[MapRow]:
+    """A map's rows from (theme, depth, total, columns, counts), each count with a bubble size
+    from 1 to ``BUBBLE_SIZES``, its area in proportion to its count against the map's largest
+    (0 for an empty cell)."""
+    largest = max((counts[key] for *_, keys, counts in rows for key in keys), default=0) or 1
+    return [
+        {
+            "theme": theme,
+            "depth": depth,
+            "total": total,
+            "cells": [
+                (key, counts[key], math.ceil(BUBBLE_SIZES * math.sqrt(counts[key] / largest)))
+                for key in keys
+            ],
+        }
+        for theme, depth, total, keys, counts in rows
+    ]

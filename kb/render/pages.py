@@ -28,7 +28,8 @@ from markupsafe import Markup
 
 from kb.brief.html import said_filter
 from kb.errors import PageClash
-from kb.localization import ENGLISH, translations
+from kb.localization import ENGLISH, WELSH, translations
+from kb.records.document import AppraisalEntry, DocumentKey, RecommendationEntry, entries
 from kb.records.levels import (
     USUAL_CEILING,
     appraised_level,
@@ -55,14 +56,14 @@ from kb.records.vocabularies import (
     Upgrade,
     Wording,
 )
-from kb.references.citations import recommendation_citation, study_citation
+from kb.references.citations import recommendation_citation, source_citation, study_citation
 from kb.render import jsonld
 from kb.render.downloads import Download
 from kb.render.escape import front_matter, inert, inert_lines, safe_url
 from kb.render.model import (
     LEVELS,
     NOT_JUDGED,
-    Row,
+    MapRow,
     SiteModel,
     level_definition,
     level_label,
@@ -218,12 +219,10 @@ def _address_helpers(
     return {"url": url, "record": record}
 
 
-def own_title(rec: dict[str, Any], language: str) -> str | None:
+def own_title(rec: RecommendationEntry, language: str) -> str | None:
     """A recommendation's title in ``language`` where a reviewer wrote one (``title_cy``); None
     in English, or where there is none (the English title is shown, marked as English)."""
-    if language == ENGLISH:
-        return None
-    return rec.get(f"title_{language}") or None
+    return rec["title_cy"] or None if language == WELSH else None
 
 
 def _paragraphs(value: Any) -> list[str]:
@@ -240,7 +239,7 @@ def _counted(number: int, singular: str, plural: str | None = None) -> str:
     return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
 
 
-def _level_columns(grid: list[Row], _: Callable[[str], str] = str) -> list[Row]:
+def _level_columns(grid: list[MapRow], _: Callable[[str], str] = str) -> list[dict[str, str]]:
     """The gap map's columns: every level, and "Not judged" only where a row has one; ``_``
     translates our words."""
     keys = [*LEVELS]
@@ -303,9 +302,8 @@ def _badge(level: str | None) -> Markup:
     return Markup(f'<span class="kb-badge kb-badge--{inert(key)}">{inert(text)}</span>')
 
 
-def _appraised_steps(link: dict[str, Any], study_type: str) -> str:
+def _appraised_steps(appraisal: AppraisalEntry, study_type: str) -> str:
     """How an appraised link's level follows from its appraisal, domain reasons included."""
-    appraisal = link["appraisal"]
     result = appraised_level(study_type, appraisal["downgrades"], appraisal["upgrades"])
     reasons = [
         f"{rating['domain'].replace('-', ' ')}: {rating['reason']}"
@@ -747,8 +745,14 @@ def _other_record_pages(writer: PageWriter) -> None:
             },
             source=source,
             licence_url=jsonld.licence_url(source.get("licence")),
-            cite=study_citation({**source, "type": "evaluation-report", "doi_url": None}),
+            cite=source_citation(source),
         )
+
+
+# Every record but an evidence link, which has no page of its own; removed records keep theirs.
+_RECORDS_COUNTED: tuple[DocumentKey, ...] = (
+    "sources", "themes", "recommendations", "studies", "examples", "figures", "removed"
+)  # fmt: skip
 
 
 def _explorer_rows(m: SiteModel) -> list[dict[str, Any]]:
@@ -964,5 +968,5 @@ def render_pages(
     write_brief_page(writer, theme_briefs or [])
     write_history_pages(writer, history)
     write_address_pages(writer)
-    records = sum(len(records) for key, records in model.document.items() if key != "evidence")
+    records = sum(len(entries(model.document, key)) for key in _RECORDS_COUNTED)
     return Rendered(writer.written, records)

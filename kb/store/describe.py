@@ -1,15 +1,17 @@
 """One record and everything that refers to it, for ``kb show``."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict
 
 from kb.errors import RecordNotFound
+from kb.records.document import Document, DocumentKey, entries
 from kb.records.types import TYPES
 
 # Export key → singular type name.
-RECORD_TYPES = {**TYPES, "evidence": "evidence"}
+RECORD_TYPES: dict[DocumentKey, str] = {**TYPES, "evidence": "evidence"}
 
 # For each type, the (export key, field) pairs whose value names a record of that type.
-REFERRING_FIELDS = {
+REFERRING_FIELDS: dict[str, list[tuple[DocumentKey, str]]] = {
     "source": [
         ("themes", "source"),
         ("recommendations", "source"),
@@ -34,7 +36,24 @@ def _refers_to(value: Any, record_id: str) -> bool:
     return record_id in value if isinstance(value, list) else value == record_id
 
 
-def describe_record(document: dict[str, list[dict[str, Any]]], record_id: str) -> dict[str, Any]:
+class Referrer(TypedDict):
+    """A record that refers to the one described, and the field it names it in."""
+
+    type: str
+    id: str
+    field: str
+
+
+class Described(TypedDict):
+    """One record of any type, with what refers to it (``describe_record``)."""
+
+    type: str
+    record: Mapping[str, Any]
+    referred_by: list[Referrer]
+    renamed: NotRequired[dict[str, str | None]]  # from, to, note: reached by a former ID
+
+
+def describe_record(document: Document, record_id: str) -> Described:
     """Find ``record_id`` in an export document; return it with the records that refer to it.
 
     A former ID finds the record it leads to now, and the result says so (``renamed``); a
@@ -48,17 +67,18 @@ def describe_record(document: dict[str, list[dict[str, Any]]], record_id: str) -
     found = _described(document, current) if current != record_id else None
     if found is None:
         raise RecordNotFound(f"no record has ID '{record_id}'; try `kb search` to find one")
-    return {**found, "renamed": {"from": record_id, "to": current, "note": note}}
+    found["renamed"] = {"from": record_id, "to": current, "note": note}
+    return found
 
 
-def _described(document: dict[str, list[dict[str, Any]]], record_id: str) -> dict[str, Any] | None:
+def _described(document: Document, record_id: str) -> Described | None:
     for key, type_name in RECORD_TYPES.items():
-        for record in document[key]:
+        for record in entries(document, key):
             if record["id"] == record_id:
-                referred_by = [
+                referred_by: list[Referrer] = [
                     {"type": RECORD_TYPES[other_key], "id": other["id"], "field": field}
                     for other_key, field in REFERRING_FIELDS[type_name]
-                    for other in document[other_key]
+                    for other in entries(document, other_key)
                     if _refers_to(other.get(field), record_id)
                 ]
                 return {"type": type_name, "record": record, "referred_by": referred_by}

@@ -25,25 +25,21 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kb.errors import DatabaseMissing
+from kb.records.document import (
+    Document,
+    EvidenceEntry,
+    JudgementEntry,
+    LocationEntry,
+    RecommendationEntry,
+    SourceEntry,
+    StudyEntry,
+)
 from kb.records.levels import Headline, headline, overall_level
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 Row = dict[str, Any]
-_ORIGIN = {"file", "line", "digest"}
-# The fields of a source and of a study as the record models declare them, in their order
-# (``kb.records.models.Source``, ``kb.records.models.Study`` without its findings; a test keeps them
-# equal).
-SOURCE_FIELDS = (
-    "id", "former_ids", "title", "authors", "publisher", "year", "date", "series", "licence",
-    "url", "text", "reference", "note",
-)  # fmt: skip
-STUDY_FIELDS = (
-    "id", "former_ids", "authors", "year", "title", "container", "volume", "issue", "pages",
-    "publisher", "url", "doi", "type", "setting", "reference", "cited_as", "in_reference_list",
-    "text", "text_part", "note",
-)  # fmt: skip
 # Every table of the store, in the order the document reads them, with the columns each is
 # sorted by (none: as SQLite finds them, which for the same query is always the same order).
 STORE_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -77,11 +73,6 @@ def _grouped(rows: list[Row], key: str, value: str) -> dict[str, list[str]]:
     for row in rows:
         grouped[row[key]].append(row[value])
     return grouped
-
-
-def _columns(row: Row, exclude: set[str]) -> Row:
-    """A row's values in the order of its table's columns (its model's fields)."""
-    return {name: value for name, value in row.items() if name not in exclude}
 
 
 def recommendation_headlines(
@@ -138,7 +129,7 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
 
 
-def export_document(store: "Path | Engine") -> dict[str, list[Row]]:
+def export_document(store: "Path | Engine") -> Document:
     """Read every record from the store (its file, or an engine on it) into the export
     document."""
     connection = open_read_only(store_file(store))
@@ -149,7 +140,11 @@ def export_document(store: "Path | Engine") -> dict[str, list[Row]]:
     return _document(rows)
 
 
-def _document(rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
+def _location(section: str, page: int | None) -> LocationEntry:
+    return {"section": section, "page": page}
+
+
+def _document(rows: dict[str, list[Row]]) -> Document:
     """The export document from the rows of every table, each in the order read."""
     headlines = recommendation_headlines(rows["recommendation"], rows["evidence"])
     themes_of = _grouped(rows["recommendation_theme"], "recommendation_id", "theme_id")
@@ -159,12 +154,8 @@ def _document(rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
     studies_of_figure = _grouped(rows["figure_study"], "figure_id", "study_id")
     themes_of_figure = _grouped(rows["figure_theme"], "figure_id", "theme_id")
     former_ids = _grouped(rows["former_id"], "record_id", "id")
-
     return {
-        "sources": [
-            {name: _field(row, name, former_ids) for name in SOURCE_FIELDS}
-            for row in rows["source"]
-        ],
+        "sources": [_source(row, former_ids[row["id"]]) for row in rows["source"]],
         "themes": [
             {
                 "id": row["id"],
@@ -172,87 +163,32 @@ def _document(rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
                 "title": row["title"],
                 "parent": row["parent_id"],
                 "source": row["source_id"],
-                "location": {"section": row["section"], "page": row["page"]},
+                "location": _location(row["section"], row["page"]),
                 "note": row["note"],
             }
             for row in rows["theme"]
         ],
         "recommendations": [
-            {
-                "id": row["id"],
-                "former_ids": former_ids[row["id"]],
-                "kind": row["kind"],
-                "title": row["title"],
-                "title_cy": row["title_cy"],
-                "statement": row["statement"],
-                "themes": themes_of[row["id"]],
-                "source": row["source_id"],
-                "strength": headlines[row["id"]].level,
-                "headline": headlines[row["id"]].as_dict(),
-                "location": {"section": row["section"], "page": row["page"]},
-                "position": row["position"],
-                "addressed_to": row["addressed_to"],
-                "involves": row["involves"],
-                "wording": row["wording"],
-                "responds_to": responds_to[row["id"]],
-                "area_of_focus": row["area_of_focus"],
-                "evidence_judgement": None
-                if row["judgement_level"] is None
-                else {
-                    "level": row["judgement_level"],
-                    "basis": row["judgement_basis"],
-                    "quote": row["judgement_quote"],
-                    "location": {
-                        "section": row["judgement_section"],
-                        "page": row["judgement_page"],
-                    }
-                    if row["judgement_section"]
-                    else None,
-                    "note": row["judgement_note"],
-                },
-                "note": row["note"],
-            }
+            _recommendation(row, former_ids[row["id"]], headlines[row["id"]])
+            | {"themes": themes_of[row["id"]], "responds_to": responds_to[row["id"]]}
             for row in rows["recommendation"]
         ],
-        "studies": [
-            {
-                **{name: _field(row, name, former_ids) for name in STUDY_FIELDS},
-                "doi_url": doi_url(row["doi"]),
-            }
-            for row in rows["study"]
-        ],
-        "evidence": [
-            {
-                "id": row["id"],
-                "study": row["study_id"],
-                "recommendation": row["recommendation_id"],
-                "claim": row["claim"],
-                "relation": row["relation"],
-                "strength": row["strength"],
-                "direction": row["direction"],
-                "horizon": row["horizon"],
-                "summary": row["summary"],
-                "basis": row["basis"],
-                "quote": row["quote"],
-                "quote_unchecked": row["quote_unchecked"],
-                "source": row["source_id"],
-                "location": {"section": row["section"], "page": row["page"]}
-                if row["section"] is not None
-                else None,
-                "appraisal": row["appraisal"],
-                "above_ceiling": row["above_ceiling"],
-                "recorded_by": row["recorded_by"],
-                "recorded_on": row["recorded_on"],
-                "note": row["note"],
-            }
-            for row in rows["evidence"]
-        ],
+        "studies": [_study(row, former_ids[row["id"]]) for row in rows["study"]],
+        "evidence": [_evidence(row) for row in rows["evidence"]],
         "examples": [
             {
-                **_columns(row, exclude=_ORIGIN | {"source_id", "section", "page"}),
+                "id": row["id"],
+                "name": row["name"],
+                "description": row["description"],
+                "place": row["place"],
+                "sector": row["sector"],
+                "evaluation_status": row["evaluation_status"],
+                "quote": row["quote"],
+                "url": row["url"],
+                "note": row["note"],
                 "former_ids": former_ids[row["id"]],
                 "source": row["source_id"],
-                "location": {"section": row["section"], "page": row["page"]},
+                "location": _location(row["section"], row["page"]),
                 "studies": studies_of_example[row["id"]],
                 "recommendations": recs_of_example[row["id"]],
             }
@@ -260,29 +196,137 @@ def _document(rows: dict[str, list[Row]]) -> dict[str, list[Row]]:
         ],
         "figures": [
             {
-                **_columns(row, exclude=_ORIGIN | {"source_id", "section", "page"}),
+                "id": row["id"],
+                "title": row["title"],
+                "value": row["value"],
+                "quote": row["quote"],
+                "note": row["note"],
                 "former_ids": former_ids[row["id"]],
                 "source": row["source_id"],
-                "location": {"section": row["section"], "page": row["page"]},
+                "location": _location(row["section"], row["page"]),
                 "studies": studies_of_figure[row["id"]],
                 "themes": themes_of_figure[row["id"]],
             }
             for row in rows["figure"]
         ],
         "removed": [
-            {**_columns(row, exclude=_ORIGIN), "former_ids": former_ids[row["id"]]}
+            {
+                "id": row["id"],
+                "type": row["type"],
+                "title": row["title"],
+                "removed_on": row["removed_on"],
+                "removed_by": row["removed_by"],
+                "reason": row["reason"],
+                "former_ids": former_ids[row["id"]],
+            }
             for row in rows["removed"]
         ],
     }
 
 
-def _field(row: Row, name: str, former_ids: dict[str, list[str]]) -> Any:
-    """A source's or study's field as the record names it, from its row."""
-    if name == "text":
-        return row["text_path"]
-    if name == "former_ids":
-        return former_ids[row["id"]]
-    return row[name]
+def _source(row: Row, former_ids: list[str]) -> SourceEntry:
+    return {
+        "id": row["id"],
+        "former_ids": former_ids,
+        "title": row["title"],
+        "authors": row["authors"],
+        "publisher": row["publisher"],
+        "year": row["year"],
+        "date": row["date"],
+        "series": row["series"],
+        "licence": row["licence"],
+        "url": row["url"],
+        "text": row["text_path"],
+        "reference": row["reference"],
+        "note": row["note"],
+    }
+
+
+def _recommendation(row: Row, former_ids: list[str], headline: Headline) -> RecommendationEntry:
+    """A recommendation's entry; its themes and the recommendations it responds to are filled
+    in from their own tables."""
+    judgement: JudgementEntry | None = None
+    if row["judgement_level"] is not None:
+        judgement = {
+            "level": row["judgement_level"],
+            "basis": row["judgement_basis"],
+            "quote": row["judgement_quote"],
+            "location": _location(row["judgement_section"], row["judgement_page"])
+            if row["judgement_section"]
+            else None,
+            "note": row["judgement_note"],
+        }
+    return {
+        "id": row["id"],
+        "former_ids": former_ids,
+        "kind": row["kind"],
+        "title": row["title"],
+        "title_cy": row["title_cy"],
+        "statement": row["statement"],
+        "themes": [],
+        "source": row["source_id"],
+        "strength": headline.level,
+        "headline": headline.as_dict(),
+        "location": _location(row["section"], row["page"]),
+        "position": row["position"],
+        "addressed_to": row["addressed_to"],
+        "involves": row["involves"],
+        "wording": row["wording"],
+        "responds_to": [],
+        "area_of_focus": row["area_of_focus"],
+        "evidence_judgement": judgement,
+        "note": row["note"],
+    }
+
+
+def _study(row: Row, former_ids: list[str]) -> StudyEntry:
+    return {
+        "id": row["id"],
+        "former_ids": former_ids,
+        "authors": row["authors"],
+        "year": row["year"],
+        "title": row["title"],
+        "container": row["container"],
+        "volume": row["volume"],
+        "issue": row["issue"],
+        "pages": row["pages"],
+        "publisher": row["publisher"],
+        "url": row["url"],
+        "doi": row["doi"],
+        "type": row["type"],
+        "setting": row["setting"],
+        "reference": row["reference"],
+        "cited_as": row["cited_as"],
+        "in_reference_list": row["in_reference_list"],
+        "text": row["text_path"],
+        "text_part": row["text_part"],
+        "note": row["note"],
+        "doi_url": doi_url(row["doi"]),
+    }
+
+
+def _evidence(row: Row) -> EvidenceEntry:
+    return {
+        "id": row["id"],
+        "study": row["study_id"],
+        "recommendation": row["recommendation_id"],
+        "claim": row["claim"],
+        "relation": row["relation"],
+        "strength": row["strength"],
+        "direction": row["direction"],
+        "horizon": row["horizon"],
+        "summary": row["summary"],
+        "basis": row["basis"],
+        "quote": row["quote"],
+        "quote_unchecked": row["quote_unchecked"],
+        "source": row["source_id"],
+        "location": _location(row["section"], row["page"]) if row["section"] is not None else None,
+        "appraisal": row["appraisal"],
+        "above_ceiling": row["above_ceiling"],
+        "recorded_by": row["recorded_by"],
+        "recorded_on": row["recorded_on"],
+        "note": row["note"],
+    }
 
 
 # --- Indented JSON --------------------------------------------------------------------------
