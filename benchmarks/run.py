@@ -19,11 +19,18 @@ each in its own process (benchmarks/steps.py, benchmarks/browser.py):
 7. incremental: ``kb add evidence`` of one link until the store and index are up to date;
 8. a rebuild after changing one record.
 
-Prints one table and writes build/bench/results.json (a list, one object per size).
+Prints one table and writes build/bench/results.json (a list, one object per size). Each size's
+figures are also kept in build/bench/sizes/SIZE.json, so runs at different sizes add up: from
+every synthetic size measured so far, ``growth`` fits how each step's time and memory grow with
+the number of studies (build/bench/growth.json). A size too large for the budget can be
+measured in part: ``--skip`` leaves out what it names, and a build cut short by the budget still
+reports the steps it finished.
 """
 
 import argparse
+import itertools
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -248,26 +255,38 @@ def measure(label: str, options: argparse.Namespace) -> dict[str, Any]:
             figures["notes"].append(f"{part}: {str(error).splitlines()[0]}")
             say(f"[{label}] {part} failed: {error}")
 
+    skip = set(options.skip or ())
+
+    def wanted(part: str) -> bool:
+        if part in skip:
+            figures["notes"].append(f"{part}: skipped (--skip)")
+        return part not in skip
+
     attempt("parse floor", lambda: parse_floor(figures, root, work))
-    attempt("english-only build", lambda: english_only_build(figures, root, work))
+    if wanted("english-only"):
+        attempt("english-only build", lambda: english_only_build(figures, root, work))
     attempt("cold build", lambda: cold_build(figures, root, work))
     database = root / "build" / "kb.sqlite"
     if database.is_file():
         counts = sqlite_counts(database)
         figures.update(size=counts["study"], recommendations=counts["recommendation"])
         figures["links"] = counts["evidence"]
-    if (root / "build" / "index").is_dir():
+    indexed = (root / "build" / "index").is_dir()
+    if indexed and wanted("search"):
         repeat = 1 if label.isdigit() and int(label) >= ONE_RUN_FROM else options.repeat
         attempt("search", lambda: search(figures, root, work, repeat))
-    if (root / "build" / "index").is_dir():
+    if indexed and wanted("command-line"):
         attempt("command line", lambda: command_line(figures, root))
-    if (work / "site" / "index.html").is_file() and (options.browser_all or label in BROWSER_SIZES):
+    browsed = options.browser_all or label in BROWSER_SIZES
+    if (work / "site" / "index.html").is_file() and browsed and wanted("browser"):
         attempt("browser", lambda: browser(figures, work))
-    if (root / "build" / "index").is_dir():
+    if indexed and wanted("incremental"):
         attempt("incremental", lambda: incremental(figures, root, work))
-    if figures.get("markdown_pages"):
+    if figures.get("markdown_pages") and wanted("mkdocs-floor"):
         attempt("mkdocs floor", lambda: mkdocs_floor(figures, root, work, options))
-    if figures["build_s"] is not None and BUDGET.left() > 1.2 * figures["build_s"]:
+    if "rebuild" in skip:
+        wanted("rebuild")
+    elif figures["build_s"] is not None and BUDGET.left() > 1.2 * figures["build_s"]:
         attempt("rebuild", lambda: rebuild(figures, root, work))
     elif figures["build_s"] is not None:
         figures["notes"].append("rebuild: skipped, not enough of the time budget left")
@@ -275,6 +294,11 @@ def measure(label: str, options: argparse.Namespace) -> dict[str, Any]:
     figures["cores"] = os.cpu_count()
     return figures
 
+
+# Parts of a size's measurement that --skip can leave out.
+SKIPPABLE = (
+    "english-only", "search", "command-line", "browser", "incremental", "mkdocs-floor", "rebuild"
+)  # fmt: skip
 
 # Figures every result has, null where not measured.
 NULLABLE = (
@@ -622,6 +646,94 @@ REAL_TARGETS = {
 }
 
 
+# --- Growth ----------------------------------------------------------------------------------
+
+SIZES_FOLDER = BENCH / "sizes"
+# The figures whose growth is fitted: (name, key in a size's figures).
+GROWTH: list[tuple[str, str]] = [
+    ("check s", "steps.check.s"),
+    ("store s", "steps.store.s"),
+    ("graph s", "steps.graph.s"),
+    ("pages s", "steps.pages.s"),
+    ("pages s, Welsh", "steps.pages-cy.s"),
+    ("mkdocs s", "steps.mkdocs.s"),
+    ("index s (alongside)", "steps.index.s"),
+    ("build s (cold)", "build_s"),
+    ("check peak MB", "steps.check.peak_rss_mb"),
+    ("pages peak MB", "steps.pages.peak_rss_mb"),
+    ("mkdocs peak MB", "steps.mkdocs.peak_rss_mb"),
+    ("index peak MB", "steps.index.peak_rss_mb"),
+    ("build peak MB", "peak_rss_mb"),
+    ("site MB", "site_mb"),
+    ("Whoosh p95 ms", "whoosh_p95_ms"),
+    ("kb search ms", "cli_search_ms"),
+]
+
+
+def measured_sizes() -> list[dict[str, Any]]:
+    """Every synthetic size measured on this machine so far (build/bench/sizes), smallest
+    first."""
+    found = [json.loads(path.read_text()) for path in SIZES_FOLDER.glob("*.json")]
+    return sorted((f for f in found if f["label"].isdigit()), key=lambda f: int(f["label"]))
+
+
+def growth(by_size: list[dict[str, Any]]) -> dict[str, Any]:
+    """How each figure of ``GROWTH`` grows with the number of studies N: between each pair of
+    neighbouring sizes, the exponent b of figure ∝ N^b (1 is linear, 2 quadratic), and b fitted
+    over every size by least squares on the logarithms, with the figure it predicts at ten
+    times the largest size."""
+    sizes = [int(f["label"]) for f in by_size]
+    fitted: dict[str, Any] = {"sizes": sizes, "figures": {}}
+    for name, key in GROWTH:
+        points = [
+            (size, found)
+            for size, figures in zip(sizes, by_size, strict=True)
+            if isinstance(found := value(figures, key), int | float) and found > 0
+        ]
+        if len(points) < 2:
+            continue
+        steps = {
+            f"{a}→{b}": math.log(y / x) / math.log(b / a)
+            for (a, x), (b, y) in itertools.pairwise(points)
+        }
+        logs = [(math.log(size), math.log(found)) for size, found in points]
+        mean_x = statistics.fmean(x for x, _ in logs)
+        mean_y = statistics.fmean(y for _, y in logs)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in logs) / sum(
+            (x - mean_x) ** 2 for x, _ in logs
+        )
+        largest = points[-1][0]
+        fitted["figures"][name] = {
+            "values": dict(points),
+            "exponents": steps,
+            "exponent": slope,
+            "at_ten_times": math.exp(mean_y + slope * (math.log(10 * largest) - mean_x)),
+        }
+    return fitted
+
+
+def growth_table(fitted: dict[str, Any], markdown: bool = False) -> str:
+    """The growth of each figure: its value at each size, the exponent between neighbouring
+    sizes and over all of them, and what that predicts at ten times the largest size."""
+    sizes = fitted["sizes"]
+    head = [*(f"{size:,}" for size in sizes), "b (each step)", "b (fit)", f"at {10 * sizes[-1]:,}"]
+    rows = []
+    for name, figure in fitted["figures"].items():
+        values = [figure["values"].get(str(size), figure["values"].get(size)) for size in sizes]
+        cells = ["-" if found is None else f"{found:,.1f}" for found in values]
+        each = ", ".join(f"{b:.2f}" for b in figure["exponents"].values())
+        cells += [each, f"{figure['exponent']:.2f}", f"{figure['at_ten_times']:,.0f}"]
+        rows.append((name, cells))
+    if markdown:
+        lines = ["| | " + " | ".join(head) + " |", "|---" + "|--:" * len(head) + "|"]
+        lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
+        return "\n".join(lines)
+    width = max(len(name) for name, _ in rows) + 2
+    lines = [f"{'':<{width}}" + "".join(f"{cell:>16}" for cell in head)]
+    lines += [f"{name:<{width}}" + "".join(f"{c:>16}" for c in cells) for name, cells in rows]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -645,6 +757,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--browser-all", action="store_true", help="time site search at every size")
     parser.add_argument(
+        "--skip",
+        action="append",
+        choices=SKIPPABLE,
+        help="leave out a part at every size (repeat): for a size the budget cannot measure whole",
+    )
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="only print, as Markdown, the growth fitted from every size in build/bench/sizes",
+    )
+    parser.add_argument(
         "--markdown",
         metavar="RESULTS",
         type=Path,
@@ -653,6 +776,9 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     if options.markdown:
         print(table(json.loads(options.markdown.read_text()), markdown=True))
+        return 0
+    if options.growth:
+        print(growth_table(growth(measured_sizes()), markdown=True))
         return 0
     global BUDGET
     BUDGET = Budget(options.budget)
@@ -665,7 +791,15 @@ def main(argv: list[str] | None = None) -> int:
         figures["targets"] = targets(figures)
         results.append(figures)
         (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        SIZES_FOLDER.mkdir(exist_ok=True)
+        (SIZES_FOLDER / f"{label}.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(table(results))
+    measured = measured_sizes()
+    if len(measured) > 1:
+        fitted = growth(measured)
+        (BENCH / "growth.json").write_text(json.dumps(fitted, indent=2) + "\n")
+        print()
+        print(growth_table(fitted))
     print()
     largest = results[-1]
     print(f"Targets (set for 10,000 studies), at {largest['label']}:")
