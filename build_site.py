@@ -7,10 +7,12 @@ pipeline first (check → store → graph → search index → generated pages, 
 hand-written docs/ into ROOT/build/docs), and then builds the Welsh site and the search box's
 index. What this script adds to plain ``mkdocs build``: MkDocs builds into a copy of the
 previous site beside it, which replaces it only when the build succeeds, so a failed build
-leaves the previous site as it was, and only the pages whose Markdown changed are rendered
-again (``kb.site.plugins.ReusePreviousPages``; ``--full`` renders them all); and a summary of
-each step. ``--serve`` is ``mkdocs serve --dirty``: a preview that builds again, rendering
-only the pages that changed, when a record, a hand-written page or the theme changes.
+leaves the previous site as it was; only the pages whose Markdown changed are rendered again
+(``kb.site.plugins.ReusePreviousPages``), and only the Markdown of record pages whose records
+changed is generated again (``kb.render.dependencies``), ``--full`` redoing both for every
+page; and a summary of each step. ``--serve`` is ``mkdocs serve --dirty``: a preview that
+builds again, rendering only the pages that changed, when a record, a hand-written page or
+the theme changes.
 """
 
 import logging
@@ -27,7 +29,9 @@ from kb import pipeline
 from kb.cli import fails_cleanly, print_problems
 from kb.errors import SiteBuildFailed
 from kb.files import recover_folder, replace_folder
-from kb.localization import ENGLISH, LANGUAGES
+from kb.localization import ENGLISH, LANGUAGES, language_folder
+from kb.paths import staging_folder
+from kb.render.dependencies import READS_FILE
 from kb.settings import check_environment
 from kb.site.facts import SiteFacts
 from kb.site_config import SiteInfo, read_site_info
@@ -154,6 +158,11 @@ def build_site(
         records.languages = languages
         records.progress = progress
 
+    if full:  # render every generated page too, whatever it read last time
+        staged = staging or staging_folder(paths)
+        for language in languages:
+            folder = staged if language == ENGLISH else language_folder(staged, language)
+            (folder / READS_FILE).unlink(missing_ok=True)
     records = _build(site, prepare, reuse=not full)
     assert records.built is not None
     return records.built, records.pages

@@ -36,7 +36,7 @@ from kb.store import database as store
 
 if TYPE_CHECKING:
     from kb.history.published import PublishedHistory
-    from kb.render import SiteInfo
+    from kb.render import Rendered, SiteInfo
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,9 @@ def stage_pages(
             history=history,
         )
         engine.dispose()
-        finished("pages", f"{len(rendered.pages)} generated pages in {staging}", started)
+        finished(
+            "pages", f"{len(rendered.pages)} generated pages in {staging}{_kept(rendered)}", started
+        )
         for language in languages[1:]:
             started = time.perf_counter()
             where = SiteSources(
@@ -249,11 +251,16 @@ def stage_pages(
             translated, _ = render_site(
                 document, graph, where, site, link_docs, history, language, shared
             )
-            finished(f"pages-{language}", f"{len(translated.pages)} in {where.staging}", started)
+            detail = f"{len(translated.pages)} in {where.staging}{_kept(translated)}"
+            finished(f"pages-{language}", detail, started)
     except BaseException:
         indexing.stop()
         raise
     return Staged(records, len(rendered.pages), warnings, steps, indexing, progress)
+
+
+def _kept(rendered: "Rendered") -> str:
+    return f" ({rendered.kept} kept from before, unrendered)" if rendered.kept else ""
 
 
 def build(

@@ -28,6 +28,7 @@ from kb.errors import PageClash
 from kb.localization import ENGLISH, LANGUAGES, in_language
 from kb.records.document import Document
 from kb.render.brief_page import WordBriefs, theme_brief_downloads, write_theme_briefs
+from kb.render.dependencies import inputs_digest
 from kb.render.downloads import write_downloads
 from kb.render.model import SiteModel
 from kb.render.pages import Rendered, hand_written_pages, render_pages
@@ -165,6 +166,9 @@ def render_site(
     write_script_words(fresh, language)
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
     previous = where.staging if where.staging.is_dir() else None
+    inputs = inputs_digest(
+        site, language, history_fingerprint(history), [page.path for page in hand_written]
+    )
     rendered = render_pages(
         SiteModel(in_language(document, language), graph),
         fresh,
@@ -175,12 +179,29 @@ def render_site(
         history,
         shared.translated_briefs.get(language, shared.theme_briefs),
         language,
+        inputs,
     )
     keep_unchanged_times(where.staging, fresh)
     if where.staging.exists():
         shutil.rmtree(where.staging)
     os.replace(fresh, where.staging)
     return rendered, shared
+
+
+def history_fingerprint(history: "PublishedHistory | None") -> Any:
+    """What the pages show of the history, in brief: which commits and releases there are."""
+    if history is None:
+        return None
+    return [
+        history.history.unavailable,
+        history.history.uncommitted,
+        [commit.sha for commit in history.history.commits],
+        history.version,
+        [
+            [release.release, [commit.sha for commit in release.commits], release.unavailable]
+            for release in history.releases
+        ],
+    ]
 
 
 def keep_unchanged_times(previous: Path, fresh: Path) -> int:

@@ -12,6 +12,7 @@ two differ. Statements that are not recommendations are "Not judged".
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import networkx as nx
@@ -27,8 +28,19 @@ from kb.graph.evidence import (
     studies_uses,
 )
 from kb.graph.related import Related
-from kb.records.document import Document, EvidenceEntry, HeadlineEntry
+from kb.records.document import (
+    Document,
+    EvidenceEntry,
+    ExampleEntry,
+    FigureEntry,
+    HeadlineEntry,
+    RecommendationEntry,
+    SourceEntry,
+    StudyEntry,
+    ThemeEntry,
+)
 from kb.records.vocabularies import STRENGTH_DEFINITIONS, Direction, Strength
+from kb.render.dependencies import NotedMapping, PageReads, Read
 
 LEVELS = [level.value for level in Strength]
 NOT_JUDGED = "none"
@@ -58,59 +70,107 @@ class MapRow(TypedDict):
     cells: list[tuple[str, int, int]]  # column (a level or a direction), count, bubble size
 
 
+# The model's mappings whose reads a page notes (``SiteModel.notes``).
+NOTED = (
+    "sources", "themes", "recommendations", "studies", "examples", "figures", "evidence_of_rec",
+    "evidence_of_study", "examples_of_rec", "examples_of_study", "figures_of_theme",
+    "figures_of_study", "children", "themes_of_source", "recs_of_theme", "responses",
+    "recs_of_source", "profiles",
+)  # fmt: skip
+
+
 class SiteModel:
     """Every record, indexed for the pages, with profiles and related recommendations."""
 
     def __init__(self, document: Document, graph: "nx.MultiDiGraph[str]"):
         self.document = document
         self.graph = graph
-        self.sources = {row["id"]: row for row in document["sources"]}
-        self.themes = {row["id"]: row for row in document["themes"]}
-        self.recommendations = {row["id"]: row for row in document["recommendations"]}
-        self.studies = {row["id"]: row for row in document["studies"]}
-        self.examples = {row["id"]: row for row in document["examples"]}
-        self.figures = {row["id"]: row for row in document["figures"]}
         self.evidence = document["evidence"]
-
-        self.evidence_of_rec: dict[str, list[EvidenceEntry]] = defaultdict(list)
-        self.evidence_of_study: dict[str, list[EvidenceEntry]] = defaultdict(list)
+        evidence_of_rec: dict[str, list[EvidenceEntry]] = defaultdict(list)
+        evidence_of_study: dict[str, list[EvidenceEntry]] = defaultdict(list)
         for link in self.evidence:
-            self.evidence_of_rec[link["recommendation"]].append(link)
-            self.evidence_of_study[link["study"]].append(link)
-        self.examples_of_rec: dict[str, list[str]] = defaultdict(list)
-        self.examples_of_study: dict[str, list[str]] = defaultdict(list)
+            evidence_of_rec[link["recommendation"]].append(link)
+            evidence_of_study[link["study"]].append(link)
+        examples_of_rec: dict[str, list[str]] = defaultdict(list)
+        examples_of_study: dict[str, list[str]] = defaultdict(list)
         for example in document["examples"]:
             for rec_id in example["recommendations"]:
-                self.examples_of_rec[rec_id].append(example["id"])
+                examples_of_rec[rec_id].append(example["id"])
             for study_id in example["studies"]:
-                self.examples_of_study[study_id].append(example["id"])
-        self.figures_of_theme: dict[str, list[str]] = defaultdict(list)
-        self.figures_of_study: dict[str, list[str]] = defaultdict(list)
+                examples_of_study[study_id].append(example["id"])
+        figures_of_theme: dict[str, list[str]] = defaultdict(list)
+        figures_of_study: dict[str, list[str]] = defaultdict(list)
         for figure in document["figures"]:
             for theme_id in figure["themes"]:
-                self.figures_of_theme[theme_id].append(figure["id"])
+                figures_of_theme[theme_id].append(figure["id"])
             for study_id in figure["studies"]:
-                self.figures_of_study[study_id].append(figure["id"])
-        self.children: dict[str, list[str]] = defaultdict(list)
-        self.themes_of_source: dict[str, list[str]] = defaultdict(list)
+                figures_of_study[study_id].append(figure["id"])
+        children: dict[str, list[str]] = defaultdict(list)
+        themes_of_source: dict[str, list[str]] = defaultdict(list)
         for theme in document["themes"]:
             if theme["parent"]:
-                self.children[theme["parent"]].append(theme["id"])
-            self.themes_of_source[theme["source"]].append(theme["id"])
-        self.recs_of_theme: dict[str, list[str]] = defaultdict(list)
-        self.responses: dict[str, list[str]] = defaultdict(list)
-        self.recs_of_source: dict[str, list[str]] = defaultdict(list)
+                children[theme["parent"]].append(theme["id"])
+            themes_of_source[theme["source"]].append(theme["id"])
+        recs_of_theme: dict[str, list[str]] = defaultdict(list)
+        responses: dict[str, list[str]] = defaultdict(list)
+        recs_of_source: dict[str, list[str]] = defaultdict(list)
         for rec in document["recommendations"]:
             for theme_id in rec["themes"]:
-                self.recs_of_theme[theme_id].append(rec["id"])
+                recs_of_theme[theme_id].append(rec["id"])
             for target in rec["responds_to"]:
-                self.responses[target].append(rec["id"])
-            self.recs_of_source[rec["source"]].append(rec["id"])
-        self.profiles: dict[str, EvidenceProfile] = {
+                responses[target].append(rec["id"])
+            recs_of_source[rec["source"]].append(rec["id"])
+        # Each record, and each list kept by a record's ID, as the pages read them: a page's
+        # reads of these are noted once ``notes`` is called (``kb.render.dependencies``).
+        self.sources: Mapping[str, SourceEntry] = {row["id"]: row for row in document["sources"]}
+        self.themes: Mapping[str, ThemeEntry] = {row["id"]: row for row in document["themes"]}
+        self.recommendations: Mapping[str, RecommendationEntry] = {
+            row["id"]: row for row in document["recommendations"]
+        }
+        self.studies: Mapping[str, StudyEntry] = {row["id"]: row for row in document["studies"]}
+        self.examples: Mapping[str, ExampleEntry] = {row["id"]: row for row in document["examples"]}
+        self.figures: Mapping[str, FigureEntry] = {row["id"]: row for row in document["figures"]}
+        self.evidence_of_rec: Mapping[str, list[EvidenceEntry]] = evidence_of_rec
+        self.evidence_of_study: Mapping[str, list[EvidenceEntry]] = evidence_of_study
+        self.examples_of_rec: Mapping[str, list[str]] = examples_of_rec
+        self.examples_of_study: Mapping[str, list[str]] = examples_of_study
+        self.figures_of_theme: Mapping[str, list[str]] = figures_of_theme
+        self.figures_of_study: Mapping[str, list[str]] = figures_of_study
+        self.children: Mapping[str, list[str]] = children
+        self.themes_of_source: Mapping[str, list[str]] = themes_of_source
+        self.recs_of_theme: Mapping[str, list[str]] = recs_of_theme
+        self.responses: Mapping[str, list[str]] = responses
+        self.recs_of_source: Mapping[str, list[str]] = recs_of_source
+        self.profiles: Mapping[str, EvidenceProfile] = {
             rec: evidence_profile(graph, rec) for rec in self.recommendations
         }
         # Shared by every page, so each recommendation's evidence is weighed once per build.
         self.support = SupportTable(graph)
+        self.reads: PageReads | None = None
+
+    # --- What the pages read ------------------------------------------------------------------
+
+    def notes(self, reads: PageReads) -> None:
+        """From now on, note in ``reads`` every record (and list kept by a record's ID) a page
+        reads through this model, and each answer of ``study_label``, ``related`` and ``uses``,
+        which come from the graph."""
+        self.reads = reads
+        for name in NOTED:
+            setattr(self, name, NotedMapping(name, getattr(self, name), reads))
+
+    def read_value(self, read: Read) -> Any:
+        """What a read gives in this build, for its digest; ``KeyError`` when it gives none."""
+        name, key = read
+        if name in NOTED:
+            found = getattr(self, name)
+            return (found.data if isinstance(found, NotedMapping) else found)[key]
+        if name == "study_label":
+            return self.graph.nodes[key]["label"]
+        if name == "related":
+            return related_recommendations(self.graph, key, support=self.support)
+        if name == "uses":
+            return studies_uses(self.graph, key, support=self.support)
+        raise KeyError(read)
 
     # --- Themes ----------------------------------------------------------------------------
 
@@ -182,13 +242,19 @@ class SiteModel:
         return self.recommendations[rec_id]["headline"]
 
     def study_label(self, study_id: str) -> str:
+        if self.reads:
+            self.reads.note("study_label", study_id)
         label: str = self.graph.nodes[study_id]["label"]
         return label
 
     def related(self, rec_id: str) -> list[Related]:
+        if self.reads:
+            self.reads.note("related", rec_id)
         return related_recommendations(self.graph, rec_id, support=self.support)
 
     def uses(self, study_id: str) -> StudyUses:
+        if self.reads:
+            self.reads.note("uses", study_id)
         return studies_uses(self.graph, study_id, support=self.support)
 
     def gaps(self) -> EvidenceGaps:

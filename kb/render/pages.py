@@ -12,11 +12,13 @@ here (addresses from record IDs, drawings, badges) is written as it is.
 """
 
 import functools
+import hashlib
 import html
 import inspect
 import os
 import posixpath
 import re
+import shutil
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -58,6 +60,7 @@ from kb.records.vocabularies import (
 )
 from kb.references.citations import recommendation_citation, source_citation, study_citation
 from kb.render import jsonld
+from kb.render.dependencies import PageReads, PreviousReads, Read, write_reads
 from kb.render.downloads import Download
 from kb.render.escape import front_matter, inert, inert_lines, safe_url
 from kb.render.model import (
@@ -92,6 +95,7 @@ class Rendered:
 
     pages: list[str] = field(default_factory=list)  # Markdown paths, relative to the folder
     records: int = 0
+    kept: int = 0  # record pages kept from the previous build, not rendered again
 
 
 def site_path(markdown_path: str) -> str:
@@ -429,13 +433,15 @@ def _interface_helpers(language: str) -> dict[str, Callable[..., Any]]:
 
 
 def environment(
-    model: SiteModel, current: CurrentPage, language: str = ENGLISH
+    model: SiteModel, current: CurrentPage, language: str = ENGLISH, compiled: Path | None = None
 ) -> jinja2.Environment:
     """The template environment: everything printed is inert unless it is ``Markup``.
 
     ``m`` (the model), the record links and the address helpers, which read the page being
     written from ``current``, are globals, so the macros need nothing from a page's context.
     Our own words come from ``language``'s catalogue (``_``, ``ngettext``, ``{% trans %}``).
+    ``compiled`` is a folder that keeps the compiled templates between builds (Jinja's
+    bytecode cache, which compiles a template again when its source changes).
     """
     made_inert = _remembered_inert()
     interface = _interface_helpers(language)
@@ -464,6 +470,7 @@ def environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.policies["ext.i18n.trimmed"] = True  # as kb/locale/babel.cfg extracts them
@@ -537,6 +544,23 @@ def write_or_link(target: Path, text: str, before: Path | None) -> None:
     target.write_text(text, encoding="utf-8")
 
 
+def compiled_templates(build: Path, language: str) -> Path:
+    """Where the compiled templates are kept between builds: a folder of ``build`` named for
+    this module's source, which sets the environment's options, and for the language (Jinja's
+    bytecode cache tells a template's changes, not the environment's, and Jinja works out a
+    filter of constants, ``None|badge``, as it compiles). Folders for other sources are
+    removed."""
+    source = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()
+    key = f"{source}-{language}"
+    kept = build / ".compiled-templates"
+    if kept.is_dir():
+        for other in kept.iterdir():
+            if not other.name.startswith(f"{source}-"):
+                shutil.rmtree(other, ignore_errors=True)
+    (kept / key).mkdir(parents=True, exist_ok=True)
+    return kept / key
+
+
 class PageWriter:
     """Renders templates into Markdown files under one folder.
 
@@ -551,20 +575,58 @@ class PageWriter:
         model: SiteModel,
         previous: Path | None = None,
         language: str = ENGLISH,
+        previous_reads: PreviousReads | None = None,
     ):
         self.folder = folder
         self.site = site
         self.model = model
         self.previous = previous
         self.language = language
+        # What each record page reads (kb.render.dependencies), and what it read last time.
+        self.reads = PageReads(model.read_value)
+        model.notes(self.reads)
+        self.previous_reads = previous_reads if previous is not None else None
+        self.kept = 0  # record pages kept from the previous build, unrendered
         self.say = translations(language).gettext  # our own words, in the page's language
         self.current = CurrentPage()
-        self.env = environment(model, self.current, language)
+        compiled = compiled_templates(folder.parent, language)
+        self.env = environment(model, self.current, language, compiled)
         self.written: list[str] = []
         self._made: set[Path] = set()  # folders known to exist
         # A recommendation's history section (kb.render.history_pages), set by render_pages.
         self.history_of: Callable[[str], Any] = lambda rec_id: None
         self.history_version: dict[str, Any] | None = None  # the content version
+
+    def reuse(self, markdown_path: str, own: Read) -> bool:
+        """Keep a record's page from the previous build, unrendered, when nothing it read
+        then (``own``, its record, among it) reads differently now; else start noting what it
+        reads while it is made and written (``write``)."""
+        previous_reads = self.previous_reads
+        if previous_reads is not None and previous_reads.unchanged(markdown_path, self.reads):
+            assert self.previous is not None  # previous_reads come with a previous folder
+            target = self._target(markdown_path)
+            try:
+                os.link(self.previous / markdown_path, target)
+            except OSError:  # no hard links here: a copy keeps the bytes and the times
+                shutil.copy2(self.previous / markdown_path, target)
+            self.reads.pages[markdown_path] = previous_reads.reads_of(markdown_path)
+            self.written.append(markdown_path)
+            self.kept += 1
+            return True
+        self.reads.start(markdown_path)
+        self.reads.note(*own)
+        return False
+
+    def _target(self, markdown_path: str) -> Path:
+        target = self.folder / markdown_path
+        if target.exists():
+            raise PageClash(
+                f"docs/{markdown_path} has the path of a generated page; rename or move it"
+            )
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
+        return target
 
     def write(
         self, markdown_path: str, template: str, meta: dict[str, Any], **context: Any
@@ -575,16 +637,10 @@ class PageWriter:
         text = self.env.get_template(template).render(
             page=page, m=self.model, site=self.site, front=Markup(front_matter(meta)), **context
         )
-        target = self.folder / markdown_path
-        if target.exists():
-            raise PageClash(
-                f"docs/{markdown_path} has the path of a generated page; rename or move it"
-            )
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
+        target = self._target(markdown_path)
         write_or_link(target, text, self.previous and self.previous / markdown_path)
         self.written.append(markdown_path)
+        self.reads.stop(markdown_path)
 
     def absolute(self, path: str) -> str | None:
         return self.site.absolute(path)
@@ -610,6 +666,8 @@ WIDE = {**EXCLUDED, "hide": ["navigation", "toc"]}  # listings with wide tables
 def _recommendation_pages(writer: PageWriter) -> None:
     m = writer.model
     for rec_id, rec in m.recommendations.items():
+        if writer.reuse(f"recommendations/{rec_id}.md", ("recommendations", rec_id)):
+            continue
         links = sorted(
             m.evidence_of_rec[rec_id],
             key=lambda link: (-Strength(link["strength"]).rank, link["study"], link["id"]),
@@ -649,6 +707,8 @@ def _recommendation_pages(writer: PageWriter) -> None:
 def _study_pages(writer: PageWriter) -> None:
     m = writer.model
     for study_id, study in m.studies.items():
+        if writer.reuse(f"studies/{study_id}.md", ("studies", study_id)):
+            continue
         path = record_url("study", study_id)
         writer.write(
             f"studies/{study_id}.md",
@@ -686,13 +746,16 @@ def _theme_links(m: SiteModel, theme_id: str) -> list[Link]:
 def _theme_pages(writer: PageWriter) -> None:
     m = writer.model
     for theme_id, theme in m.themes.items():
-        writer.write(
-            f"themes/{theme_id}.md",
-            "theme.md.j2",
-            _search(SEARCH_KINDS["theme"]),
-            theme=theme,
-            recs=m.recs_under(theme_id),
-        )
+        if not writer.reuse(f"themes/{theme_id}.md", ("themes", theme_id)):
+            writer.write(
+                f"themes/{theme_id}.md",
+                "theme.md.j2",
+                _search(SEARCH_KINDS["theme"]),
+                theme=theme,
+                recs=m.recs_under(theme_id),
+            )
+        if writer.reuse(f"network/{theme_id}.md", ("themes", theme_id)):
+            continue
         links = _theme_links(m, theme_id)
         page = site_path(f"network/{theme_id}.md")  # the drawing's links are relative to it
 
@@ -721,6 +784,8 @@ def _theme_pages(writer: PageWriter) -> None:
 def _other_record_pages(writer: PageWriter) -> None:
     m = writer.model
     for example_id, example in m.examples.items():
+        if writer.reuse(f"examples/{example_id}.md", ("examples", example_id)):
+            continue
         writer.write(
             f"examples/{example_id}.md",
             "example.md.j2",
@@ -728,6 +793,8 @@ def _other_record_pages(writer: PageWriter) -> None:
             example=example,
         )
     for figure_id, figure in m.figures.items():
+        if writer.reuse(f"figures/{figure_id}.md", ("figures", figure_id)):
+            continue
         writer.write(
             f"figures/{figure_id}.md",
             "figure.md.j2",
@@ -735,6 +802,8 @@ def _other_record_pages(writer: PageWriter) -> None:
             figure=figure,
         )
     for source_id, source in m.sources.items():
+        if writer.reuse(f"sources/{source_id}.md", ("sources", source_id)):
+            continue
         path = record_url("source", source_id)
         writer.write(
             f"sources/{source_id}.md",
@@ -947,18 +1016,22 @@ def render_pages(
     history: "PublishedHistory | None" = None,
     theme_briefs: "list[ThemeBrief] | None" = None,
     language: str = ENGLISH,
+    inputs: str = "",
 ) -> Rendered:
     """Write every generated page into ``folder``; return what was written.
 
     ``previous`` is the folder of the previous build, if any: pages that come out the same
-    are its files, linked (``write_or_link``). ``history`` (``kb.history``) gives the
+    are its files, linked (``write_or_link``), and a record's page whose reads did not change
+    since then (``kb.render.dependencies``; ``inputs``, what every page rests on besides the
+    records) is not rendered at all. ``history`` (``kb.history``) gives the
     recommendations' history sections and the "what changed" pages; without it they say
     that the history is not available.
     """
     from kb.render.addresses import write_address_pages
     from kb.render.history_pages import install_history, write_history_pages
 
-    writer = PageWriter(folder, site, model, previous, language)
+    previous_reads = PreviousReads.read(previous, inputs) if previous and inputs else None
+    writer = PageWriter(folder, site, model, previous, language, previous_reads)
     install_history(writer, history)
     for step in (_recommendation_pages, _study_pages, _theme_pages, _other_record_pages):
         step(writer)
@@ -968,5 +1041,7 @@ def render_pages(
     write_brief_page(writer, theme_briefs or [])
     write_history_pages(writer, history)
     write_address_pages(writer)
+    if inputs:
+        write_reads(folder, inputs, writer.reads)
     records = sum(len(entries(model.document, key)) for key in _RECORDS_COUNTED)
-    return Rendered(writer.written, records)
+    return Rendered(writer.written, records, writer.kept)
