@@ -29,9 +29,9 @@ let pagefind = null
 let vocabulary = { groups: [], endings: [], stems: {}, priors: {}, language: "en", messages: {} }
 let pages = 1                    // how many pages the index holds
 let groupWords = []              // each synonym group's terms as words, as a query is read
-// Each page's kind ("Recommendation", "Study"…) by its Pagefind id, from pagefind/kb-kinds.json
-// (kb/render/site_search.py), written beside the index: the pages of every kind but the
-// commonest are listed, and a page not listed is of the commonest kind.
+// Each page's kind ("Recommendation", "Study"…) by its Pagefind id, from
+// pagefind/kb-kinds.json.gz (kb/render/site_search.py), written beside the index: the pages
+// of every kind but the commonest are listed, and a page not listed is of the commonest kind.
 let kinds = { common: "Study", of: new Map() }
 
 function escapeHtml(text) {
@@ -103,11 +103,17 @@ function parts(query) {
   return found.sort((a, b) => a.start - b.start)
 }
 
+/* A JSON file of the site; one written gzipped (the pages' kinds) is unpacked here, unless
+   the host has already unpacked it on the way (as it may for a name ending in .gz). */
 async function json(path) {
   const response = await fetch(new URL(path, root))
   if (!response.ok)
     throw new Error(`${path}: ${response.status}`)
-  return response.json()
+  const bytes = new Uint8Array(await response.arrayBuffer())
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b)  // not gzip's signature
+    return JSON.parse(new TextDecoder().decode(bytes))
+  const unpacked = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))
+  return new Response(unpacked).json()
 }
 
 async function setup() {
@@ -118,7 +124,7 @@ async function setup() {
   })
   // The synonyms and the pages' kinds are fetched while Pagefind loads its own files.
   const [index, synonyms, pageKinds] = await Promise.allSettled(
-    [pagefind.init(), json("search/kb-search.json"), json("pagefind/kb-kinds.json")])
+    [pagefind.init(), json("search/kb-search.json"), json("pagefind/kb-kinds.json.gz")])
   if (index.status === "rejected")
     throw index.reason  // no index: search is not available (see the message handler)
   if (synonyms.status === "fulfilled")
