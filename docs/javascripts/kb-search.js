@@ -199,7 +199,7 @@ async function partScores(part) {
  * words), times the share of the query's parts the page holds (to the power 1.5), times the
  * prior for the page's kind that `kb search` uses (a recommendation before a study). The
  * strongest candidates are then read and reranked (`rerank`), in one round of fetches with the
- * best statement among the rest.
+ * best statement among the rest when the answer will name it.
  */
 async function searchAll(query) {
   const found = parts(query)
@@ -220,12 +220,15 @@ async function searchAll(query) {
     entry.score *= kindPrior(entry.kind)
   }
   const ranked = [...totals.values()].sort((a, b) => b.score - a.score)
-  // The best statement below the reranked candidates keeps its place among the rest (a rerank
-  // only raises the pages it reads): it is read with them, for the notice in `search`.
-  const below = ranked.slice(RERANKED).find(entry => STATEMENTS.has(entry.kind))
+  const candidates = ranked.slice(0, RERANKED)
+  // A rerank only raises the pages it reads, so the best statement below them keeps its place
+  // among the rest. It is the nearest recommendation when none is among the candidates, and
+  // is read with them when the notice in `search` will name it (it lacks a part of the query).
+  const below = !candidates.some(entry => STATEMENTS.has(entry.kind)) &&
+    ranked.slice(RERANKED).find(entry => STATEMENTS.has(entry.kind))
   await Promise.all([
-    rerank(ranked.slice(0, RERANKED), query, found),
-    below && below.result.data().then(data => { below.data = data })
+    rerank(candidates, query, found),
+    below && below.parts < found.length && below.result.data().then(data => { below.data = data })
   ])
   ranked.sort((a, b) => b.score - a.score)
   const nearest = ranked.find(entry => STATEMENTS.has(entry.kind))
