@@ -144,9 +144,17 @@ async function setup() {
     // Without it, a page's kind is learnt when its data is read (the reranked candidates).
     console.warn("kb search: no page kinds", pageKinds.reason)
   }
-  // Pagefind's first search sets up its word splitter (Intl.Segmenter), 20–80 ms: done now,
-  // with a search for nothing, which fetches nothing, rather than after the first keystroke.
-  await pagefind.search("")
+  // Pagefind's first real search costs 100 ms or more beyond a later one's: setting up its
+  // word splitter (Intl.Segmenter), compiling its WebAssembly search and unpacking code, and
+  // reading a page's data the first time. It is paid now, before the box says it is ready,
+  // with a search for the commonest kind's name (a word on most pages: one index chunk) and
+  // the reading of its best page, rather than after the reader's first keystroke.
+  try {
+    const { results } = await pagefind.search(kinds.common)
+    await Promise.all(results.slice(0, 1).map(result => result.data()))
+  } catch (error) {
+    console.warn("kb search: the first search failed", error)  // the next may not
+  }
 }
 
 /* A page's kind: from its data once read, else from the list of kinds. */
