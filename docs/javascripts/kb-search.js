@@ -20,6 +20,7 @@ const STATEMENTS = new Set(
 const SHOWN = 10                 // results shown, as Material's own search shows them
 const VARIANT_WEIGHT = 0.8       // a synonym or spelling variant counts a little less
 const RERANKED = SHOWN           // candidates read and scored again by where their words are
+const READ_EARLY = SHOWN / 2     // read before the synonyms' results are in (`searchAll`)
 const TITLE_BONUS = 1            // a title holding every part of the query doubles a score
 const PHRASE_BONUS = 1.5         // the query's words in their order count half as much again
 const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores a third
@@ -180,24 +181,28 @@ function wordSet(text) {
   return [...new Set(text.split(" "))].sort().join(" ")
 }
 
-async function partScores(part) {
-  const scores = new Map()
-  // The alternatives are looked up together: each may fetch a chunk of the index.
+/* A part's alternatives, looked up together (each may fetch a chunk of the index): the
+   results for the query's own words as soon as they come (`own`), and each page the part's
+   alternatives find, at its best score, once all have come (`scores`). */
+function lookUp(part) {
   const lookups = new Map()
   for (const alternative of part.alternatives)
     if (!lookups.has(wordSet(alternative.text)))
       lookups.set(wordSet(alternative.text), alternativeResults(alternative.text))
-  const found = await Promise.all(part.alternatives.map(alternative =>
-    lookups.get(wordSet(alternative.text))))
-  part.alternatives.forEach((alternative, index) => {
-    for (const result of found[index]) {
-      const score = result.score * alternative.weight
-      const known = scores.get(result.id)
-      if (!known || score > known.score)
-        scores.set(result.id, { result, score, alternative: alternative.text })
-    }
+  const found = part.alternatives.map(alternative => lookups.get(wordSet(alternative.text)))
+  const scores = Promise.all(found).then(results => {
+    const best = new Map()
+    part.alternatives.forEach((alternative, index) => {
+      for (const result of results[index]) {
+        const score = result.score * alternative.weight
+        const known = best.get(result.id)
+        if (!known || score > known.score)
+          best.set(result.id, { result, score })
+      }
+    })
+    return best
   })
-  return scores
+  return { own: found[0], scores }
 }
 
 /*
@@ -205,14 +210,10 @@ async function partScores(part) {
  * matches a page word for word, so each part is searched alone and the scores added up,
  * each weighted by how rare its part is (inverse document frequency, as `kb search` weighs
  * words), times the share of the query's parts the page holds (to the power 1.5), times the
- * prior for the page's kind that `kb search` uses (a recommendation before a study). The
- * strongest candidates are then read and reranked (`rerank`), in one round of fetches with the
- * best statement among the rest when the answer will name it.
+ * prior for the page's kind that `kb search` uses (a recommendation before a study).
  */
-async function searchAll(query) {
-  const found = parts(query)
+function rank(partsScores, found) {
   const totals = new Map()
-  const partsScores = await Promise.all(found.map(partScores))
   for (const scores of partsScores) {
     const rarity = Math.log(1 + pages / (1 + scores.size))
     for (const [id, { result, score }] of scores) {
@@ -227,7 +228,25 @@ async function searchAll(query) {
     entry.kind = kindOf(entry)
     entry.score *= kindPrior(entry.kind)
   }
-  const ranked = [...totals.values()].sort((a, b) => b.score - a.score)
+  return [...totals.values()].sort((a, b) => b.score - a.score)
+}
+
+/* The pages ranked by `rank`; the strongest candidates are then read and reranked (`rerank`),
+   in one round of fetches with the best statement among the rest when the answer names it. */
+async function searchAll(query) {
+  const found = parts(query)
+  const lookups = found.map(lookUp)
+  // The pages the query's own words rank highest are nearly always among those shown: they are
+  // read while its synonyms and spellings are still searched, leaving fewer to read after.
+  // Pagefind keeps what it has read, so the rerank does not fetch them again; a failure here
+  // is the rerank's to report.
+  Promise.all(lookups.map(lookup => lookup.own)).then(results => {
+    const ownScores = results.map(own => new Map(own.map(result =>
+      [result.id, { result, score: result.score }])))
+    return Promise.all(rank(ownScores, found).slice(0, READ_EARLY).map(entry =>
+      entry.result.data()))
+  }).catch(() => {})
+  const ranked = rank(await Promise.all(lookups.map(lookup => lookup.scores)), found)
   const candidates = ranked.slice(0, RERANKED)
   // A rerank only raises the pages it reads, so the best statement below them keeps its place
   // among the rest. It is the nearest recommendation when none is among the candidates, and
