@@ -9,6 +9,7 @@ is absent.
 
 import csv
 import functools
+import gzip
 import html
 import json
 import posixpath
@@ -690,10 +691,10 @@ def test_search_index_is_pagefinds_and_within_budget(real_site: Site) -> None:
 def test_each_search_index_has_the_kind_of_each_of_its_pages_beside_it(
     real_site: Site, language: str
 ) -> None:
-    """The search worker weighs candidates by kind from pagefind/kb-kinds.json without reading
-    their pages: it names the kind of every page the index holds, as the pages mark it."""
+    """The search worker weighs candidates by kind from pagefind/kb-kinds.json.gz without
+    reading their pages: it names the kind of every page the index holds, as the pages mark it."""
     index = real_site.folder / language / "pagefind"
-    kinds = json.loads((index / "kb-kinds.json").read_text(encoding="utf-8"))
+    kinds = json.loads(gzip.decompress((index / "kb-kinds.json.gz").read_bytes()))
     entry = json.loads((index / "pagefind-entry.json").read_text())
     assert kinds["pages"] == sum(found["page_count"] for found in entry["languages"].values())
     marked = Counter(

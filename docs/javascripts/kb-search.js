@@ -20,6 +20,7 @@ const STATEMENTS = new Set(
 const SHOWN = 10                 // results shown, as Material's own search shows them
 const VARIANT_WEIGHT = 0.8       // a synonym or spelling variant counts a little less
 const RERANKED = SHOWN           // candidates read and scored again by where their words are
+const READ_EARLY = SHOWN / 2     // read before the synonyms' results are in (`searchAll`)
 const TITLE_BONUS = 1            // a title holding every part of the query doubles a score
 const PHRASE_BONUS = 1.5         // the query's words in their order count half as much again
 const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores a third
@@ -29,9 +30,9 @@ let pagefind = null
 let vocabulary = { groups: [], endings: [], stems: {}, priors: {}, language: "en", messages: {} }
 let pages = 1                    // how many pages the index holds
 let groupWords = []              // each synonym group's terms as words, as a query is read
-// Each page's kind ("Recommendation", "Study"…) by its Pagefind id, from pagefind/kb-kinds.json
-// (kb/render/site_search.py), written beside the index: the pages of every kind but the
-// commonest are listed, and a page not listed is of the commonest kind.
+// Each page's kind ("Recommendation", "Study"…) by its Pagefind id, from
+// pagefind/kb-kinds.json.gz (kb/render/site_search.py), written beside the index: the pages
+// of every kind but the commonest are listed, and a page not listed is of the commonest kind.
 let kinds = { common: "Study", of: new Map() }
 
 function escapeHtml(text) {
@@ -103,11 +104,17 @@ function parts(query) {
   return found.sort((a, b) => a.start - b.start)
 }
 
+/* A JSON file of the site; one written gzipped (the pages' kinds) is unpacked here, unless
+   the host has already unpacked it on the way (as it may for a name ending in .gz). */
 async function json(path) {
   const response = await fetch(new URL(path, root))
   if (!response.ok)
     throw new Error(`${path}: ${response.status}`)
-  return response.json()
+  const bytes = new Uint8Array(await response.arrayBuffer())
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b)  // not gzip's signature
+    return JSON.parse(new TextDecoder().decode(bytes))
+  const unpacked = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))
+  return new Response(unpacked).json()
 }
 
 async function setup() {
@@ -118,7 +125,7 @@ async function setup() {
   })
   // The synonyms and the pages' kinds are fetched while Pagefind loads its own files.
   const [index, synonyms, pageKinds] = await Promise.allSettled(
-    [pagefind.init(), json("search/kb-search.json"), json("pagefind/kb-kinds.json")])
+    [pagefind.init(), json("search/kb-search.json"), json("pagefind/kb-kinds.json.gz")])
   if (index.status === "rejected")
     throw index.reason  // no index: search is not available (see the message handler)
   if (synonyms.status === "fulfilled")
@@ -138,9 +145,17 @@ async function setup() {
     // Without it, a page's kind is learnt when its data is read (the reranked candidates).
     console.warn("kb search: no page kinds", pageKinds.reason)
   }
-  // Pagefind's first search sets up its word splitter (Intl.Segmenter), 20–80 ms: done now,
-  // with a search for nothing, which fetches nothing, rather than after the first keystroke.
-  await pagefind.search("")
+  // Pagefind's first real search costs 100 ms or more beyond a later one's: setting up its
+  // word splitter (Intl.Segmenter), compiling its WebAssembly search and unpacking code, and
+  // reading a page's data the first time. It is paid now, before the box says it is ready,
+  // with a search for the commonest kind's name (a word on most pages: one index chunk) and
+  // the reading of its best page, rather than after the reader's first keystroke.
+  try {
+    const { results } = await pagefind.search(kinds.common)
+    await Promise.all(results.slice(0, 1).map(result => result.data()))
+  } catch (error) {
+    console.warn("kb search: the first search failed", error)  // the next may not
+  }
 }
 
 /* A page's kind: from its data once read, else from the list of kinds. */
@@ -166,24 +181,28 @@ function wordSet(text) {
   return [...new Set(text.split(" "))].sort().join(" ")
 }
 
-async function partScores(part) {
-  const scores = new Map()
-  // The alternatives are looked up together: each may fetch a chunk of the index.
+/* A part's alternatives, looked up together (each may fetch a chunk of the index): the
+   results for the query's own words as soon as they come (`own`), and each page the part's
+   alternatives find, at its best score, once all have come (`scores`). */
+function lookUp(part) {
   const lookups = new Map()
   for (const alternative of part.alternatives)
     if (!lookups.has(wordSet(alternative.text)))
       lookups.set(wordSet(alternative.text), alternativeResults(alternative.text))
-  const found = await Promise.all(part.alternatives.map(alternative =>
-    lookups.get(wordSet(alternative.text))))
-  part.alternatives.forEach((alternative, index) => {
-    for (const result of found[index]) {
-      const score = result.score * alternative.weight
-      const known = scores.get(result.id)
-      if (!known || score > known.score)
-        scores.set(result.id, { result, score, alternative: alternative.text })
-    }
+  const found = part.alternatives.map(alternative => lookups.get(wordSet(alternative.text)))
+  const scores = Promise.all(found).then(results => {
+    const best = new Map()
+    part.alternatives.forEach((alternative, index) => {
+      for (const result of results[index]) {
+        const score = result.score * alternative.weight
+        const known = best.get(result.id)
+        if (!known || score > known.score)
+          best.set(result.id, { result, score })
+      }
+    })
+    return best
   })
-  return scores
+  return { own: found[0], scores }
 }
 
 /*
@@ -191,14 +210,10 @@ async function partScores(part) {
  * matches a page word for word, so each part is searched alone and the scores added up,
  * each weighted by how rare its part is (inverse document frequency, as `kb search` weighs
  * words), times the share of the query's parts the page holds (to the power 1.5), times the
- * prior for the page's kind that `kb search` uses (a recommendation before a study). The
- * strongest candidates are then read and reranked (`rerank`), in one round of fetches with the
- * best statement among the rest.
+ * prior for the page's kind that `kb search` uses (a recommendation before a study).
  */
-async function searchAll(query) {
-  const found = parts(query)
+function rank(partsScores, found) {
   const totals = new Map()
-  const partsScores = await Promise.all(found.map(partScores))
   for (const scores of partsScores) {
     const rarity = Math.log(1 + pages / (1 + scores.size))
     for (const [id, { result, score }] of scores) {
@@ -213,13 +228,34 @@ async function searchAll(query) {
     entry.kind = kindOf(entry)
     entry.score *= kindPrior(entry.kind)
   }
-  const ranked = [...totals.values()].sort((a, b) => b.score - a.score)
-  // The best statement below the reranked candidates keeps its place among the rest (a rerank
-  // only raises the pages it reads): it is read with them, for the notice in `search`.
-  const below = ranked.slice(RERANKED).find(entry => STATEMENTS.has(entry.kind))
+  return [...totals.values()].sort((a, b) => b.score - a.score)
+}
+
+/* The pages ranked by `rank`; the strongest candidates are then read and reranked (`rerank`),
+   in one round of fetches with the best statement among the rest when the answer names it. */
+async function searchAll(query) {
+  const found = parts(query)
+  const lookups = found.map(lookUp)
+  // The pages the query's own words rank highest are nearly always among those shown: they are
+  // read while its synonyms and spellings are still searched, leaving fewer to read after.
+  // Pagefind keeps what it has read, so the rerank does not fetch them again; a failure here
+  // is the rerank's to report.
+  Promise.all(lookups.map(lookup => lookup.own)).then(results => {
+    const ownScores = results.map(own => new Map(own.map(result =>
+      [result.id, { result, score: result.score }])))
+    return Promise.all(rank(ownScores, found).slice(0, READ_EARLY).map(entry =>
+      entry.result.data()))
+  }).catch(() => {})
+  const ranked = rank(await Promise.all(lookups.map(lookup => lookup.scores)), found)
+  const candidates = ranked.slice(0, RERANKED)
+  // A rerank only raises the pages it reads, so the best statement below them keeps its place
+  // among the rest. It is the nearest recommendation when none is among the candidates, and
+  // is read with them when the notice in `search` will name it (it lacks a part of the query).
+  const below = !candidates.some(entry => STATEMENTS.has(entry.kind)) &&
+    ranked.slice(RERANKED).find(entry => STATEMENTS.has(entry.kind))
   await Promise.all([
-    rerank(ranked.slice(0, RERANKED), query, found),
-    below && below.result.data().then(data => { below.data = data })
+    rerank(candidates, query, found),
+    below && below.parts < found.length && below.result.data().then(data => { below.data = data })
   ])
   ranked.sort((a, b) => b.score - a.score)
   const nearest = ranked.find(entry => STATEMENTS.has(entry.kind))

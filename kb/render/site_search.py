@@ -88,7 +88,7 @@ def write_search_vocabulary(docs: Path, language: str = ENGLISH) -> Path:
 
 
 # Written into Pagefind's folder, beside the index whose pages it describes.
-PAGE_KINDS = "kb-kinds.json"
+PAGE_KINDS = "kb-kinds.json.gz"
 # What starts every Pagefind file once decompressed.
 _PAGEFIND_SIGNATURE = b"pagefind_dcd"
 
@@ -120,7 +120,11 @@ def page_kinds(index: Path) -> dict[str, Any]:
 
 
 def write_page_kinds(index: Path) -> Path:
-    """Write ``page_kinds`` of the Pagefind index in ``index`` into it, as ``kb-kinds.json``."""
+    """Write ``page_kinds`` of the Pagefind index in ``index`` into it, as ``kb-kinds.json.gz``:
+    compressed, as Pagefind compresses its own files, because the worker fetches it before the
+    first query and a host need not compress what it serves (21 kB, or 12 kB compressed, at
+    10,000 studies)."""
     path = index / PAGE_KINDS
-    path.write_text(json.dumps(page_kinds(index), ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(page_kinds(index), ensure_ascii=False) + "\n"
+    path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
     return path
