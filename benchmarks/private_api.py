@@ -11,6 +11,10 @@ were made for). Each figure is the median of ``--repeat`` runs, the two ways tak
   relevance queries (tests/data/relevance.yaml), against reading each posting through the
   matcher's public methods and without the compact copy.
 
+- python-docx (``_QuickDocument``, ``_text_run`` in kb/brief/word.py): every theme's Word
+  brief in English, against python-docx's own ``add_paragraph``, ``add_heading`` and
+  ``add_run``.
+
 Prints one line per use and its ratio; nothing is asserted (these machines are shared).
 """
 
@@ -57,14 +61,53 @@ def compare(name: str, ours: Way, public: Way, repeat: int) -> None:
     print(f"{name:<44} ours {mine:8.3f} s   public API {theirs:8.3f} s   {theirs / mine:5.2f}×")
 
 
+def compare_word_briefs(engine: Any, repeat: int) -> None:
+    """Every theme's Word brief, in English, both ways."""
+    import datetime
+
+    from kb.brief import Edition, Records, make_brief
+    from kb.brief import word as word_briefs
+    from kb.brief.word import brief_docx
+    from kb.site_config import SiteInfo
+    from kb.store.export import export_document
+
+    records = Records(export_document(engine))
+    edition = Edition(SiteInfo("Benchmark"), None, datetime.date(2026, 12, 4))
+    briefs = [
+        make_brief(records, statements, edition, theme_id)
+        for theme_id in records.theme_order()
+        if (statements := records.statements_under(theme_id))
+    ]
+
+    def write() -> None:
+        for brief in briefs:
+            brief_docx(brief)
+
+    def write_public() -> None:
+        quick = word_briefs._QuickDocument
+        with (
+            patched(word_briefs, "_text_run", lambda paragraph, text: paragraph.add_run(text)),
+            patched(quick, "add_paragraph", lambda self, text="", style=None: (
+                self.document.add_paragraph(text, style))),
+            patched(quick, "add_heading", lambda self, text="", level=1: (
+                self.document.add_heading(text, level))),
+        ):  # fmt: skip
+            write()
+
+    compare(f"python-docx: {len(briefs)} theme briefs", write, write_public, repeat)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=["write", "read"], help="measure one use")
+    parser.add_argument("--only", choices=["write", "read", "docx"], help="measure one use")
     options = parser.parse_args(argv)
     paths = pipeline.Paths.for_root(str(options.root))
     engine = current_store(paths)
+    if options.only == "docx":
+        compare_word_briefs(engine, options.repeat)
+        return 0
     work = Path(tempfile.mkdtemp(prefix="kb-private-api-"))
     try:
 

@@ -8,6 +8,7 @@ benchmarks/private_api.py measures what each use buys.
 """
 
 import ast
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,52 @@ def test_the_whoosh_writer_writes_what_whoosh_own_writer_writes(
     contents = _segment_contents(ours)
     assert len(contents) > 100
     assert contents == _segment_contents(theirs)
+
+
+# --- python-docx ------------------------------------------------------------------------------
+
+
+def test_word_briefs_write_what_python_docx_writes_through_its_public_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kb/brief/word.py adds paragraphs and headings with each style's ID found once, and text
+    as one ``w:t`` (``_QuickDocument``, ``_text_run``); a brief of the whole real knowledge
+    base, in English and in Welsh, is the same file, byte for byte, as through python-docx's
+    own ``add_paragraph``, ``add_heading`` and ``add_run``."""
+    import docx
+
+    from kb.brief import word
+    from tests.conftest import run_kb
+
+    root = tmp_path / "kb"
+    for folder in ("recommendations", "evidence"):
+        shutil.copytree(REPOSITORY / folder, root / folder)
+
+    def briefs() -> dict[str, bytes]:
+        made = {}
+        for language in ("en", "cy"):
+            output = tmp_path / f"brief-{language}.docx"
+            result = run_kb("brief", "--root", root, "--lang", language, "--min-strength", "S0",
+                            "-o", output)  # fmt: skip
+            assert result.exit_code == 0, result.output
+            made[language] = output.read_bytes()
+        return made
+
+    quick = briefs()
+    monkeypatch.setattr(word, "_text_run", lambda paragraph, text: paragraph.add_run(text))
+    monkeypatch.setattr(
+        word._QuickDocument,
+        "add_paragraph",
+        lambda self, text="", style=None: self.document.add_paragraph(text, style),
+    )
+    monkeypatch.setattr(
+        word._QuickDocument,
+        "add_heading",
+        lambda self, text="", level=1: self.document.add_heading(text, level),
+    )
+    assert briefs() == quick
+    paragraph = docx.Document().add_paragraph()
+    word._text_run(paragraph, "a\tb\nc")  # a tab or a line break: python-docx's own reading
+    assert [child.tag.rsplit("}", 1)[1] for child in paragraph.runs[0]._r] == [
+        "t", "tab", "t", "br", "t"
+    ]  # fmt: skip

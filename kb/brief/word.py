@@ -65,6 +65,48 @@ def _mark_language(properties: Any, tag: str) -> None:
     properties.append(language)
 
 
+def _text_run(paragraph: Any, text: str) -> Any:
+    """``paragraph.add_run(text)``, without python-docx reading the text a character at a
+    time: text with no tab or line break is one ``w:t``, as python-docx writes it. Half of a
+    brief's runs' time went on that reading (``benchmarks/private_api.py``)."""
+    if "\t" in text or "\n" in text or "\r" in text:
+        return paragraph.add_run(text)
+    run = paragraph.add_run()
+    if text:
+        run._r.add_t(text)
+    return run
+
+
+class _QuickDocument:
+    """python-docx's ``Document``, adding paragraphs and headings as it does, but with each
+    style's ID found once per document (python-docx finds it again, through two searches of
+    the styles, for every paragraph) and the text written by ``_text_run``. The XML is the
+    same; ``tests/test_private_api.py`` holds a brief's bytes equal both ways."""
+
+    def __init__(self, document: "Document"):
+        self.document = document
+        self._style_ids: dict[str, str | None] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.document, name)
+
+    def add_paragraph(self, text: str = "", style: str | None = None) -> Any:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        paragraph = self.document.add_paragraph()
+        if text:
+            _text_run(paragraph, text)
+        if style is not None:
+            if style not in self._style_ids:
+                part: Any = self.document.part  # python-docx leaves this method unannotated
+                self._style_ids[style] = part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+            paragraph._p.style = self._style_ids[style]
+        return paragraph
+
+    def add_heading(self, text: str = "", level: int = 1) -> Any:
+        return self.add_paragraph(text, "Title" if level == 0 else f"Heading {level}")
+
+
 class _Runs:
     """Writes text into paragraphs as runs, marking record text as English (``en-GB``) in a
     brief in another language; our words take the document's language."""
@@ -73,7 +115,7 @@ class _Runs:
         self.record_lang = RECORD_LANGUAGE if language != ENGLISH else None
 
     def run(self, paragraph: Any, text: str, record: bool = False) -> Any:
-        run = paragraph.add_run(text)
+        run = _text_run(paragraph, text)
         if record and self.record_lang:
             _mark_language(run._r.get_or_add_rPr(), self.record_lang)
         return run
@@ -123,7 +165,7 @@ def _ending_in_link(
             runs.run(paragraph, text[: -len(ending)], record=True)
             _hyperlink(paragraph, address, address)
             if ending.endswith("."):
-                paragraph.add_run(".")
+                _text_run(paragraph, ".")
             return
     runs.run(paragraph, text, record=True)
 
@@ -159,7 +201,7 @@ def _evidence_table(document: Any, item: BriefItem, words: Words, runs: _Runs) -
     table.style = "Table Grid"
     table.autofit = False
     for cell, (heading, _width) in zip(table.rows[0].cells, EVIDENCE_COLUMNS, strict=True):
-        cell.paragraphs[0].add_run(_(heading)).bold = True
+        _text_run(cell.paragraphs[0], _(heading)).bold = True
     _repeat_as_header(table.rows[0])
     for shown in item.evidence:
         claim = (
@@ -198,9 +240,9 @@ def _item(document: Any, number: int, item: BriefItem, words: Words, runs: _Runs
         runs.record(document.add_paragraph(style="Quote"), paragraph)
     strength = document.add_paragraph()
     said = _("Strength of evidence")
-    strength.add_run(f"{said}: {one_line(item.strength.words)}.").bold = True
+    _text_run(strength, f"{said}: {one_line(item.strength.words)}.").bold = True
     reason = f" {one_line(item.strength.reason)}" if item.strength.reason else ""
-    strength.add_run(f" {one_line(item.strength.meaning)}{reason}")
+    _text_run(strength, f" {one_line(item.strength.meaning)}{reason}")
     document.add_heading(_("Strongest evidence"), level=2)
     if item.evidence:
         _evidence_table(document, item, words, runs)
@@ -234,7 +276,7 @@ def _item(document: Any, number: int, item: BriefItem, words: Words, runs: _Runs
         for example in item.examples:
             paragraph = document.add_paragraph(style="List Bullet")
             runs.record(paragraph, example.name).bold = True
-            paragraph.add_run(f" ({one_line(example.status)}): ")
+            _text_run(paragraph, f" ({one_line(example.status)}): ")
             runs.record(paragraph, example.description)
     else:
         document.add_paragraph(_("None linked."))
@@ -297,8 +339,8 @@ def brief_docx(brief: Brief) -> bytes:
     words = translations(brief.language)
     _ = words.gettext
     runs = _Runs(brief.language)
-    document = Document()
-    _without_unused_styles(document)
+    document = _QuickDocument(Document())
+    _without_unused_styles(document.document)
     tag = WORD_LANGUAGES.get(brief.language, brief.language)
     _mark_language(document.styles["Normal"].element.get_or_add_rPr(), tag)
     section = document.sections[0]
@@ -321,7 +363,9 @@ def brief_docx(brief: Brief) -> bytes:
     for item in brief.key_messages:
         paragraph = document.add_paragraph(style="List Bullet")
         runs.record(paragraph, item.title).bold = True
-        paragraph.add_run(f": {one_line(item.strength.words)}. {one_line(item.strength.meaning)}")
+        _text_run(
+            paragraph, f": {one_line(item.strength.words)}. {one_line(item.strength.meaning)}"
+        )
     for number, item in enumerate(brief.items, 1):
         _item(document, number, item, words, runs)
     document.add_heading(_("References"), level=1)
