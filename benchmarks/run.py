@@ -681,7 +681,7 @@ def growth(by_size: list[dict[str, Any]]) -> dict[str, Any]:
     """How each figure of ``GROWTH`` grows with the number of studies N: between each pair of
     neighbouring sizes, the exponent b of figure ∝ N^b (1 is linear, 2 quadratic), and b fitted
     over every size by least squares on the logarithms, with the figure it predicts at ten
-    times the largest size."""
+    times the largest size measured (of any figure)."""
     sizes = [int(f["label"]) for f in by_size]
     fitted: dict[str, Any] = {"sizes": sizes, "figures": {}}
     for name, key in GROWTH:
@@ -702,12 +702,11 @@ def growth(by_size: list[dict[str, Any]]) -> dict[str, Any]:
         slope = sum((x - mean_x) * (y - mean_y) for x, y in logs) / sum(
             (x - mean_x) ** 2 for x, _ in logs
         )
-        largest = points[-1][0]
         fitted["figures"][name] = {
             "values": dict(points),
             "exponents": steps,
             "exponent": slope,
-            "at_ten_times": math.exp(mean_y + slope * (math.log(10 * largest) - mean_x)),
+            "at_ten_times": math.exp(mean_y + slope * (math.log(10 * sizes[-1]) - mean_x)),
         }
     return fitted
 

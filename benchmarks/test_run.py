@@ -34,6 +34,8 @@ def test_growth_finds_the_exponent_of_each_figure() -> None:
     assert check["at_ten_times"] == pytest.approx(0.002 * 1_000_000)
     mkdocs = fitted["figures"]["mkdocs s"]
     assert mkdocs["exponent"] == pytest.approx(1.5)
+    # Predicted at ten times the largest size measured, though this figure stops short of it.
+    assert mkdocs["at_ten_times"] == pytest.approx(1_000_000**1.5 / 1e5)
     assert list(mkdocs["values"]) == [1000, 10_000, 30_000]
     assert fitted["figures"]["mkdocs peak MB"]["exponent"] == pytest.approx(0.0, abs=1e-9)
     assert "build s (cold)" not in fitted["figures"]  # never measured
