@@ -3,9 +3,10 @@
 ``render_site`` assembles the folder MkDocs builds from: the hand-written pages of ``docs/``,
 the downloads, and one generated page per record plus the listing pages. Templates live in
 ``kb/templates``; every record field reaches them as untrusted text and is made inert by one
-function, ``kb.render.escape.inert``.
+function, ``kb.render.escape.inert``. A record's page whose reads did not change since the
+previous build is that build's file, not rendered again (``kb.render.dependencies``).
 
-Takes: the export document (``kb.store.database``), the graph (``kb.graph.evidence``), the history
+Takes: the export document (``kb.store.export``), the graph (``kb.graph.evidence``), the history
 (``kb.history``) and the hand-written pages of ``docs/``.
 Gives: the folder of Markdown pages MkDocs builds from (``build/docs``, and ``build/docs-cy``
 in Welsh), with the downloads (``downloads``).
