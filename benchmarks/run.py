@@ -728,8 +728,15 @@ def growth_table(fitted: dict[str, Any], markdown: bool = False) -> str:
         lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
         return "\n".join(lines)
     width = max(len(name) for name, _ in rows) + 2
-    lines = [f"{'':<{width}}" + "".join(f"{cell:>16}" for cell in head)]
-    lines += [f"{name:<{width}}" + "".join(f"{c:>16}" for c in cells) for name, cells in rows]
+    widths = [
+        max(len(cell) for cell in (title, *(cells[i] for _, cells in rows))) + 2
+        for i, title in enumerate(head)
+    ]
+    lines = [f"{'':<{width}}" + "".join(f"{c:>{w}}" for c, w in zip(head, widths, strict=True))]
+    lines += [
+        f"{name:<{width}}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
+        for name, cells in rows
+    ]
     return "\n".join(lines)
 
 
