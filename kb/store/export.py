@@ -169,8 +169,13 @@ def _document(rows: dict[str, list[Row]]) -> Document:
             for row in rows["theme"]
         ],
         "recommendations": [
-            _recommendation(row, former_ids[row["id"]], headlines[row["id"]])
-            | {"themes": themes_of[row["id"]], "responds_to": responds_to[row["id"]]}
+            _recommendation(
+                row,
+                former_ids[row["id"]],
+                headlines[row["id"]],
+                themes=themes_of[row["id"]],
+                responds_to=responds_to[row["id"]],
+            )
             for row in rows["recommendation"]
         ],
         "studies": [_study(row, former_ids[row["id"]]) for row in rows["study"]],
@@ -242,9 +247,15 @@ def _source(row: Row, former_ids: list[str]) -> SourceEntry:
     }
 
 
-def _recommendation(row: Row, former_ids: list[str], headline: Headline) -> RecommendationEntry:
-    """A recommendation's entry; its themes and the recommendations it responds to are filled
-    in from their own tables."""
+def _recommendation(
+    row: Row,
+    former_ids: list[str],
+    headline: Headline,
+    themes: list[str],
+    responds_to: list[str],
+) -> RecommendationEntry:
+    """A recommendation's entry: its row, with its themes and the recommendations it responds
+    to from their own tables."""
     judgement: JudgementEntry | None = None
     if row["judgement_level"] is not None:
         judgement = {
@@ -263,7 +274,7 @@ def _recommendation(row: Row, former_ids: list[str], headline: Headline) -> Reco
         "title": row["title"],
         "title_cy": row["title_cy"],
         "statement": row["statement"],
-        "themes": [],
+        "themes": themes,
         "source": row["source_id"],
         "strength": headline.level,
         "headline": headline.as_dict(),
@@ -272,7 +283,7 @@ def _recommendation(row: Row, former_ids: list[str], headline: Headline) -> Reco
         "addressed_to": row["addressed_to"],
         "involves": row["involves"],
         "wording": row["wording"],
-        "responds_to": [],
+        "responds_to": responds_to,
         "area_of_focus": row["area_of_focus"],
         "evidence_judgement": judgement,
         "note": row["note"],
