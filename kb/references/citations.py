@@ -372,10 +372,10 @@ def recommendation_citation(
     where = location_text(rec["location"])
     address = site.absolute(record_url("recommendation", rec["id"]))
     record = f"recommendation {rec['id']} in {site.name}" + (f", {address}" if address else "")
-    reference = source_reference(source) | {"id": rec["id"], "note": f"{where}; {record}"}
+    cited = source_reference(source)
+    reference = cited | {"id": rec["id"], "note": f"{where}; {record}"}
     return {
-        "text": f"{reference_text(source_reference(source))} {where[0].upper()}{where[1:]}; "
-        f"{record}.",
+        "text": f"{reference_text(cited)} {where[0].upper()}{where[1:]}; {record}.",
         "bibtex": bibtex_entry(reference),
         "ris": ris_entry(reference),
     }
