@@ -12,7 +12,7 @@ two differ. Statements that are not recommendations are "Not judged".
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypedDict
 
 import networkx as nx
@@ -159,18 +159,19 @@ class SiteModel:
             setattr(self, name, NotedMapping(name, getattr(self, name), reads))
 
     def read_value(self, read: Read) -> Any:
-        """What a read gives in this build, for its digest; ``KeyError`` when it gives none."""
+        """What a read gives in this build, for its digest; ``KeyError`` when it gives none.
+        (Digests are worked out between pages, so these lookups are noted against none.)"""
         name, key = read
         if name in NOTED:
-            found = getattr(self, name)
-            return (found.data if isinstance(found, NotedMapping) else found)[key]
-        if name == "study_label":
-            return self.graph.nodes[key]["label"]
-        if name == "related":
-            return related_recommendations(self.graph, key, support=self.support)
-        if name == "uses":
-            return studies_uses(self.graph, key, support=self.support)
-        raise KeyError(read)
+            return getattr(self, name)[key]
+        answers: dict[str, Callable[[str], Any]] = {
+            "study_label": self.study_label,
+            "related": self.related,
+            "uses": self.uses,
+        }
+        if name not in answers:
+            raise KeyError(read)
+        return answers[name](key)
 
     # --- Themes ----------------------------------------------------------------------------
 
