@@ -31,7 +31,7 @@ from markupsafe import Markup
 from kb.brief.html import said_filter
 from kb.errors import PageClash
 from kb.localization import ENGLISH, WELSH, translations
-from kb.records.document import AppraisalEntry, DocumentKey, RecommendationEntry, entries
+from kb.records.document import DOCUMENT_KEYS, AppraisalEntry, RecommendationEntry, entries
 from kb.records.levels import (
     USUAL_CEILING,
     appraised_level,
@@ -819,9 +819,7 @@ def _other_record_pages(writer: PageWriter) -> None:
 
 
 # Every record but an evidence link, which has no page of its own; removed records keep theirs.
-_RECORDS_COUNTED: tuple[DocumentKey, ...] = (
-    "sources", "themes", "recommendations", "studies", "examples", "figures", "removed"
-)  # fmt: skip
+_RECORDS_COUNTED = tuple(key for key in DOCUMENT_KEYS if key != "evidence")
 
 
 def _explorer_rows(m: SiteModel) -> list[dict[str, Any]]:
