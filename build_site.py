@@ -161,8 +161,7 @@ def build_site(
     if full:  # render every generated page too, whatever it read last time
         staged = staging or staging_folder(paths)
         for language in languages:
-            folder = staged if language == ENGLISH else language_folder(staged, language)
-            (folder / READS_FILE).unlink(missing_ok=True)
+            (language_folder(staged, language) / READS_FILE).unlink(missing_ok=True)
     records = _build(site, prepare, reuse=not full)
     assert records.built is not None
     return records.built, records.pages

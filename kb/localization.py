@@ -263,7 +263,7 @@ def translated_navigation(nav: list[Any], gettext_: Any) -> list[Any]:
 def language_folder(folder: Path, language: str) -> Path:
     """``folder``'s namesake for the site in ``language``: ``docs`` → ``docs-cy``, for the
     hand-written pages and the staged ones alike (the English site's are ``folder`` itself)."""
-    return folder.with_name(f"{folder.name}-{language}")
+    return folder if language == ENGLISH else folder.with_name(f"{folder.name}-{language}")
 
 
 @functools.cache
