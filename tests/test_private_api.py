@@ -123,6 +123,9 @@ def test_whoosh_private_reads_give_what_the_public_api_gives(two_segments: Path)
             ]
             assert whoosh_internals.segment_file(reader, postings.COMPACT_EXT) is not None
         assert terms > 50
+    # Each segment stays in separate files: Whoosh copies a compound file's parts into memory
+    # when it opens them (SegmentWriterWithCopy).
+    assert not list(two_segments.glob("*.seg"))
 
 
 def test_our_bm25_scores_are_whoosh_own(tiny_kb: Path) -> None:

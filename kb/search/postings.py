@@ -6,9 +6,9 @@ words hold tens of thousands of postings, and reading them was most of its time.
 segment is written (``CompactWriter``, wrapped around Whoosh's field writer by the index's
 writer), the postings of every word with at least ``COMPACT_MIN_POSTINGS`` of them in the
 ranked fields are also written, as plain arrays of document numbers, weights and field length
-bytes, to one more file of the segment (``.kbpost``; Whoosh packs it into the segment's
-compound file and deletes it with the segment). Reading a word is then a slice of that file.
-Shorter lists, positions (for phrases), and segments without the file are read from Whoosh.
+bytes, to one more file of the segment (``.kbpost``, which Whoosh deletes with the segment).
+Reading a word is then a slice of that file. Shorter lists, positions (for phrases), and
+segments without the file are read from Whoosh.
 """
 
 import pickle

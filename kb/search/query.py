@@ -640,7 +640,7 @@ def _result(hits: Any, hit: Any) -> SearchResult:
 
 
 # One open searcher per index folder, kept while the folder is unchanged: opening one reads
-# every file of the index's segment into memory (a tenth of a second at 10,000 studies).
+# the index's table of contents and opens every file of each segment.
 _SEARCHERS: dict[Path, tuple[tuple[Any, ...], Any]] = {}
 
 

@@ -151,12 +151,16 @@ class _LengthsInMemory:
 class SegmentWriterWithCopy(SegmentWriter):
     """Whoosh's segment writer, whose flush passes every posting through ``copy(field
     writer)`` (then asked to ``write`` its own file into the segment), with the new segment's
-    field lengths read once per field."""
+    field lengths read once per field.
+
+    Its segments are left as separate files (``compound=False``, a public option): Whoosh
+    opens a compound file's parts by copying each into memory, 60 ms of every ``kb search``
+    at 10,000 studies, where a separate file is read only where a query looks."""
 
     fieldwriter: Any
 
     def __init__(self, opened: Any, copy: Callable[[Any], FieldWriterCopy], limitmb: float) -> None:
-        super().__init__(opened, limitmb=limitmb)
+        super().__init__(opened, limitmb=limitmb, compound=False)
         self._copy = copy
 
     def per_document_reader(self) -> Any:
