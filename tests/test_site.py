@@ -41,6 +41,7 @@ from kb.records.urls import record_url
 from kb.render.escape import front_matter, inert, inert_lines, is_safe_url, safe_url
 from kb.render.model import SiteModel
 from kb.render.pages import CurrentPage, environment, relative_path, relative_url, site_path
+from kb.render.site_search import encode_page_kinds, kind_of_page
 from kb.site import record_pages as mkdocs_site
 from kb.site.facts import SiteFacts, site_facts
 from tests.conftest import DATA, Site, site_files
@@ -703,12 +704,42 @@ def test_each_search_index_has_the_kind_of_each_of_its_pages_beside_it(
         if language or path.relative_to(real_site.folder).parts[0] != "cy"
         for match in re.finditer(r'data-pagefind-filter="kind:([^"]+)"', path.read_text())
     )
-    listed = {kind: len(ids.split(" ")) for kind, ids in kinds["kinds"].items()}
-    assert kinds["common"] == "Study" and kinds["common"] not in listed
-    assert listed | {"Study": kinds["pages"] - sum(listed.values())} == dict(marked)
-    assert {len(page) for ids in kinds["kinds"].values() for page in ids.split(" ")} == {
-        len(path.stem.partition("_")[2]) for path in (index / "fragment").iterdir()
-    }
+    assert kinds["common"] == "Study" and kinds["common"] not in kinds["kinds"]
+    pages = [path.stem for path in (index / "fragment").iterdir()]
+    assert Counter(kind_of_page(kinds, page) for page in pages) == marked
+
+
+def test_page_kinds_name_every_page_by_prefix_or_whole_id() -> None:
+    """``encode_page_kinds`` lists a page by the first bits of its id only where no other page
+    shares them; other pages, and ids of another shape, are listed whole."""
+    of = {f"{number:07x}": "Study" for number in range(0, 2**28, 2**28 // 3000)}
+    of |= {f"{number:07x}": "Recommendation" for number in range(7, 2**28, 2**28 // 400)}
+    of |= {"0000001": "Theme", "fffffff": "Theme", "12345678": "Page", "en": "Page"}
+    kinds = encode_page_kinds(of)
+    assert kinds["common"] == "Study" and kinds["pages"] == len(of)
+    assert "0000001" in kinds["kinds"]["Theme"]["exact"]  # shares its first bits with a study
+    assert kinds["kinds"]["Recommendation"]["count"] > 300  # most by prefix
+    assert {page: kind_of_page(kinds, f"en_{page}") for page in of} == of
+    assert kind_of_page(kinds, "en_7777777") == "Study"  # not listed: the commonest kind
+
+
+@pytest.mark.browser
+def test_the_search_worker_reads_the_kinds_file_as_kind_of_page_does(
+    real_site: Site, real_url: str, page: Any
+) -> None:
+    index = real_site.folder / "pagefind"
+    kinds = json.loads(gzip.decompress((index / "kb-kinds.json.gz").read_bytes()))
+    pages = sorted(path.stem for path in (index / "fragment").iterdir())
+    source = (real_site.folder / "javascripts" / "kb-search.js").read_text()
+    page.goto(real_url)
+    worker_says = page.evaluate(
+        """([source, kinds, pages]) => {
+             const of = new Function(`${source}; return kindsReader`)()(kinds)
+             return pages.map(id => of(id) || kinds.common)
+           }""",
+        [source, kinds, pages],
+    )
+    assert worker_says == [kind_of_page(kinds, id) for id in pages]
 
 
 # --- What the pages say --------------------------------------------------------------------

@@ -33,7 +33,7 @@ let groupWords = []              // each synonym group's terms as words, as a qu
 // Each page's kind ("Recommendation", "Study"…) by its Pagefind id, from
 // pagefind/kb-kinds.json.gz (kb/render/site_search.py), written beside the index: the pages
 // of every kind but the commonest are listed, and a page not listed is of the commonest kind.
-let kinds = { common: "Study", of: new Map() }
+let kinds = { common: "Study", of: () => undefined }
 
 function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
@@ -117,6 +117,50 @@ async function json(path) {
   return new Response(unpacked).json()
 }
 
+/* The values a kinds file's list holds: sorted numbers written as the gaps between them, each
+   in Rice code (its high part in unary, then `rice` low bits), in base 64. */
+function riceDecode(coded, rice, count) {
+  const bytes = Uint8Array.from(atob(coded), c => c.charCodeAt(0))
+  let position = 0
+  const bit = () => (bytes[position >> 3] >> (7 - (position++ & 7))) & 1
+  const values = []
+  let previous = -1
+  for (let n = 0; n < count; n++) {
+    let high = 0
+    while (bit())
+      high++
+    let low = 0
+    for (let i = 0; i < rice; i++)
+      low = low * 2 + bit()
+    previous += 1 + high * 2 ** rice + low
+    values.push(previous)
+  }
+  return values
+}
+
+/* A page's kind by its Pagefind id ("en_3f2a9c1"), or undefined for the commonest kind, from
+   the kinds file (`encode_page_kinds` in kb/render/site_search.py): a page is listed by its
+   whole id, or by the first `bits` bits of its seven hexadecimal digits, which no other
+   page's id starts with. */
+function kindsReader({ bits, kinds: listed }) {
+  const byId = new Map(), byPrefix = new Map()
+  for (const [kind, { exact, count, rice, prefixes }] of Object.entries(listed)) {
+    for (const id of exact ? exact.split(" ") : [])
+      byId.set(id, kind)
+    for (const prefix of riceDecode(prefixes, rice, count))
+      byPrefix.set(prefix, kind)
+  }
+  const scale = 2 ** (28 - bits)
+  return id => {
+    const page = id.slice(id.indexOf("_") + 1)
+    if (byId.has(page))
+      return byId.get(page)
+    if (/^[0-9a-f]{7}$/.test(page))
+      return byPrefix.get(Math.floor(parseInt(page, 16) / scale))
+    return undefined
+  }
+}
+
 async function setup() {
   pagefind = await import(new URL("pagefind/pagefind.js", root).href)
   // This is already a worker: Pagefind is told not to start another of its own.
@@ -134,16 +178,14 @@ async function setup() {
     console.warn("kb search: no synonyms", synonyms.reason)
   groupWords = vocabulary.groups.map(group => group.map(term =>
     words(term).map(ukSpelling).filter(word => !STOPWORDS.has(word))))
-  if (pageKinds.status === "fulfilled") {
-    const { common, pages: count, kinds: listed } = pageKinds.value
-    kinds = { common, of: new Map() }
-    for (const [kind, ids] of Object.entries(listed))
-      for (const id of ids.split(" "))
-        kinds.of.set(id, kind)
-    pages = count || 1
-  } else {
+  try {
+    if (pageKinds.status === "rejected")
+      throw pageKinds.reason
+    kinds = { common: pageKinds.value.common, of: kindsReader(pageKinds.value) }
+    pages = pageKinds.value.pages || 1
+  } catch (error) {
     // Without it, a page's kind is learnt when its data is read (the reranked candidates).
-    console.warn("kb search: no page kinds", pageKinds.reason)
+    console.warn("kb search: no page kinds", error)
   }
   // Pagefind's first real search costs 100 ms or more beyond a later one's: setting up its
   // word splitter (Intl.Segmenter), compiling its WebAssembly search and unpacking code, and
@@ -162,7 +204,7 @@ async function setup() {
 function kindOf(entry) {
   if (entry.data)
     return (entry.data.filters.kind || ["Page"])[0]
-  return kinds.of.get(entry.result.id.slice(entry.result.id.indexOf("_") + 1)) || kinds.common
+  return kinds.of(entry.result.id) || kinds.common
 }
 
 /* Each page a part's alternatives find, at its best score. A word no page holds is tried
