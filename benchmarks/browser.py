@@ -11,8 +11,10 @@ opens its home page in Debian's Chromium through Playwright, and prints one JSON
 - ``repeat_ms``: the same for further queries (the median), once the worker is warm;
 - ``query_bytes``: what the browser fetched for search from loading the page until the first
   query's results were shown: the worker, Pagefind's library, its WebAssembly, the index
-  chunks and the fragments of the results shown (as served, uncompressed: a host that
-  compresses sends less).
+  chunks and the fragments of the results shown, headers included, as a static host sends
+  them: text (JavaScript, JSON, CSS, HTML) gzipped on the way, as GitHub Pages, Netlify and
+  Cloudflare do, and Pagefind's index files as they are, compressed already;
+- ``query_bytes_uncompressed``: the same files from a host that compresses nothing.
 
 Times are taken inside the page (``performance.now()``), so the driver's round trips are not
 counted.
@@ -20,6 +22,7 @@ counted.
 
 import argparse
 import functools
+import gzip
 import json
 import statistics
 import sys
@@ -27,7 +30,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 from tests.chromium import ARGS, CHROMIUM
@@ -87,13 +90,55 @@ def _bytes(request: Any) -> int:
     return int(sizes["responseBodySize"] + sizes["responseHeadersSize"])
 
 
-class _Quiet(SimpleHTTPRequestHandler):
+# What a static host compresses as it sends it (text); other files go as they are stored.
+_TEXT = frozenset({".html", ".js", ".json", ".css", ".svg", ".xml", ".txt"})
+
+
+@functools.cache
+def _gzipped(path: Path, modified: float) -> bytes:
+    return gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+
+
+def _stored_bytes(site: Path, request: Any) -> int:
+    """What ``request`` would have cost from a host that compresses nothing: the file as
+    stored, unless the browser had it already, and the headers sent."""
+    sizes = request.sizes()
+    if not sizes["responseBodySize"]:
+        return int(sizes["responseHeadersSize"])
+    path = site / unquote(urlsplit(request.url).path).lstrip("/")
+    if path.is_dir():
+        path = path / "index.html"
+    return path.stat().st_size + int(sizes["responseHeadersSize"])
+
+
+class _Host(SimpleHTTPRequestHandler):
+    """Python's file server, sending text gzipped to a browser that accepts it, as a static
+    host does."""
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if path.suffix not in _TEXT or not path.is_file():
+            super().do_GET()
+            return
+        if "gzip" not in self.headers.get("Accept-Encoding", ""):
+            super().do_GET()
+            return
+        body = _gzipped(path, path.stat().st_mtime)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
 
 def serve(site: Path) -> ThreadingHTTPServer:
-    handler = functools.partial(_Quiet, directory=str(site))
+    handler = functools.partial(_Host, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -118,9 +163,9 @@ def measure(site: Path, queries: list[str], timeout_ms: int = 60_000) -> dict[st
                 timings.append(page.evaluate(_TYPE_AND_WAIT, query))
                 if number == 0:
                     page.wait_for_load_state("networkidle")
-                    query_bytes = sum(
-                        _bytes(request) for request in fetched if _for_search(request.url)
-                    )
+                    searched = [request for request in fetched if _for_search(request.url)]
+                    query_bytes = sum(_bytes(request) for request in searched)
+                    uncompressed = sum(_stored_bytes(site, request) for request in searched)
                 page.evaluate(_CLEAR)
             browser.close()
     finally:
@@ -130,6 +175,7 @@ def measure(site: Path, queries: list[str], timeout_ms: int = 60_000) -> dict[st
         "first_ms": timings[0],
         "repeat_ms": statistics.median(timings[1:]) if len(timings) > 1 else None,
         "query_bytes": query_bytes,
+        "query_bytes_uncompressed": uncompressed,
         "queries": queries,
     }
 

@@ -1,7 +1,8 @@
 """The benchmark's growth fit (`benchmarks/run.py`): how a figure grows with the number of
-studies, from the sizes measured so far."""
+studies, from the sizes measured so far; and how it runs and times each step."""
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,10 @@ def test_growth_reads_every_size_measured_so_far(
         (tmp_path / f"{size}.json").write_text(json.dumps(figures(size, size / 100, None)))
     (tmp_path / "real.json").write_text(json.dumps({"label": "real"}))
     assert [found["label"] for found in run.measured_sizes()] == ["1000", "10000"]
+
+
+def test_run_gives_the_exit_code_and_kills_a_child_at_its_deadline() -> None:
+    finished = run.run([sys.executable, "-c", "import sys; sys.exit(3)"])
+    assert finished.returncode == 3
+    stopped = run.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+    assert stopped.returncode is None and stopped.seconds < 29
