@@ -4,10 +4,11 @@
  * Material hands each query to a web worker that answers in its message format (SETUP → READY,
  * QUERY → RESULT; see Material's "custom search" documentation). This worker asks Pagefind,
  * whose index is built over the finished site and fetched in small pieces, so a query costs a
- * few kilobytes however large the site. Like `kb search`, it also searches each synonym of the
- * query's words (search/kb-search.json, from kb/data/synonyms.yaml) and the UK spelling of US
- * ones, and weighs each kind of record as `kb search` does (a recommendation before a study for
- * the same match). When no recommendation matches the whole query, the first result says so
+ * few kilobytes however large the site. Like `kb search`, it finds the synonyms of the
+ * query's words (kb/data/synonyms.yaml: each page is indexed with the synonyms of its words,
+ * `synonyms_to_add` in kb/render/site_search.py, so they cost no more fetches) and searches
+ * the UK spelling of US ones, and weighs each kind of record as `kb search` does (a
+ * recommendation before a study for the same match). When no recommendation matches the whole query, the first result says so
  * and points to the nearest one.
  *
  * Everything shown is escaped here or by Pagefind: record text is untrusted.
@@ -18,16 +19,21 @@ const SETUP = 0, READY = 1, QUERY = 2, RESULT = 3
 const STATEMENTS = new Set(
   ["Recommendation", "Key message", "Recurring recommendation", "Government action"])
 const SHOWN = 10                 // results shown, as Material's own search shows them
-const VARIANT_WEIGHT = 0.8       // a synonym or spelling variant counts a little less
 const RERANKED = SHOWN           // candidates read and scored again by where their words are
-const READ_EARLY = SHOWN / 2     // read before the synonyms' results are in (`searchAll`)
 const TITLE_BONUS = 1            // a title holding every part of the query doubles a score
 const PHRASE_BONUS = 1.5         // the query's words in their order count half as much again
 const COVERAGE_POWER = 1.5       // a page holding half the query's parts scores a third
 
 const root = new URL("..", self.location.href)   // this file is javascripts/kb-search.js
 let pagefind = null
-let vocabulary = { groups: [], endings: [], stems: {}, priors: {}, language: "en", messages: {} }
+// search/kb-search.json (kb/render/site_search.py): the synonym groups, the US-to-UK spelling
+// folds, the stop words, the kinds' priors, the mark that starts a page's added synonyms, and
+// the messages in the site's language.
+let vocabulary = {
+  groups: [], endings: [], stems: {}, stopwords: [], priors: {}, mark: "\u2042", language: "en",
+  messages: {}
+}
+let stopwords = new Set()
 let pages = 1                    // how many pages the index holds
 let groupWords = []              // each synonym group's terms as words, as a query is read
 // Each page's kind ("Recommendation", "Study"…) by its Pagefind id, from
@@ -62,19 +68,18 @@ function same(a, b) {
   return a === b || a === `${b}s` || b === `${a}s` || a === `${b}es` || b === `${a}es`
 }
 
-// Words that carry no topic of their own, left out of a query as `kb search` leaves them out.
-const STOPWORDS = new Set(("a an and are as at be but by can do does for from how i if in into " +
-  "is it its of on or our should so such than that the their them then there these they this " +
-  "to was we were what when where which who why will with would you your about after all also " +
-  "any between each more most other same some very").split(" "))
+/* A text's words as a query's are searched: in UK spelling, without stop words. */
+function searchWords(text) {
+  return words(text).map(ukSpelling).filter(word => !stopwords.has(word))
+}
 
 /*
- * The parts of a query, each a list of alternatives to search for: a word with its UK
- * spelling, or a synonym group's term found in the query (one or more words) with the
- * group's other terms. Alternatives other than the query's own words weigh a little less.
+ * The parts of a query, each searched on its own: a word in its UK spelling, or a synonym
+ * group's term found in the query (one or more words), with the group's other terms, which
+ * the pages are indexed with and a title may hold instead.
  */
 function parts(query) {
-  const tokens = words(query).map(ukSpelling).filter(word => !STOPWORDS.has(word))
+  const tokens = searchWords(query)
   const covered = new Array(tokens.length).fill(null)
   const found = []
   for (const terms of groupWords) {
@@ -86,12 +91,12 @@ function parts(query) {
           continue
         if (!term.every((word, i) => same(word, tokens[start + i])))
           continue
-        const own = tokens.slice(start, start + term.length).join(" ")
-        const alternatives = [{ text: own, weight: 1 }]
-        for (const other of terms)
-          if (other.length && other.join(" ") !== term.join(" "))
-            alternatives.push({ text: other.join(" "), weight: VARIANT_WEIGHT, synonym: true })
-        const part = { start, alternatives }
+        const text = tokens.slice(start, start + term.length).join(" ")
+        const synonyms = terms.filter(other => other.length && other.join(" ") !== term.join(" "))
+          .map(other => other.join(" "))
+        // The term as the group writes it is searched too: it is what the pages holding one of
+        // its synonyms were indexed with ("anonymised cvs" finds "anonymised CV").
+        const part = { start, text, synonyms, searched: [...new Set([text, term.join(" ")])] }
         found.push(part)
         covered.fill(part, start, start + term.length)
       }
@@ -99,7 +104,7 @@ function parts(query) {
   }
   tokens.forEach((token, index) => {
     if (!covered[index])
-      found.push({ start: index, alternatives: [{ text: token, weight: 1 }] })
+      found.push({ start: index, text: token, synonyms: [], searched: [token] })
   })
   return found.sort((a, b) => a.start - b.start)
 }
@@ -176,8 +181,8 @@ async function setup() {
     vocabulary = synonyms.value
   else
     console.warn("kb search: no synonyms", synonyms.reason)
-  groupWords = vocabulary.groups.map(group => group.map(term =>
-    words(term).map(ukSpelling).filter(word => !STOPWORDS.has(word))))
+  stopwords = new Set(vocabulary.stopwords)
+  groupWords = vocabulary.groups.map(group => group.map(searchWords))
   try {
     if (pageKinds.status === "rejected")
       throw pageKinds.reason
@@ -207,9 +212,9 @@ function kindOf(entry) {
   return kinds.of(entry.result.id) || kinds.common
 }
 
-/* Each page a part's alternatives find, at its best score. A word no page holds is tried
-   again by its first letters, so a misspelling still finds something ("bereavment"). */
-async function alternativeResults(word) {
+/* The pages a part finds. A word no page holds is tried again by its first letters, so a
+   misspelling still finds something ("bereavment"). */
+async function partResults(word) {
   let { results } = await pagefind.search(word)
   for (let cut = word.length - 1; !results.length && !word.includes(" ") &&
        cut >= Math.max(4, Math.ceil(word.length * 0.6)); cut--)
@@ -217,34 +222,14 @@ async function alternativeResults(word) {
   return results
 }
 
-/* The same words in another order ("data on ethnicity", "ethnicity data") find the same
-   pages with the same scores in Pagefind: each set of words is looked up once. */
-function wordSet(text) {
-  return [...new Set(text.split(" "))].sort().join(" ")
-}
-
-/* A part's alternatives, looked up together (each may fetch a chunk of the index): the
-   results for the query's own words as soon as they come (`own`), and each page the part's
-   alternatives find, at its best score, once all have come (`scores`). */
-function lookUp(part) {
-  const lookups = new Map()
-  for (const alternative of part.alternatives)
-    if (!lookups.has(wordSet(alternative.text)))
-      lookups.set(wordSet(alternative.text), alternativeResults(alternative.text))
-  const found = part.alternatives.map(alternative => lookups.get(wordSet(alternative.text)))
-  const scores = Promise.all(found).then(results => {
-    const best = new Map()
-    part.alternatives.forEach((alternative, index) => {
-      for (const result of results[index]) {
-        const score = result.score * alternative.weight
-        const known = best.get(result.id)
-        if (!known || score > known.score)
-          best.set(result.id, { result, score })
-      }
-    })
-    return best
-  })
-  return { own: found[0], scores }
+/* Each page a part finds, at its best score. */
+async function lookUp(part) {
+  const best = new Map()
+  for (const results of await Promise.all(part.searched.map(partResults)))
+    for (const result of results)
+      if (!best.has(result.id) || result.score > best.get(result.id).score)
+        best.set(result.id, { result, score: result.score })
+  return best
 }
 
 /*
@@ -277,18 +262,7 @@ function rank(partsScores, found) {
    in one round of fetches with the best statement among the rest when the answer names it. */
 async function searchAll(query) {
   const found = parts(query)
-  const lookups = found.map(lookUp)
-  // The pages the query's own words rank highest are nearly always among those shown: they are
-  // read while its synonyms and spellings are still searched, leaving fewer to read after.
-  // Pagefind keeps what it has read, so the rerank does not fetch them again; a failure here
-  // is the rerank's to report.
-  Promise.all(lookups.map(lookup => lookup.own)).then(results => {
-    const ownScores = results.map(own => new Map(own.map(result =>
-      [result.id, { result, score: result.score }])))
-    return Promise.all(rank(ownScores, found).slice(0, READ_EARLY).map(entry =>
-      entry.result.data()))
-  }).catch(() => {})
-  const ranked = rank(await Promise.all(lookups.map(lookup => lookup.scores)), found)
+  const ranked = rank(await Promise.all(found.map(lookUp)), found)
   const candidates = ranked.slice(0, RERANKED)
   // A rerank only raises the pages it reads, so the best statement below them keeps its place
   // among the rest. It is the nearest recommendation when none is among the candidates, and
@@ -324,21 +298,49 @@ function holds(textWords, word) {
  * words in their order, comes first.
  */
 async function rerank(candidates, query, found) {
-  const phrase = words(query).filter(word => !STOPWORDS.has(word)).map(ukSpelling).join(" ")
+  const phrase = searchWords(query).join(" ")
   await Promise.all(candidates.map(async entry => {
     entry.data = await entry.result.data()
     const kind = kindOf(entry)  // as read, should the list of kinds be missing
     entry.score *= kindPrior(kind) / kindPrior(entry.kind)
     entry.kind = kind
     const title = words(entry.data.meta.title || "").map(ukSpelling)
-    const inTitle = found.filter(part => part.alternatives.some(alternative =>
-      words(alternative.text).every(word => holds(title, word)))).length
+    const inTitle = found.filter(part => [part.text, ...part.synonyms].some(term =>
+      term.split(" ").every(word => holds(title, word)))).length
     entry.score *= 1 + TITLE_BONUS * inTitle / found.length
-    const text = words(entry.data.content || "").map(ukSpelling)
-      .filter(word => !STOPWORDS.has(word)).join(" ")
+    const text = searchWords(ownText(entry.data)).join(" ")
     if (found.length > 1 && text.includes(phrase))
       entry.score *= PHRASE_BONUS
   }))
+}
+
+/* A page's own text: Pagefind's copy of its searchable text without the synonyms it was
+   indexed with, which follow the mark. */
+function ownText(data) {
+  const content = data.content || ""
+  const cut = content.lastIndexOf(` ${vocabulary.mark} `)
+  return cut < 0 ? content : content.slice(0, cut)
+}
+
+/* Whether Pagefind's excerpt of a page, or of a section, came from the page's own text rather
+   than from the synonyms it was indexed with. */
+function ownExcerpt(excerpt, own) {
+  const plain = excerpt.replace(/<[^>]*>/g, "")
+  return !plain.includes(vocabulary.mark) && own.includes(plain)
+}
+
+/* About thirty words of a page's own text, from a little before the first word of the query
+   (or of a synonym of it) the text holds, each such word marked: for a page Pagefind found by
+   a synonym it was indexed with, whose excerpt would show the synonyms instead. */
+function excerptOfOwnText(own, query) {
+  const wanted = parts(query).flatMap(part => [part.text, ...part.synonyms])
+    .flatMap(term => term.split(" "))
+  const tokens = own.split(/\s+/).filter(Boolean)
+  const matches = token => searchWords(token).some(word => wanted.some(w => same(word, w)))
+  const start = Math.max(0, tokens.findIndex(matches) - 5)
+  return tokens.slice(start, start + 30)
+    .map(token => matches(token) ? `<mark>${escapeHtml(token)}</mark>` : escapeHtml(token))
+    .join(" ")
 }
 
 /* A message in the site's language (search/kb-search.json, from kb/locale), with its
@@ -374,16 +376,18 @@ async function items(entry, query) {
   const data = entry.data || await entry.result.data()
   const kind = (data.filters.kind || ["Page"])[0]
   const tags = [kind, ...(data.meta.level ? [data.meta.level] : [])].map(escapeHtml)
+  const own = ownText(data)
   const page = {
     location: address(data.url),
     title: escapeHtml(data.meta.title || data.url),
-    text: data.excerpt,
+    text: ownExcerpt(data.excerpt, own) ? data.excerpt : excerptOfOwnText(own, query),
     score: entry.score,
     terms: terms(query),
     tags
   }
   const sections = (data.sub_results || [])
     .filter(section => section.url !== data.url && section.url.includes("#"))
+    .filter(section => ownExcerpt(section.excerpt, own))
     .slice(0, 2)
     .map((section, index) => ({
       location: address(section.url),

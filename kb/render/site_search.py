@@ -1,11 +1,14 @@
 """What the site's search needs besides Pagefind's index: the command-line search's synonym
-groups and spelling folds, as JSON for the search worker (docs/javascripts/kb-search.js).
+groups, spelling folds and stop words, as JSON for the search worker
+(docs/javascripts/kb-search.js), and the synonyms each page is indexed with.
 
 The site is searched by Pagefind, run over the built site (``build_site.py``), behind
 Material's search box: Material hands each query to a web worker of ours, which asks
-Pagefind for it and for each synonym and spelling variant, ranks recommendations before other
-records for the same match, and answers in Material's format. Expanding queries rather than
-the index keeps the pages' text, and so the excerpts, as written.
+Pagefind for each part of it in UK spelling, ranks recommendations before other records for
+the same match, and answers in Material's format. Synonyms are added to the index, not the
+query (``synonyms_to_add``, written into each page by ``kb.site.plugins``), so that a query
+fetches the index chunks of its own words only; the worker shows a page's own words, not the
+added ones.
 
 Beside each Pagefind index goes the kind of each of its pages (``write_page_kinds``), so that
 the worker weighs every candidate by its kind, and finds the nearest recommendation, without
@@ -15,28 +18,99 @@ fetching the pages' data.
 import base64
 import gzip
 import json
+import re
+import unicodedata
 from collections import Counter
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from kb.localization import ENGLISH, translations
 from kb.records.vocabularies import RecommendationKind
 from kb.render.pages import SEARCH_KINDS
-from kb.search.analysis import PRIOR, load_synonyms, spelling_folds
+from kb.search.analysis import PRIOR, load_synonyms, spelling_folds, uk_spelling
 
 VOCABULARY = Path("search") / "kb-search.json"
 
+# Words that carry no topic of their own, left out of a query (and of a page's text where
+# synonyms are looked for in it), as `kb search` leaves them out.
+STOPWORDS = frozenset(
+    (  # noqa: SIM905 (a list of words, read as words)
+        "a an and are as at be but by can do does for from how i if in into is it its of on or "
+        "our should so such than that the their them then there these they this to was we were "
+        "what when where which who why will with would you your about after all also any "
+        "between each more most other same some very"
+    ).split()
+)
+# Starts the synonyms added to a page's searchable text (``synonyms_to_add``), which the
+# worker finds in Pagefind's copy of the text (``content``) and leaves out of what it shows.
+SYNONYMS_MARK = "⁂"
+
 
 def search_vocabulary() -> dict[str, Any]:
-    """The synonym groups (lower case) and the US-to-UK spelling folds."""
+    """The synonym groups (lower case), the US-to-UK spelling folds and the stop words."""
     folds = spelling_folds()
     return {
         "groups": [[term.lower() for term in group.terms] for group in load_synonyms()],
-        # JavaScript writes a replacement's groups as $1, not \1.
+        # JavaScript writes a replacement's groups as $1, not \\1.
         "endings": [[pattern, repl.replace("\\1", "$1")] for pattern, repl in folds["endings"]],
         "stems": folds["stems"],
+        "stopwords": sorted(STOPWORDS),
         "priors": search_priors(),
+        "mark": SYNONYMS_MARK,
     }
+
+
+def search_words(text: str) -> list[str]:
+    """The words of ``text`` as the search worker reads a query (``words`` and ``parts`` in
+    docs/javascripts/kb-search.js): lower case, without accents or a possessive 's, "anti-racist"
+    as two words, in UK spelling, without stop words."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = _POSSESSIVE.sub("", _ACCENTS.sub("", folded))
+    return [uk_spelling(word) for word in _WORD.findall(folded) if word not in STOPWORDS]
+
+
+_ACCENTS = re.compile("[\u0300-\u036f]")
+_POSSESSIVE = re.compile(r"['’]s\b")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _forms(word: str) -> frozenset[str]:
+    """A word and the words the worker takes for it: with or without a plural -s or -es."""
+    forms = {word, f"{word}s", f"{word}es"}
+    forms |= {word[:-1]} if word.endswith("s") else set()
+    forms |= {word[:-2]} if word.endswith("es") else set()
+    return frozenset(forms)
+
+
+@cache
+def _group_terms() -> tuple[tuple[tuple[str, tuple[frozenset[str], ...]], ...], ...]:
+    """Each synonym group's terms, each with its words' forms (``_forms``)."""
+    return tuple(
+        tuple((term, tuple(_forms(word) for word in search_words(term))) for term in group.terms)
+        for group in load_synonyms()
+    )
+
+
+def synonyms_to_add(title: str, text: str) -> list[str]:
+    """The synonyms to index with a page titled ``title`` whose searchable text is ``text``
+    (the title included): for each synonym group one of whose terms the title or the text
+    holds (every word of it somewhere, as Pagefind finds a term's words), the group's other
+    terms that the title, or the text, lacks. As ``kb search`` matches synonyms field by field,
+    a synonym of a word of the title is added even when the rest of the page has it. Words are
+    read as the worker reads a query (``search_words``), a plural -s aside.
+
+    Added at index time, a synonym is found by searching for the query's own words, so a query
+    fetches their chunks of the index only, not every synonym's as well.
+    """
+    added: dict[str, None] = {}
+    for part in (title, text):
+        present = set(search_words(part))
+        for group in _group_terms():
+            found = [term for term, forms in group if forms and all(f & present for f in forms)]
+            if found:
+                added |= {term: None for term, forms in group if term not in found and forms}
+    return list(added)
 
 
 def search_priors() -> dict[str, float]:

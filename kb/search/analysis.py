@@ -116,14 +116,18 @@ class UkSpelling(Filter):
 
     def __call__(self, tokens: Iterable[Any]) -> Iterator[Any]:
         for token in tokens:
-            text = token.text
-            for pattern, replacement in _US_SPELLING:
-                text = pattern.sub(replacement, text)
-            for us, uk in _US_STEMS.items():
-                if text.startswith(us) and not text.startswith(uk):
-                    text = uk + text[len(us) :]
-            token.text = text
+            token.text = uk_spelling(token.text)
             yield token
+
+
+def uk_spelling(word: str) -> str:
+    """The UK spelling of a lower-case US word ("anonymized" → "anonymised"), or the word."""
+    for pattern, replacement in _US_SPELLING:
+        word = pattern.sub(replacement, word)
+    for us, uk in _US_STEMS.items():
+        if word.startswith(us) and not word.startswith(uk):
+            word = uk + word[len(us) :]
+    return word
 
 
 def _filter_chain(stem: bool, synonyms: bool = True) -> Any:

@@ -44,6 +44,8 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from kb.render.site_search import SYNONYMS_MARK, synonyms_to_add
+
 SEARCH_INDEX = Path("search") / "search_index.json"
 # Files MkDocs and Material write on every build, dirty or not, whatever changed.
 ALWAYS_WRITTEN = (SEARCH_INDEX, Path("sitemap.xml"), Path("sitemap.xml.gz"), Path("404.html"))
@@ -224,8 +226,34 @@ class IndexWithPagefind(BasePlugin):  # type: ignore[type-arg]
             attributes += f' data-pagefind-meta="level:{html.escape(search["level"])}"'
         searchable = searchable.replace(" data-search-exclude", " data-pagefind-ignore")
         searchable = searchable.replace("<h1", f'<h1 data-pagefind-weight="{TITLE_WEIGHT}"', 1)
-        page.content = f"<div data-pagefind-body {attributes}>\n{searchable}</div>\n{rest}"
+        page.content = (
+            f"<div data-pagefind-body {attributes}>\n{searchable}"
+            f"{_synonyms_element(searchable)}</div>\n{rest}"
+        )
         return context
+
+
+def _synonyms_element(searchable: str) -> str:
+    """A hidden element holding the synonyms to index with a page (``synonyms_to_add``), after
+    the mark the search worker cuts them off at; empty when there are none."""
+    title = _TITLE.search(searchable)
+    added = synonyms_to_add(_text(title.group(1)) if title else "", _text(searchable))
+    if not added:
+        return ""
+    terms = html.escape(", ".join(added))
+    return f'<div hidden data-pagefind-weight="{SYNONYM_WEIGHT}">{SYNONYMS_MARK} {terms}</div>\n'
+
+
+def _text(fragment: str) -> str:
+    return html.unescape(_TAG.sub(" ", fragment))
+
+
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)
+# How much a synonym added to a page weighs in the site's search against the page's own
+# words, wherever the word it stands for is (weighing those of a title as the title weighs
+# ranked studies titled with a synonym above the recommendations the query's own words name).
+SYNONYM_WEIGHT = 0.8
 
 
 _PAGE = {"kind": "Page"}

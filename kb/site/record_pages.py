@@ -52,7 +52,17 @@ log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
 PLUGIN = "kb/records"
 # The code that shapes every page besides the generated Markdown: a change to it renders all.
-SITE_CODE = (Path(__file__).parent, Path(__file__).parent.parent / "locale")  # kb/site, kb/locale
+# The code and data every page's HTML rests on: kb/site, kb/locale, and the synonyms each
+# page is indexed with (``kb.site.plugins``: kb/data/synonyms.yaml, read and matched by
+# kb/render/site_search.py with kb/search/analysis.py's spellings).
+_PACKAGE = Path(__file__).parent.parent
+SITE_CODE = (
+    _PACKAGE / "site",
+    _PACKAGE / "locale",
+    _PACKAGE / "data" / "synonyms.yaml",
+    _PACKAGE / "render" / "site_search.py",
+    _PACKAGE / "search" / "analysis.py",
+)
 # What the site was built from, kept in the site (a small file, not a page).
 SITE_STAMP = ".kb-site-inputs.json"
 # The record folders a preview watches (besides the hand-written pages and the theme).
