@@ -5,11 +5,11 @@
  * QUERY → RESULT; see Material's "custom search" documentation). This worker asks Pagefind,
  * whose index is built over the finished site and fetched in small pieces, so a query costs a
  * few kilobytes however large the site. Like `kb search`, it finds the synonyms of the
- * query's words (kb/data/synonyms.yaml: each page is indexed with the synonyms of its words,
- * `synonyms_to_add` in kb/render/site_search.py, so they cost no more fetches) and searches
- * the UK spelling of US ones, and weighs each kind of record as `kb search` does (a
- * recommendation before a study for the same match). When no recommendation matches the whole query, the first result says so
- * and points to the nearest one.
+ * query's words (kb/data/synonyms.yaml: each page is indexed with the synonyms its words lack,
+ * `synonyms_to_add` in kb/render/site_search.py, so they cost no more fetches), searches the
+ * UK spelling of US words, and weighs each kind of record as `kb search` does (a
+ * recommendation before a study for the same match). When no recommendation matches the whole
+ * query, the first result says so and points to the nearest one.
  *
  * Everything shown is escaped here or by Pagefind: record text is untrusted.
  */

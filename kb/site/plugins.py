@@ -250,9 +250,9 @@ def _text(fragment: str) -> str:
 
 _TAG = re.compile(r"<[^>]*>")
 _TITLE = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)
-# How much a synonym added to a page weighs in the site's search against the page's own
-# words, wherever the word it stands for is (weighing those of a title as the title weighs
-# ranked studies titled with a synonym above the recommendations the query's own words name).
+# How much a synonym added to a page weighs in the site's search against the page's own words:
+# a little less, wherever the word it stands for is. (Weighing a title's synonyms as the title
+# weighs put studies titled with a synonym above the recommendations the query names.)
 SYNONYM_WEIGHT = 0.8
 
 

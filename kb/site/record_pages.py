@@ -51,10 +51,10 @@ from kb.site_config import read_site_info
 log = logging.getLogger(f"mkdocs.plugins.{__name__}")
 
 PLUGIN = "kb/records"
-# The code that shapes every page besides the generated Markdown: a change to it renders all.
-# The code and data every page's HTML rests on: kb/site, kb/locale, and the synonyms each
-# page is indexed with (``kb.site.plugins``: kb/data/synonyms.yaml, read and matched by
-# kb/render/site_search.py with kb/search/analysis.py's spellings).
+# The code and data that shape every page besides the generated Markdown, so that a change to
+# them renders all: kb/site, kb/locale, and the synonyms each page is indexed with
+# (kb/data/synonyms.yaml, matched by kb/render/site_search.py with kb/search/analysis.py's
+# spellings).
 _PACKAGE = Path(__file__).parent.parent
 SITE_CODE = (
     _PACKAGE / "site",
