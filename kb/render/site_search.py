@@ -65,11 +65,21 @@ def search_words(text: str) -> list[str]:
     """The words of ``text`` as the search worker reads a query (``words`` and ``parts`` in
     docs/javascripts/kb-search.js): lower case, without accents or a possessive 's, "anti-racist"
     as two words, in UK spelling, without stop words."""
+    return [_uk_spelling(word) for word in _plain_words(text) if word not in STOPWORDS]
+
+
+def _plain_words(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKD", text.lower())
-    folded = _POSSESSIVE.sub("", _ACCENTS.sub("", folded))
-    return [uk_spelling(word) for word in _WORD.findall(folded) if word not in STOPWORDS]
+    return _WORD.findall(_POSSESSIVE.sub("", _ACCENTS.sub("", folded)))
 
 
+def _word_set(text: str) -> set[str]:
+    """The distinct ``search_words`` of ``text``, each spelt once: for a page's whole text."""
+    return {_uk_spelling(word) for word in set(_plain_words(text)) - STOPWORDS}
+
+
+# A page's words are mostly words other pages have: each is spelt once per build.
+_uk_spelling = cache(uk_spelling)
 _ACCENTS = re.compile("[\u0300-\u036f]")
 _POSSESSIVE = re.compile(r"['’]s\b")
 _WORD = re.compile(r"[^\W_]+")
@@ -103,14 +113,34 @@ def synonyms_to_add(title: str, text: str) -> list[str]:
     Added at index time, a synonym is found by searching for the query's own words, so a query
     fetches their chunks of the index only, not every synonym's as well.
     """
+    groups = _group_terms()
     added: dict[str, None] = {}
     for part in (title, text):
-        present = set(search_words(part))
-        for group in _group_terms():
-            found = [term for term, forms in group if forms and all(f & present for f in forms)]
+        present = _word_set(part)
+        candidates = {number for word in present for number in _groups_of_word().get(word, ())}
+        for number in sorted(candidates):
+            group = groups[number]
+            found = [term for term, forms in group if _holds(present, forms)]
             if found:
-                added |= {term: None for term, forms in group if term not in found and forms}
+                added |= {term: None for term, forms in group if forms and term not in found}
     return list(added)
+
+
+@cache
+def _groups_of_word() -> dict[str, set[int]]:
+    """The synonym groups (by place in ``_group_terms``) with a term whose first word takes
+    each form: the only groups a page without that word need not be looked at for."""
+    found: dict[str, set[int]] = {}
+    for number, group in enumerate(_group_terms()):
+        for _, forms in group:
+            for form in forms[0] if forms else ():
+                found.setdefault(form, set()).add(number)
+    return found
+
+
+def _holds(present: set[str], forms: tuple[frozenset[str], ...]) -> bool:
+    """Whether ``present`` holds every word of a term, in one of its forms."""
+    return bool(forms) and not any(form.isdisjoint(present) for form in forms)
 
 
 def search_priors() -> dict[str, float]:
