@@ -534,6 +534,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("  all but mkdocs %", "kb_share", "{:.0%}"),
     ("  peak MB", "peak_rss_mb", "{:.0f}"),
     ("rebuild, 1 record changed s", "rebuild_s", "{:.1f}"),
+    ("  share of cold build", "rebuild_share", "{:.0%}"),
+    ("  outside MkDocs s", "rebuild_outside_mkdocs_s", "{:.1f}"),
     ("incremental add s", "incremental_s", "{:.2f}"),
     ("pages (Markdown)", "markdown_pages", "{:.0f}"),
     ("site MB", "site_mb", "{:.1f}"),
@@ -576,6 +578,14 @@ def derived(figures: dict[str, Any]) -> None:
         figures[f"{key}_mb"] = None if found is None else found / 1e6
     found = (figures.get("english_only") or {}).get("site_bytes")
     figures["english_only_site_mb"] = None if found is None else found / 1e6
+    # A rebuild's work outside MkDocs' step: what issue 18 allows 1 s of on the real knowledge
+    # base ("beyond MkDocs' fixed start", which would also count the pages MkDocs re-renders).
+    mkdocs = (figures.get("rebuild_steps") or {}).get("mkdocs")
+    rebuilt = figures.get("rebuild_s")
+    figures["rebuild_outside_mkdocs_s"] = None if None in (mkdocs, rebuilt) else rebuilt - mkdocs
+    figures["rebuild_share"] = (
+        None if rebuilt is None or not figures.get("build_s") else rebuilt / figures["build_s"]
+    )
     for key in (
         "site_search_query",
         "site_search_query_uncompressed",
@@ -630,9 +640,15 @@ def targets(figures: dict[str, Any]) -> dict[str, bool | None]:
         "cold build < 120 s": below("build_s", 120),
         "all but mkdocs < 30 % of build": below("kb_share", 0.30),
         "load+validate <= 3x parse floor": below("check_floor_ratio", 3.0001),
-        "rebuild after 1 change < half cold build": None
-        if figures.get("rebuild_s") is None
-        else figures["rebuild_s"] < figures["build_s"] / 2,
+        "rebuild after 1 change < half cold build": below("rebuild_share", 0.5),
+        "rebuild after 1 change <= 10 % of cold build": None
+        if real
+        else below("rebuild_share", 0.10001),
+        "rebuild outside MkDocs <= 1 s on the real knowledge base": below(
+            "rebuild_outside_mkdocs_s", 1.0001
+        )
+        if real
+        else None,
         "incremental add < 2 s": below("incremental_s", 2),
         "Whoosh p95 < 25 ms": below("whoosh_p95_ms", 25),
         "Whoosh p95 within 4x FTS5": None if ratio is None else ratio <= 4,

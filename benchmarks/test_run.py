@@ -4,6 +4,7 @@ studies, from the sizes measured so far; and how it runs and times each step."""
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,20 @@ def test_run_gives_the_exit_code_and_kills_a_child_at_its_deadline() -> None:
     assert finished.returncode == 3
     stopped = run.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
     assert stopped.returncode is None and stopped.seconds < 29
+
+
+def test_a_rebuild_is_held_to_issue_18s_targets() -> None:
+    """At 10,000 studies a rebuild may take a tenth of the cold build; on the real knowledge
+    base, one second outside MkDocs."""
+    synthetic: dict[str, Any] = {"label": "10000", "build_s": 200.0, "kb_s": 90.0}
+    synthetic |= {"rebuild_s": 30.0, "rebuild_steps": {"mkdocs": 20.0}}
+    run.derived(synthetic)
+    found = run.targets(synthetic)
+    assert found["rebuild after 1 change <= 10 % of cold build"] is False
+    assert found["rebuild after 1 change < half cold build"] is True
+    assert found["rebuild outside MkDocs <= 1 s on the real knowledge base"] is None
+    real: dict[str, Any] = {"label": "real", "build_s": 8.0, "kb_s": 4.0}
+    real |= {"rebuild_s": 2.5, "rebuild_steps": {"mkdocs": 1.7}}
+    run.derived(real)
+    assert run.targets(real)["rebuild outside MkDocs <= 1 s on the real knowledge base"] is True
+    assert real["rebuild_outside_mkdocs_s"] == pytest.approx(0.8)
