@@ -113,11 +113,11 @@ def synonyms_to_add(title: str, text: str) -> list[str]:
     Added at index time, a synonym is found by searching for the query's own words, so a query
     fetches their chunks of the index only, not every synonym's as well.
     """
-    groups = _group_terms()
+    groups, groups_of_word = _group_terms(), _groups_of_word()
     added: dict[str, None] = {}
     for part in (title, text):
         present = _word_set(part)
-        candidates = {number for word in present for number in _groups_of_word().get(word, ())}
+        candidates = {number for word in present for number in groups_of_word.get(word, ())}
         for number in sorted(candidates):
             group = groups[number]
             found = [term for term, forms in group if _holds(present, forms)]
