@@ -105,10 +105,13 @@ def _stored_bytes(site: Path, request: Any) -> int:
     sizes = request.sizes()
     if not sizes["responseBodySize"]:
         return int(sizes["responseHeadersSize"])
-    path = site / unquote(urlsplit(request.url).path).lstrip("/")
-    if path.is_dir():
-        path = path / "index.html"
+    path = _served_file(site / unquote(urlsplit(request.url).path).lstrip("/"))
     return path.stat().st_size + int(sizes["responseHeadersSize"])
+
+
+def _served_file(path: Path) -> Path:
+    """The file a static host sends for ``path``: a folder's ``index.html``."""
+    return path / "index.html" if path.is_dir() else path
 
 
 class _Host(SimpleHTTPRequestHandler):
@@ -116,13 +119,9 @@ class _Host(SimpleHTTPRequestHandler):
     host does."""
 
     def do_GET(self) -> None:
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path = path / "index.html"
-        if path.suffix not in _TEXT or not path.is_file():
-            super().do_GET()
-            return
-        if "gzip" not in self.headers.get("Accept-Encoding", ""):
+        path = _served_file(Path(self.translate_path(self.path)))
+        accepted = "gzip" in self.headers.get("Accept-Encoding", "")
+        if path.suffix not in _TEXT or not path.is_file() or not accepted:
             super().do_GET()
             return
         body = _gzipped(path, path.stat().st_mtime)
