@@ -11,9 +11,9 @@ were made for). Each figure is the median of ``--repeat`` runs, the two ways tak
   relevance queries (tests/data/relevance.yaml), against reading each posting through the
   matcher's public methods and without the compact copy.
 
-- python-docx (``_QuickDocument``, ``_text_run`` in kb/brief/word.py): every theme's Word
-  brief in English, against python-docx's own ``add_paragraph``, ``add_heading`` and
-  ``add_run``.
+- python-docx (``_QuickDocument``, ``_text_run``, ``_add_row``, ``_dated_save`` in
+  kb/brief/word.py): every theme's Word brief in English, against python-docx's public calls
+  (``public_api_only``).
 
 Prints one line per use and its ratio; nothing is asserted (these machines are shared).
 """
@@ -84,14 +84,7 @@ def compare_word_briefs(engine: Any, repeat: int) -> None:
             brief_docx(brief)
 
     def write_public() -> None:
-        quick = word_briefs._QuickDocument
-        with (
-            patched(word_briefs, "_text_run", lambda paragraph, text: paragraph.add_run(text)),
-            patched(quick, "add_paragraph", lambda self, text="", style=None: (
-                self.document.add_paragraph(text, style))),
-            patched(quick, "add_heading", lambda self, text="", level=1: (
-                self.document.add_heading(text, level))),
-        ):  # fmt: skip
+        with word_briefs.public_api_only():
             write()
 
     compare(f"python-docx: {len(briefs)} theme briefs", write, write_public, repeat)

@@ -18,11 +18,19 @@ no public API for a run's language, so ``_mark_language`` writes ``w:lang`` thro
 layer, as ``_hyperlink`` writes a link.
 """
 
+import contextlib
 import datetime
+import functools
 import io
 import re
+import sys
 import zipfile
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+from docx.oxml.ns import qn
+from lxml.etree import SubElement
 
 from kb.brief.content import Brief, BriefItem
 from kb.brief.text import Words, one_line
@@ -42,6 +50,10 @@ EVIDENCE_COLUMNS = (
     ("Basis", 3.1),
 )
 _LINK_COLOUR = "1F4E9A"
+_W_R, _W_RPR, _W_B, _W_LANG, _W_T = (qn(f"w:{name}") for name in ("r", "rPr", "b", "lang", "t"))
+_W_P, _W_PPR, _W_PSTYLE, _W_SECTPR = (qn(f"w:{name}") for name in ("p", "pPr", "pStyle", "sectPr"))
+_W_TR, _W_TC, _W_TCPR, _W_TCW = (qn(f"w:{name}") for name in ("tr", "tc", "tcPr", "tcW"))
+_W_VAL, _W_W, _W_TYPE, _XML_SPACE = qn("w:val"), qn("w:w"), qn("w:type"), qn("xml:space")
 _SPACES = re.compile(r"\s+")
 # Word's language tags for a brief's language, and for the records' English.
 WORD_LANGUAGES = {"en": "en-GB", "cy": "cy-GB"}
@@ -65,43 +77,87 @@ def _mark_language(properties: Any, tag: str) -> None:
     properties.append(language)
 
 
-def _text_run(paragraph: Any, text: str) -> Any:
-    """``paragraph.add_run(text)``, without python-docx reading the text a character at a
-    time: text with no tab or line break is one ``w:t``, as python-docx writes it. Half of a
-    brief's runs' time went on that reading (``benchmarks/private_api.py``)."""
+def _text_run(paragraph: Any, text: str, bold: bool = False, language: str | None = None) -> None:
+    """Append a run of ``text`` to ``paragraph``, in bold or marked as in ``language`` if
+    asked: the XML ``_public_text_run`` writes through python-docx's ``add_run``, built
+    directly (python-docx searches a paragraph's and a run's children for where each new
+    element goes, and reads the text a character at a time). With ``_QuickDocument``,
+    ``_add_row`` and ``_dated_save``, a brief takes under a third of the time of python-docx's
+    public calls (``benchmarks/private_api.py``: 445 briefs, 27.0 s → 7.7 s). Text with a
+    tab or a line break is python-docx's to read."""
     if "\t" in text or "\n" in text or "\r" in text:
-        return paragraph.add_run(text)
-    run = paragraph.add_run()
+        _public_text_run(paragraph, text, bold, language)
+        return
+    run = SubElement(paragraph._p, _W_R)
+    if bold or language:
+        properties = SubElement(run, _W_RPR)
+        if bold:
+            SubElement(properties, _W_B)
+        if language:
+            SubElement(properties, _W_LANG, {_W_VAL: language})
     if text:
-        run._r.add_t(text)
-    return run
+        words = SubElement(run, _W_T)
+        words.text = text
+        if len(text.strip()) < len(text):
+            words.set(_XML_SPACE, "preserve")
+
+
+def _public_text_run(
+    paragraph: Any, text: str, bold: bool = False, language: str | None = None
+) -> None:
+    """``_text_run`` through python-docx's ``add_run`` (``tests/test_private_api.py``)."""
+    run = paragraph.add_run(text)
+    if bold:
+        run.bold = True
+    if language:
+        _mark_language(run._r.get_or_add_rPr(), language)
 
 
 class _QuickDocument:
-    """python-docx's ``Document``, adding paragraphs and headings as it does, but with each
-    style's ID found once per document (python-docx finds it again, through two searches of
-    the styles, for every paragraph) and the text written by ``_text_run``. The XML is the
-    same; ``tests/test_private_api.py`` holds a brief's bytes equal both ways."""
+    """python-docx's ``Document``, adding paragraphs and headings as its ``add_paragraph``
+    and ``add_heading`` do, but faster, for the same XML (``tests/test_private_api.py`` holds
+    a brief's bytes equal both ways):
+
+    - each style's ID is found once per document (python-docx finds it again, through two
+      searches of the styles, for every paragraph);
+    - a paragraph goes in just before the body's closing section properties, which are
+      found once (python-docx looks for them among all the body's children each time, so a
+      long brief cost time in the square of its paragraphs);
+    - its style and text are written directly (``_text_run``)."""
 
     def __init__(self, document: "Document"):
         self.document = document
         self._style_ids: dict[str, str | None] = {}
+        body = document.element.body
+        self._body = body
+        self._end = body[-1] if len(body) and body[-1].tag == _W_SECTPR else None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.document, name)
 
     def add_paragraph(self, text: str = "", style: str | None = None) -> Any:
-        from docx.enum.style import WD_STYLE_TYPE
+        from docx.text.paragraph import Paragraph
 
-        paragraph = self.document.add_paragraph()
+        style_id = None if style is None else self._style_id(style)
+        if style is not None and style_id is None:  # the default style: python-docx's way
+            return self.document.add_paragraph(text, style)
+        element = SubElement(self._body, _W_P)
+        if self._end is not None:
+            self._end.addprevious(element)
+        if style_id is not None:
+            SubElement(SubElement(element, _W_PPR), _W_PSTYLE, {_W_VAL: style_id})
+        paragraph = Paragraph(element, self.document)
         if text:
             _text_run(paragraph, text)
-        if style is not None:
-            if style not in self._style_ids:
-                part: Any = self.document.part  # python-docx leaves this method unannotated
-                self._style_ids[style] = part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
-            paragraph._p.style = self._style_ids[style]
         return paragraph
+
+    def _style_id(self, style: str) -> str | None:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        if style not in self._style_ids:
+            part: Any = self.document.part  # python-docx leaves this method unannotated
+            self._style_ids[style] = part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+        return self._style_ids[style]
 
     def add_heading(self, text: str = "", level: int = 1) -> Any:
         return self.add_paragraph(text, "Title" if level == 0 else f"Heading {level}")
@@ -114,15 +170,12 @@ class _Runs:
     def __init__(self, language: str):
         self.record_lang = RECORD_LANGUAGE if language != ENGLISH else None
 
-    def run(self, paragraph: Any, text: str, record: bool = False) -> Any:
-        run = _text_run(paragraph, text)
-        if record and self.record_lang:
-            _mark_language(run._r.get_or_add_rPr(), self.record_lang)
-        return run
+    def run(self, paragraph: Any, text: str, record: bool = False, bold: bool = False) -> None:
+        _text_run(paragraph, text, bold, self.record_lang if record else None)
 
-    def record(self, paragraph: Any, text: object) -> Any:
+    def record(self, paragraph: Any, text: object, bold: bool = False) -> None:
         """Record text, one line, marked English."""
-        return self.run(paragraph, one_line(text), record=True)
+        self.run(paragraph, one_line(text), record=True, bold=bold)
 
     def said(self, paragraph: Any, value: object) -> None:
         """Our words with record text among them (``kb.localization.Said``), piece by piece."""
@@ -200,8 +253,10 @@ def _evidence_table(document: Any, item: BriefItem, words: Words, runs: _Runs) -
     table = document.add_table(rows=1, cols=len(EVIDENCE_COLUMNS))
     table.style = "Table Grid"
     table.autofit = False
-    for cell, (heading, _width) in zip(table.rows[0].cells, EVIDENCE_COLUMNS, strict=True):
-        _text_run(cell.paragraphs[0], _(heading)).bold = True
+    widths = [Cm(width) for _heading, width in EVIDENCE_COLUMNS]
+    header = table.rows[0].cells
+    for cell, (heading, _width) in zip(header, EVIDENCE_COLUMNS, strict=True):
+        _text_run(cell.paragraphs[0], _(heading), bold=True)
     _repeat_as_header(table.rows[0])
     for shown in item.evidence:
         claim = (
@@ -220,13 +275,35 @@ def _evidence_table(document: Any, item: BriefItem, words: Words, runs: _Runs) -
             ("“", RecordText(one_line(shown.quote)), "”"),
             (shown.basis_words, unchecked),
         )
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values, strict=True):
+        for paragraph, value in zip(_add_row(table, widths), values, strict=True):
             for part in value:
-                runs.said(cell.paragraphs[0], part)
-    for column, (_, width) in zip(table.columns, EVIDENCE_COLUMNS, strict=True):
-        for cell in column.cells:
-            cell.width = Cm(width)
+                runs.said(paragraph, part)
+    for cell, width in zip(header, widths, strict=True):
+        cell.width = width
+
+
+def _add_row(table: Any, widths: list[Any]) -> list[Any]:
+    """Add a row to ``table``, its cells ``widths`` wide, and return each cell's paragraph:
+    the XML of ``_public_add_row``, built directly (python-docx gives a new row its
+    columns' widths, found among the grid's columns, and then ours, and finds each cell's
+    place among the row's children), which was a quarter of a brief's tables' time."""
+    from docx.text.paragraph import Paragraph
+
+    row = SubElement(table._tbl, _W_TR)
+    paragraphs = []
+    for width in widths:
+        cell = SubElement(row, _W_TC)
+        SubElement(SubElement(cell, _W_TCPR), _W_TCW, {_W_TYPE: "dxa", _W_W: str(width.twips)})
+        paragraphs.append(Paragraph(SubElement(cell, _W_P), table))
+    return paragraphs
+
+
+def _public_add_row(table: Any, widths: list[Any]) -> list[Any]:
+    """``_add_row`` through python-docx's ``add_row`` (``tests/test_private_api.py``)."""
+    cells = table.add_row().cells
+    for cell, width in zip(cells, widths, strict=True):
+        cell.width = width
+    return [cell.paragraphs[0] for cell in cells]
 
 
 def _item(document: Any, number: int, item: BriefItem, words: Words, runs: _Runs) -> None:
@@ -240,7 +317,7 @@ def _item(document: Any, number: int, item: BriefItem, words: Words, runs: _Runs
         runs.record(document.add_paragraph(style="Quote"), paragraph)
     strength = document.add_paragraph()
     said = _("Strength of evidence")
-    _text_run(strength, f"{said}: {one_line(item.strength.words)}.").bold = True
+    _text_run(strength, f"{said}: {one_line(item.strength.words)}.", bold=True)
     reason = f" {one_line(item.strength.reason)}" if item.strength.reason else ""
     _text_run(strength, f" {one_line(item.strength.meaning)}{reason}")
     document.add_heading(_("Strongest evidence"), level=2)
@@ -275,7 +352,7 @@ def _item(document: Any, number: int, item: BriefItem, words: Words, runs: _Runs
     if item.examples:
         for example in item.examples:
             paragraph = document.add_paragraph(style="List Bullet")
-            runs.record(paragraph, example.name).bold = True
+            runs.record(paragraph, example.name, bold=True)
             _text_run(paragraph, f" ({one_line(example.status)}): ")
             runs.record(paragraph, example.description)
     else:
@@ -284,19 +361,61 @@ def _item(document: Any, number: int, item: BriefItem, words: Words, runs: _Runs
     _said_ending_in_link(document.add_paragraph(), item.citation, item.permalink, runs)
 
 
-def _fixed_zip(data: bytes, day: datetime.date) -> bytes:
-    """The same zip with every entry dated ``day``, so that equal briefs are equal files."""
-    stamp = (day.year, day.month, day.day, 0, 0, 0)
+class _DatedZip:
+    """A zip of a package's parts, each entry dated ``day`` so that equal briefs are equal
+    files: python-docx's writer of a package's parts (``PhysPkgWriter``: ``write``,
+    ``close``), which dates each entry now."""
+
+    def __init__(self, stream: IO[bytes], day: datetime.date) -> None:
+        self._zip = zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED)
+        self._stamp = (day.year, day.month, day.day, 0, 0, 0)
+
+    def write(self, pack_uri: Any, blob: bytes) -> None:
+        entry = zipfile.ZipInfo(pack_uri.membername, date_time=self._stamp)
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        self._zip.writestr(entry, blob)
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def _dated_save(document: "Document", day: datetime.date) -> bytes:
+    """``document.save``, into a zip whose entries are dated ``day``: python-docx's
+    ``Package.save`` and ``PackageWriter.write``, line for line, with ``_DatedZip`` as the
+    zip. (Saving, then writing the zip again with the dates changed, compressed every part
+    twice; this saves a fifth of a brief's time, ``benchmarks/private_api.py``.)"""
+    from docx.opc.pkgwriter import PackageWriter
+
+    package = document.part.package
+    for part in package.parts:
+        part.before_marshal()
+    saved = io.BytesIO()
+    dated = _DatedZip(saved, day)
+    writer: Any = PackageWriter  # partly unannotated, and typed for its own zip writer
+    writer._write_content_types_stream(dated, package.parts)
+    writer._write_pkg_rels(dated, package.rels)
+    writer._write_parts(dated, package.parts)
+    dated.close()
+    return saved.getvalue()
+
+
+def _public_dated_save(document: "Document", day: datetime.date) -> bytes:
+    """``_dated_save`` through python-docx's ``save`` (``tests/test_private_api.py``): the
+    zip it writes, written again with each entry dated ``day``."""
+    saved = io.BytesIO()
+    document.save(saved)
     written = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as original,
-        zipfile.ZipFile(written, "w", zipfile.ZIP_DEFLATED) as fixed,
-    ):
+    dated = _DatedZip(written, day)
+    with zipfile.ZipFile(saved) as original:
         for entry in original.infolist():
-            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            fixed.writestr(info, original.read(entry))
+            dated.write(_Member(entry.filename), original.read(entry))
+    dated.close()
     return written.getvalue()
+
+
+@dataclass(frozen=True)
+class _Member:
+    membername: str
 
 
 # Word's document properties hold at most this many characters.
@@ -331,6 +450,23 @@ def _without_unused_styles(document: "Document") -> None:
             style.delete()
 
 
+@functools.cache
+def _blank_document(tag: str) -> bytes:
+    """python-docx's default document with only the styles a brief uses, its Normal style in
+    the language ``tag``, on A4: made once for each language, and opened for each brief."""
+    from docx import Document
+    from docx.shared import Cm
+
+    document = Document()
+    _without_unused_styles(document)
+    _mark_language(document.styles["Normal"].element.get_or_add_rPr(), tag)
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    saved = io.BytesIO()
+    document.save(saved)
+    return saved.getvalue()
+
+
 def brief_docx(brief: Brief) -> bytes:
     """The brief as the bytes of a .docx file."""
     from docx import Document
@@ -339,12 +475,8 @@ def brief_docx(brief: Brief) -> bytes:
     words = translations(brief.language)
     _ = words.gettext
     runs = _Runs(brief.language)
-    document = _QuickDocument(Document())
-    _without_unused_styles(document.document)
     tag = WORD_LANGUAGES.get(brief.language, brief.language)
-    _mark_language(document.styles["Normal"].element.get_or_add_rPr(), tag)
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    document = _QuickDocument(Document(io.BytesIO(_blank_document(tag))))
     made = datetime.datetime.combine(brief.edition.made_on, datetime.time())
     properties = document.core_properties
     properties.title = _property(brief.title)
@@ -362,7 +494,7 @@ def brief_docx(brief: Brief) -> bytes:
     document.add_paragraph(one_line(brief.overview))
     for item in brief.key_messages:
         paragraph = document.add_paragraph(style="List Bullet")
-        runs.record(paragraph, item.title).bold = True
+        runs.record(paragraph, item.title, bold=True)
         _text_run(
             paragraph, f": {one_line(item.strength.words)}. {one_line(item.strength.meaning)}"
         )
@@ -375,6 +507,36 @@ def brief_docx(brief: Brief) -> bytes:
         paragraph.paragraph_format.first_line_indent = Cm(-1)
         _ending_in_link(paragraph, one_line(reference.text), reference.address, runs)
 
-    saved = io.BytesIO()
-    document.save(saved)
-    return _fixed_zip(saved.getvalue(), brief.edition.made_on)
+    return _dated_save(document.document, brief.edition.made_on)
+
+
+@contextlib.contextmanager
+def public_api_only() -> Iterator[None]:
+    """Within this, briefs are written through python-docx's public calls only: each fast
+    way of this module replaced by its ``_public_`` twin, and paragraphs and headings added
+    by python-docx's own ``add_paragraph`` and ``add_heading``. For the test that holds
+    both ways' bytes equal and the benchmark that times them; not thread-safe."""
+    module = sys.modules[__name__]
+    replaced: list[tuple[Any, str, Any]] = [
+        (module, "_text_run", _public_text_run),
+        (module, "_add_row", _public_add_row),
+        (module, "_dated_save", _public_dated_save),
+        (
+            _QuickDocument,
+            "add_paragraph",
+            lambda self, text="", style=None: self.document.add_paragraph(text, style),
+        ),
+        (
+            _QuickDocument,
+            "add_heading",
+            lambda self, text="", level=1: self.document.add_heading(text, level),
+        ),
+    ]
+    before = [(target, name, getattr(target, name)) for target, name, _ in replaced]
+    try:
+        for target, name, public in replaced:
+            setattr(target, name, public)
+        yield
+    finally:
+        for target, name, value in before:
+            setattr(target, name, value)
