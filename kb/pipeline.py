@@ -58,7 +58,7 @@ class Built:
     steps: list[Step]
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: have the kernel stop this process when the one that started it dies, so that a
     killed build leaves no worker to swap in an index after a newer build has."""
     try:
@@ -70,7 +70,7 @@ def _die_with_parent() -> None:
 
 def _index_worker(database: Path, index_dir: Path, results: Any) -> None:
     """The search index step, in a process of its own (``IndexInBackground``)."""
-    _die_with_parent()
+    die_with_parent()
     from kb import search
 
     started = time.perf_counter()

@@ -336,6 +336,25 @@ def test_failed_build_leaves_the_previous_site(tiny_site: Site, tmp_path: Path) 
     assert not list(tmp_path.glob(".site.*"))
 
 
+def test_a_failed_welsh_build_leaves_the_previous_site(tiny_site: Site, tmp_path: Path) -> None:
+    """The Welsh site is built by another process while the English one builds
+    (``kb.site.record_pages.TranslationInBackground``): its failure fails the build, names
+    the site, and leaves the previous site, both languages, as it was, and no folder beside it."""
+    docs = tmp_path / "docs"
+    for folder in ("docs", "docs-cy"):
+        shutil.copytree(tiny_site.folder.parent / folder, tmp_path / folder)
+    site = tmp_path / "site"
+    build_site.mkdocs_build(docs, site, facts=_facts(tiny_site))
+    before = {path.relative_to(site): path.stat().st_ino for path in site.rglob("*")}
+    assert (site / "cy" / "index.html").is_file()
+    broken = "# Wedi torri\n\n[unman](missing.md)\n"
+    (tmp_path / "docs-cy" / "broken.md").write_text(broken, encoding="utf-8")
+    with pytest.raises(build_site.SiteBuildFailed, match=r"cy/ was not built.*strict"):
+        build_site.mkdocs_build(docs, site, facts=_facts(tiny_site))
+    assert {path.relative_to(site): path.stat().st_ino for path in site.rglob("*")} == before
+    assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".")]
+
+
 def test_a_killed_build_is_tidied_up_by_the_next(tmp_path: Path) -> None:
     dead = 2**22 + 12345  # above Linux's default pid_max: no such process
     (tmp_path / f".site.{dead}.old").mkdir()

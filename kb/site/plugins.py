@@ -266,8 +266,7 @@ class ReusePreviousPages(BasePlugin):  # type: ignore[type-arg]
     """Makes a ``dirty`` MkDocs build into a seeded copy of the previous site produce what a
     full build would (see the module's docstring)."""
 
-    # No ``on_startup``: MkDocs would keep one instance for every build in the process,
-    # the Welsh site's (built while the English one finishes, ``kb.site.record_pages``) included.
+    # No ``on_startup``: MkDocs would keep one instance for every build in the process.
 
     def __init__(self) -> None:
         super().__init__()

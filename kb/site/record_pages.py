@@ -7,8 +7,10 @@ mkdocs.yml declares this plugin with the others the site needs (``kb.site.plugin
   checked, the store, the graph, the history, and the generated pages staged with the
   hand-written ones of the configured ``docs_dir`` into ROOT/build/docs, which MkDocs then
   builds from. The command line's search index is updated by another process meanwhile.
-- After MkDocs has written the site, the plugin indexes it for the search box (Pagefind),
-  builds the site in each other language into its folder (``cy/``), and waits for the index.
+- While MkDocs builds the English site, the site in each other language is built by another
+  process beside it (``TranslationInBackground``). After MkDocs has written the English
+  site, the plugin indexes it for the search box (Pagefind), moves each other language's
+  site into its folder (``cy/``), and waits for the command line's index.
 - Under ``mkdocs serve`` it watches the records, the hand-written pages and the theme, so a
   saved record is on the preview after the next build.
 - A ``dirty`` build (``mkdocs build --dirty``, or ``build_site.py`` into a copy of the
@@ -89,6 +91,7 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
         self.hand_written: Path | None = None
         self._language = _InterfaceLanguage(ENGLISH, 0, frozenset())
         self._staged: pipeline.Staged | None = None
+        self._translations: list[TranslationInBackground] = []
         self._inputs = ""
         self._started = 0.0
         self.built: pipeline.Built | None = None
@@ -147,6 +150,32 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
         if not _built_from(stamp, self._inputs):
             clean_directory(config.site_dir)
         stamp.unlink(missing_ok=True)
+        if self._language.language == ENGLISH:
+            self._translations = self._start_translations(config)
+
+    def _start_translations(self, config: MkDocsConfig) -> list["TranslationInBackground"]:
+        """Start building the site in each other language whose pages are staged, each in a
+        process of its own, while this one builds the English site."""
+        assert self.hand_written is not None and self.facts is not None
+        staging, site = Path(config.docs_dir), Path(config.site_dir)
+        started: list[TranslationInBackground] = []
+        try:
+            for language in self.languages[1:]:
+                staged = language_folder(staging, language)
+                if staged.is_dir():
+                    translated = translated_config(
+                        language, staging.parent, Path(config.config_file_path)
+                    )
+                    started.append(
+                        TranslationInBackground(
+                            language, translated, staged, site, self.facts, self.hand_written
+                        )
+                    )
+        except BaseException:
+            for running in started:
+                running.stop()
+            raise
+        return started
 
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
         env.globals["kb_facts"] = self.facts
@@ -172,20 +201,14 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
         self.pages, self.rendered = len(reuse.page_order), len(reuse.rendered)
         pagefind_index(site)  # before the other languages' sites join it: its own only
         translations: list[str] = []
-        if self._language.language == ENGLISH:
-            assert self.hand_written is not None
-            staging = Path(config.docs_dir)
-            for language in self.languages[1:]:
-                staged = language_folder(staging, language)
-                if staged.is_dir():
-                    assert self.facts is not None
-                    translated = translated_config(
-                        language, staging.parent, Path(config.config_file_path)
-                    )
-                    pages, rendered = build_translation(
-                        translated, staged, site / language, self.facts, self.hand_written
-                    )
-                    translations.append(f"{language}: {rendered} of {pages} rendered")
+        running, self._translations = self._translations, []
+        try:
+            for translation in running:
+                pages, rendered = translation.finish()
+                translations.append(f"{translation.language}: {rendered} of {pages} rendered")
+        finally:
+            for translation in running:
+                translation.stop()
         (site / SITE_STAMP).write_text(json.dumps({"inputs": self._inputs}) + "\n")
         if self._staged is not None:
             kept = ""
@@ -201,6 +224,9 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
             self.built = running.finish()
 
     def on_build_error(self, *, error: Exception) -> None:
+        running, self._translations = self._translations, []
+        for translation in running:
+            translation.stop()
         if self._staged is not None:
             self._staged.stop()
             self._staged = None
@@ -320,6 +346,80 @@ def build_translation(
     finally:
         settings.plugins.on_shutdown()
     return records.pages, records.rendered
+
+
+def _translation_worker(
+    config: Path, docs: Path, site: Path, facts: SiteFacts, hand_written: Path, results: Any
+) -> None:
+    """``build_translation``, in a process of its own (``TranslationInBackground``)."""
+    pipeline.die_with_parent()
+    try:
+        results.send(("done", build_translation(config, docs, site, facts, hand_written)))
+    except (Exception, SystemExit) as error:  # MkDocs' Abort is a SystemExit
+        results.send(("failed", str(error) or type(error).__name__))
+    finally:
+        results.close()
+
+
+class TranslationInBackground:
+    """The site in another ``language``, built by another process while the English one
+    builds (the two take about as long, and a machine has cores to spare for it), into a
+    folder beside the English site, then moved into it (``cy/``) by ``finish``: the English
+    site's search index is made first, of its own pages only.
+
+    The previous translated site, where the English build keeps the previous site, moves
+    into that folder first, so the translated build keeps what it can of it too. ``finish``
+    gives the number of pages and how many were rendered, or raises ``SiteBuildFailed``;
+    ``stop`` ends the process, if it runs, and deletes what it left.
+    """
+
+    def __init__(
+        self,
+        language: str,
+        config: Path,
+        docs: Path,
+        site: Path,
+        facts: SiteFacts,
+        hand_written: Path,
+    ) -> None:
+        import multiprocessing
+        import shutil
+
+        self.language = language
+        self.target = site / language
+        self.building = site.with_name(f".{site.name}.{language}.building")
+        shutil.rmtree(self.building, ignore_errors=True)
+        if self.target.is_dir():
+            os.replace(self.target, self.building)
+        context = multiprocessing.get_context("spawn")  # no inherited connections or threads
+        self._results, sending = context.Pipe(duplex=False)
+        arguments = (config, docs, self.building, facts, hand_written, sending)
+        self._process = context.Process(target=_translation_worker, args=arguments, daemon=True)
+        self._process.start()
+        sending.close()
+
+    def finish(self) -> tuple[int, int]:
+        try:
+            outcome, value = self._results.recv()
+        except EOFError:
+            outcome, value = "failed", None
+        self._process.join()
+        if outcome != "done":
+            raise SiteBuildFailed(
+                f"the site in {self.language}/ was not built: {value or 'its process stopped'}"
+                f" (exit code {self._process.exitcode})"
+            )
+        os.replace(self.building, self.target)
+        pages, rendered = value
+        return pages, rendered
+
+    def stop(self) -> None:
+        import shutil
+
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        shutil.rmtree(self.building, ignore_errors=True)
 
 
 def records_plugin(settings: MkDocsConfig) -> RecordPages:
