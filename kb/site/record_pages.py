@@ -201,13 +201,13 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
         self.pages, self.rendered = len(reuse.page_order), len(reuse.rendered)
         pagefind_index(site)  # before the other languages' sites join it: its own only
         translations: list[str] = []
-        running, self._translations = self._translations, []
+        building, self._translations = self._translations, []
         try:
-            for translation in running:
+            for translation in building:
                 pages, rendered = translation.finish()
                 translations.append(f"{translation.language}: {rendered} of {pages} rendered")
         finally:
-            for translation in running:
+            for translation in building:
                 translation.stop()
         (site / SITE_STAMP).write_text(json.dumps({"inputs": self._inputs}) + "\n")
         if self._staged is not None:
@@ -224,8 +224,8 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
             self.built = running.finish()
 
     def on_build_error(self, *, error: Exception) -> None:
-        running, self._translations = self._translations, []
-        for translation in running:
+        building, self._translations = self._translations, []
+        for translation in building:
             translation.stop()
         if self._staged is not None:
             self._staged.stop()
