@@ -416,3 +416,46 @@ def test_every_public_hand_written_page_has_a_welsh_draft() -> None:
             assert sorted(set(re.findall(pattern, welsh))) == sorted(
                 set(re.findall(pattern, english))
             ), (name, pattern)
+
+
+def _i18n_environment(language: str, constant: bool) -> Any:
+    import jinja2
+
+    from kb.render.pages import ConstantMessages
+
+    extensions: list[Any] = ["jinja2.ext.i18n", *([ConstantMessages] if constant else [])]
+    env = jinja2.Environment(autoescape=True, extensions=extensions)
+    words = translations(language)
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    env.constant_messages = words.gettext  # type: ignore[attr-defined]
+    return env
+
+
+def test_our_words_are_translated_as_a_template_compiles_and_read_as_before() -> None:
+    """``_("Authors")`` is the catalogue's word in the compiled template (no gettext call
+    while rendering); a message with values, or called as an attribute, is left to ``_``;
+    every one renders as Jinja's i18n renders it."""
+    source = (
+        "<dt>{{ _('Authors') }}</dt><dd>{{ year or _(\"Reviewer's note\") }}</dd>"
+        "{{ _('%(num)s more evidence link on %(page)s.', num=2, page='<x>') }}"
+        "{{ words._('Authors') }}"
+    )
+    context = {"year": None, "words": {"_": lambda text: f"[{text}]"}}
+    constant, plain = _i18n_environment("cy", True), _i18n_environment("cy", False)
+    assert constant.from_string(source).render(context) == plain.from_string(source).render(context)
+    assert "Awduron" in constant.from_string(source).render(context)
+    compiled = constant.compile(source, raw=True)
+    assert "<dt>Awduron</dt>" in compiled and "'Authors'" in compiled  # the second: words._
+    assert "Reviewer" not in compiled and "Nodyn yr adolygydd" in compiled
+    assert "%(num)s" in compiled  # formatted by _, as it renders
+
+
+def test_the_filter_that_trusts_our_words_cannot_be_written_in_a_template() -> None:
+    import jinja2
+
+    from kb.render.pages import TRUSTED
+
+    assert " " in TRUSTED
+    env = _i18n_environment("en", True)
+    with pytest.raises(jinja2.TemplateError):
+        env.from_string("{{ '<script>'|" + TRUSTED + " }}")

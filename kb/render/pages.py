@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import jinja2.ext
+import jinja2.lexer
 from markupsafe import Markup
 
 from kb.brief.html import said_filter
 from kb.errors import PageClash
-from kb.localization import ENGLISH, WELSH, translations
+from kb.localization import ENGLISH, WELSH, catalogue_path, translations
 from kb.records.document import DOCUMENT_KEYS, AppraisalEntry, RecommendationEntry, entries
 from kb.records.levels import (
     USUAL_CEILING,
@@ -337,6 +339,64 @@ class _Environment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
+# The filter ConstantMessages writes after a translated message: a name the lexer never makes.
+TRUSTED = "our words"
+
+
+class ConstantMessages(jinja2.ext.Extension):
+    """Our words with no values in them, ``_("Authors")``, translated as a template compiles
+    rather than each time a page is rendered (at 10,000 studies, about a million calls for
+    each language's pages): each becomes its translation, trusted as Jinja's i18n trusts it,
+    through the ``translated`` filter, which Jinja applies to a constant as it compiles.
+
+    A message with values, or with a ``%`` in its translation, is left to ``_``, which
+    formats it. The compiled templates are kept per language and catalogue
+    (``compiled_templates``).
+    """
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        environment.extend(constant_messages=None)  # the catalogue's gettext, when installed
+        environment.filters[TRUSTED] = Markup
+
+    def filter_stream(self, stream: "jinja2.lexer.TokenStream") -> Iterator["jinja2.lexer.Token"]:
+        translate = getattr(self.environment, "constant_messages", None)
+        tokens = list(stream)
+        at = 0
+        while at < len(tokens):
+            found = tokens[at : at + 4]
+            message = _constant_message(tokens[at - 1] if at else None, found)
+            translated = translate(message) if translate and message is not None else None
+            if translated is None or "%" in translated:
+                yield tokens[at]
+                at += 1
+                continue
+            lineno = found[0].lineno
+            yield jinja2.lexer.Token(lineno, "string", translated)
+            yield jinja2.lexer.Token(lineno, "pipe", "|")
+            yield jinja2.lexer.Token(lineno, "name", TRUSTED)
+            at += 4
+
+
+def _constant_message(
+    before: "jinja2.lexer.Token | None", tokens: list["jinja2.lexer.Token"]
+) -> str | None:
+    """The message of ``_("…")`` at the start of ``tokens``, if that is what they are (and
+    not an attribute, ``x._("…")``)."""
+    if len(tokens) < 4 or (before is not None and before.type == "dot"):
+        return None
+    name, opening, message, closing = tokens
+    if (name.type, name.value, opening.type, message.type, closing.type) != (
+        "name",
+        "_",
+        "lparen",
+        "string",
+        "rparen",
+    ):
+        return None
+    return str(message.value)
+
+
 def _record_links(
     model: SiteModel,
     record: Callable[..., Markup],
@@ -469,10 +529,12 @@ def environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", ConstantMessages],
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    words = translations(language)
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    env.constant_messages = words.gettext  # type: ignore[attr-defined]
     env.policies["ext.i18n.trimmed"] = True  # as kb/locale/babel.cfg extracts them
     env.filters.update(
         text=made_inert,
@@ -546,12 +608,14 @@ def write_or_link(target: Path, text: str, before: Path | None) -> None:
 
 def compiled_templates(build: Path, language: str) -> Path:
     """Where the compiled templates are kept between builds: a folder of ``build`` named for
-    this module's source, which sets the environment's options, and for the language (Jinja's
-    bytecode cache tells a template's changes, not the environment's, and Jinja works out a
-    filter of constants, ``None|badge``, as it compiles). Folders for other sources are
-    removed."""
+    this module's source, which sets the environment's options, and for the language and its
+    catalogue (Jinja's bytecode cache tells a template's changes, not the environment's, and
+    Jinja works out a filter of constants, ``None|badge``, and our words, as it compiles).
+    Folders for other sources are removed."""
     source = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()
-    key = f"{source}-{language}"
+    catalogue = catalogue_path(language)  # its words are in the templates (ConstantMessages)
+    words = catalogue.read_bytes() if catalogue.is_file() else b""
+    key = f"{source}-{language}-{hashlib.blake2b(words, digest_size=6).hexdigest()}"
     kept = build / ".compiled-templates"
     if kept.is_dir():
         for other in kept.iterdir():
