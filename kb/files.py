@@ -54,7 +54,9 @@ def _sibling(folder: Path, kind: str) -> Path:
 
 def recover_folder(folder: Path) -> None:
     """Put back ``folder`` if a killed swap left it moved aside, and delete what dead swaps
-    left beside it. Does nothing when there is nothing to do."""
+    left beside it, with what was being built beside their new folder (``.site.PID.tmp.cy``,
+    ``kb.site.record_pages.TranslationInBackground``). Does nothing when there is nothing to
+    do."""
     if not folder.parent.is_dir():
         return
     prefix = f".{folder.name}."
@@ -63,6 +65,7 @@ def recover_folder(folder: Path) -> None:
         if not path.name.startswith(prefix):
             continue
         pid, _, kind = path.name[len(prefix) :].partition(".")
+        kind = kind.partition(".")[0]  # tmp.cy: built beside a new folder, which it joins
         if pid.isdigit() and kind == _GONE and not _alive(int(pid)):
             delete_in_background(path)  # again, in case that deletion was stopped
         elif pid.isdigit() and kind in _KINDS and not _alive(int(pid)):

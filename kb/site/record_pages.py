@@ -387,7 +387,8 @@ class TranslationInBackground:
 
         self.language = language
         self.target = site / language
-        self.building = site.with_name(f".{site.name}.{language}.building")
+        hidden = site.name if site.name.startswith(".") else f".{site.name}"
+        self.building = site.with_name(f"{hidden}.{language}")  # kb.files.recover_folder
         shutil.rmtree(self.building, ignore_errors=True)
         if self.target.is_dir():
             os.replace(self.target, self.building)
