@@ -336,10 +336,17 @@ def test_failed_build_leaves_the_previous_site(tiny_site: Site, tmp_path: Path) 
     assert not list(tmp_path.glob(".site.*"))
 
 
-def test_a_failed_welsh_build_leaves_the_previous_site(tiny_site: Site, tmp_path: Path) -> None:
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_a_failed_welsh_build_leaves_the_previous_site(
+    tiny_site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_method: str
+) -> None:
     """The Welsh site is built by another process while the English one builds
-    (``kb.site.record_pages.TranslationInBackground``): its failure fails the build, names
-    the site, and leaves the previous site, both languages, as it was, and no folder beside it."""
+    (``kb.site.record_pages.TranslationInBackground``), forked or spawned: its failure fails
+    the build, names the site, and leaves the previous site, both languages, as it was, and no
+    folder beside it."""
+    from kb.site import record_pages
+
+    monkeypatch.setattr(record_pages, "_start_method", lambda: start_method)
     docs = tmp_path / "docs"
     for folder in ("docs", "docs-cy"):
         shutil.copytree(tiny_site.folder.parent / folder, tmp_path / folder)

@@ -361,6 +361,18 @@ def _translation_worker(
         results.close()
 
 
+def _start_method() -> str:
+    """Fork, where the system can and this process runs no other thread (``build_site.py``;
+    not a preview server): the new process then has MkDocs and the theme loaded already,
+    which took a spawned one about a second, more than a small site's Welsh pages. Spawn
+    otherwise, as forking a process with threads can leave a lock held for ever."""
+    import multiprocessing
+    import threading
+
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    return "fork" if forks and threading.active_count() == 1 else "spawn"
+
+
 class TranslationInBackground:
     """The site in another ``language``, built by another process while the English one
     builds (the two take about as long, and a machine has cores to spare for it), into a
@@ -392,7 +404,7 @@ class TranslationInBackground:
         shutil.rmtree(self.building, ignore_errors=True)
         if self.target.is_dir():
             os.replace(self.target, self.building)
-        context = multiprocessing.get_context("spawn")  # no inherited connections or threads
+        context: Any = multiprocessing.get_context(_start_method())  # typeshed: no Process
         self._results, sending = context.Pipe(duplex=False)
         arguments = (config, docs, self.building, facts, hand_written, sending)
         self._process = context.Process(target=_translation_worker, args=arguments, daemon=True)
