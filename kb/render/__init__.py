@@ -31,7 +31,7 @@ from kb.records.document import Document
 from kb.render.brief_page import WordBriefs, theme_brief_downloads, write_theme_briefs
 from kb.render.dependencies import inputs_digest
 from kb.render.downloads import write_downloads
-from kb.render.model import SiteModel
+from kb.render.model import GraphAnswers, SiteModel
 from kb.render.pages import Rendered, hand_written_pages, render_pages
 from kb.render.script_words import write_script_words
 from kb.render.site_search import write_search_vocabulary
@@ -95,6 +95,7 @@ class Shared:
     theme_briefs: list[Any]
     # The theme briefs framed in each other language (kb.render.brief_page), by language.
     translated_briefs: dict[str, list[Any]] = field(default_factory=dict)
+    answers: GraphAnswers | None = None  # the graph's, worked out for the English pages
 
 
 def overlay_docs(translated: Path, staging: Path) -> None:
@@ -162,7 +163,7 @@ def render_site(
                 ),
             ],
         )
-        shared = Shared(downloads, theme_briefs, translated_briefs)
+        shared = Shared(downloads, theme_briefs, translated_briefs, GraphAnswers(graph))
     write_search_vocabulary(fresh, language)
     write_script_words(fresh, language)
     others = [page for page in hand_written if page.path not in LINKED_HAND_WRITTEN]
@@ -171,7 +172,7 @@ def render_site(
         site, language, history_fingerprint(history), [page.path for page in hand_written]
     )
     rendered = render_pages(
-        SiteModel(in_language(document, language), graph),
+        SiteModel(in_language(document, language), graph, shared.answers),
         fresh,
         site,
         shared.downloads,

@@ -79,12 +79,52 @@ NOTED = (
 )  # fmt: skip
 
 
-class SiteModel:
-    """Every record, indexed for the pages, with profiles and related recommendations."""
+class GraphAnswers:
+    """What the graph says of each record (its evidence profile, the recommendations related
+    to it, what rests on a study), worked out once per build and kept: every language's pages
+    ask the same graph, and the digests of what the pages read ask again
+    (``kb.render.dependencies``). The answers are shared, so nothing may change them."""
 
-    def __init__(self, document: Document, graph: "nx.MultiDiGraph[str]"):
+    def __init__(self, graph: "nx.MultiDiGraph[str]"):
+        self.graph = graph
+        # Each recommendation's evidence weighed once per build.
+        self.support = SupportTable(graph)
+        self._profiles: dict[str, EvidenceProfile] = {}
+        self._related: dict[str, list[Related]] = {}
+        self._uses: dict[str, StudyUses] = {}
+
+    def profile(self, rec_id: str) -> EvidenceProfile:
+        if rec_id not in self._profiles:
+            self._profiles[rec_id] = evidence_profile(self.graph, rec_id)
+        return self._profiles[rec_id]
+
+    def related(self, rec_id: str) -> list[Related]:
+        if rec_id not in self._related:
+            self._related[rec_id] = related_recommendations(
+                self.graph, rec_id, support=self.support
+            )
+        return self._related[rec_id]
+
+    def uses(self, study_id: str) -> StudyUses:
+        if study_id not in self._uses:
+            self._uses[study_id] = studies_uses(self.graph, study_id, support=self.support)
+        return self._uses[study_id]
+
+
+class SiteModel:
+    """Every record, indexed for the pages, with profiles and related recommendations.
+    ``answers`` are the graph's, shared with the other languages' models of the same graph."""
+
+    def __init__(
+        self,
+        document: Document,
+        graph: "nx.MultiDiGraph[str]",
+        answers: GraphAnswers | None = None,
+    ):
         self.document = document
         self.graph = graph
+        same_graph = answers is not None and answers.graph is graph
+        self.answers = answers if answers is not None and same_graph else GraphAnswers(graph)
         self.evidence = document["evidence"]
         evidence_of_rec: dict[str, list[EvidenceEntry]] = defaultdict(list)
         evidence_of_study: dict[str, list[EvidenceEntry]] = defaultdict(list)
@@ -142,10 +182,8 @@ class SiteModel:
         self.responses: Mapping[str, list[str]] = responses
         self.recs_of_source: Mapping[str, list[str]] = recs_of_source
         self.profiles: Mapping[str, EvidenceProfile] = {
-            rec: evidence_profile(graph, rec) for rec in self.recommendations
+            rec: self.answers.profile(rec) for rec in self.recommendations
         }
-        # Shared by every page, so each recommendation's evidence is weighed once per build.
-        self.support = SupportTable(graph)
         self.reads: PageReads | None = None
 
     # --- What the pages read ------------------------------------------------------------------
@@ -251,12 +289,12 @@ class SiteModel:
     def related(self, rec_id: str) -> list[Related]:
         if self.reads:
             self.reads.note("related", rec_id)
-        return related_recommendations(self.graph, rec_id, support=self.support)
+        return self.answers.related(rec_id)
 
     def uses(self, study_id: str) -> StudyUses:
         if self.reads:
             self.reads.note("uses", study_id)
-        return studies_uses(self.graph, study_id, support=self.support)
+        return self.answers.uses(study_id)
 
     def gaps(self) -> EvidenceGaps:
         return evidence_gaps(self.graph)
