@@ -5,15 +5,12 @@ records on disk and rebuild whatever it needs. Where the records and what is bui
 live, and whether the store is current, is ``kb.paths``.
 """
 
-import ctypes
-import multiprocessing
 import resource
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kb.errors import IndexBuildFailed, KnowledgeBaseError, Problem
 from kb.localization import language_folder
@@ -31,6 +28,7 @@ from kb.paths import (
 from kb.paths import (
     store_is_current as store_is_current,
 )
+from kb.processes import Background, Outcome
 from kb.records.read import RECORD_KINDS, checked
 from kb.store import database as store
 
@@ -58,19 +56,8 @@ class Built:
     steps: list[Step]
 
 
-def die_with_parent() -> None:
-    """Linux: have the kernel stop this process when the one that started it dies, so that a
-    killed build leaves no worker to swap in an index after a newer build has."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the worker finishes on its own
-        pass
-
-
-def _index_worker(database: Path, index_dir: Path, results: Any) -> None:
+def _index_worker(database: Path, index_dir: Path) -> Outcome:
     """The search index step, in a process of its own (``IndexInBackground``)."""
-    die_with_parent()
     from kb import search
 
     started = time.perf_counter()
@@ -78,12 +65,11 @@ def _index_worker(database: Path, index_dir: Path, results: Any) -> None:
     try:
         counts = search.update_index(engine, index_dir)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KB
-        results.send(("done", (counts, time.perf_counter() - started, peak_mb)))
+        return ("done", (counts, time.perf_counter() - started, peak_mb))
     except KnowledgeBaseError as error:
-        results.send(("failed", str(error)))
+        return ("failed", str(error))
     finally:
         engine.dispose()
-        results.close()
 
 
 class IndexInBackground:
@@ -98,32 +84,21 @@ class IndexInBackground:
     """
 
     def __init__(self, paths: Paths) -> None:
-        context = multiprocessing.get_context("spawn")  # no inherited connections or threads
-        self._results, sending = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_index_worker, args=(paths.database, paths.index, sending), daemon=True
-        )
         self.seconds = self.peak_mb = 0.0
-        self._process.start()
-        sending.close()
+        self._worker = Background(_index_worker, (paths.database, paths.index))
 
     def wait(self) -> dict[str, int]:
-        try:
-            outcome, value = self._results.recv()
-        except EOFError:
-            outcome, value = "failed", None
-        self._process.join()
+        outcome, value = self._worker.outcome()
         if outcome != "done":
             raise IndexBuildFailed(
                 f"the search index was not updated: {value or 'its worker process stopped'}"
-                f" (exit code {self._process.exitcode}); the previous index is unchanged"
+                f" (exit code {self._worker.exit_code}); the previous index is unchanged"
             )
         counts, self.seconds, self.peak_mb = value
         return counts  # type: ignore[no-any-return]
 
     def stop(self) -> None:
-        self._process.terminate()
-        self._process.join()
+        self._worker.stop()
 
 
 def _history_detail(history: "PublishedHistory") -> str:

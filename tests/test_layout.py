@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kb"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     # shared by every step
-    ("kb.errors", "kb.settings", "kb.paths", "kb.files", "kb.site_config"),
+    ("kb.errors", "kb.settings", "kb.paths", "kb.files", "kb.processes", "kb.site_config"),
     ("kb.records",),  # record files → a checked knowledge base; written back
     ("kb.localization",),  # the interface's words, in English and Welsh
     ("kb.references",),  # citations, reference imports, duplicates

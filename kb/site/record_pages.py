@@ -46,6 +46,7 @@ from kb import pipeline
 from kb.errors import SiteBuildFailed
 from kb.localization import ENGLISH, LANGUAGES, config_loader, language_folder
 from kb.paths import staging_folder
+from kb.processes import Background, Outcome
 from kb.site.facts import SiteFacts, site_facts
 from kb.site.plugins import ReusePreviousPages, site_inputs_digest
 from kb.site_config import read_site_info
@@ -349,16 +350,13 @@ def build_translation(
 
 
 def _translation_worker(
-    config: Path, docs: Path, site: Path, facts: SiteFacts, hand_written: Path, results: Any
-) -> None:
+    config: Path, docs: Path, site: Path, facts: SiteFacts, hand_written: Path
+) -> Outcome:
     """``build_translation``, in a process of its own (``TranslationInBackground``)."""
-    pipeline.die_with_parent()
     try:
-        results.send(("done", build_translation(config, docs, site, facts, hand_written)))
+        return ("done", build_translation(config, docs, site, facts, hand_written))
     except (Exception, SystemExit) as error:  # MkDocs' Abort is a SystemExit
-        results.send(("failed", str(error) or type(error).__name__))
-    finally:
-        results.close()
+        return ("failed", str(error) or type(error).__name__)
 
 
 def _start_method() -> str:
@@ -394,7 +392,6 @@ class TranslationInBackground:
         facts: SiteFacts,
         hand_written: Path,
     ) -> None:
-        import multiprocessing
         import shutil
 
         self.language = language
@@ -404,23 +401,15 @@ class TranslationInBackground:
         shutil.rmtree(self.building, ignore_errors=True)
         if self.target.is_dir():
             os.replace(self.target, self.building)
-        context: Any = multiprocessing.get_context(_start_method())  # typeshed: no Process
-        self._results, sending = context.Pipe(duplex=False)
-        arguments = (config, docs, self.building, facts, hand_written, sending)
-        self._process = context.Process(target=_translation_worker, args=arguments, daemon=True)
-        self._process.start()
-        sending.close()
+        arguments = (config, docs, self.building, facts, hand_written)
+        self._worker = Background(_translation_worker, arguments, _start_method())
 
     def finish(self) -> tuple[int, int]:
-        try:
-            outcome, value = self._results.recv()
-        except EOFError:
-            outcome, value = "failed", None
-        self._process.join()
+        outcome, value = self._worker.outcome()
         if outcome != "done":
             raise SiteBuildFailed(
                 f"the site in {self.language}/ was not built: {value or 'its process stopped'}"
-                f" (exit code {self._process.exitcode})"
+                f" (exit code {self._worker.exit_code})"
             )
         os.replace(self.building, self.target)
         pages, rendered = value
@@ -429,9 +418,7 @@ class TranslationInBackground:
     def stop(self) -> None:
         import shutil
 
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
+        self._worker.stop()
         shutil.rmtree(self.building, ignore_errors=True)
 
 
