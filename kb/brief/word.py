@@ -26,7 +26,6 @@ import re
 import sys
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from docx.oxml.ns import qn
@@ -371,7 +370,10 @@ class _DatedZip:
         self._stamp = (day.year, day.month, day.day, 0, 0, 0)
 
     def write(self, pack_uri: Any, blob: bytes) -> None:
-        entry = zipfile.ZipInfo(pack_uri.membername, date_time=self._stamp)
+        self.add(pack_uri.membername, blob)
+
+    def add(self, name: str, blob: bytes) -> None:
+        entry = zipfile.ZipInfo(name, date_time=self._stamp)
         entry.compress_type = zipfile.ZIP_DEFLATED
         self._zip.writestr(entry, blob)
 
@@ -408,14 +410,9 @@ def _public_dated_save(document: "Document", day: datetime.date) -> bytes:
     dated = _DatedZip(written, day)
     with zipfile.ZipFile(saved) as original:
         for entry in original.infolist():
-            dated.write(_Member(entry.filename), original.read(entry))
+            dated.add(entry.filename, original.read(entry))
     dated.close()
     return written.getvalue()
-
-
-@dataclass(frozen=True)
-class _Member:
-    membername: str
 
 
 # Word's document properties hold at most this many characters.

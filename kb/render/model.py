@@ -123,8 +123,9 @@ class SiteModel:
     ):
         self.document = document
         self.graph = graph
-        same_graph = answers is not None and answers.graph is graph
-        self.answers = answers if answers is not None and same_graph else GraphAnswers(graph)
+        if answers is None or answers.graph is not graph:
+            answers = GraphAnswers(graph)
+        self.answers = answers
         self.evidence = document["evidence"]
         evidence_of_rec: dict[str, list[EvidenceEntry]] = defaultdict(list)
         evidence_of_study: dict[str, list[EvidenceEntry]] = defaultdict(list)

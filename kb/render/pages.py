@@ -347,7 +347,7 @@ class ConstantMessages(jinja2.ext.Extension):
     """Our words with no values in them, ``_("Authors")``, translated as a template compiles
     rather than each time a page is rendered (at 10,000 studies, about a million calls for
     each language's pages): each becomes its translation, trusted as Jinja's i18n trusts it,
-    through the ``translated`` filter, which Jinja applies to a constant as it compiles.
+    through the ``TRUSTED`` filter, which Jinja applies to a constant as it compiles.
 
     A message with values, or with a ``%`` in its translation, is left to ``_``, which
     formats it. The compiled templates are kept per language and catalogue
