@@ -97,6 +97,7 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
         self._started = 0.0
         self.built: pipeline.Built | None = None
         self.pages = self.rendered = 0
+        self.search_seconds = 0.0  # Pagefind's, for this language's site
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         configured = Path(config.config_file_path or ".").resolve().parent
@@ -200,13 +201,18 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
         site = Path(config.site_dir)
         reuse = _reuse_plugin(config)
         self.pages, self.rendered = len(reuse.page_order), len(reuse.rendered)
+        indexing = time.perf_counter()
         pagefind_index(site)  # before the other languages' sites join it: its own only
+        self.search_seconds = time.perf_counter() - indexing
         translations: list[str] = []
         building, self._translations = self._translations, []
         try:
             for translation in building:
-                pages, rendered = translation.finish()
-                translations.append(f"{translation.language}: {rendered} of {pages} rendered")
+                pages, rendered, searched = translation.finish()
+                translations.append(
+                    f"{translation.language}: {rendered} of {pages} rendered, "
+                    f"its search index {searched:.1f} s"
+                )
         finally:
             for translation in building:
                 translation.stop()
@@ -217,9 +223,18 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
                 kept = f" ({self.rendered} rendered, the rest kept from before)"
             if translations:
                 kept += f"; {'; '.join(translations)}"
-            seconds = time.perf_counter() - self._started
+            # Pagefind is our step, not MkDocs': reported on its own, so that neither the
+            # summary nor the benchmark counts it as MkDocs' time.
+            seconds = time.perf_counter() - self._started - self.search_seconds
             self._staged.report(
                 pipeline.Step("mkdocs", f"{self.pages} pages in {site}{kept}", seconds)
+            )
+            self._staged.report(
+                pipeline.Step(
+                    "pagefind",
+                    f"the search box's index of the {self.pages} pages in {site}",
+                    self.search_seconds,
+                )
             )
             running, self._staged = self._staged, None
             self.built = running.finish()
@@ -328,12 +343,12 @@ def translated_config(language: str, folder: Path, config: Path) -> Path:
 
 def build_translation(
     config: Path, docs: Path, site: Path, facts: SiteFacts, hand_written: Path
-) -> tuple[int, int]:
+) -> tuple[int, int, float]:
     """``mkdocs build --strict`` of a translated site (``translated_config``) from its staged
     pages ``docs`` into ``site`` (a folder of the English site), then its own search index,
     with no English stemming. Where the English build kept the previous site, this one keeps
     what it can of the previous translated site (a dirty build, as the English one). Returns
-    the number of pages, and how many were rendered."""
+    the number of pages, how many were rendered, and the seconds its search index took."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
@@ -346,7 +361,7 @@ def build_translation(
         build(settings, dirty=dirty)
     finally:
         settings.plugins.on_shutdown()
-    return records.pages, records.rendered
+    return records.pages, records.rendered, records.search_seconds
 
 
 def _translation_worker(
@@ -379,8 +394,9 @@ class TranslationInBackground:
 
     The previous translated site, where the English build keeps the previous site, moves
     into that folder first, so the translated build keeps what it can of it too. ``finish``
-    gives the number of pages and how many were rendered, or raises ``SiteBuildFailed``;
-    ``stop`` ends the process, if it runs, and deletes what it left.
+    gives the number of pages, how many were rendered and the seconds its search index took,
+    or raises ``SiteBuildFailed``; ``stop`` ends the process, if it runs, and deletes what it
+    left.
     """
 
     def __init__(
@@ -404,7 +420,7 @@ class TranslationInBackground:
         arguments = (config, docs, self.building, facts, hand_written)
         self._worker = Background(_translation_worker, arguments, _start_method())
 
-    def finish(self) -> tuple[int, int]:
+    def finish(self) -> tuple[int, int, float]:
         outcome, value = self._worker.outcome()
         if outcome != "done":
             raise SiteBuildFailed(
@@ -412,8 +428,8 @@ class TranslationInBackground:
                 f" (exit code {self._worker.exit_code})"
             )
         os.replace(self.building, self.target)
-        pages, rendered = value
-        return pages, rendered
+        pages, rendered, searched = value
+        return pages, rendered, searched
 
     def stop(self) -> None:
         import shutil
