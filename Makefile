@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 # What `make site` needs (requirements.lock), then the tests and linters `make test` adds
 # (requirements-dev.lock): each lock holds every package at its tested version with its hashes,
 # so pip installs exactly the tested set or nothing. The project itself comes after, without
-# dependencies, so nothing but the lock chooses a version.
+# dependencies, so nothing but the lock chooses a version; then Pagefind's newer release than
+# PyPI's, pinned by its hash (kb/site/pagefind_release.py; without it, PyPI's Pagefind runs).
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
@@ -15,9 +16,10 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+$(STAMP): requirements.lock pyproject.toml kb/site/pagefind_release.py | $(BIN)/python
 	$(PIP) install --require-hashes -r requirements.lock
 	$(PIP) install --no-deps -e .
+	$(BIN)/python -m kb.site.pagefind_release
 	touch $@
 
 $(DEV_STAMP): requirements-dev.lock $(STAMP)

@@ -724,6 +724,22 @@ def test_search_index_is_pagefinds_and_within_budget(real_site: Site) -> None:
 
 
 @pytest.mark.parametrize("language", ["", "cy/"])
+def test_each_search_index_is_made_by_the_pinned_pagefind_where_it_is_installed(
+    real_site: Site, language: str
+) -> None:
+    """Both languages' indexes are made by the newer release kb.site.pagefind_release installs
+    (by `make`), else by PyPI's."""
+    from importlib.metadata import version
+
+    from kb.site.pagefind_release import VERSION, binary_path
+
+    entry = json.loads(
+        (real_site.folder / language / "pagefind" / "pagefind-entry.json").read_text()
+    )
+    assert entry["version"] == (VERSION if binary_path().is_file() else version("pagefind-bin"))
+
+
+@pytest.mark.parametrize("language", ["", "cy/"])
 def test_each_search_index_has_the_kind_of_each_of_its_pages_beside_it(
     real_site: Site, language: str
 ) -> None:

@@ -447,13 +447,15 @@ def records_plugin(settings: MkDocsConfig) -> RecordPages:
 
 
 def pagefind_index(folder: Path) -> None:
-    """Index the built site in ``folder`` for its search box (Pagefind, run from its PyPI
-    package), with the kind of each indexed page beside it (``kb.render.site_search``). The
+    """Index the built site in ``folder`` for its search box (Pagefind, run through its PyPI
+    package, with the newer release's binary where ``kb.site.pagefind_release`` installed
+    it), with the kind of each indexed page beside it (``kb.render.site_search``). The
     previous index goes first: its files may be hard links into the site in use
     (``kb.site.plugins.seed_site``), which Pagefind must not write through."""
     import shutil
 
     from kb.render.site_search import write_page_kinds
+    from kb.site.pagefind_release import run_environment
 
     shutil.rmtree(folder / "pagefind", ignore_errors=True)
     done = subprocess.run(
@@ -465,6 +467,7 @@ def pagefind_index(folder: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        env=run_environment(),  # Pagefind's newer release, where it is installed
     )
     if done.returncode != 0:
         raise SiteBuildFailed(f"the search index could not be built: {done.stderr.strip()}")
