@@ -318,6 +318,7 @@ NULLABLE = (
     "site_search_repeat_ms",
     "site_search_ready_ms",
     "search_index_bytes",
+    "pagefind_version",
     "site_bytes",
     "record_page_median_bytes",
     "record_page_largest_bytes",
@@ -361,6 +362,7 @@ def cold_build(figures: dict[str, Any], root: Path, work: Path) -> None:
         html_pages=built["html_pages"],
         site_bytes=built["site_bytes"],
         search_index_bytes=built["search_index_bytes"],
+        pagefind_version=built["pagefind_version"],
         record_page_median_bytes=built["record_page_median_bytes"],
         record_page_largest_bytes=built["record_page_largest_bytes"],
     )
@@ -542,6 +544,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("site MB", "site_mb", "{:.1f}"),
     ("  English only MB", "english_only_site_mb", "{:.1f}"),
     ("search index MB (Pagefind)", "search_index_mb", "{:.2f}"),
+    ("  Pagefind version", "pagefind_version", "{}"),
     ("record page median kB", "record_page_median_kb", "{:.1f}"),
     ("record page largest kB", "record_page_largest_kb", "{:.1f}"),
     ("Whoosh p50 ms", "whoosh_p50_ms", "{:.1f}"),

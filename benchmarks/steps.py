@@ -154,6 +154,10 @@ def build(paths: pipeline.Paths, work: Path, options: argparse.Namespace) -> dic
         "steps": steps,
         "markdown_pages": sum(1 for _ in staging_folder(paths).rglob("*.md")),
         "html_pages": sum(1 for _ in site.rglob("*.html")),
+        # Which Pagefind made the search index: 1.6.0 where make installed it, else PyPI's.
+        "pagefind_version": json.loads((site / "pagefind" / "pagefind-entry.json").read_text())[
+            "version"
+        ],
         **site_sizes(site),
     }
 
