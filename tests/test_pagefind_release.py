@@ -3,7 +3,9 @@ the pinned hash, never half-written, and the build runs it where it is installed
 
 import base64
 import hashlib
+import http.client
 import io
+import os
 import sys
 import tarfile
 from pathlib import Path
@@ -81,6 +83,28 @@ def test_a_package_without_the_binary_installs_nothing(
     with pytest.raises(ReleaseNotInstalled, match="no bin/pagefind_extended"):
         install(tmp_path, "Linux", "x86_64")
     assert not (tmp_path / "pagefind").exists()
+
+
+def test_an_install_that_fails_half_way_leaves_nothing(
+    tmp_path: Path, published: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(source: object, target: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pagefind_release.os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        install(tmp_path, "Linux", "x86_64")
+    monkeypatch.setattr(pagefind_release.os, "replace", os.replace)
+    assert list(binary_path(tmp_path).parent.iterdir()) == []
+
+
+def test_a_download_cut_short_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
+    def cut_short(url: str, timeout: float) -> object:
+        raise http.client.IncompleteRead(b"partial", 100)
+
+    monkeypatch.setattr(pagefind_release.urllib.request, "urlopen", cut_short)
+    with pytest.raises(ReleaseNotInstalled, match="could not download https://"):
+        pagefind_release.download(pagefind_release.package_url("linux-x64"))
 
 
 def test_a_platform_without_a_package_is_named(tmp_path: Path) -> None:

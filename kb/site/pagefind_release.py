@@ -7,7 +7,8 @@ finds, it walks every page entry of every word matched (``search_term`` in Pagef
 ``pagefind_web/src/search.rs``). At 10,000 studies "health" is on 5,418 pages and took 150 ms
 in the browser's WebAssembly alone; Pagefind 1.6.0 (npm, 1 November 2026) groups the entries by
 page first and takes 22–27 ms, with the same results, and indexes the site a fifth faster
-(docs/performance.md, "Pagefind 1.6.0"). Its binary is published on the npm registry only.
+(docs/performance.md, "Pagefind 1.6.0, and Pagefind's own step"). Its binary is published on
+the npm registry only.
 
 ``python -m kb.site.pagefind_release`` (run by ``make``) downloads the release's package for
 this platform from the npm registry, checks it against the integrity hash pinned here (as a lock
@@ -20,6 +21,7 @@ lock files take the release.
 
 import base64
 import hashlib
+import http.client
 import io
 import os
 import platform
@@ -112,10 +114,11 @@ def binary_from(tarball: bytes, name: str) -> bytes:
 
 
 def download(url: str) -> bytes:
+    """The bytes at ``url``, or ``ReleaseNotInstalled`` saying why not."""
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
             return bytes(response.read())
-    except OSError as error:
+    except (OSError, http.client.HTTPException) as error:
         raise ReleaseNotInstalled(f"could not download {url}: {error}") from None
 
 
@@ -133,9 +136,12 @@ def install(
     binary = binary_from(tarball, target.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    partial.write_bytes(binary)
-    partial.chmod(0o755)
-    os.replace(partial, target)
+    try:
+        partial.write_bytes(binary)
+        partial.chmod(0o755)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 
