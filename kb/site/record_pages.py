@@ -232,7 +232,7 @@ class RecordPages(BasePlugin[RecordPagesConfig]):
             self._staged.report(
                 pipeline.Step(
                     "pagefind",
-                    f"the search box's index of the {self.pages} pages in {site}",
+                    f"the search box's index of the site in {site}",
                     self.search_seconds,
                 )
             )
