@@ -116,9 +116,18 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
+# A day known to be today or past: dates up to it need no call of ``date.today()``, which costs
+# 10 µs, 0.4 s of a 10,000-study check (40,000 dates). Days only go forward, so it stays true.
+_known_past = date.min
+
+
 def _check_date(value: date) -> date:
-    if value > date.today():
-        raise ValueError("must not be in the future")
+    global _known_past
+    if value > _known_past:
+        today = date.today()
+        if value > today:
+            raise ValueError("must not be in the future")
+        _known_past = today
     if value.year < 1800:
         raise ValueError("must be after 1800")
     return value
