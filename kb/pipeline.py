@@ -31,6 +31,7 @@ from kb.paths import (
 from kb.processes import Background, Outcome
 from kb.records.read import RECORD_KINDS, checked
 from kb.store import database as store
+from kb.store.changed import check_changes
 
 if TYPE_CHECKING:
     from kb.history.published import PublishedHistory
@@ -170,25 +171,41 @@ def stage_pages(
 
     steps: list[Step] = []
 
-    def finished(name: str, detail: str, started: float) -> None:
-        step = Step(name, detail, time.perf_counter() - started)
+    def report(step: Step) -> None:
         steps.append(step)
         progress(step)
+
+    def finished(name: str, detail: str, started: float) -> None:
+        report(Step(name, detail, time.perf_counter() - started))
 
     if site.release is None and (paths.root / "kb-release.yaml").is_file():
         from kb.history.release import current_release  # it imports this module
 
         site = replace(site, release=current_release(paths.root))  # what the pages print
     started = time.perf_counter()
-    knowledge_base, warnings = checked(paths)
-    records = sum(len(knowledge_base.by_kind(kind)) for kind in RECORD_KINDS)
-    links = sum(1 for _ in knowledge_base.findings())
-    finished("check", f"{records} records, {links} links, {len(warnings)} warnings", started)
+    changes = check_changes(paths)  # a few studies changed: each checked against the store
+    if changes is not None:
+        warnings = changes.warnings
+        detail = (
+            f"{changes.records} records, {changes.links} links, {len(warnings)} warnings "
+            f"({_files(changes.changed)} checked against the store)"
+        )
+        report(Step("check", detail, changes.check_seconds))
+        how = f"the rows of {_files(changes.changed)} replaced"
+        detail = f"{changes.rows} rows in {paths.database} ({how})"
+        report(Step("store", detail, changes.store_seconds))
+        records = changes.records
+    else:
+        knowledge_base, warnings = checked(paths, keep_parsed=True)
+        records = sum(len(knowledge_base.by_kind(kind)) for kind in RECORD_KINDS)
+        links = sum(1 for _ in knowledge_base.findings())
+        finished("check", f"{records} records, {links} links, {len(warnings)} warnings", started)
 
-    started = time.perf_counter()
-    counts = store.build_db(knowledge_base, paths.database)
+        started = time.perf_counter()
+        counts, replaced = store.update_store(knowledge_base, paths.database, warnings)
+        how = "written afresh" if replaced is None else f"the rows of {_files(replaced)} replaced"
+        finished("store", f"{sum(counts.values())} rows in {paths.database} ({how})", started)
     engine = store.open_store(paths.database)
-    finished("store", f"{sum(counts.values())} rows in {paths.database}", started)
 
     indexing = IndexInBackground(paths)
     try:
@@ -232,6 +249,10 @@ def stage_pages(
         indexing.stop()
         raise
     return Staged(records, len(rendered.pages), warnings, steps, indexing, progress)
+
+
+def _files(count: int) -> str:
+    return f"{count} changed file{'' if count == 1 else 's'}"
 
 
 def _kept(rendered: "Rendered") -> str:

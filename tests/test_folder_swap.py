@@ -148,5 +148,6 @@ def test_a_search_index_moved_aside_by_a_killed_build_is_put_back(tiny_kb: Path)
         kill_a_swap(paths.index, 1)
         assert not paths.index.exists()
         assert read()
-        assert sorted(path.name for path in paths.index.parent.iterdir()) == ["index", "kb.sqlite"]
+        kept = ["index", "kb.sqlite", "parsed-records.marshal"]  # nothing half-written
+        assert sorted(path.name for path in paths.index.parent.iterdir()) == kept
         assert [result.id for result in search.search(paths.index, "anonymised").results]

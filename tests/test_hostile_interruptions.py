@@ -141,11 +141,15 @@ def test_killed_build_db_leaves_a_usable_database(tmp_path: Path) -> None:
             killed = kill_after(process, chance.uniform(0, duration))
         kills += killed
         assert database_rows(database) == expected
-        leftovers = {path.name for path in database.parent.iterdir()} - {"kb.sqlite"}
-        assert all(name.startswith(".kb.sqlite.") for name in leftovers), leftovers
+        kept = {"kb.sqlite", "parsed-records.marshal"}  # the store, and the records it parsed
+        leftovers = {path.name for path in database.parent.iterdir()} - kept
+        temporary = (".kb.sqlite.", ".parsed-records.marshal.")
+        assert all(name.startswith(temporary) for name in leftovers), leftovers
         assert record_digests(root) == records
     assert kills >= KILLS // 2
-    assert any(name.endswith(".tmp") for name in leftovers), "no kill came mid-write"
+    assert any(name.startswith(".kb.sqlite.") and name.endswith(".tmp") for name in leftovers), (
+        "no kill came mid-write"
+    )
 
     # Stale temporary files are never mistaken for the store: reading and rebuilding both work.
     assert run_kb("stats", "--json", "--root", root).exit_code == 0

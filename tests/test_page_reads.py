@@ -84,11 +84,11 @@ def build(root: Path, staging: Path) -> pipeline.Built:
 
 
 def staged(staging: Path) -> dict[str, bytes]:
-    """Every staged file of both languages but the store's copy, by path."""
+    """Every staged file of both languages, the store's copy among them, by path."""
     files = {}
     for language, folder in (("en", staging), ("cy", staging.with_name(f"{staging.name}-cy"))):
         for path in folder.rglob("*"):
-            if path.is_file() and path.name != "kb.sqlite":
+            if path.is_file():
                 files[f"{language}/{path.relative_to(folder)}"] = path.read_bytes()
     return files
 
@@ -115,6 +115,7 @@ def test_a_rebuild_after_one_change_is_a_full_build(
     CHANGES[change](root)
     built = build(root, root / "build" / "docs")
     details = {step.name: step.detail for step in built.steps}
+    assert "(the rows of 1 changed file replaced)" in details["store"], details["store"]
     assert "kept from before, unrendered" in details["pages"], details["pages"]
     assert "kept from before, unrendered" in details["pages-cy"], details["pages-cy"]
     fresh = tmp_path / "fresh"

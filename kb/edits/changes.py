@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.edits.changing import OnDisk, read_limits
+from kb.edits.changing import OnDisk
 from kb.errors import ChangeRefused, Problem
 from kb.files import write_atomically
 from kb.records.dump import record_data
 from kb.records.fmt import has_comment
 from kb.records.load import RECORD_FOLDERS, FieldPath, RecordFile, format_field, parse_record
 from kb.records.models import RECORD_MODELS, Record
+from kb.records.read import read_limits
 from kb.records.validate import validate_records
 from kb.records.write import record_text
 

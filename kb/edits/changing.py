@@ -25,9 +25,9 @@ from kb.errors import Problem, RecordsInvalid
 from kb.paths import Paths, store_is_current
 from kb.records.load import RecordFile, load_records, read_record
 from kb.records.models import Study
+from kb.records.read import read_limits
 from kb.records.validate import KnowledgeBase, check_record, validate_records
 from kb.references.duplicates import Reference
-from kb.settings import number_setting
 from kb.store import database as store
 from kb.store.current import build_db
 
@@ -67,14 +67,6 @@ def _reference(record: Any) -> Reference:
         getattr(record, "doi", None),
         getattr(record, "container", None),
     )
-
-
-def read_limits() -> dict[str, int]:
-    """The file and field size caps ``kb check`` reads records with."""
-    return {
-        "max_file_bytes": number_setting("max_file_bytes"),
-        "max_field_chars": number_setting("max_field_chars"),
-    }
 
 
 @dataclass

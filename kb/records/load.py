@@ -8,15 +8,19 @@ link) are refused with a clear problem.
 """
 
 import functools
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import yaml
 
 from kb.errors import NotAKnowledgeBase, Problem
 from kb.records.vocabularies import control_character_message
+
+if TYPE_CHECKING:
+    from kb.records.parsed import ParsedRecords
 
 try:  # LibYAML's parser is several times faster; the pure-Python one gives the same events.
     from yaml import CBaseLoader as _Loader
@@ -44,6 +48,7 @@ class RecordFile:
     kind: str
     data: dict[str, Any]
     lines: dict[FieldPath, int] = field(default_factory=dict)
+    digest: bytes = b""  # of the bytes it was read from (``file_digest``); empty when made up
 
     @property
     def record_id(self) -> str:
@@ -60,6 +65,13 @@ class RecordFile:
             if line is not None:
                 return line
         return 1
+
+
+class ReadLimits(TypedDict):
+    """The size caps records are read with (``kb.records.read.read_limits``)."""
+
+    max_file_bytes: int
+    max_field_chars: int
 
 
 class YamlRefused(Exception):
@@ -243,9 +255,16 @@ def load_order(path: str) -> tuple[str, ...]:
 
 
 def read_record(
-    root: Path, path: Path, max_file_bytes: int, max_field_chars: int
+    root: Path,
+    path: Path,
+    max_file_bytes: int,
+    max_field_chars: int,
+    *,
+    parsed: "ParsedRecords | None" = None,
 ) -> tuple[RecordFile | None, list[Problem]]:
-    """Read one record file; return it, or the problems that stopped it from being read."""
+    """Read one record file; return it, or the problems that stopped it from being read.
+
+    With ``parsed``, bytes parsed by an earlier build are not parsed again."""
     relative = path.relative_to(root)
     name = relative.as_posix()
     stem = path.stem
@@ -270,6 +289,8 @@ def read_record(
         raw = read_inside(root, path, max_file_bytes)
     except FileRefused as refused:
         return refuse(f"file {refused}")
+    if parsed is not None:
+        return parsed.parse_record(name, kind, raw)
     return parse_record(name, kind, raw, max_file_bytes, max_field_chars)
 
 
@@ -303,7 +324,7 @@ def parse_record(
         return refuse("file is empty")
     if not isinstance(data, dict):
         return refuse("a record file holds one mapping of field: value")
-    record = RecordFile(name, kind, data, lines)
+    record = RecordFile(name, kind, data, lines, file_digest(raw))
     if len(text) <= max_field_chars:  # no value is longer than the text it is written in
         return record, []
     problems = [
@@ -318,6 +339,11 @@ def parse_record(
         if length > max_field_chars
     ]
     return (None if problems else record), problems
+
+
+def file_digest(raw: bytes) -> bytes:
+    """A digest of a record file's bytes: equal digests, the same record and lines."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
 class FileRefused(Exception):
@@ -397,9 +423,12 @@ def format_field(location: FieldPath) -> str:
 
 
 def load_records(
-    root: Path, max_file_bytes: int, max_field_chars: int
+    root: Path, max_file_bytes: int, max_field_chars: int, *, parsed: "ParsedRecords | None" = None
 ) -> tuple[list[RecordFile], list[Problem]]:
-    """Read every record file below ``root``; return the readable ones and all problems."""
+    """Read every record file below ``root``; return the readable ones and all problems.
+
+    With ``parsed`` (``kb.records.parsed``), a file whose bytes an earlier build parsed is not
+    parsed again, and what is parsed is kept for the next."""
     if not (root / "recommendations").is_dir() and not (root / "evidence").is_dir():
         raise NotAKnowledgeBase(
             f"{root} has no recommendations/ or evidence/ folder; run kb in a knowledge base "
@@ -408,7 +437,7 @@ def load_records(
     records: list[RecordFile] = []
     problems: list[Problem] = []
     for path in record_paths(root):
-        record, found = read_record(root, path, max_file_bytes, max_field_chars)
+        record, found = read_record(root, path, max_file_bytes, max_field_chars, parsed=parsed)
         problems.extend(found)
         if record is not None:
             records.append(record)

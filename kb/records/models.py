@@ -638,6 +638,33 @@ class FormerIdRow(SQLModel, table=True):
     file: str = TableField(index=True)  # the file of the record listing it
 
 
+class RecordFileRow(SQLModel, table=True):
+    """A record file whose rows the store holds, with the digest of what they were made from:
+    the file's bytes and the code that read and stored them. A build replaces only the rows of
+    files whose digest changed (``kb.store.database.update_store``). Not in the downloaded
+    copy: it describes this store, not the records. A file has a digest here only while the
+    store also holds its warnings (``ProblemRow``)."""
+
+    __tablename__ = "record_file"
+    path: str = TableField(primary_key=True)
+    digest: str
+
+
+class ProblemRow(SQLModel, table=True):
+    """A warning the last full check found (an error stops the build): what a build that
+    checks only the changed files against the store reports for the others. Not in the
+    downloaded copy, with ``RecordFileRow``."""
+
+    __tablename__ = "problem"
+    id: int | None = TableField(default=None, primary_key=True)
+    path: str = TableField(index=True)
+    line: int
+    record_id: str
+    field: str
+    message: str
+    severity: str
+
+
 class RemovedRow(Origin, table=True):
     """A removed record's tombstone (``Removal``)."""
 

@@ -33,7 +33,7 @@ from kb.records.models import (
     UpgradeRating,
 )
 from kb.records.quotes import find_quote, normalise_text
-from kb.records.vocabularies import Basis, RecommendationKind, StudyType, TextPart
+from kb.records.vocabularies import Basis, RecommendationKind, Strength, StudyType, TextPart
 
 
 @dataclass
@@ -690,20 +690,24 @@ def _check_evidence_rules(check: _Checker) -> None:
         findings.setdefault(finding.recommendation, []).append(finding)
     for rec in check.kb.recommendations.values():
         judgement = rec.evidence_judgement
-        links = findings.get(rec.id, [])
-        if (
-            judgement
-            and judgement.level.rank >= 4
-            and links
-            and all(finding.strength.rank <= 1 for finding in links)
-        ):
-            check.report(
-                rec.id,
-                ("evidence_judgement", "level"),
-                f"judged {judgement.level}, "
-                f"but all {len(links)} of its evidence links are S1 or below",
-                "warning",
-            )
+        if judgement is None:
+            continue
+        strengths = [finding.strength for finding in findings.get(rec.id, [])]
+        unsupported = unsupported_judgement(judgement.level, strengths)
+        if unsupported:
+            check.report(rec.id, JUDGEMENT_LEVEL, unsupported, "warning")
+
+
+# Where ``_check_evidence_rules`` reports, and no other check warns.
+JUDGEMENT_LEVEL: FieldPath = ("evidence_judgement", "level")
+
+
+def unsupported_judgement(level: Strength, links: Sequence[Strength]) -> str | None:
+    """Why a judgement of ``level`` is not borne out by evidence links of these strengths,
+    if it is not: judged S4 or above, with every link S1 or below."""
+    if level.rank >= 4 and links and all(strength.rank <= 1 for strength in links):
+        return f"judged {level}, but all {len(links)} of its evidence links are S1 or below"
+    return None
 
 
 def _unique_ids(records: Iterable[tuple[RecordFile, str, FieldPath]]) -> Iterator[Problem]:

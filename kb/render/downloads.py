@@ -24,7 +24,6 @@ import csv
 import gettext
 import hashlib
 import io
-import shutil
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from kb.localization import Said, compose
 from kb.records.document import DOCUMENT_KEYS, Document, entries
 from kb.references import citations
 from kb.references.citations import one_line
+from kb.store.database import copy_store
 
 if TYPE_CHECKING:
     from kb.history.version import ContentVersion
@@ -238,7 +238,7 @@ def write_downloads(
     stated = version_data(version, site_name)
     comment = _comment_line(stated)
 
-    shutil.copyfile(database, folder / "kb.sqlite")
+    copy_store(database, folder / "kb.sqlite")
     _stamp_database(folder / "kb.sqlite", stated)
     add("kb.sqlite", N_("SQLite database"), N_("Every table of the store, for SQL tools."))
     (folder / "kb.json").write_text(
