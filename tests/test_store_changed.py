@@ -16,7 +16,7 @@ from kb.records.models import Recommendation, Study
 from kb.records.read import checked
 from kb.records.vocabularies import Strength
 from kb.store import database as store
-from kb.store.changed import check_changes
+from kb.store.changed import check_changes, most_checked_against_the_store
 from kb.store.current import current_store
 from tests.conftest import REPOSITORY
 from tests.test_page_reads import edit
@@ -281,3 +281,18 @@ def test_a_study_changed_in_place_by_kb_add_is_checked_again(tmp_path: Path) -> 
     _, warnings = checked(paths)
     assert changes.warnings == warnings
     assert any("gives the reason as" in warning.message for warning in warnings)
+
+
+def test_many_changed_studies_are_left_to_the_full_check(tmp_path: Path) -> None:
+    """Checking every record is quicker than checking many studies one by one."""
+    paths = _built(tmp_path / "kb", _nothing)
+    studies = sorted((paths.root / STUDIES).glob("*.yaml"))
+    allowed = most_checked_against_the_store(len(store.stored_digests(paths.database) or {}))
+    for path in studies[: allowed + 1]:
+        path.write_text(path.read_text(encoding="utf-8") + "# read again\n", encoding="utf-8")
+    assert check_changes(paths) is None
+    studies[allowed].write_text(
+        studies[allowed].read_text(encoding="utf-8")[: -len("# read again\n")], encoding="utf-8"
+    )
+    changes = check_changes(paths)
+    assert changes is not None and changes.changed == allowed

@@ -307,10 +307,12 @@ _NOT_HELD = {
 }
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=64)
 def _normalised(text: str) -> str:
     """``normalise_text`` of a source's text, remembered: a command that checks records one at
-    a time (``check_record``) meets the same source again, read afresh but equal."""
+    a time (``check_record``) meets the same source again, read afresh but equal. (Four were
+    kept until a build checked changed studies this way: at 10,000 studies, citing 33 reports,
+    each study then took 130 ms, not 25.)"""
     return normalise_text(text)
 
 
