@@ -844,7 +844,11 @@ def main(argv: list[str] | None = None) -> int:
     for figures in results:
         if figures is not largest and figures["label"] == "real":
             print("On the real knowledge base:")
-            for name in ("kb --help < 150 ms", *REAL_TARGETS):
+            for name in (
+                "kb --help < 150 ms",
+                "rebuild outside MkDocs <= 1 s on the real knowledge base",
+                *REAL_TARGETS,
+            ):
                 met = figures["targets"][name]
                 print(f"  {'-' if met is None else 'met ' if met else 'MISS'}  {name}")
     for figures in results:
