@@ -96,6 +96,10 @@ class IndexBuildFailed(KnowledgeBaseError):
     """The worker process building the search index stopped without finishing."""
 
 
+class DownloadsFailed(KnowledgeBaseError):
+    """The process writing the site's downloads stopped without finishing."""
+
+
 class RevisionNotFound(KnowledgeBaseError):
     """A git revision cannot be read: no such name, no git, or no knowledge base in it."""
 

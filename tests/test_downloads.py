@@ -126,3 +126,37 @@ def test_a_version_comment_cannot_end_its_comment() -> None:
 
     line = _comment_line({"knowledge_base": "A -- B {x} @y", "version": "1.0.0", "label": "x"})
     assert "--" not in line and "{" not in line and "@" not in line
+
+
+def test_downloads_that_fail_stop_the_build_and_leave_the_staged_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The downloads are written by a forked copy of the build: its failure is the build's,
+    named, and the pages staged before stay as they were."""
+    import kb.render
+    from kb.errors import DownloadsFailed
+    from kb.graph.evidence import graph_of
+    from kb.render import SiteSources, render_site
+    from kb.site_config import SiteInfo
+    from kb.store.current import build_db
+    from kb.store.database import open_store
+    from kb.store.export import export_document
+
+    root = base_repository(tmp_path)
+    paths = pipeline.Paths(root, tmp_path / "kb.sqlite", tmp_path / "index")
+    build_db(paths)
+    engine = open_store(paths.database)
+    document = export_document(engine)
+    engine.dispose()
+    sources = SiteSources(build_site.DOCS, tmp_path / "docs", paths.database)
+    render_site(document, graph_of(document), sources, SiteInfo("Test"))
+    staged = sorted(path.relative_to(tmp_path / "docs") for path in (tmp_path / "docs").rglob("*"))
+
+    def fail(*args: object) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(kb.render, "write_download_files", fail)
+    with pytest.raises(DownloadsFailed, match="OSError: No space left on device"):
+        render_site(document, graph_of(document), sources, SiteInfo("Test"))
+    after = sorted(path.relative_to(tmp_path / "docs") for path in (tmp_path / "docs").rglob("*"))
+    assert after == staged

@@ -208,6 +208,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+Written = tuple[str, Words, Words]  # a download's path in its folder, title and description
+
+
 def write_downloads(
     document: Document,
     graph: "nx.MultiDiGraph[str]",
@@ -215,14 +218,28 @@ def write_downloads(
     folder: Path,
     version: "ContentVersion | None" = None,
     site_name: str = "Knowledge base",
-    written_already: Sequence[tuple[str, Words, Words]] = (),
+    written_already: Sequence[Written] = (),
 ) -> list[Download]:
     """Write every download into ``folder``, each stating ``version`` where its format has
     room; return them in the order the page lists them, with ``SHA256SUMS`` last.
 
     ``written_already`` lists files already in ``folder`` (the theme briefs), as (path,
     title, description), to be listed and checksummed after the rest."""
-    written: list[tuple[str, Words, Words]] = []
+    written = write_download_files(document, graph, database, folder, version, site_name)
+    return listed_downloads(folder, [*written, *written_already])
+
+
+def write_download_files(
+    document: Document,
+    graph: "nx.MultiDiGraph[str]",
+    database: Path,
+    folder: Path,
+    version: "ContentVersion | None" = None,
+    site_name: str = "Knowledge base",
+) -> list[Written]:
+    """Write every download made from the records into ``folder`` (all but the theme briefs
+    and the checksums); return each one's path, title and description, in the page's order."""
+    written: list[Written] = []
 
     def add(path: str, title: Words | str, description: Words | str) -> None:
         written.append(
@@ -276,7 +293,12 @@ def write_downloads(
     add("references.ris", N_("References: RIS"), N_("For EndNote, Zotero or Mendeley."))
     (folder / "references.csl.json").write_text(citations.csl_json(references), encoding="utf-8")
     add("references.csl.json", N_("References: CSL-JSON"), N_("For Zotero or Pandoc."))
-    written.extend(written_already)
+    return written
+
+
+def listed_downloads(folder: Path, written: Sequence[Written]) -> list[Download]:
+    """The files ``written`` into ``folder``, each with its size and SHA-256, in that order,
+    then ``SHA256SUMS``, written now, which lists them."""
     downloads = [
         Download(
             path,
