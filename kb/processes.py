@@ -10,10 +10,21 @@ back; a process that stops without one counts as failed.
 import ctypes
 import multiprocessing
 import signal
+import threading
 from collections.abc import Callable
 from typing import Any
 
 Outcome = tuple[str, Any]  # ("done", value) or ("failed", message)
+
+
+def quickest_start_method() -> str:
+    """Fork, where the system can and this process runs no other thread (``build_site.py``;
+    not a preview server): the new process then has what this one loaded and worked out
+    already (MkDocs and the theme, which took a spawned process about a second; the records'
+    document). Spawn otherwise, as forking a process with threads can leave a lock held for
+    ever."""
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    return "fork" if forks and threading.active_count() == 1 else "spawn"
 
 
 def die_with_parent() -> None:

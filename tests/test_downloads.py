@@ -128,11 +128,13 @@ def test_a_version_comment_cannot_end_its_comment() -> None:
     assert "--" not in line and "{" not in line and "@" not in line
 
 
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
 def test_downloads_that_fail_stop_the_build_and_leave_the_staged_pages(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_method: str
 ) -> None:
-    """The downloads are written by a forked copy of the build: its failure is the build's,
-    named, and the pages staged before stay as they were."""
+    """The downloads are written by another process, forked or spawned, while the build
+    writes the theme briefs: its failure is the build's, with its reason, and the pages staged
+    before stay as they were."""
     import kb.render
     from kb.errors import DownloadsFailed
     from kb.graph.evidence import graph_of
@@ -142,21 +144,26 @@ def test_downloads_that_fail_stop_the_build_and_leave_the_staged_pages(
     from kb.store.database import open_store
     from kb.store.export import export_document
 
+    monkeypatch.setattr(kb.render, "quickest_start_method", lambda: start_method)
     root = base_repository(tmp_path)
     paths = pipeline.Paths(root, tmp_path / "kb.sqlite", tmp_path / "index")
     build_db(paths)
     engine = open_store(paths.database)
     document = export_document(engine)
     engine.dispose()
-    sources = SiteSources(build_site.DOCS, tmp_path / "docs", paths.database)
-    render_site(document, graph_of(document), sources, SiteInfo("Test"))
-    staged = sorted(path.relative_to(tmp_path / "docs") for path in (tmp_path / "docs").rglob("*"))
+    staging = tmp_path / "docs"
+    render_site(
+        document,
+        graph_of(document),
+        SiteSources(build_site.DOCS, staging, paths.database),
+        SiteInfo("Test"),
+    )
+    staged = {path: path.stat().st_mtime_ns for path in staging.rglob("*")}
+    assert (staging / "downloads" / "kb.sqlite").is_file()
 
-    def fail(*args: object) -> None:
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr(kb.render, "write_download_files", fail)
-    with pytest.raises(DownloadsFailed, match="OSError: No space left on device"):
+    not_a_store = tmp_path / "not-a-store"
+    not_a_store.mkdir()  # the store's copy cannot be made from a folder
+    sources = SiteSources(build_site.DOCS, staging, not_a_store)
+    with pytest.raises(DownloadsFailed, match="the downloads were not written: OperationalError"):
         render_site(document, graph_of(document), sources, SiteInfo("Test"))
-    after = sorted(path.relative_to(tmp_path / "docs") for path in (tmp_path / "docs").rglob("*"))
-    assert after == staged
+    assert {path: path.stat().st_mtime_ns for path in staging.rglob("*")} == staged

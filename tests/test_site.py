@@ -346,7 +346,7 @@ def test_a_failed_welsh_build_leaves_the_previous_site(
     folder beside it."""
     from kb.site import record_pages
 
-    monkeypatch.setattr(record_pages, "_start_method", lambda: start_method)
+    monkeypatch.setattr(record_pages, "quickest_start_method", lambda: start_method)
     docs = tmp_path / "docs"
     for folder in ("docs", "docs-cy"):
         shutil.copytree(tiny_site.folder.parent / folder, tmp_path / folder)

@@ -28,7 +28,7 @@ from kb.brief import Edition, Records
 from kb.errors import DownloadsFailed, PageClash
 from kb.files import replace_folder
 from kb.localization import ENGLISH, LANGUAGES, in_language
-from kb.processes import Background, Outcome
+from kb.processes import Background, Outcome, quickest_start_method
 from kb.records.document import Document
 from kb.render.brief_page import WordBriefs, theme_brief_downloads, write_theme_briefs
 from kb.render.dependencies import inputs_digest
@@ -142,14 +142,15 @@ def render_site(
         hand_written = list(hand_written_pages(fresh))
         version = history.version if history else None
         if staged is None:
-            # The downloads made from the records are written by a copy of this process (a
-            # fork: it has the document and graph already) while this one writes the theme
-            # briefs: 6 s and 5 s of a rebuild at 10,000 studies, one after the other.
+            # The downloads made from the records are written by another process (a fork,
+            # with the document and graph already, where it can be) while this one writes
+            # the theme briefs: 6 s and 5 s of a rebuild at 10,000 studies, one after the
+            # other.
             downloads_folder = fresh / "downloads"
             writing = Background(
                 _write_download_files,
                 (document, graph, where.database, downloads_folder, version, site.name),
-                start_method="fork",
+                quickest_start_method(),
             )
             try:
                 edition = Edition(site, site.release, datetime.date.today())

@@ -46,7 +46,7 @@ from kb import pipeline
 from kb.errors import SiteBuildFailed
 from kb.localization import ENGLISH, LANGUAGES, config_loader, language_folder
 from kb.paths import staging_folder
-from kb.processes import Background, Outcome
+from kb.processes import Background, Outcome, quickest_start_method
 from kb.site.facts import SiteFacts, site_facts
 from kb.site.plugins import ReusePreviousPages, site_inputs_digest
 from kb.site_config import read_site_info
@@ -374,18 +374,6 @@ def _translation_worker(
         return ("failed", str(error) or type(error).__name__)
 
 
-def _start_method() -> str:
-    """Fork, where the system can and this process runs no other thread (``build_site.py``;
-    not a preview server): the new process then has MkDocs and the theme loaded already,
-    which took a spawned one about a second, more than a small site's Welsh pages. Spawn
-    otherwise, as forking a process with threads can leave a lock held for ever."""
-    import multiprocessing
-    import threading
-
-    forks = "fork" in multiprocessing.get_all_start_methods()
-    return "fork" if forks and threading.active_count() == 1 else "spawn"
-
-
 class TranslationInBackground:
     """The site in another ``language``, built by another process while the English one
     builds (the two take about as long, and a machine has cores to spare for it), into a
@@ -418,7 +406,7 @@ class TranslationInBackground:
         if self.target.is_dir():
             os.replace(self.target, self.building)
         arguments = (config, docs, self.building, facts, hand_written)
-        self._worker = Background(_translation_worker, arguments, _start_method())
+        self._worker = Background(_translation_worker, arguments, quickest_start_method())
 
     def finish(self) -> tuple[int, int, float]:
         outcome, value = self._worker.outcome()
