@@ -211,24 +211,6 @@ def sha256_of(path: Path) -> str:
 Written = tuple[str, Words, Words]  # a download's path in its folder, title and description
 
 
-def write_downloads(
-    document: Document,
-    graph: "nx.MultiDiGraph[str]",
-    database: Path,
-    folder: Path,
-    version: "ContentVersion | None" = None,
-    site_name: str = "Knowledge base",
-    written_already: Sequence[Written] = (),
-) -> list[Download]:
-    """Write every download into ``folder``, each stating ``version`` where its format has
-    room; return them in the order the page lists them, with ``SHA256SUMS`` last.
-
-    ``written_already`` lists files already in ``folder`` (the theme briefs), as (path,
-    title, description), to be listed and checksummed after the rest."""
-    written = write_download_files(document, graph, database, folder, version, site_name)
-    return listed_downloads(folder, [*written, *written_already])
-
-
 def write_download_files(
     document: Document,
     graph: "nx.MultiDiGraph[str]",
@@ -237,8 +219,10 @@ def write_download_files(
     version: "ContentVersion | None" = None,
     site_name: str = "Knowledge base",
 ) -> list[Written]:
-    """Write every download made from the records into ``folder`` (all but the theme briefs
-    and the checksums); return each one's path, title and description, in the page's order."""
+    """Write every download made from the records into ``folder``, each stating ``version``
+    where its format has room (all but the theme briefs, and the checksums that
+    ``listed_downloads`` writes); return each one's path, title and description, in the order
+    the page lists them."""
     written: list[Written] = []
 
     def add(path: str, title: Words | str, description: Words | str) -> None:
