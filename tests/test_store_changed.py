@@ -296,3 +296,24 @@ def test_many_changed_studies_are_left_to_the_full_check(tmp_path: Path) -> None
     )
     changes = check_changes(paths)
     assert changes is not None and changes.changed == allowed
+
+
+def test_a_change_in_place_that_fails_is_left_to_the_full_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while the store is changed rolls it back and marks it half-changed, so the
+    full check that follows writes it afresh."""
+    from kb.store import changed
+
+    paths = _built(tmp_path / "kb", _nothing)
+    before = _rows(paths.database)
+    _note("Reread.")(paths.root)
+
+    def unreadable(*args: object) -> None:
+        raise OSError("Input/output error")
+
+    monkeypatch.setattr(changed, "_judge_judgements", unreadable)
+    assert check_changes(paths) is None
+    assert _rows(paths.database) == before
+    knowledge_base, warnings = checked(paths, keep_parsed=True)
+    assert store.update_store(knowledge_base, paths.database, warnings)[1] is None  # afresh

@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from kb.errors import Problem
 from kb.paths import Paths
@@ -98,10 +99,14 @@ def check_changes(paths: Paths) -> CheckedChanges | None:
         knowledge_base, warnings = checked
         checking = time.perf_counter() - started
         started = time.perf_counter()
-        with database.updating(engine) as connection:
-            database.replace_rows(connection, set(changed), knowledge_base, warnings)
-            _judge_judgements(paths.root, parsed, connection)
-            warnings = database.stored_warnings(connection)
+        try:
+            with database.updating(engine) as connection:
+                database.replace_rows(connection, set(changed), knowledge_base, warnings)
+                _judge_judgements(paths.root, parsed, connection)
+                warnings = database.stored_warnings(connection)
+        except (SQLAlchemyError, OSError):
+            # Rolled back, with the store marked half-changed: the full check writes it afresh.
+            return None
     finally:
         engine.dispose()
     parsed.save(read_every_file=False)
