@@ -9,8 +9,9 @@ answer is always what parsing gives: an entry stands for exactly the bytes it wa
 Kept: the records of files that parsed with no problem, under the limits and by the code that
 parsed them (``_stamp``), in one file beside the store (``parsed_records_file``), written whole
 or not at all, with a digest of its contents. A file that is unreadable, of another Python, or
-whose contents do not match that digest is ignored, and everything is parsed again. It is a cache of build output, as
-trusted as the store beside it: ``marshal`` is not meant for files anyone else could write.
+whose contents do not match that digest is ignored, and everything is parsed again. It is a
+cache of build output, as trusted as the store beside it: ``marshal`` is not meant for files
+anyone else could write.
 """
 
 import hashlib

@@ -13,6 +13,7 @@ keeps a digest of each file its rows came from (``RecordFileRow``), and the rows
 whose digest changed are replaced, or the whole store written again when many did.
 """
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -314,14 +315,7 @@ def _bookkeeping_rows(
 
 
 def _problem_row(problem: Problem) -> dict[str, Any]:
-    return {
-        "path": problem.path,
-        "line": problem.line,
-        "record_id": problem.record_id,
-        "field": problem.field,
-        "message": problem.message,
-        "severity": problem.severity,
-    }
+    return dataclasses.asdict(problem)  # its fields are ProblemRow's columns
 
 
 def stored_warnings(connection: Connection) -> list[Problem]:
