@@ -32,7 +32,7 @@ from kb.processes import Background, Outcome, quickest_start_method
 from kb.records.document import Document
 from kb.render.brief_page import WordBriefs, theme_brief_downloads, write_theme_briefs
 from kb.render.dependencies import inputs_digest
-from kb.render.downloads import listed_downloads, write_download_files
+from kb.render.downloads import Written, listed_downloads, write_download_files
 from kb.render.model import GraphAnswers, SiteModel
 from kb.render.pages import Rendered, hand_written_pages, render_pages
 from kb.render.script_words import write_script_words
@@ -142,15 +142,9 @@ def render_site(
         hand_written = list(hand_written_pages(fresh))
         version = history.version if history else None
         if staged is None:
-            # The downloads made from the records are written by another process (a fork,
-            # with the document and graph already, where it can be) while this one writes
-            # the theme briefs: 6 s and 5 s of a rebuild at 10,000 studies, one after the
-            # other.
             downloads_folder = fresh / "downloads"
-            writing = Background(
-                _write_download_files,
-                (document, graph, where.database, downloads_folder, version, site.name),
-                quickest_start_method(),
+            writing = DownloadsAlongside(
+                document, graph, where.database, downloads_folder, version, site.name
             )
             try:
                 edition = Edition(site, site.release, datetime.date.today())
@@ -167,12 +161,7 @@ def render_site(
             except BaseException:
                 writing.stop()
                 raise
-            outcome, written = writing.outcome()
-            if outcome != "done":
-                raise DownloadsFailed(
-                    f"the downloads were not written: {written or 'their process stopped'} "
-                    f"(exit code {writing.exit_code})"
-                )
+            written = writing.written()
             downloads = listed_downloads(
                 downloads_folder,
                 [
@@ -215,17 +204,55 @@ def render_site(
     return rendered, staged
 
 
-def _write_download_files(
-    document: Document,
-    graph: "nx.MultiDiGraph[str]",
-    database: Path,
-    folder: Path,
-    version: "ContentVersion | None",
-    site_name: str,
-) -> Outcome:
-    """``write_download_files``, in the process ``render_site`` forks for it."""
+class DownloadsAlongside:
+    """``write_download_files``, in a fork of this process while it goes on (it has the
+    document and graph already), where it can fork (``quickest_start_method``); else here, now.
+
+    In a rebuild at 10,000 studies the downloads took 6 s and the theme briefs, which the build
+    writes meanwhile, 5 s, one after the other on one of two cores. A process with other
+    threads (the preview server) cannot fork safely, and spawning one took longer than the
+    downloads of the real knowledge base, so it writes them itself.
+    """
+
+    def __init__(
+        self,
+        document: Document,
+        graph: "nx.MultiDiGraph[str]",
+        database: Path,
+        folder: Path,
+        version: "ContentVersion | None",
+        site_name: str,
+    ) -> None:
+        arguments = (document, graph, database, folder, version, site_name)
+        self._worker: Background | None = None
+        self._written: list[Written] = []
+        if quickest_start_method() == "fork":
+            self._worker = Background(_write_download_files, arguments, "fork")
+        else:
+            self._written = write_download_files(*arguments)
+
+    def written(self) -> list[Written]:
+        """Each download's path, title and description, once written; ``DownloadsFailed``
+        when the fork did not write them."""
+        if self._worker is None:
+            return self._written
+        outcome, written = self._worker.outcome()
+        if outcome != "done":
+            raise DownloadsFailed(
+                f"the downloads were not written: {written or 'their process stopped'} "
+                f"(exit code {self._worker.exit_code})"
+            )
+        return written  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+
+
+def _write_download_files(*arguments: Any) -> Outcome:
+    """``write_download_files``, in the fork ``DownloadsAlongside`` starts."""
     try:
-        return ("done", write_download_files(document, graph, database, folder, version, site_name))
+        return ("done", write_download_files(*arguments))
     except Exception as error:  # reported by the build, which stops
         return ("failed", f"{type(error).__name__}: {error}")
 
