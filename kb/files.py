@@ -16,9 +16,11 @@
 - ``repository_lock(root)`` holds a knowledge base's write lock (``.kb.lock``): every command
   that changes records holds it, so there is one writer at a time.
 - ``indented_json(value)`` is ``json.dumps(value, indent=2, ensure_ascii=False)``, quicker.
+- ``files_digest(folder, pattern)`` is a digest of the names and bytes of a folder's files.
 """
 
 import fcntl
+import hashlib
 import math
 import os
 import shutil
@@ -131,6 +133,17 @@ def replace_folder(
             os.replace(previous, discarded)  # the name that is never put back
             shutil.rmtree(discarded, ignore_errors=True)
     return built
+
+
+def files_digest(folder: Path, pattern: str = "*") -> bytes:
+    """A digest of the name and bytes of every file below ``folder`` whose name matches
+    ``pattern`` (compiled Python in ``__pycache__`` left out): equal for equal files."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(folder.rglob(pattern)):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    return digest.digest()
 
 
 def write_atomically(path: Path, write: Any) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import kb
-from kb.files import write_text
+from kb.files import files_digest, write_text
 
 READS_FILE = ".kb-page-reads.json"  # in the staged folder, whose dot-files MkDocs leaves out
 _FORMAT = 1
@@ -40,12 +40,7 @@ def value_digest(value: Any) -> str:
 def inputs_digest(*parts: Any) -> str:
     """The digest of what every page rests on besides the records: the ``kb`` package's files
     (code, templates, catalogues) and ``parts`` (the settings, the history, the language)."""
-    digest = hashlib.blake2b(digest_size=16)
-    package = Path(kb.__file__).parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    digest = hashlib.blake2b(files_digest(Path(kb.__file__).parent), digest_size=16)
     digest.update(json.dumps(parts, sort_keys=True, default=repr).encode())
     return digest.hexdigest()
 

@@ -30,7 +30,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import Session, SQLModel, create_engine
 
 from kb.errors import DatabaseMissing, Problem, StoreCheckFailed
-from kb.files import write_atomically
+from kb.files import files_digest, write_atomically
 from kb.paths import changing_marker, schema_is_current
 from kb.records.load import FieldPath, RecordFile, load_order
 from kb.records.models import (
@@ -105,11 +105,7 @@ def digest(record: Record) -> str:
 @functools.cache
 def _code_digest() -> bytes:
     """A digest of this ``kb``'s Python code, which reads records and makes their rows."""
-    digest = hashlib.blake2b(digest_size=16)
-    package = Path(__file__).parent.parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.digest()
+    return files_digest(Path(__file__).parent.parent, "*.py")
 
 
 def checked_with() -> bytes:
