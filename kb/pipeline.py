@@ -29,9 +29,8 @@ from kb.paths import (
     store_is_current as store_is_current,
 )
 from kb.processes import Background, Outcome
-from kb.records.read import RECORD_KINDS, checked
 from kb.store import database as store
-from kb.store.changed import check_changes
+from kb.store.current import bring_up_to_date
 
 if TYPE_CHECKING:
     from kb.history.published import PublishedHistory
@@ -182,29 +181,18 @@ def stage_pages(
         from kb.history.release import current_release  # it imports this module
 
         site = replace(site, release=current_release(paths.root))  # what the pages print
-    started = time.perf_counter()
-    changes = check_changes(paths)  # a few studies changed: each checked against the store
-    if changes is not None:
-        warnings = changes.warnings
-        detail = (
-            f"{changes.records} records, {changes.links} links, {len(warnings)} warnings "
-            f"({_files(changes.changed)} checked against the store)"
-        )
-        report(Step("check", detail, changes.check_seconds))
-        how = f"the rows of {_files(changes.changed)} replaced"
-        detail = f"{changes.rows} rows in {paths.database} ({how})"
-        report(Step("store", detail, changes.store_seconds))
-        records = changes.records
-    else:
-        knowledge_base, warnings = checked(paths, keep_parsed=True)
-        records = sum(len(knowledge_base.by_kind(kind)) for kind in RECORD_KINDS)
-        links = sum(1 for _ in knowledge_base.findings())
-        finished("check", f"{records} records, {links} links, {len(warnings)} warnings", started)
-
-        started = time.perf_counter()
-        counts, replaced = store.update_store(knowledge_base, paths.database, warnings)
-        how = "written afresh" if replaced is None else f"the rows of {_files(replaced)} replaced"
-        finished("store", f"{sum(counts.values())} rows in {paths.database} ({how})", started)
+    update = bring_up_to_date(paths)
+    warnings, records = update.warnings, update.records
+    detail = f"{records} records, {update.links} links, {len(warnings)} warnings"
+    if update.against_store:
+        detail += f" ({_files(update.replaced or 0)} checked against the store)"
+    report(Step("check", detail, update.check_seconds))
+    how = (
+        "written afresh"
+        if update.replaced is None
+        else f"the rows of {_files(update.replaced)} replaced"
+    )
+    report(Step("store", f"{update.rows} rows in {paths.database} ({how})", update.store_seconds))
     engine = store.open_store(paths.database)
 
     indexing = IndexInBackground(paths)

@@ -151,7 +151,7 @@ def test_studies_checked_against_the_store_end_as_a_full_check_ends(
     changes = check_changes(paths)
 
     assert changes is not None
-    assert changes.changed == files
+    assert changes.replaced == files
     fresh = tmp_path / "fresh.sqlite"
     knowledge_base, warnings = checked(paths)
     store.build_db(knowledge_base, fresh, warnings)
@@ -277,7 +277,7 @@ def test_a_study_changed_in_place_by_kb_add_is_checked_again(tmp_path: Path) -> 
         store.replace_rows(connection, ["evidence/studies/krause-2012.yaml"], written)
     engine.dispose()
     changes = check_changes(paths)
-    assert changes is not None and changes.changed == 1
+    assert changes is not None and changes.replaced == 1
     _, warnings = checked(paths)
     assert changes.warnings == warnings
     assert any("gives the reason as" in warning.message for warning in warnings)
@@ -295,7 +295,7 @@ def test_many_changed_studies_are_left_to_the_full_check(tmp_path: Path) -> None
         studies[allowed].read_text(encoding="utf-8")[: -len("# read again\n")], encoding="utf-8"
     )
     changes = check_changes(paths)
-    assert changes is not None and changes.changed == allowed
+    assert changes is not None and changes.replaced == allowed
 
 
 def test_a_change_in_place_that_fails_is_left_to_the_full_check(

@@ -45,7 +45,7 @@ from kb.records.models import (
     StudyRow,
 )
 from kb.records.parsed import ParsedRecords, parsed_records_file
-from kb.records.read import read_limits
+from kb.records.read import RECORD_KINDS, read_limits
 from kb.records.validate import (
     JUDGEMENT_LEVEL,
     KnowledgeBase,
@@ -59,33 +59,33 @@ _FOLDERS = ("recommendations", "evidence", "removed")
 
 
 @dataclass(frozen=True)
-class CheckedChanges:
-    """What ``check_changes`` did: the counts and warnings a full check would give."""
+class StoreUpdate:
+    """What the records were checked and the store brought up to date to: the counts and the
+    warnings of a check of every record, and how the store got there."""
 
     records: int
     links: int
     rows: int  # in the store's tables of records
     warnings: list[Problem]
-    changed: int  # the study files checked against the store and stored
+    replaced: int | None  # the files whose rows were replaced; None: written afresh
+    against_store: bool  # the changed files checked against the store, not every record
     check_seconds: float
     store_seconds: float
 
 
-def check_changes(paths: Paths) -> CheckedChanges | None:
+def check_changes(paths: Paths) -> StoreUpdate | None:
     """Check the changed studies against the store and replace their rows in place; None,
     having changed nothing, when that cannot give what a full check would (see above)."""
     started = time.perf_counter()
     stored = database.stored_digests(paths.database)
     if not stored:
         return None
-    changed = _changed_files(paths, stored)
-    if changed is None or len(changed) > most_checked_against_the_store(len(stored)):
+    changed = _changed_studies(paths, stored)
+    if changed is None:
         return None
     parsed = ParsedRecords(parsed_records_file(paths.database), **read_limits())
     records: list[RecordFile] = []
     for name, raw in changed.items():
-        if record_kind(PurePosixPath(name)) != "study":
-            return None
         record, problems = parsed.parse_record(name, "study", raw)
         if record is None or problems:
             return None
@@ -111,19 +111,16 @@ def check_changes(paths: Paths) -> CheckedChanges | None:
         engine.dispose()
     parsed.save(read_every_file=False)
     counts = database.row_counts(paths.database)
-    records_stored = sum(count for table, count in counts.items() if table in _RECORD_TABLES)
-    return CheckedChanges(
-        records_stored,
+    return StoreUpdate(
+        sum(counts[kind] for kind in RECORD_KINDS),  # each kind's table is named for it
         counts["evidence"],
         sum(counts.values()),
         warnings,
         len(changed),
+        True,
         checking,
         time.perf_counter() - started,
     )
-
-
-_RECORD_TABLES = ("source", "theme", "recommendation", "study", "example", "figure")
 
 
 def most_checked_against_the_store(files: int) -> int:
@@ -132,12 +129,14 @@ def most_checked_against_the_store(files: int) -> int:
     return max(10, files // 100)
 
 
-def _changed_files(paths: Paths, stored: dict[str, str]) -> dict[str, bytes] | None:
-    """The bytes of each record file whose digest is not the stored one; None when a record
+def _changed_studies(paths: Paths, stored: dict[str, str]) -> dict[str, bytes] | None:
+    """The bytes of each record file whose digest is not the stored one, all studies; None,
+    as soon as it is known, when a changed file is not a study, too many changed, a record
     file was added or removed, or another file changed or is a link."""
     built = paths.database.stat().st_mtime
     rest = database.checked_with()
     limit = read_limits()["max_file_bytes"]
+    most = most_checked_against_the_store(len(stored))
     changed: dict[str, bytes] = {}
     seen = 0
     for entry in _files(paths.root):
@@ -152,11 +151,15 @@ def _changed_files(paths: Paths, stored: dict[str, str]) -> dict[str, bytes] | N
         if kept is None:
             return None
         seen += 1
+        # No file here is a link, so each lies inside the knowledge base: ``read_inside``,
+        # which resolves every path to make sure, is not needed.
         with open(entry.path, "rb") as opened:
             raw = opened.read(limit + 1)
         if len(raw) > limit:
             return None
         if database.digest_of_file(file_digest(raw), rest) != kept:
+            if record_kind(PurePosixPath(name)) != "study" or len(changed) == most:
+                return None
             changed[name] = raw
     return changed if seen == len(stored) else None
 
